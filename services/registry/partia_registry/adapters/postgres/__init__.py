@@ -1,0 +1,1 @@
+"""The registry's event store and its write-side indexes on PostgreSQL."""

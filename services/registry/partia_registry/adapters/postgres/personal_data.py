@@ -1,0 +1,196 @@
+"""Personal data sealed with a key per person, so that erasure is destroying one key (DOMAIN §8).
+
+Stored events are never edited. Every event field holding `PersonalData` is encrypted (AES-GCM) with
+the person's own key before it is stored; the key itself is stored wrapped by the installation's
+master key. Erasing a person deletes their key: from then on their events read back with the
+personal data gone and every fact around it intact.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent, Transcoding
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.utils import get_topic
+from psycopg.sql import SQL
+
+from partia_registry.adapters.postgres.statements import Statement, table
+from partia_registry.domain.people import PersonalData
+
+KEY_TABLE = "registry_personal_data_keys"
+_NONCE_BYTES = 12
+_CACHE_SIZE = 50_000
+_CACHE_SECONDS = 30.0  # how long another process may still read data erased elsewhere
+
+
+@dataclass(frozen=True, slots=True)
+class SealedPersonalData:
+    """Personal data as stored: ciphertext only the person's key opens."""
+
+    ciphertext: str
+
+
+class SealedPersonalDataAsDict(Transcoding):
+    type = SealedPersonalData
+    name = "sealed_personal_data"
+
+    def encode(self, obj: SealedPersonalData) -> dict[str, str]:
+        return {"ciphertext": obj.ciphertext}
+
+    def decode(self, data: dict[str, str]) -> SealedPersonalData:
+        return SealedPersonalData(data["ciphertext"])
+
+
+class PersonalDataVault:
+    """Creates, finds and destroys the per-person keys."""
+
+    def __init__(self, datastore: PostgresDatastore, schema: str, master_key: bytes) -> None:
+        self._datastore = datastore
+        self._table = table(schema, KEY_TABLE)
+        self._master = AESGCM(master_key)
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[UUID, tuple[bytes, float]] = OrderedDict()
+        self._unsaved: dict[UUID, bytes] = {}
+
+    def create_table_sql(self) -> SQL | Any:
+        return SQL(
+            "CREATE TABLE IF NOT EXISTS {} (owner_id uuid PRIMARY KEY, wrapped_key bytea NOT NULL, "
+            "created_at timestamptz NOT NULL DEFAULT now())"
+        ).format(self._table)
+
+    def seal(self, owner_id: UUID, plaintext: bytes, *, new_owner: bool) -> SealedPersonalData:
+        key = self._new_key(owner_id) if new_owner else self._key(owner_id)
+        if key is None:  # the owner's data was erased before; new data gets a new key
+            key = self._new_key(owner_id)
+        nonce = os.urandom(_NONCE_BYTES)
+        sealed = nonce + AESGCM(key).encrypt(nonce, plaintext, owner_id.bytes)
+        return SealedPersonalData(base64.b64encode(sealed).decode("ascii"))
+
+    def open(self, owner_id: UUID, sealed: SealedPersonalData) -> bytes | None:
+        """The plaintext, or None when the owner's key has been destroyed."""
+        key = self._key(owner_id)
+        if key is None:
+            return None
+        raw = base64.b64decode(sealed.ciphertext)
+        try:
+            return AESGCM(key).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], owner_id.bytes)
+        except InvalidTag:
+            return None  # sealed under a key that was destroyed and replaced
+
+    def unsaved_keys(self) -> list[Statement]:
+        """Keys made since the last commit: they must be stored with the events they sealed."""
+        with self._lock:
+            rows = [(owner, self._wrap(owner, key)) for owner, key in self._unsaved.items()]
+        if not rows:
+            return []
+        sql = SQL("INSERT INTO {} (owner_id, wrapped_key) VALUES (%s, %s) ON CONFLICT DO NOTHING")
+        return [Statement(sql.format(self._table), rows)]
+
+    def keys_saved(self) -> None:
+        with self._lock:
+            self._unsaved.clear()
+
+    def keys_not_saved(self) -> None:
+        with self._lock:
+            for owner in self._unsaved:
+                self._cache.pop(owner, None)
+            self._unsaved.clear()
+
+    def destroy(self, owner_id: UUID) -> Statement:
+        """The statement that destroys a key; commit it with the erasure event."""
+        sql = SQL("DELETE FROM {} WHERE owner_id = %s").format(self._table)
+        return Statement(sql, [(owner_id,)])
+
+    def forget(self, owner_id: UUID) -> None:
+        with self._lock:
+            self._cache.pop(owner_id, None)
+            self._unsaved.pop(owner_id, None)
+
+    def _new_key(self, owner_id: UUID) -> bytes:
+        key = AESGCM.generate_key(bit_length=256)
+        with self._lock:
+            self._unsaved[owner_id] = key
+            self._remember(owner_id, key)
+        return key
+
+    def _key(self, owner_id: UUID) -> bytes | None:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(owner_id)
+            if cached is not None and cached[1] > now:
+                self._cache.move_to_end(owner_id)
+                return cached[0]
+        with self._datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL("SELECT wrapped_key FROM {} WHERE owner_id = %s").format(self._table),
+                (owner_id,),
+                prepare=True,
+            )
+            row = curs.fetchone()
+        if row is None:
+            return None
+        key = self._unwrap(owner_id, bytes(row["wrapped_key"]))
+        with self._lock:
+            self._remember(owner_id, key)
+        return key
+
+    def _remember(self, owner_id: UUID, key: bytes) -> None:
+        self._cache[owner_id] = (key, time.monotonic() + _CACHE_SECONDS)
+        self._cache.move_to_end(owner_id)
+        while len(self._cache) > _CACHE_SIZE:
+            self._cache.popitem(last=False)
+
+    def _wrap(self, owner_id: UUID, key: bytes) -> bytes:
+        nonce = os.urandom(_NONCE_BYTES)
+        return nonce + self._master.encrypt(nonce, key, owner_id.bytes)
+
+    def _unwrap(self, owner_id: UUID, wrapped: bytes) -> bytes:
+        return self._master.decrypt(wrapped[:_NONCE_BYTES], wrapped[_NONCE_BYTES:], owner_id.bytes)
+
+
+class PersonalDataMapper(Mapper[UUID]):
+    """The library's mapper, with every `PersonalData` field sealed by its owner's key."""
+
+    vault: PersonalDataVault
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        event_state = dict(vars(domain_event))
+        originator_id: UUID = event_state.pop("originator_id")
+        originator_version: int = event_state.pop("originator_version")
+        for name, value in event_state.items():
+            if isinstance(value, PersonalData):
+                event_state[name] = self.vault.seal(
+                    originator_id, self.transcoder.encode(value), new_owner=originator_version == 1
+                )
+        class_version = getattr(type(domain_event), "class_version", 1)
+        if class_version > 1:
+            event_state["class_version"] = class_version
+        return StoredEvent(
+            originator_id=originator_id,
+            originator_version=originator_version,
+            topic=get_topic(type(domain_event)),
+            state=self.transcoder.encode(event_state),
+        )
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        domain_event = super().to_domain_event(stored_event)
+        state = vars(domain_event)
+        for name, value in list(state.items()):
+            if isinstance(value, SealedPersonalData):
+                plaintext = self.vault.open(domain_event.originator_id, value)
+                state[name] = None if plaintext is None else self.transcoder.decode(plaintext)
+        return domain_event
+
+
+def register_sealed_transcoding(transcoder: JSONTranscoder) -> None:
+    transcoder.register(SealedPersonalDataAsDict())

@@ -1,0 +1,197 @@
+"""Reads: a member's state and history, organisations and their direct members."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import StoredEvent
+from psycopg.sql import SQL
+
+from partia_registry.adapters.postgres.indexes import MEMBER_INDEX, ORGANISATION_INDEX
+from partia_registry.adapters.postgres.statements import table
+from partia_registry.adapters.postgres.store import PostgresStore
+from partia_registry.domain.members import Member
+from partia_registry.domain.organisations import Organisation
+from partia_registry.domain.rules import NotFound
+
+_BOOKKEEPING = {
+    "originator_id",
+    "originator_version",
+    "timestamp",
+    "originator_topic",
+    "recorded_by",
+}
+
+
+class RegistryQueries:
+    def __init__(self, store: PostgresStore) -> None:
+        self._store = store
+        self._events = store.events
+        schema = store.schema
+        self._members = table(schema, MEMBER_INDEX)
+        self._organisations = table(schema, ORGANISATION_INDEX)
+        self._log = table(schema, self._events.recorder.events_table_name)  # type: ignore[attr-defined]
+
+    # --- members --------------------------------------------------------------------------------
+
+    def member(self, member_id: UUID) -> dict[str, Any]:
+        member = self._get(member_id, Member, "member")
+        personal = member.personal
+        return {
+            "member_id": member.id,
+            "status": member.status.value,
+            "organisation_id": member.organisation_id,
+            "card_number": member.card_number,
+            "applied_on": member.applied_on,
+            "admitted_on": member.admitted_on,
+            "ended_on": member.ended_on,
+            "end_reason": member.end_reason,
+            "person": None if personal is None else _plain(personal),
+            "personal_data_erased": member.erased,
+            "sex": member.demographics.sex,
+            "birth_year": member.demographics.birth_year,
+            "version": member.version,
+        }
+
+    def member_history(self, member_id: UUID) -> list[dict[str, Any]]:
+        rows = self._store.query(
+            SQL(
+                "SELECT originator_id, originator_version, topic, state, notification_id FROM {} "
+                "WHERE originator_id = %s ORDER BY originator_version"
+            ).format(self._log),
+            (member_id,),
+        )
+        if not rows:
+            raise NotFound("member", member_id)
+        history = []
+        for row in rows:
+            event = self._events.mapper.to_domain_event(
+                StoredEvent(
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+            )
+            if not type(event).__qualname__.startswith("Member."):
+                raise NotFound("member", member_id)
+            history.append(_history_entry(event, row["notification_id"]))
+        return history
+
+    # --- organisations --------------------------------------------------------------------------
+
+    def organisation(self, organisation_id: UUID) -> dict[str, Any]:
+        rows = self._store.query(
+            SQL(
+                "SELECT o.*, (SELECT count(*) FROM {} m WHERE m.organisation_id = o.organisation_id"
+                " AND m.status = 'member') AS member_count FROM {} o WHERE organisation_id = %s"
+            ).format(self._members, self._organisations),
+            (organisation_id,),
+        )
+        if not rows:
+            raise NotFound("organisation", organisation_id)
+        return _organisation_row(rows[0])
+
+    def organisations(
+        self, *, kind: str | None, parent_id: UUID | None, limit: int, offset: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        where, params = ["TRUE"], []
+        if kind is not None:
+            where.append("kind = %s")
+            params.append(kind)
+        if parent_id is not None:
+            where.append("parent_id = %s")
+            params.append(parent_id)
+        condition = SQL(" AND ".join(where))
+        total = self._store.count(
+            SQL("SELECT count(*) FROM {} WHERE {}").format(self._organisations, condition), params
+        )
+        rows = self._store.query(
+            SQL(
+                "SELECT *, NULL AS member_count FROM {} WHERE {} ORDER BY kind, names->>'en', "
+                "organisation_id LIMIT %s OFFSET %s"
+            ).format(self._organisations, condition),
+            [*params, limit, offset],
+        )
+        return [_organisation_row(r) for r in rows], total
+
+    def organisation_members(
+        self, organisation_id: UUID, *, status: str, limit: int, offset: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        self.organisation(organisation_id)  # 404 for an unknown organisation
+        total = self._store.count(
+            SQL("SELECT count(*) FROM {} WHERE organisation_id = %s AND status = %s").format(
+                self._members
+            ),
+            (organisation_id, status),
+        )
+        rows = self._store.query(
+            SQL(
+                "SELECT member_id, status, card_number, full_name, applied_on, admitted_on, ended_on,"
+                " end_reason FROM {} WHERE organisation_id = %s AND status = %s"
+                " ORDER BY card_number NULLS LAST, member_id LIMIT %s OFFSET %s"
+            ).format(self._members),
+            (organisation_id, status, limit, offset),
+        )
+        return rows, total
+
+    def _get(self, aggregate_id: UUID, cls: type[Any], what: str) -> Any:
+        try:
+            aggregate = self._events.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(what, aggregate_id) from None
+        if not isinstance(aggregate, cls):
+            raise NotFound(what, aggregate_id)
+        return aggregate
+
+
+def _organisation_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "organisation_id": row["organisation_id"],
+        "kind": row["kind"],
+        "parent_id": row["parent_id"],
+        "names": row["names"],
+        "code": row["code"],
+        "founded_on": row["founded_on"],
+        "dissolved_on": row["dissolved_on"],
+        "member_count": row["member_count"],
+    }
+
+
+def effective_on(event: Any) -> date:
+    """The business date a fact took effect, as opposed to when it was recorded."""
+    if hasattr(event, "decision"):
+        return event.decision.decided_on  # type: ignore[no-any-return]
+    if hasattr(event, "effective_on"):
+        return event.effective_on  # type: ignore[no-any-return]
+    if hasattr(event, "application_document"):
+        return event.application_document.signed_on  # type: ignore[no-any-return]
+    return event.timestamp.date()  # type: ignore[no-any-return]
+
+
+def _history_entry(event: Any, position: int) -> dict[str, Any]:
+    details = {k: _plain(v) for k, v in vars(event).items() if k not in _BOOKKEEPING}
+    if "personal" in details and details["personal"] is None:
+        details["personal"] = "erased"
+    return {
+        "event": type(event).__qualname__.split(".", 1)[1],
+        "version": event.originator_version,
+        "position": position,
+        "effective_on": effective_on(event),
+        "recorded_at": event.timestamp,
+        "recorded_by": event.recorded_by,
+        "details": details,
+    }
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    return value
+
+
+__all__ = ["Organisation", "RegistryQueries"]

@@ -1,0 +1,220 @@
+"""The registry's store on PostgreSQL: units of work over the event store and its indexes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+from collections import OrderedDict, deque
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+from psycopg.sql import SQL
+
+from partia_registry.adapters.postgres.event_store import RegistryEventStore
+from partia_registry.adapters.postgres.indexes import (
+    CARD_SERIAL,
+    IDEMPOTENCY,
+    MEMBER_INDEX,
+    ORGANISATION_INDEX,
+    IndexWriter,
+    create_tables_sql,
+    iin_digest,
+)
+from partia_registry.adapters.postgres.statements import Statement, table
+from partia_registry.application.ports import ConcurrentChange, IdempotencyKey, StoredOutcome
+from partia_registry.domain.members import Member
+from partia_registry.domain.organisations import Organisation
+from partia_registry.domain.rules import NotFound
+
+A = TypeVar("A", Member, Organisation)
+
+CARD_SERIAL_BLOCK = 100
+
+
+def derive_pepper(master_key: bytes) -> bytes:
+    """The key for IIN digests, derived from the master key so there is one secret to keep."""
+    return hmac.new(master_key, b"partia/iin-digest/v1", hashlib.sha256).digest()
+
+
+class AggregateCache:
+    """Committed aggregates, kept by the writer between batches. A unit of work takes an aggregate
+    out while it works on it and puts it back only after a successful commit, so a failed or refused
+    batch can never leave a half-changed aggregate behind."""
+
+    def __init__(self, maxsize: int) -> None:
+        self._items: OrderedDict[UUID, Member | Organisation] = OrderedDict()
+        self._maxsize = maxsize
+        self._lock = threading.Lock()
+
+    def take(self, aggregate_id: UUID) -> Member | Organisation | None:
+        with self._lock:
+            return self._items.pop(aggregate_id, None)
+
+    def put_back(self, aggregates: Sequence[Member | Organisation]) -> None:
+        with self._lock:
+            for aggregate in aggregates:
+                self._items[aggregate.id] = aggregate
+            while len(self._items) > self._maxsize:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+class PostgresStore:
+    def __init__(self, events: RegistryEventStore, master_key: bytes, cache_size: int = 100_000):
+        self.events = events
+        self.schema = events.schema
+        self._pepper = derive_pepper(master_key)
+        self.index = IndexWriter(self.schema, self.digest)
+        self.cache = AggregateCache(cache_size)
+        self._serials: deque[int] = deque()
+
+    def create_tables(self) -> None:
+        with self.events.datastore.transaction(commit=True) as curs:
+            curs.execute(self.events.vault.create_table_sql())
+            for statement in create_tables_sql(self.schema):
+                curs.execute(statement)
+
+    def digest(self, iin: str) -> bytes:
+        return iin_digest(self._pepper, iin)
+
+    def unit_of_work(self) -> PostgresUnitOfWork:
+        return PostgresUnitOfWork(self)
+
+    def query(self, sql: Any, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self.events.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(sql, params, prepare=True)
+            return list(curs.fetchall())
+
+    def stored_outcomes(
+        self, keys: Sequence[IdempotencyKey]
+    ) -> dict[tuple[str, str], StoredOutcome]:
+        rows = self.query(
+            SQL(
+                "SELECT actor, key, fingerprint, result FROM {} WHERE (actor, key) IN "
+                "(SELECT * FROM unnest(%s::text[], %s::text[]))"
+            ).format(table(self.schema, IDEMPOTENCY)),
+            ([k.actor for k in keys], [k.key for k in keys]),
+        )
+        return {(r["actor"], r["key"]): StoredOutcome(r["fingerprint"], r["result"]) for r in rows}
+
+    def next_card_serial(self) -> int:
+        """Serials come from a PostgreSQL sequence in blocks: never reused, possibly with gaps."""
+        if not self._serials:
+            rows = self.query(
+                SQL("SELECT nextval(%s) AS serial FROM generate_series(1, %s)"),
+                (f"{self.schema}.{CARD_SERIAL}", CARD_SERIAL_BLOCK),
+            )
+            self._serials.extend(r["serial"] for r in rows)
+        return self._serials.popleft()
+
+    def count(self, sql: Any, params: Sequence[Any]) -> int:
+        return int(self.query(sql, params)[0]["count"])
+
+
+class PostgresUnitOfWork:
+    def __init__(self, store: PostgresStore) -> None:
+        self._store = store
+        self._aggregates: dict[UUID, Member | Organisation] = {}
+        self._claimed: dict[bytes, UUID] = {}
+        self._outcomes: list[tuple[IdempotencyKey, Mapping[str, Any]]] = []
+
+    def member(self, member_id: UUID) -> Member:
+        return self._get(member_id, Member, "member")
+
+    def organisation(self, organisation_id: UUID) -> Organisation:
+        return self._get(organisation_id, Organisation, "organisation")
+
+    def add(self, aggregate: Member | Organisation) -> None:
+        self._aggregates[aggregate.id] = aggregate
+        if isinstance(aggregate, Member) and aggregate.personal is not None:
+            self._claimed[self._store.digest(aggregate.personal.iin)] = aggregate.id
+
+    def member_id_for_iin(self, iin: str) -> UUID | None:
+        digest = self._store.digest(iin)
+        if digest in self._claimed:
+            return self._claimed[digest]
+        rows = self._store.query(
+            SQL("SELECT member_id FROM {} WHERE iin_digest = %s").format(
+                table(self._store.schema, MEMBER_INDEX)
+            ),
+            (digest,),
+        )
+        return rows[0]["member_id"] if rows else None
+
+    def next_card_serial(self) -> int:
+        return self._store.next_card_serial()
+
+    def members_on_roll(self, organisation_id: UUID) -> int:
+        return self._store.count(
+            SQL("SELECT count(*) FROM {} WHERE organisation_id = %s AND status = 'member'").format(
+                table(self._store.schema, MEMBER_INDEX)
+            ),
+            (organisation_id,),
+        )
+
+    def active_children(self, organisation_id: UUID) -> int:
+        return self._store.count(
+            SQL("SELECT count(*) FROM {} WHERE parent_id = %s AND dissolved_on IS NULL").format(
+                table(self._store.schema, ORGANISATION_INDEX)
+            ),
+            (organisation_id,),
+        )
+
+    def change_count(self) -> int:
+        return sum(len(a.pending_events) for a in self._aggregates.values())
+
+    def remember_outcome(self, key: IdempotencyKey, result: Mapping[str, Any]) -> None:
+        self._outcomes.append((key, result))
+
+    def commit(self) -> Sequence[int]:
+        aggregates = list(self._aggregates.values())
+        events = [e for a in aggregates for e in a.pending_events]
+        if not events:
+            self._store.cache.put_back(aggregates)
+            return []
+        store, vault = self._store, self._store.events.vault
+        alongside = store.index.statements(events) + self._idempotency_rows()
+        erased = [e.originator_id for e in events if isinstance(e, Member.PersonalDataErased)]
+        alongside += [vault.destroy(owner) for owner in erased]
+        try:
+            recordings = store.events.save(*aggregates, alongside=alongside)
+        except IntegrityError as conflict:
+            vault.keys_not_saved()
+            raise ConcurrentChange(str(conflict)) from conflict
+        except BaseException:
+            vault.keys_not_saved()
+            raise
+        vault.keys_saved()
+        for owner in erased:
+            vault.forget(owner)
+        store.cache.put_back(aggregates)
+        return [r.notification.id for r in recordings]
+
+    def _idempotency_rows(self) -> list[Statement]:
+        if not self._outcomes:
+            return []
+        sql = SQL("INSERT INTO {} (actor, key, fingerprint, result) VALUES (%s, %s, %s, %s::jsonb)")
+        rows = [(k.actor, k.key, k.fingerprint, json.dumps(result)) for k, result in self._outcomes]
+        return [Statement(sql.format(table(self._store.schema, IDEMPOTENCY)), rows)]
+
+    def _get(self, aggregate_id: UUID, cls: type[A], what: str) -> A:
+        found = self._aggregates.get(aggregate_id)
+        if found is None:
+            found = self._store.cache.take(aggregate_id)
+            if found is None:
+                try:
+                    found = self._store.events.repository.get(aggregate_id)
+                except AggregateNotFoundError:
+                    raise NotFound(what, aggregate_id) from None
+            self._aggregates[aggregate_id] = found
+        if not isinstance(found, cls):
+            raise NotFound(what, aggregate_id)
+        return found

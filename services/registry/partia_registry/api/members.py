@@ -1,0 +1,181 @@
+"""/applications and /members: the membership lifecycle (Ch. 3)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Response, status
+
+from partia_contracts.registry import api
+from partia_registry.api import translate
+from partia_registry.api.dependencies import ActorDep, IdempotencyDep, RegistryDep, execute
+from partia_registry.api.responses import COMMAND_ERRORS, READ_ERRORS
+from partia_registry.application import commands as c
+from partia_registry.domain.members import TerminationGround
+
+router = APIRouter(tags=["membership"])
+
+
+@router.post(
+    "/applications",
+    status_code=status.HTTP_201_CREATED,
+    response_model=api.MemberReceipt,
+    responses=COMMAND_ERRORS,
+    summary="Submit a written application to join (Ch. 3.4)",
+)
+async def submit_application(
+    body: api.ApplicationRequest,
+    registry: RegistryDep,
+    actor: ActorDep,
+    key: IdempotencyDep,
+    response: Response,
+) -> dict[str, object]:
+    command = c.SubmitApplication(
+        actor=actor,
+        idempotency=key,
+        organisation_id=body.organisation_id,
+        person=translate.person(body.person),
+        declarations=translate.declarations(body.declarations),
+        application_document=translate.document(body.application_document),
+    )
+    return await execute(registry, command, response)
+
+
+@router.post(
+    "/members/{member_id}/admission",
+    response_model=api.MemberReceipt,
+    responses=COMMAND_ERRORS,
+    summary="Admit an applicant by decision of a competent body (Ch. 3.4); issues the card",
+)
+async def admit_member(
+    member_id: UUID,
+    body: api.AdmissionRequest,
+    registry: RegistryDep,
+    actor: ActorDep,
+    key: IdempotencyDep,
+    response: Response,
+) -> dict[str, object]:
+    command = c.AdmitMember(
+        actor=actor,
+        idempotency=key,
+        member_id=member_id,
+        decision=translate.decision(body.decision),
+    )
+    return await execute(registry, command, response)
+
+
+@router.post(
+    "/members/{member_id}/rejection",
+    response_model=api.MemberReceipt,
+    responses=COMMAND_ERRORS,
+    summary="Reject an application (Ch. 3.4)",
+)
+async def reject_application(
+    member_id: UUID,
+    body: api.RejectionRequest,
+    registry: RegistryDep,
+    actor: ActorDep,
+    key: IdempotencyDep,
+    response: Response,
+) -> dict[str, object]:
+    command = c.RejectApplication(
+        actor=actor,
+        idempotency=key,
+        member_id=member_id,
+        decision=translate.decision(body.decision),
+        reason=body.reason,
+    )
+    return await execute(registry, command, response)
+
+
+@router.post(
+    "/members/{member_id}/withdrawal",
+    response_model=api.MemberReceipt,
+    responses=COMMAND_ERRORS,
+    summary="Record a member's withdrawal on their written application (Ch. 3.6, 5.1)",
+)
+async def withdraw_member(
+    member_id: UUID,
+    body: api.WithdrawalRequest,
+    registry: RegistryDep,
+    actor: ActorDep,
+    key: IdempotencyDep,
+    response: Response,
+) -> dict[str, object]:
+    document = translate.document(body.application_document)
+    command = c.WithdrawMember(
+        actor=actor,
+        idempotency=key,
+        member_id=member_id,
+        application_document=document,
+        effective_on=body.effective_on or document.signed_on,
+    )
+    return await execute(registry, command, response)
+
+
+@router.post(
+    "/members/{member_id}/termination",
+    response_model=api.MemberReceipt,
+    responses=COMMAND_ERRORS,
+    summary="End membership on a non-disciplinary ground of Ch. 3.6 (decided per Ch. 3.7)",
+)
+async def terminate_membership(
+    member_id: UUID,
+    body: api.TerminationRequest,
+    registry: RegistryDep,
+    actor: ActorDep,
+    key: IdempotencyDep,
+    response: Response,
+) -> dict[str, object]:
+    command = c.TerminateMembership(
+        actor=actor,
+        idempotency=key,
+        member_id=member_id,
+        ground=TerminationGround(body.ground.value),
+        decision=translate.decision(body.decision),
+    )
+    return await execute(registry, command, response)
+
+
+@router.post(
+    "/members/{member_id}/erasure",
+    response_model=api.MemberReceipt,
+    responses=COMMAND_ERRORS,
+    summary="Erase a former member's or rejected applicant's personal data",
+)
+async def erase_personal_data(
+    member_id: UUID,
+    body: api.ErasureRequest,
+    registry: RegistryDep,
+    actor: ActorDep,
+    key: IdempotencyDep,
+    response: Response,
+) -> dict[str, object]:
+    command = c.ErasePersonalData(
+        actor=actor,
+        idempotency=key,
+        member_id=member_id,
+        legal_basis=body.legal_basis,
+        request_reference=body.request_reference,
+    )
+    return await execute(registry, command, response)
+
+
+@router.get(
+    "/members/{member_id}",
+    response_model=api.MemberView,
+    responses=READ_ERRORS,
+    summary="A member's (or applicant's) current state",
+)
+def get_member(member_id: UUID, registry: RegistryDep, _: ActorDep) -> dict[str, object]:
+    return registry.queries.member(member_id)
+
+
+@router.get(
+    "/members/{member_id}/history",
+    response_model=api.MemberHistory,
+    responses=READ_ERRORS,
+    summary="Every event of a member's record, with business date and recorded time",
+)
+def member_history(member_id: UUID, registry: RegistryDep, _: ActorDep) -> dict[str, object]:
+    return {"member_id": member_id, "events": registry.queries.member_history(member_id)}

@@ -1,0 +1,54 @@
+"""From the shared API shapes (contracts) to the registry's own domain values."""
+
+from __future__ import annotations
+
+from partia_contracts.registry import api
+from partia_contracts.registry import v1 as contract
+from partia_registry.domain.decisions import (
+    ApplicationDocument,
+    BodyKind,
+    DecidingBody,
+    Decision,
+    DocumentForm,
+)
+from partia_registry.domain.organisations import OrganisationNames
+from partia_registry.domain.people import Declarations, PersonalData
+from partia_registry.domain.policies.eligibility import BarredOffice
+
+
+def decision(d: contract.Decision) -> Decision:
+    return Decision(
+        body=DecidingBody(BodyKind(d.body.kind.value), d.body.organisation_id),
+        decided_on=d.decided_on,
+        reference=d.reference,
+    )
+
+
+def document(d: contract.ApplicationDocument) -> ApplicationDocument:
+    return ApplicationDocument(
+        form=DocumentForm(d.form), reference=d.reference, signed_on=d.signed_on
+    )
+
+
+def names(n: contract.OrganisationNames) -> OrganisationNames:
+    return OrganisationNames(kk=n.kk, ru=n.ru, en=n.en)
+
+
+def person(p: api.Person) -> PersonalData:
+    return PersonalData(
+        iin=p.iin,
+        surname=p.surname,
+        given_name=p.given_name,
+        patronymic=p.patronymic,
+        address=p.address,
+        phone=p.phone,
+        email=p.email,
+    )
+
+
+def declarations(d: api.Declarations) -> Declarations:
+    return Declarations(
+        citizenship=d.citizenship,
+        member_of_another_party=d.member_of_another_party,
+        barred_office=None if d.barred_office is None else BarredOffice(d.barred_office.value),
+    )

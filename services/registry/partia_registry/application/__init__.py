@@ -1,0 +1,1 @@
+"""Commands and queries: load what a decision needs, let the domain decide, save the facts."""

@@ -1,0 +1,90 @@
+"""What users ask the registry to do. Each command is an imperative, decided by one handler."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from uuid import UUID
+
+from partia_registry.application.ports import IdempotencyKey
+from partia_registry.domain.decisions import ApplicationDocument, Decision
+from partia_registry.domain.members import TerminationGround
+from partia_registry.domain.organisations import OrganisationKind, OrganisationNames
+from partia_registry.domain.people import Declarations, PersonalData
+
+
+@dataclass(frozen=True, kw_only=True)
+class Command:
+    actor: str
+    idempotency: IdempotencyKey | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateOrganisation(Command):
+    kind: OrganisationKind
+    parent_id: UUID
+    names: OrganisationNames
+    decision: Decision
+    code: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RenameOrganisation(Command):
+    organisation_id: UUID
+    names: OrganisationNames
+    decision: Decision
+
+
+@dataclass(frozen=True, kw_only=True)
+class MoveOrganisation(Command):
+    organisation_id: UUID
+    to_parent_id: UUID
+    decision: Decision
+
+
+@dataclass(frozen=True, kw_only=True)
+class DissolveOrganisation(Command):
+    organisation_id: UUID
+    decision: Decision
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubmitApplication(Command):
+    organisation_id: UUID
+    person: PersonalData
+    declarations: Declarations
+    application_document: ApplicationDocument
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdmitMember(Command):
+    member_id: UUID
+    decision: Decision
+
+
+@dataclass(frozen=True, kw_only=True)
+class RejectApplication(Command):
+    member_id: UUID
+    decision: Decision
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class WithdrawMember(Command):
+    member_id: UUID
+    application_document: ApplicationDocument
+    effective_on: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class TerminateMembership(Command):
+    member_id: UUID
+    ground: TerminationGround
+    decision: Decision
+
+
+@dataclass(frozen=True, kw_only=True)
+class ErasePersonalData(Command):
+    member_id: UUID
+    legal_basis: str
+    request_reference: str

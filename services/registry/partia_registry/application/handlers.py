@@ -1,0 +1,265 @@
+"""One handler per command: load what the decision needs, let the aggregate decide, report back.
+
+Handlers run inside a unit of work that the batch runner commits; they never save anything
+themselves. What a handler returns is the receipt the client gets (and gets again on a retry).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+from uuid import UUID
+
+from partia_registry.application import commands as c
+from partia_registry.application.ports import UnitOfWork
+from partia_registry.domain.cards import card_number
+from partia_registry.domain.decisions import Decision
+from partia_registry.domain.members import Member
+from partia_registry.domain.organisations import Organisation, OrganisationKind
+from partia_registry.domain.policies import competence, structure
+from partia_registry.domain.policies.structure import Ancestry, OrganisationRef
+from partia_registry.domain.rules import RuleViolation, StateConflict
+
+Receipt = dict[str, Any]
+
+
+def ancestry(uow: UnitOfWork, organisation_id: UUID) -> Ancestry:
+    """The organisation and every organisation above it, up to the party."""
+    chain: list[OrganisationRef] = []
+    next_id: UUID | None = organisation_id
+    while next_id is not None:
+        organisation = uow.organisation(next_id)
+        chain.append(OrganisationRef(organisation.id, organisation.kind))
+        next_id = organisation.parent_id
+    return tuple(chain)
+
+
+def _check_body(uow: UnitOfWork, decision: Decision) -> None:
+    body_organisation = uow.organisation(decision.body.organisation_id)
+    competence.check_body_matches_organisation(decision.body, body_organisation.kind)
+
+
+def _active(uow: UnitOfWork, organisation_id: UUID, field: str) -> Organisation:
+    organisation = uow.organisation(organisation_id)
+    if not organisation.is_active:
+        raise StateConflict(
+            "organisation-dissolved",
+            "Ch. 9.8",
+            f"organisation {organisation_id} was dissolved on {organisation.dissolved_on}",
+            field=field,
+        )
+    return organisation
+
+
+def _ppo_of(uow: UnitOfWork, organisation_id: UUID, field: str) -> Ancestry:
+    organisation = _active(uow, organisation_id, field)
+    if organisation.kind is not OrganisationKind.PRIMARY_ORGANISATION:
+        raise RuleViolation(
+            "members-belong-to-ppos",
+            "Ch. 6.6, 4.2",
+            f"members are registered in a primary organisation, and {organisation_id} is a "
+            f"{organisation.kind.value}",
+            field=field,
+        )
+    return ancestry(uow, organisation_id)
+
+
+# --- organisations ------------------------------------------------------------------------------
+
+
+def create_organisation(cmd: c.CreateOrganisation, uow: UnitOfWork) -> Receipt:
+    parent = _active(uow, cmd.parent_id, "parent_id")
+    structure.check_parent(cmd.kind, OrganisationRef(parent.id, parent.kind))
+    _check_body(uow, cmd.decision)
+    place = ancestry(uow, parent.id)
+    competence.check_may_restructure(cmd.decision.body, place, what=f"creating a {cmd.kind.value}")
+    organisation = Organisation.found(
+        kind=cmd.kind,
+        parent_id=parent.id,
+        names=cmd.names,
+        decision=cmd.decision,
+        recorded_by=cmd.actor,
+        code=cmd.code,
+    )
+    uow.add(organisation)
+    return {"organisation_id": str(organisation.id), "kind": organisation.kind.value}
+
+
+def rename_organisation(cmd: c.RenameOrganisation, uow: UnitOfWork) -> Receipt:
+    organisation = uow.organisation(cmd.organisation_id)
+    _check_body(uow, cmd.decision)
+    place = ancestry(uow, cmd.organisation_id)
+    if organisation.kind is not OrganisationKind.PARTY:
+        place = place[1:]  # decided at the parent's level or above, never by the unit itself
+        competence.check_may_restructure(cmd.decision.body, place, what="renaming it")
+    elif cmd.decision.body.kind is not competence.BodyKind.PARTY_CONGRESS:
+        raise RuleViolation(
+            "body-not-competent",
+            "Ch. 9.1",
+            "only the party Congress changes the party's own name (its Charter)",
+            field="decision.body.kind",
+        )
+    organisation.rename(cmd.names, cmd.decision, cmd.actor)
+    return {"organisation_id": str(organisation.id)}
+
+
+def move_organisation(cmd: c.MoveOrganisation, uow: UnitOfWork) -> Receipt:
+    organisation = uow.organisation(cmd.organisation_id)
+    new_parent = _active(uow, cmd.to_parent_id, "to_parent_id")
+    if cmd.to_parent_id in {ref.organisation_id for ref in ancestry(uow, cmd.to_parent_id)[1:]} or (
+        cmd.to_parent_id == cmd.organisation_id
+    ):
+        raise RuleViolation(
+            "move-into-itself",
+            "Ch. 6.2",
+            "an organisation cannot sit under itself",
+            field="to_parent_id",
+        )
+    structure.check_parent(organisation.kind, OrganisationRef(new_parent.id, new_parent.kind))
+    _check_body(uow, cmd.decision)
+    if organisation.parent_id is not None:
+        for parent_id in (organisation.parent_id, cmd.to_parent_id):
+            competence.check_may_restructure(
+                cmd.decision.body, ancestry(uow, parent_id), what="moving it from there to here"
+            )
+    organisation.move(cmd.to_parent_id, cmd.decision, cmd.actor)
+    return {"organisation_id": str(organisation.id), "parent_id": str(cmd.to_parent_id)}
+
+
+def dissolve_organisation(cmd: c.DissolveOrganisation, uow: UnitOfWork) -> Receipt:
+    organisation = uow.organisation(cmd.organisation_id)
+    if organisation.parent_id is None:
+        raise RuleViolation(
+            "party-cannot-dissolve",
+            "Ch. 15.2",
+            "the party is liquidated by its Congress or a court, not through the registry",
+        )
+    _check_body(uow, cmd.decision)
+    competence.check_may_restructure(
+        cmd.decision.body, ancestry(uow, organisation.parent_id), what="dissolving it"
+    )
+    members = uow.members_on_roll(organisation.id)
+    if members:
+        raise StateConflict(
+            "organisation-has-members",
+            "Ch. 9.8",
+            f"{members} member(s) are still on this organisation's roll; transfer them first",
+        )
+    children = uow.active_children(organisation.id)
+    if children:
+        raise StateConflict(
+            "organisation-has-units",
+            "Ch. 9.8",
+            f"{children} organisation(s) still sit under this one; move or dissolve them first",
+        )
+    organisation.dissolve(cmd.decision, cmd.actor)
+    return {"organisation_id": str(organisation.id), "dissolved_on": str(organisation.dissolved_on)}
+
+
+# --- membership ---------------------------------------------------------------------------------
+
+
+def submit_application(cmd: c.SubmitApplication, uow: UnitOfWork) -> Receipt:
+    ppo = _ppo_of(uow, cmd.organisation_id, "organisation_id")
+    existing_id = uow.member_id_for_iin(cmd.person.iin)
+    arguments = {
+        "ppo": ppo,
+        "personal": cmd.person,
+        "declarations": cmd.declarations,
+        "application_document": cmd.application_document,
+        "recorded_by": cmd.actor,
+    }
+    if existing_id is None:
+        member = Member.apply_for_membership(**arguments)
+        uow.add(member)
+    else:
+        member = uow.member(existing_id)
+        member.apply_again(**arguments)
+    return {"member_id": str(member.id), "status": member.status.value}
+
+
+def admit_member(cmd: c.AdmitMember, uow: UnitOfWork, *, card_prefix: str) -> Receipt:
+    member = uow.member(cmd.member_id)
+    _check_body(uow, cmd.decision)
+    ppo = _ppo_of(uow, member.organisation_id, "organisation_id")
+    # Checked before a serial is drawn, so refusals do not burn card numbers needlessly.
+    member.check_may_admit(decision=cmd.decision, ppo=ppo)
+    number = card_number(card_prefix, uow.next_card_serial())
+    member.admit(decision=cmd.decision, card_number=number, ppo=ppo, recorded_by=cmd.actor)
+    return {
+        "member_id": str(member.id),
+        "status": member.status.value,
+        "card_number": number,
+        "admitted_on": str(member.admitted_on),
+        "organisation_id": str(member.organisation_id),
+    }
+
+
+def reject_application(cmd: c.RejectApplication, uow: UnitOfWork) -> Receipt:
+    member = uow.member(cmd.member_id)
+    _check_body(uow, cmd.decision)
+    ppo = ancestry(uow, member.organisation_id)
+    member.reject_application(
+        decision=cmd.decision, reason=cmd.reason, ppo=ppo, recorded_by=cmd.actor
+    )
+    return {"member_id": str(member.id), "status": member.status.value}
+
+
+def withdraw_member(cmd: c.WithdrawMember, uow: UnitOfWork) -> Receipt:
+    member = uow.member(cmd.member_id)
+    member.withdraw(
+        application_document=cmd.application_document,
+        effective_on=cmd.effective_on,
+        recorded_by=cmd.actor,
+    )
+    return {
+        "member_id": str(member.id),
+        "status": member.status.value,
+        "ended_on": str(member.ended_on),
+        "end_reason": member.end_reason,
+    }
+
+
+def terminate_membership(cmd: c.TerminateMembership, uow: UnitOfWork) -> Receipt:
+    member = uow.member(cmd.member_id)
+    _check_body(uow, cmd.decision)
+    ppo = ancestry(uow, member.organisation_id)
+    member.terminate(ground=cmd.ground, decision=cmd.decision, ppo=ppo, recorded_by=cmd.actor)
+    return {
+        "member_id": str(member.id),
+        "status": member.status.value,
+        "ended_on": str(member.ended_on),
+        "end_reason": member.end_reason,
+    }
+
+
+def erase_personal_data(cmd: c.ErasePersonalData, uow: UnitOfWork) -> Receipt:
+    member = uow.member(cmd.member_id)
+    member.erase_personal_data(
+        legal_basis=cmd.legal_basis, request_reference=cmd.request_reference, recorded_by=cmd.actor
+    )
+    return {"member_id": str(member.id), "erased": True}
+
+
+C = TypeVar("C", bound=c.Command)
+Handler = Callable[[Any, UnitOfWork], Receipt]
+
+
+def handlers(*, card_prefix: str) -> dict[type[c.Command], Handler]:
+    """Which handler decides which command."""
+
+    def admit(cmd: c.AdmitMember, uow: UnitOfWork) -> Receipt:
+        return admit_member(cmd, uow, card_prefix=card_prefix)
+
+    return {
+        c.CreateOrganisation: create_organisation,
+        c.RenameOrganisation: rename_organisation,
+        c.MoveOrganisation: move_organisation,
+        c.DissolveOrganisation: dissolve_organisation,
+        c.SubmitApplication: submit_application,
+        c.AdmitMember: admit,
+        c.RejectApplication: reject_application,
+        c.WithdrawMember: withdraw_member,
+        c.TerminateMembership: terminate_membership,
+        c.ErasePersonalData: erase_personal_data,
+    }

@@ -1,0 +1,68 @@
+"""What the application needs from the outside world, stated as protocols the adapters fulfil."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+from uuid import UUID
+
+from partia_registry.domain.members import Member
+from partia_registry.domain.organisations import Organisation
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyKey:
+    """A client's promise that requests with this key are the same request (RFC draft
+    "The Idempotency-Key HTTP Header Field"). Keys are scoped to the acting user."""
+
+    actor: str
+    key: str
+    fingerprint: str  # hash of method, path and body: the same key with another body is refused
+
+
+@dataclass(frozen=True, slots=True)
+class StoredOutcome:
+    fingerprint: str
+    result: Mapping[str, Any]
+
+
+class UnitOfWork(Protocol):
+    """The aggregates and indexes one batch of commands reads and changes, saved in one transaction."""
+
+    def member(self, member_id: UUID) -> Member: ...
+
+    def organisation(self, organisation_id: UUID) -> Organisation: ...
+
+    def add(self, aggregate: Member | Organisation) -> None: ...
+
+    def member_id_for_iin(self, iin: str) -> UUID | None: ...
+
+    def next_card_serial(self) -> int: ...
+
+    def members_on_roll(self, organisation_id: UUID) -> int: ...
+
+    def active_children(self, organisation_id: UUID) -> int: ...
+
+    def change_count(self) -> int:
+        """How many new events this unit holds: a refused command must not have changed it."""
+        ...
+
+    def remember_outcome(self, key: IdempotencyKey, result: Mapping[str, Any]) -> None: ...
+
+    def commit(self) -> Sequence[int]:
+        """Save every change in one transaction; return the log positions of the new events.
+        Raises `ConcurrentChange` when another writer got there first."""
+        ...
+
+
+class Store(Protocol):
+    def unit_of_work(self) -> UnitOfWork: ...
+
+    def stored_outcomes(
+        self, keys: Sequence[IdempotencyKey]
+    ) -> dict[tuple[str, str], StoredOutcome]: ...
+
+
+class ConcurrentChange(Exception):
+    """Another writer changed the same record (or claimed the same IIN) first; try again."""

@@ -1,0 +1,76 @@
+"""The composition root: the one place that builds the registry from its settings."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg.sql import SQL, Identifier
+
+from partia_registry.adapters.postgres.embedded import start_embedded_postgres
+from partia_registry.adapters.postgres.event_store import RegistryEventStore
+from partia_registry.adapters.postgres.queries import RegistryQueries
+from partia_registry.adapters.postgres.store import PostgresStore
+from partia_registry.application.batches import BatchRunner
+from partia_registry.application.bootstrap import PartyDefinition, bootstrap_party
+from partia_registry.application.handlers import handlers
+from partia_registry.application.writer import CommandWriter
+from partia_registry.settings import RegistrySettings, eventsourcing_env
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Registry:
+    settings: RegistrySettings
+    events: RegistryEventStore
+    store: PostgresStore
+    writer: CommandWriter
+    queries: RegistryQueries
+    tokens: dict[str, str]
+    embedded_server: Any = None
+
+    def close(self) -> None:
+        self.writer.stop()
+        self.events.close()
+        if self.embedded_server is not None:
+            self.embedded_server.cleanup()
+
+
+def open_registry(settings: RegistrySettings, *, bootstrap: bool = True) -> Registry:
+    """Connect (starting the embedded PostgreSQL when no database URL is set), create the tables,
+    load the party's top of the tree if it is missing, and start the writer."""
+    server = None
+    url = settings.database_url
+    if url is None:
+        server, url = start_embedded_postgres(settings.data_dir / "pgdata")
+    master_key = settings.master_key_bytes()
+    _ensure_schema(url, settings.database_schema)
+    events = RegistryEventStore(
+        eventsourcing_env(url, settings.database_schema, settings.pool_size), master_key
+    )
+    store = PostgresStore(events, master_key)
+    store.create_tables()
+    if bootstrap:
+        created = bootstrap_party(store, PartyDefinition.load(settings.party))
+        if created:
+            log.info("bootstrap created %d organisations", created)
+    runner = BatchRunner(store, handlers(card_prefix=settings.card_prefix))
+    writer = CommandWriter(runner.run, max_batch=settings.max_batch)
+    writer.start()
+    return Registry(
+        settings=settings,
+        events=events,
+        store=store,
+        writer=writer,
+        queries=RegistryQueries(store),
+        tokens=settings.tokens(),
+        embedded_server=server,
+    )
+
+
+def _ensure_schema(url: str, schema: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(schema)))

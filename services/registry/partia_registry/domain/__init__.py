@@ -1,0 +1,1 @@
+"""The registry's rules and facts: aggregates, events and Charter policies. No I/O, no framework."""

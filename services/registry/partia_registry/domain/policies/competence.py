@@ -1,0 +1,96 @@
+"""Which body may decide what (Ch. 3.4, 3.7, 9.5, 9.8, 9.9).
+
+A body is competent for a decision about an organisation when it is of a kind the clause names and it
+belongs to that organisation or to one above it.
+"""
+
+from __future__ import annotations
+
+from partia_registry.domain.decisions import BodyKind, DecidingBody
+from partia_registry.domain.organisations import OrganisationKind
+from partia_registry.domain.policies.structure import Ancestry
+from partia_registry.domain.rules import RuleViolation
+
+B = BodyKind
+K = OrganisationKind
+
+# Which kind of organisation each kind of body belongs to.
+_BODY_BELONGS_TO: dict[BodyKind, frozenset[OrganisationKind]] = {
+    B.PPO_MEETING: frozenset({K.PRIMARY_ORGANISATION}),
+    B.PPO_BUREAU: frozenset({K.PRIMARY_ORGANISATION}),
+    B.PPO_CHAIR: frozenset({K.PRIMARY_ORGANISATION}),
+    B.BRANCH_BUREAU: frozenset({K.REGIONAL_BRANCH, K.TERRITORIAL_BRANCH}),
+    B.BRANCH_POLITICAL_COUNCIL: frozenset({K.REGIONAL_BRANCH, K.TERRITORIAL_BRANCH}),
+    B.BRANCH_CONFERENCE: frozenset({K.REGIONAL_BRANCH, K.TERRITORIAL_BRANCH}),
+    B.PARTY_BUREAU: frozenset({K.PARTY}),
+    B.PARTY_POLITICAL_COUNCIL: frozenset({K.PARTY}),
+    B.PARTY_CONGRESS: frozenset({K.PARTY}),
+}
+
+MEMBERSHIP_BODIES = frozenset({B.PPO_MEETING, B.PPO_BUREAU, B.BRANCH_BUREAU, B.PARTY_BUREAU})
+"""Admission (Ch. 3.4, 9.9) and termination (Ch. 3.7): the PPO meeting or bureau, or the Bureau of
+the Political Council of the party or of a branch."""
+
+STRUCTURE_BODIES = frozenset({B.BRANCH_BUREAU, B.PARTY_BUREAU})
+"""Creating, restructuring and ending organisations: a branch Bureau (Ch. 9.8) or the party Bureau
+(Ch. 9.5)."""
+
+GROUP_BODIES = frozenset({B.PPO_MEETING, B.PPO_BUREAU, B.BRANCH_BUREAU, B.PARTY_BUREAU})
+"""Party groups inside a PPO (Ch. 6.7): the PPO's own meeting or bureau, or a Bureau above it."""
+
+
+def check_body_matches_organisation(
+    body: DecidingBody, organisation_kind: OrganisationKind
+) -> None:
+    """A PPO meeting belongs to a PPO, a branch Bureau to a branch, the party Bureau to the party."""
+    if organisation_kind not in _BODY_BELONGS_TO[body.kind]:
+        raise RuleViolation(
+            "body-organisation-mismatch",
+            "Ch. 8.2",
+            f"a {body.kind.value} is a body of a "
+            + " or ".join(sorted(k.value for k in _BODY_BELONGS_TO[body.kind]))
+            + f", but organisation {body.organisation_id} is a {organisation_kind.value}",
+            field="decision.body",
+        )
+
+
+def check_competent(
+    body: DecidingBody,
+    subject: Ancestry,
+    allowed: frozenset[BodyKind],
+    *,
+    what: str,
+    clause: str,
+) -> None:
+    """The body must be of an allowed kind and belong to the subject organisation or one above it."""
+    if body.kind not in allowed:
+        raise RuleViolation(
+            "body-not-competent",
+            clause,
+            f"a {body.kind.value} may not decide {what}; competent bodies are: "
+            + ", ".join(sorted(k.value for k in allowed)),
+            field="decision.body.kind",
+        )
+    if all(ref.organisation_id != body.organisation_id for ref in subject):
+        raise RuleViolation(
+            "body-not-competent",
+            clause,
+            f"the {body.kind.value} of organisation {body.organisation_id} is not a body of "
+            f"organisation {subject[0].organisation_id} or of one above it, so it may not decide {what}",
+            field="decision.body.organisation_id",
+        )
+
+
+def check_may_decide_membership(body: DecidingBody, ppo: Ancestry, *, what: str) -> None:
+    """Admission (Ch. 3.4, 9.9) and termination (Ch. 3.7) of a member of this PPO."""
+    check_competent(body, ppo, MEMBERSHIP_BODIES, what=what, clause="Ch. 3.4, 3.7")
+
+
+def check_may_restructure(body: DecidingBody, place: Ancestry, *, what: str) -> None:
+    """Creating, renaming, moving or dissolving an organisation at `place` (its parent's ancestry
+    for a new one). A group may also be decided by its PPO's meeting or bureau (Ch. 6.7)."""
+    allowed = (
+        GROUP_BODIES if place[0].kind is OrganisationKind.PRIMARY_ORGANISATION else STRUCTURE_BODIES
+    )
+    structural = [ref for ref in place if ref.kind is not OrganisationKind.PARTY_GROUP]
+    check_competent(body, tuple(structural), allowed, what=what, clause="Ch. 9.5, 9.8")

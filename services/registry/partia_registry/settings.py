@@ -1,0 +1,87 @@
+"""Typed settings, read from PARTIA_* environment variables (or a .env file)."""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class RegistrySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PARTIA_", env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="postgresql://user:password@host:port/dbname; unset = embedded PostgreSQL",
+    )
+    database_schema: str = "public"
+    data_dir: Path = Field(default=Path(".partia"), description="embedded database and dev key")
+    api_tokens: SecretStr = Field(
+        default=SecretStr(""),
+        description="comma-separated user=token pairs allowed to call the API",
+    )
+    master_key: SecretStr | None = Field(
+        default=None, description="base64 of 32 random bytes; wraps every person's data key"
+    )
+    card_prefix: str = Field(default="BQ", pattern=r"^[A-Z]{1,4}$")
+    party: str = "baytaq"
+    pool_size: int = 10
+    max_batch: int = 256
+
+    def tokens(self) -> dict[str, str]:
+        """token -> user name"""
+        pairs = [p.strip() for p in self.api_tokens.get_secret_value().split(",") if p.strip()]
+        result: dict[str, str] = {}
+        for pair in pairs:
+            user, _, token = pair.partition("=")
+            if not user or not token:
+                raise ValueError("PARTIA_API_TOKENS must be comma-separated user=token pairs")
+            result[token] = user
+        return result
+
+    def master_key_bytes(self) -> bytes:
+        """The configured master key; with the embedded database, one kept in the data directory."""
+        if self.master_key is not None:
+            return _decode_key(self.master_key.get_secret_value())
+        if self.database_url is not None:
+            raise ValueError(
+                "set PARTIA_MASTER_KEY (base64 of 32 bytes) when using an external database"
+            )
+        path = self.data_dir / "master.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(base64.b64encode(os.urandom(32)).decode())
+        return _decode_key(path.read_text().strip())
+
+
+def _decode_key(text: str) -> bytes:
+    key = base64.b64decode(text)
+    if len(key) != 32:
+        raise ValueError("the master key must be base64 of exactly 32 bytes")
+    return key
+
+
+def eventsourcing_env(database_url: str, schema: str, pool_size: int) -> dict[str, str]:
+    """The `eventsourcing` library's POSTGRES_* settings for a postgresql:// URL (a unix-socket
+    directory may be given as ?host=/path, as libpq allows)."""
+    url = urlsplit(database_url)
+    query = parse_qs(url.query)
+    host = query.get("host", [url.hostname or "localhost"])[0]
+    return {
+        "POSTGRES_DBNAME": (url.path or "/postgres").lstrip("/") or "postgres",
+        "POSTGRES_HOST": host,
+        "POSTGRES_PORT": str(url.port or query.get("port", ["5432"])[0]),
+        "POSTGRES_USER": unquote(url.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(url.password or ""),
+        "POSTGRES_SCHEMA": schema,
+        "POSTGRES_POOL_SIZE": str(pool_size),
+        "POSTGRES_MAX_OVERFLOW": str(pool_size),
+        "POSTGRES_CONNECT_TIMEOUT": "10",
+        "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
+    }
