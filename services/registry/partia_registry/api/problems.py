@@ -97,9 +97,9 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem(
             422,
             "Unknown reference",
-            f"the request refers to a {exc.what} that does not exist: {exc.identifier}",
+            f"{exc.field or exc.what}: no {exc.what} {exc.identifier} exists",
             rule="unknown-reference",
-            field=_field_for(exc.what),
+            field=exc.field or _field_for(exc.what),
         )
 
     @app.exception_handler(IdempotencyKeyReused)

@@ -18,7 +18,7 @@ from partia_registry.domain.members import Member
 from partia_registry.domain.organisations import Organisation, OrganisationKind
 from partia_registry.domain.policies import competence, structure
 from partia_registry.domain.policies.structure import Ancestry, OrganisationRef
-from partia_registry.domain.rules import RuleViolation, StateConflict
+from partia_registry.domain.rules import NotFound, RuleViolation, StateConflict
 
 Receipt = dict[str, Any]
 
@@ -34,13 +34,23 @@ def ancestry(uow: UnitOfWork, organisation_id: UUID) -> Ancestry:
     return tuple(chain)
 
 
+def _organisation(uow: UnitOfWork, organisation_id: UUID, field: str) -> Organisation:
+    """An organisation the request refers to; a missing one is reported against `field`."""
+    try:
+        return uow.organisation(organisation_id)
+    except NotFound:
+        raise NotFound("organisation", organisation_id, field=field) from None
+
+
 def _check_body(uow: UnitOfWork, decision: Decision) -> None:
-    body_organisation = uow.organisation(decision.body.organisation_id)
+    body_organisation = _organisation(
+        uow, decision.body.organisation_id, "decision.body.organisation_id"
+    )
     competence.check_body_matches_organisation(decision.body, body_organisation.kind)
 
 
 def _active(uow: UnitOfWork, organisation_id: UUID, field: str) -> Organisation:
-    organisation = uow.organisation(organisation_id)
+    organisation = _organisation(uow, organisation_id, field)
     if not organisation.is_active:
         raise StateConflict(
             "organisation-dissolved",

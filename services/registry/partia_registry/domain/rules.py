@@ -25,7 +25,8 @@ class StateConflict(RuleViolation):
 class NotFound(Exception):
     """The organisation or member named does not exist."""
 
-    def __init__(self, what: str, identifier: object) -> None:
+    def __init__(self, what: str, identifier: object, field: str | None = None) -> None:
         super().__init__(f"{what} {identifier} does not exist")
         self.what = what
         self.identifier = identifier
+        self.field = field
