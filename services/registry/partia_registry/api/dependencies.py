@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-from typing import Annotated, Any
+import json
+from typing import Annotated
 
 from fastapi import Depends, Header, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -18,7 +19,7 @@ from partia_registry.composition import Registry
 _bearer = HTTPBearer(auto_error=False, description="A token from PARTIA_API_TOKENS")
 
 
-def get_registry(request: Request) -> Registry:
+async def get_registry(request: Request) -> Registry:
     registry: Registry = request.app.state.registry
     return registry
 
@@ -26,7 +27,7 @@ def get_registry(request: Request) -> Registry:
 RegistryDep = Annotated[Registry, Depends(get_registry)]
 
 
-def acting_user(
+async def acting_user(
     registry: RegistryDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
@@ -88,12 +89,15 @@ async def idempotency_key(
 IdempotencyDep = Annotated[IdempotencyKey, Depends(idempotency_key)]
 
 
-async def execute(registry: Registry, command: Command, response: Response) -> dict[str, Any]:
-    """Hand the command to the writer and wait for its outcome; refusals become problems."""
+async def execute(registry: Registry, command: Command, status_code: int = 200) -> Response:
+    """Hand the command to the writer and wait for its outcome; refusals become problems.
+
+    The receipt is already plain JSON, so it is sent as it is (the endpoint's response_model
+    documents it)."""
     outcome = await asyncio.wrap_future(registry.writer.submit(command))
     if outcome.error is not None:
         raise outcome.error
     assert outcome.receipt is not None
-    if outcome.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    return {**outcome.receipt, "positions": list(outcome.positions)}
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
+    body = {**outcome.receipt, "positions": list(outcome.positions)}
+    return Response(json.dumps(body), status_code, headers, media_type="application/json")

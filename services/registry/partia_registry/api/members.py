@@ -28,8 +28,7 @@ async def submit_application(
     registry: RegistryDep,
     actor: ActorDep,
     key: IdempotencyDep,
-    response: Response,
-) -> dict[str, object]:
+) -> Response:
     command = c.SubmitApplication(
         actor=actor,
         idempotency=key,
@@ -38,7 +37,7 @@ async def submit_application(
         declarations=translate.declarations(body.declarations),
         application_document=translate.document(body.application_document),
     )
-    return await execute(registry, command, response)
+    return await execute(registry, command, status.HTTP_201_CREATED)
 
 
 @router.post(
@@ -53,15 +52,14 @@ async def admit_member(
     registry: RegistryDep,
     actor: ActorDep,
     key: IdempotencyDep,
-    response: Response,
-) -> dict[str, object]:
+) -> Response:
     command = c.AdmitMember(
         actor=actor,
         idempotency=key,
         member_id=member_id,
         decision=translate.decision(body.decision),
     )
-    return await execute(registry, command, response)
+    return await execute(registry, command)
 
 
 @router.post(
@@ -76,8 +74,7 @@ async def reject_application(
     registry: RegistryDep,
     actor: ActorDep,
     key: IdempotencyDep,
-    response: Response,
-) -> dict[str, object]:
+) -> Response:
     command = c.RejectApplication(
         actor=actor,
         idempotency=key,
@@ -85,7 +82,7 @@ async def reject_application(
         decision=translate.decision(body.decision),
         reason=body.reason,
     )
-    return await execute(registry, command, response)
+    return await execute(registry, command)
 
 
 @router.post(
@@ -100,8 +97,7 @@ async def withdraw_member(
     registry: RegistryDep,
     actor: ActorDep,
     key: IdempotencyDep,
-    response: Response,
-) -> dict[str, object]:
+) -> Response:
     document = translate.document(body.application_document)
     command = c.WithdrawMember(
         actor=actor,
@@ -110,7 +106,7 @@ async def withdraw_member(
         application_document=document,
         effective_on=body.effective_on or document.signed_on,
     )
-    return await execute(registry, command, response)
+    return await execute(registry, command)
 
 
 @router.post(
@@ -125,8 +121,7 @@ async def terminate_membership(
     registry: RegistryDep,
     actor: ActorDep,
     key: IdempotencyDep,
-    response: Response,
-) -> dict[str, object]:
+) -> Response:
     command = c.TerminateMembership(
         actor=actor,
         idempotency=key,
@@ -134,7 +129,7 @@ async def terminate_membership(
         ground=TerminationGround(body.ground.value),
         decision=translate.decision(body.decision),
     )
-    return await execute(registry, command, response)
+    return await execute(registry, command)
 
 
 @router.post(
@@ -149,8 +144,7 @@ async def erase_personal_data(
     registry: RegistryDep,
     actor: ActorDep,
     key: IdempotencyDep,
-    response: Response,
-) -> dict[str, object]:
+) -> Response:
     command = c.ErasePersonalData(
         actor=actor,
         idempotency=key,
@@ -158,7 +152,7 @@ async def erase_personal_data(
         legal_basis=body.legal_basis,
         request_reference=body.request_reference,
     )
-    return await execute(registry, command, response)
+    return await execute(registry, command)
 
 
 @router.get(

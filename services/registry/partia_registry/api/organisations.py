@@ -33,8 +33,7 @@ async def create_organisation(
     registry: RegistryDep,
     actor: ActorDep,
     key: IdempotencyDep,
-    response: Response,
-) -> dict[str, object]:
+) -> Response:
     command = c.CreateOrganisation(
         actor=actor,
         idempotency=key,
@@ -44,7 +43,7 @@ async def create_organisation(
         decision=translate.decision(body.decision),
         code=body.code,
     )
-    return await execute(registry, command, response)
+    return await execute(registry, command, status.HTTP_201_CREATED)
 
 
 @router.post(
@@ -59,8 +58,7 @@ async def rename_organisation(
     registry: RegistryDep,
     actor: ActorDep,
     key: IdempotencyDep,
-    response: Response,
-) -> dict[str, object]:
+) -> Response:
     command = c.RenameOrganisation(
         actor=actor,
         idempotency=key,
@@ -68,7 +66,7 @@ async def rename_organisation(
         names=translate.names(body.names),
         decision=translate.decision(body.decision),
     )
-    return await execute(registry, command, response)
+    return await execute(registry, command)
 
 
 @router.post(
@@ -83,8 +81,7 @@ async def move_organisation(
     registry: RegistryDep,
     actor: ActorDep,
     key: IdempotencyDep,
-    response: Response,
-) -> dict[str, object]:
+) -> Response:
     command = c.MoveOrganisation(
         actor=actor,
         idempotency=key,
@@ -92,7 +89,7 @@ async def move_organisation(
         to_parent_id=body.to_parent_id,
         decision=translate.decision(body.decision),
     )
-    return await execute(registry, command, response)
+    return await execute(registry, command)
 
 
 @router.post(
@@ -107,15 +104,14 @@ async def dissolve_organisation(
     registry: RegistryDep,
     actor: ActorDep,
     key: IdempotencyDep,
-    response: Response,
-) -> dict[str, object]:
+) -> Response:
     command = c.DissolveOrganisation(
         actor=actor,
         idempotency=key,
         organisation_id=organisation_id,
         decision=translate.decision(body.decision),
     )
-    return await execute(registry, command, response)
+    return await execute(registry, command)
 
 
 @router.get(

@@ -5,6 +5,11 @@ putting more events in each transaction, not from more threads. A batch runs its
 against one unit of work and commits once. A refused command is reported to its caller alone; if it
 had already changed something before it was refused, the batch starts again without it, so a refusal
 never leaves half a decision behind.
+
+Idempotency costs nothing on the happy path: a command's outcome is stored in the same transaction
+as its events, under a unique (user, key). A retried request that was already decided is either
+refused by the domain (the state has moved on) or collides with the stored key; only then is the
+stored outcome looked up and returned instead.
 """
 
 from __future__ import annotations
@@ -12,11 +17,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from partia_registry.application.commands import Command
 from partia_registry.application.handlers import Handler, Receipt
-from partia_registry.application.ports import ConcurrentChange, Store, UnitOfWork
+from partia_registry.application.ports import ConcurrentChange, IdempotencyKey, Store, UnitOfWork
+from partia_registry.domain.rules import NotFound, RuleViolation
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +42,9 @@ class Outcome:
     positions: tuple[int, ...] = ()
 
 
+Todo = list[tuple[int, Command]]
+
+
 class BatchRunner:
     def __init__(self, store: Store, handlers: Mapping[type[Command], Handler]) -> None:
         self._store = store
@@ -44,39 +52,10 @@ class BatchRunner:
 
     def run(self, commands: Sequence[Command]) -> list[Outcome]:
         outcomes: dict[int, Outcome] = {}
-        todo = self._skip_repeated_requests(commands, outcomes)
-        self._attempt(todo, outcomes)
+        self._attempt(_first_use_of_each_key(commands, outcomes), outcomes)
         return [outcomes[i] for i in range(len(commands))]
 
-    def _skip_repeated_requests(
-        self, commands: Sequence[Command], outcomes: dict[int, Outcome]
-    ) -> list[tuple[int, Command]]:
-        """Answer retried requests from their stored outcome instead of deciding them again."""
-        keys = [cmd.idempotency for cmd in commands if cmd.idempotency is not None]
-        stored = self._store.stored_outcomes(keys) if keys else {}
-        first_with_key: dict[tuple[str, str], int] = {}
-        todo: list[tuple[int, Command]] = []
-        for i, cmd in enumerate(commands):
-            key = cmd.idempotency
-            if key is None:
-                todo.append((i, cmd))
-                continue
-            earlier = stored.get((key.actor, key.key))
-            if earlier is not None:
-                outcomes[i] = _replay(earlier.fingerprint, key.fingerprint, earlier.result)
-            elif (key.actor, key.key) in first_with_key:
-                # The same key twice in one batch: the second is a retry racing the first.
-                outcomes[i] = Outcome(
-                    error=ConcurrentChange(
-                        "a request with this Idempotency-Key is being processed; retry shortly"
-                    )
-                )
-            else:
-                first_with_key[(key.actor, key.key)] = i
-                todo.append((i, cmd))
-        return todo
-
-    def _attempt(self, todo: list[tuple[int, Command]], outcomes: dict[int, Outcome]) -> None:
+    def _attempt(self, todo: Todo, outcomes: dict[int, Outcome]) -> None:
         if not todo:
             return
         uow = self._store.unit_of_work()
@@ -86,16 +65,15 @@ class BatchRunner:
             try:
                 receipt = self._decide(cmd, uow)
             except Exception as refusal:
-                if not _is_refusal(refusal):
-                    log.exception("command %s failed", type(cmd).__name__)
-                outcomes[i] = Outcome(error=refusal)
+                outcomes[i] = self._refused(cmd, refusal)
                 if uow.change_count() != before:
-                    # The command changed state before it was refused: start over without it.
+                    # It changed state before it was refused: start over without it.
                     self._attempt([(j, other) for j, other in todo if j not in outcomes], outcomes)
                     return
                 continue
             decided.append((i, receipt))
-        self._commit(uow, decided, dict(todo), outcomes)
+        if decided:
+            self._commit(uow, decided, dict(todo), outcomes)
 
     def _commit(
         self,
@@ -104,52 +82,34 @@ class BatchRunner:
         commands: dict[int, Command],
         outcomes: dict[int, Outcome],
     ) -> None:
-        if not decided:
-            return
         try:
             positions = tuple(uow.commit())
-        except ConcurrentChange as conflict:
-            if len(decided) > 1:
-                for i, _ in decided:  # find the one that conflicted by trying each alone
-                    self._attempt_alone(i, commands[i], outcomes)
-            else:
-                i = decided[0][0]
-                self._attempt_alone(i, commands[i], outcomes, previous=conflict)
+        except ConcurrentChange:
+            # Another writer got there first for one of them: decide each again, alone.
+            for i, _ in decided:
+                self._attempt_alone(i, commands[i], outcomes)
             return
         for i, receipt in decided:
             outcomes[i] = Outcome(receipt=receipt, positions=positions)
 
-    def _attempt_alone(
-        self,
-        i: int,
-        cmd: Command,
-        outcomes: dict[int, Outcome],
-        previous: ConcurrentChange | None = None,
-    ) -> None:
+    def _attempt_alone(self, i: int, cmd: Command, outcomes: dict[int, Outcome]) -> None:
         for _ in range(RETRIES_AFTER_CONFLICT):
-            outcomes.pop(i, None)
-            answered: dict[int, Outcome] = {}
-            if not self._skip_repeated_requests([cmd], answered):  # another writer stored it
-                outcomes[i] = answered[0]
+            earlier = self._earlier_outcome(cmd.idempotency)
+            if earlier is not None:
+                outcomes[i] = earlier
                 return
-            self._attempt_once(i, cmd, outcomes)
-            outcome = outcomes.get(i)
-            if outcome is not None and not isinstance(outcome.error, ConcurrentChange):
+            uow = self._store.unit_of_work()
+            try:
+                receipt = self._decide(cmd, uow)
+                positions = tuple(uow.commit())
+            except ConcurrentChange:
+                continue
+            except Exception as refusal:
+                outcomes[i] = self._refused(cmd, refusal)
                 return
-        if i not in outcomes:
-            outcomes[i] = Outcome(error=previous or ConcurrentChange("concurrent change; retry"))
-
-    def _attempt_once(self, i: int, cmd: Command, outcomes: dict[int, Outcome]) -> None:
-        uow = self._store.unit_of_work()
-        try:
-            receipt = self._decide(cmd, uow)
-            positions = tuple(uow.commit())
-        except Exception as refusal:
-            if not _is_refusal(refusal):
-                log.exception("command %s failed", type(cmd).__name__)
-            outcomes[i] = Outcome(error=refusal)
+            outcomes[i] = Outcome(receipt=receipt, positions=positions)
             return
-        outcomes[i] = Outcome(receipt=receipt, positions=positions)
+        outcomes[i] = Outcome(error=ConcurrentChange("the record kept changing; retry"))
 
     def _decide(self, cmd: Command, uow: UnitOfWork) -> Receipt:
         receipt = self._handlers[type(cmd)](cmd, uow)
@@ -157,21 +117,47 @@ class BatchRunner:
             uow.remember_outcome(cmd.idempotency, receipt)
         return receipt
 
+    def _refused(self, cmd: Command, refusal: Exception) -> Outcome:
+        """A refusal may be the retry of a request that was already decided: if so, answer it
+        the way it was answered then."""
+        earlier = self._earlier_outcome(cmd.idempotency)
+        if earlier is not None:
+            return earlier
+        if not isinstance(refusal, RuleViolation | NotFound | ConcurrentChange):
+            log.error("command %s failed", type(cmd).__name__, exc_info=refusal)
+        return Outcome(error=refusal)
 
-def _replay(stored_fingerprint: str, fingerprint: str, result: Mapping[str, Any]) -> Outcome:
-    if stored_fingerprint != fingerprint:
-        return Outcome(
-            error=IdempotencyKeyReused(
-                "this Idempotency-Key was already used for a different request; use a new key"
+    def _earlier_outcome(self, key: IdempotencyKey | None) -> Outcome | None:
+        if key is None:
+            return None
+        stored = self._store.stored_outcomes([key]).get((key.actor, key.key))
+        if stored is None:
+            return None
+        if stored.fingerprint != key.fingerprint:
+            return Outcome(
+                error=IdempotencyKeyReused(
+                    "this Idempotency-Key was already used for a different request; use a new key"
+                )
             )
-        )
-    return Outcome(receipt=dict(result), replayed=True)
+        return Outcome(receipt=dict(stored.result), replayed=True)
 
 
-def _is_refusal(error: BaseException) -> bool:
-    from partia_registry.domain.rules import NotFound, RuleViolation
-
-    return isinstance(error, RuleViolation | NotFound | ConcurrentChange)
+def _first_use_of_each_key(commands: Sequence[Command], outcomes: dict[int, Outcome]) -> Todo:
+    """The same key twice in one batch is a retry racing its original: the later one waits."""
+    seen: set[tuple[str, str]] = set()
+    todo: Todo = []
+    for i, cmd in enumerate(commands):
+        key = cmd.idempotency
+        if key is not None and (key.actor, key.key) in seen:
+            outcomes[i] = Outcome(
+                error=ConcurrentChange("a request with this Idempotency-Key is being processed")
+            )
+            continue
+        if key is not None:
+            seen.add((key.actor, key.key))
+        todo.append((i, cmd))
+    return todo
 
 
 CommandRunner = Callable[[Sequence[Command]], list[Outcome]]
+__all__ = ["BatchRunner", "CommandRunner", "IdempotencyKeyReused", "Outcome"]

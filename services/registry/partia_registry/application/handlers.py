@@ -13,7 +13,7 @@ from uuid import UUID
 from partia_registry.application import commands as c
 from partia_registry.application.ports import UnitOfWork
 from partia_registry.domain.cards import card_number
-from partia_registry.domain.decisions import Decision
+from partia_registry.domain.decisions import BodyKind, Decision
 from partia_registry.domain.members import Member
 from partia_registry.domain.organisations import Organisation, OrganisationKind
 from partia_registry.domain.policies import competence, structure
@@ -102,7 +102,7 @@ def rename_organisation(cmd: c.RenameOrganisation, uow: UnitOfWork) -> Receipt:
     if organisation.kind is not OrganisationKind.PARTY:
         place = place[1:]  # decided at the parent's level or above, never by the unit itself
         competence.check_may_restructure(cmd.decision.body, place, what="renaming it")
-    elif cmd.decision.body.kind is not competence.BodyKind.PARTY_CONGRESS:
+    elif cmd.decision.body.kind is not BodyKind.PARTY_CONGRESS:
         raise RuleViolation(
             "body-not-competent",
             "Ch. 9.1",
@@ -172,19 +172,24 @@ def dissolve_organisation(cmd: c.DissolveOrganisation, uow: UnitOfWork) -> Recei
 def submit_application(cmd: c.SubmitApplication, uow: UnitOfWork) -> Receipt:
     ppo = _ppo_of(uow, cmd.organisation_id, "organisation_id")
     existing_id = uow.member_id_for_iin(cmd.person.iin)
-    arguments = {
-        "ppo": ppo,
-        "personal": cmd.person,
-        "declarations": cmd.declarations,
-        "application_document": cmd.application_document,
-        "recorded_by": cmd.actor,
-    }
     if existing_id is None:
-        member = Member.apply_for_membership(**arguments)
+        member = Member.apply_for_membership(
+            ppo=ppo,
+            personal=cmd.person,
+            declarations=cmd.declarations,
+            application_document=cmd.application_document,
+            recorded_by=cmd.actor,
+        )
         uow.add(member)
     else:
         member = uow.member(existing_id)
-        member.apply_again(**arguments)
+        member.apply_again(
+            ppo=ppo,
+            personal=cmd.person,
+            declarations=cmd.declarations,
+            application_document=cmd.application_document,
+            recorded_by=cmd.actor,
+        )
     return {"member_id": str(member.id), "status": member.status.value}
 
 

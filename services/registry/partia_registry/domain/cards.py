@@ -26,6 +26,10 @@ def card_number(prefix: str, serial: int) -> str:
 
 def is_well_formed(prefix: str, text: str) -> bool:
     parts = text.split("-")
-    if len(parts) != 3 or parts[0] != prefix or not parts[1].isdigit() or not parts[2].isdigit():
+    if not text.isascii() or len(parts) != 3 or parts[0] != prefix:
+        return False
+    if not parts[1].isdigit() or not parts[2].isdigit():
+        return False
+    if len(parts[1]) < SERIAL_DIGITS:
         return False
     return len(parts[2]) == 1 and luhn_digit(parts[1]) == int(parts[2])

@@ -15,5 +15,7 @@ def start_embedded_postgres(pgdata: Path, *, throwaway: bool = False) -> tuple[A
 
     pgdata = pgdata.resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(pgdata, cleanup_mode="delete" if throwaway else "stop")
+    server = embedded_postgres.get_server(  # type: ignore[attr-defined]
+        pgdata, cleanup_mode="delete" if throwaway else "stop"
+    )
     return server, str(server.get_uri())

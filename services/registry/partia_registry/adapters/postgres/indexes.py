@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from psycopg.sql import SQL, Composable
+from psycopg.sql import SQL, Composable, Composed
 
 from partia_registry.adapters.postgres.statements import Statement, table
 from partia_registry.domain.members import WITHDRAWAL, Member, MemberStatus
@@ -74,7 +74,7 @@ class IndexWriter:
     def __init__(self, schema: str, digest: Callable[[str], bytes]) -> None:
         self._digest = digest
         m, o = table(schema, MEMBER_INDEX), table(schema, ORGANISATION_INDEX)
-        self._sql: dict[type[Any], Composable] = {
+        self._sql: dict[type[Any], Composed] = {
             Member.ApplicationSubmitted: SQL(
                 "INSERT INTO {} (member_id, iin_digest, status, organisation_id, full_name, applied_on)"
                 " VALUES (%s, %s, %s, %s, %s, %s)"
@@ -120,7 +120,7 @@ class IndexWriter:
             row = self._row(event)
             sql = self._sql[kind]
             if merged and merged[-1].sql is sql:
-                merged[-1].rows.append(row)  # type: ignore[attr-defined]
+                merged[-1].rows.append(row)
             else:
                 merged.append(Statement(sql, [row]))
         return merged

@@ -90,7 +90,9 @@ class PersonalDataVault:
     def unsaved_keys(self) -> list[Statement]:
         """Keys made since the last commit: they must be stored with the events they sealed."""
         with self._lock:
-            rows = [(owner, self._wrap(owner, key)) for owner, key in self._unsaved.items()]
+            rows: list[tuple[Any, ...]] = [
+                (owner, self._wrap(owner, key)) for owner, key in self._unsaved.items()
+            ]
         if not rows:
             return []
         sql = SQL("INSERT INTO {} (owner_id, wrapped_key) VALUES (%s, %s) ON CONFLICT DO NOTHING")

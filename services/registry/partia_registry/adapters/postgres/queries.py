@@ -99,7 +99,8 @@ class RegistryQueries:
     def organisations(
         self, *, kind: str | None, parent_id: UUID | None, limit: int, offset: int
     ) -> tuple[list[dict[str, Any]], int]:
-        where, params = ["TRUE"], []
+        where: list[str] = ["TRUE"]
+        params: list[Any] = []
         if kind is not None:
             where.append("kind = %s")
             params.append(kind)
@@ -141,7 +142,7 @@ class RegistryQueries:
 
     def _get(self, aggregate_id: UUID, cls: type[Any], what: str) -> Any:
         try:
-            aggregate = self._events.repository.get(aggregate_id)
+            aggregate: Any = self._events.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFound(what, aggregate_id) from None
         if not isinstance(aggregate, cls):

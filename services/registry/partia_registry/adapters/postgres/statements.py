@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,8 +12,8 @@ from psycopg.sql import SQL, Composed, Identifier
 class Statement:
     """One SQL statement run once per row of parameters (executemany)."""
 
-    sql: Composed | SQL
-    rows: Sequence[Sequence[Any]]
+    sql: SQL | Composed
+    rows: list[tuple[Any, ...]]
 
 
 def table(schema: str, name: str) -> Identifier:

@@ -176,7 +176,7 @@ class PostgresUnitOfWork:
 
     def commit(self) -> Sequence[int]:
         aggregates = list(self._aggregates.values())
-        events = [e for a in aggregates for e in a.pending_events]
+        events = [e for a in aggregates for e in a.collect_events()]
         if not events:
             self._store.cache.put_back(aggregates)
             return []
@@ -185,7 +185,7 @@ class PostgresUnitOfWork:
         erased = [e.originator_id for e in events if isinstance(e, Member.PersonalDataErased)]
         alongside += [vault.destroy(owner) for owner in erased]
         try:
-            recordings = store.events.save(*aggregates, alongside=alongside)
+            recordings = store.events.events.put(events, alongside=alongside)
         except IntegrityError as conflict:
             vault.keys_not_saved()
             raise ConcurrentChange(str(conflict)) from conflict
@@ -202,7 +202,9 @@ class PostgresUnitOfWork:
         if not self._outcomes:
             return []
         sql = SQL("INSERT INTO {} (actor, key, fingerprint, result) VALUES (%s, %s, %s, %s::jsonb)")
-        rows = [(k.actor, k.key, k.fingerprint, json.dumps(result)) for k, result in self._outcomes]
+        rows: list[tuple[Any, ...]] = [
+            (k.actor, k.key, k.fingerprint, json.dumps(result)) for k, result in self._outcomes
+        ]
         return [Statement(sql.format(table(self._store.schema, IDEMPOTENCY)), rows)]
 
     def _get(self, aggregate_id: UUID, cls: type[A], what: str) -> A:
