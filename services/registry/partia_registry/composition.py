@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 from psycopg.sql import SQL, Identifier
+from pydantic import SecretStr
 
 from partia_registry.adapters.postgres.embedded import start_embedded_postgres
 from partia_registry.adapters.postgres.event_store import RegistryEventStore
@@ -39,7 +41,9 @@ class Registry:
             self.embedded_server.cleanup()
 
 
-def open_registry(settings: RegistrySettings, *, bootstrap: bool = True) -> Registry:
+def open_registry(
+    settings: RegistrySettings, *, bootstrap: bool = True, start_writer: bool = True
+) -> Registry:
     """Connect (starting the embedded PostgreSQL when no database URL is set), create the tables,
     load the party's top of the tree if it is missing, and start the writer."""
     server = None
@@ -59,7 +63,8 @@ def open_registry(settings: RegistrySettings, *, bootstrap: bool = True) -> Regi
             log.info("bootstrap created %d organisations", created)
     runner = BatchRunner(store, handlers(card_prefix=settings.card_prefix))
     writer = CommandWriter(runner.run, max_batch=settings.max_batch)
-    writer.start()
+    if start_writer:
+        writer.start()
     return Registry(
         settings=settings,
         events=events,
@@ -69,6 +74,24 @@ def open_registry(settings: RegistrySettings, *, bootstrap: bool = True) -> Regi
         tokens=settings.tokens(),
         embedded_server=server,
     )
+
+
+def prepare_database(settings: RegistrySettings) -> tuple[Any, RegistrySettings]:
+    """Once per installation start, before any worker: start the embedded PostgreSQL if no URL is
+    set, create the tables and bootstrap the party. Returns the embedded server (or None) and the
+    settings the workers should use (with the URL and master key made explicit)."""
+    server = None
+    if settings.database_url is None:
+        server, url = start_embedded_postgres(settings.data_dir / "pgdata")
+        key = base64.b64encode(settings.master_key_bytes()).decode()
+        settings = settings.model_copy(update={"database_url": url, "master_key": SecretStr(key)})
+    try:
+        open_registry(settings, start_writer=False).close()
+    except BaseException:
+        if server is not None:
+            server.cleanup()
+        raise
+    return server, settings
 
 
 def _ensure_schema(url: str, schema: str) -> None:

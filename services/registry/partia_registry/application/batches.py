@@ -59,6 +59,7 @@ class BatchRunner:
         if not todo:
             return
         uow = self._store.unit_of_work()
+        uow.prefetch({record for _, cmd in todo for record in cmd.named_records()})
         decided: list[tuple[int, Receipt]] = []
         for i, cmd in todo:
             before = uow.change_count()

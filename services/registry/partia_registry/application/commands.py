@@ -12,11 +12,17 @@ from partia_registry.domain.members import TerminationGround
 from partia_registry.domain.organisations import OrganisationKind, OrganisationNames
 from partia_registry.domain.people import Declarations, PersonalData
 
+_RECORD_FIELDS = ("member_id", "organisation_id", "parent_id", "to_parent_id")
+
 
 @dataclass(frozen=True, kw_only=True)
 class Command:
     actor: str
     idempotency: IdempotencyKey | None = field(default=None, compare=False)
+
+    def named_records(self) -> tuple[UUID, ...]:
+        """The records this command names, so a batch can load them all at once."""
+        return tuple(getattr(self, name) for name in _RECORD_FIELDS if hasattr(self, name))
 
 
 @dataclass(frozen=True, kw_only=True)

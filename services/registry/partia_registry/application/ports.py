@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
@@ -29,6 +29,10 @@ class StoredOutcome:
 
 class UnitOfWork(Protocol):
     """The aggregates and indexes one batch of commands reads and changes, saved in one transaction."""
+
+    def prefetch(self, record_ids: Iterable[UUID]) -> None:
+        """Load these records in one go (a hint: missing ones are simply not loaded)."""
+        ...
 
     def member(self, member_id: UUID) -> Member: ...
 

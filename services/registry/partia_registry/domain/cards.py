@@ -25,11 +25,8 @@ def card_number(prefix: str, serial: int) -> str:
 
 
 def is_well_formed(prefix: str, text: str) -> bool:
+    """True only for a number exactly as `card_number` writes it, check digit included."""
     parts = text.split("-")
-    if not text.isascii() or len(parts) != 3 or parts[0] != prefix:
+    if len(parts) != 3 or not (parts[1].isascii() and parts[1].isdigit()):
         return False
-    if not parts[1].isdigit() or not parts[2].isdigit():
-        return False
-    if len(parts[1]) < SERIAL_DIGITS:
-        return False
-    return len(parts[2]) == 1 and luhn_digit(parts[1]) == int(parts[2])
+    return text == card_number(prefix, int(parts[1]))

@@ -128,10 +128,6 @@ class Member(Aggregate):
         application_document: ApplicationDocument,
         recorded_by: str,
     ) -> None:
-        self.card_number: str | None = None
-        self.admitted_on: date | None = None
-        self.ended_on: date | None = None
-        self.end_reason: str | None = None
         self.erased = False
         self._open_application(organisation_id, personal, demographics, application_document)
 
@@ -173,6 +169,12 @@ class Member(Aggregate):
         recorded_by: str,
     ) -> None:
         """A new application by someone whose earlier one was rejected or whose membership ended."""
+        if self.erased:
+            raise StateConflict(
+                "record-erased",
+                "Constitution Art. 21",
+                "this record's personal data was erased; a new application starts a new record",
+            )
         if self.status is MemberStatus.APPLICANT:
             raise StateConflict(
                 "application-pending",
@@ -185,6 +187,13 @@ class Member(Aggregate):
                 "already-a-member",
                 "Ch. 3.1",
                 f"this person is already a member (card {self.card_number}, member {self.id})",
+                field="person.iin",
+            )
+        if self.personal is not None and personal.iin != self.personal.iin:
+            raise RuleViolation(
+                "different-person",
+                "Ch. 3.1",
+                "a new application on this record must be by the same person (same IIN)",
                 field="person.iin",
             )
         iin = _check_applicant(personal, declarations, application_document)
@@ -300,6 +309,12 @@ class Member(Aggregate):
         document: ApplicationDocument,
     ) -> None:
         self.status = MemberStatus.APPLICANT
+        self.card_number: str | None = (
+            None  # a new membership gets a new card; the old one stays in history
+        )
+        self.admitted_on: date | None = None
+        self.ended_on: date | None = None
+        self.end_reason: str | None = None
         self.organisation_id = organisation_id
         self.personal: PersonalData | None = personal
         self.demographics = demographics

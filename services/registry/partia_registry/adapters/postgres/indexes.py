@@ -14,9 +14,9 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from psycopg.sql import SQL, Composable, Composed
+from psycopg.sql import SQL, Composable
 
-from partia_registry.adapters.postgres.statements import Statement, table
+from partia_registry.adapters.postgres.statements import RowShape, Statement, table
 from partia_registry.domain.members import WITHDRAWAL, Member, MemberStatus
 from partia_registry.domain.organisations import Organisation
 
@@ -67,125 +67,119 @@ def iin_digest(pepper: bytes, iin: str) -> bytes:
     return hmac.new(pepper, iin.encode("ascii"), hashlib.sha256).digest()
 
 
+_MEMBER_KEY = ("member_id", "uuid")
+_ORGANISATION_KEY = ("organisation_id", "uuid")
+_ENDED = RowShape(
+    MEMBER_INDEX, _MEMBER_KEY, (("status", "text"), ("ended_on", "date"), ("end_reason", "text"))
+)
+_APPLICATION_COLUMNS = (
+    ("iin_digest", "bytea"),
+    ("status", "text"),
+    ("organisation_id", "uuid"),
+    ("full_name", "text"),
+    ("applied_on", "date"),
+)
+SHAPES: dict[type[Any], RowShape] = {
+    Member.ApplicationSubmitted: RowShape(
+        MEMBER_INDEX, _MEMBER_KEY, _APPLICATION_COLUMNS, insert=True
+    ),
+    Member.NewApplicationSubmitted: RowShape(
+        MEMBER_INDEX,
+        _MEMBER_KEY,
+        _APPLICATION_COLUMNS,
+        also_set="card_number = NULL, admitted_on = NULL, ended_on = NULL, end_reason = NULL",
+    ),
+    Member.ApplicationRejected: RowShape(MEMBER_INDEX, _MEMBER_KEY, (("status", "text"),)),
+    Member.Admitted: RowShape(
+        MEMBER_INDEX,
+        _MEMBER_KEY,
+        (
+            ("status", "text"),
+            ("organisation_id", "uuid"),
+            ("card_number", "text"),
+            ("admitted_on", "date"),
+        ),
+    ),
+    Member.Withdrew: _ENDED,
+    Member.MembershipTerminated: _ENDED,
+    Member.PersonalDataErased: RowShape(
+        MEMBER_INDEX, _MEMBER_KEY, (("iin_digest", "bytea"), ("full_name", "text"))
+    ),
+    Organisation.Created: RowShape(
+        ORGANISATION_INDEX,
+        _ORGANISATION_KEY,
+        (
+            ("kind", "text"),
+            ("parent_id", "uuid"),
+            ("names", "jsonb"),
+            ("code", "text"),
+            ("founded_on", "date"),
+        ),
+        insert=True,
+    ),
+    Organisation.Renamed: RowShape(ORGANISATION_INDEX, _ORGANISATION_KEY, (("names", "jsonb"),)),
+    Organisation.Moved: RowShape(ORGANISATION_INDEX, _ORGANISATION_KEY, (("parent_id", "uuid"),)),
+    Organisation.Dissolved: RowShape(
+        ORGANISATION_INDEX, _ORGANISATION_KEY, (("dissolved_on", "date"),)
+    ),
+}
+
+
 class IndexWriter:
-    """Turns new events into index rows. Order matters per record, so statements keep event order
-    and only consecutive statements of the same shape are merged into one executemany."""
+    """Turns new events into index rows. Order matters per record, so statements keep event order;
+    consecutive events of one kind share a statement unless they touch the same record twice."""
 
     def __init__(self, schema: str, digest: Callable[[str], bytes]) -> None:
         self._digest = digest
-        m, o = table(schema, MEMBER_INDEX), table(schema, ORGANISATION_INDEX)
-        self._sql: dict[type[Any], Composed] = {
-            Member.ApplicationSubmitted: SQL(
-                "INSERT INTO {} (member_id, iin_digest, status, organisation_id, full_name, applied_on)"
-                " VALUES (%s, %s, %s, %s, %s, %s)"
-            ).format(m),
-            Member.NewApplicationSubmitted: SQL(
-                "UPDATE {} SET iin_digest = %s, status = %s, organisation_id = %s, full_name = %s,"
-                " applied_on = %s, card_number = NULL, admitted_on = NULL, ended_on = NULL,"
-                " end_reason = NULL WHERE member_id = %s"
-            ).format(m),
-            Member.ApplicationRejected: SQL(
-                "UPDATE {} SET status = %s WHERE member_id = %s"
-            ).format(m),
-            Member.Admitted: SQL(
-                "UPDATE {} SET status = %s, organisation_id = %s, card_number = %s, admitted_on = %s"
-                " WHERE member_id = %s"
-            ).format(m),
-            Member.Withdrew: SQL(
-                "UPDATE {} SET status = %s, ended_on = %s, end_reason = %s WHERE member_id = %s"
-            ).format(m),
-            Member.PersonalDataErased: SQL(
-                "UPDATE {} SET iin_digest = NULL, full_name = NULL WHERE member_id = %s"
-            ).format(m),
-            Organisation.Created: SQL(
-                "INSERT INTO {} (organisation_id, kind, parent_id, names, code, founded_on)"
-                " VALUES (%s, %s, %s, %s::jsonb, %s, %s)"
-            ).format(o),
-            Organisation.Renamed: SQL(
-                "UPDATE {} SET names = %s::jsonb WHERE organisation_id = %s"
-            ).format(o),
-            Organisation.Moved: SQL(
-                "UPDATE {} SET parent_id = %s WHERE organisation_id = %s"
-            ).format(o),
-            Organisation.Dissolved: SQL(
-                "UPDATE {} SET dissolved_on = %s WHERE organisation_id = %s"
-            ).format(o),
-        }
-        self._sql[Member.MembershipTerminated] = self._sql[Member.Withdrew]
+        self._sql = {kind: shape.sql(schema) for kind, shape in SHAPES.items()}
 
     def statements(self, events: Iterable[Any]) -> list[Statement]:
         merged: list[Statement] = []
+        keys_in_last: set[Any] = set()
         for event in events:
-            kind = type(event)
-            row = self._row(event)
-            sql = self._sql[kind]
-            if merged and merged[-1].sql is sql:
+            sql = self._sql[type(event)]
+            row = (event.originator_id, *self._values(event))
+            if merged and merged[-1].sql is sql and event.originator_id not in keys_in_last:
                 merged[-1].rows.append(row)
             else:
                 merged.append(Statement(sql, [row]))
+                keys_in_last = set()
+            keys_in_last.add(event.originator_id)
         return merged
 
-    def _row(self, e: Any) -> tuple[Any, ...]:
+    def _values(self, e: Any) -> tuple[Any, ...]:
         match e:
-            case Member.ApplicationSubmitted():
-                return (
-                    e.originator_id,
-                    self._digest(e.personal.iin),
-                    MemberStatus.APPLICANT.value,
-                    e.organisation_id,
-                    e.personal.full_name,
-                    e.application_document.signed_on,
-                )
-            case Member.NewApplicationSubmitted():
+            case Member.ApplicationSubmitted() | Member.NewApplicationSubmitted():
                 return (
                     self._digest(e.personal.iin),
                     MemberStatus.APPLICANT.value,
                     e.organisation_id,
                     e.personal.full_name,
                     e.application_document.signed_on,
-                    e.originator_id,
                 )
             case Member.ApplicationRejected():
-                return (MemberStatus.REJECTED.value, e.originator_id)
+                return (MemberStatus.REJECTED.value,)
             case Member.Admitted():
                 return (
                     MemberStatus.MEMBER.value,
                     e.organisation_id,
                     e.card_number,
                     e.decision.decided_on,
-                    e.originator_id,
                 )
             case Member.Withdrew():
-                return (
-                    MemberStatus.FORMER_MEMBER.value,
-                    e.effective_on,
-                    WITHDRAWAL,
-                    e.originator_id,
-                )
+                return (MemberStatus.FORMER_MEMBER.value, e.effective_on, WITHDRAWAL)
             case Member.MembershipTerminated():
-                return (
-                    MemberStatus.FORMER_MEMBER.value,
-                    e.decision.decided_on,
-                    e.ground,
-                    e.originator_id,
-                )
+                return (MemberStatus.FORMER_MEMBER.value, e.decision.decided_on, e.ground)
             case Member.PersonalDataErased():
-                return (e.originator_id,)
+                return (None, None)
             case Organisation.Created():
-                return (
-                    e.originator_id,
-                    e.kind,
-                    e.parent_id,
-                    _names(e.names),
-                    e.code,
-                    e.decision.decided_on,
-                )
+                return (e.kind, e.parent_id, _names(e.names), e.code, e.decision.decided_on)
             case Organisation.Renamed():
-                return (_names(e.names), e.originator_id)
+                return (_names(e.names),)
             case Organisation.Moved():
-                return (e.to_parent_id, e.originator_id)
+                return (e.to_parent_id,)
             case Organisation.Dissolved():
-                return (e.decision.decided_on, e.originator_id)
+                return (e.decision.decided_on,)
         raise TypeError(f"no index row for {type(e).__qualname__}")
 
 

@@ -95,7 +95,10 @@ class PersonalDataVault:
             ]
         if not rows:
             return []
-        sql = SQL("INSERT INTO {} (owner_id, wrapped_key) VALUES (%s, %s) ON CONFLICT DO NOTHING")
+        sql = SQL(
+            "INSERT INTO {} (owner_id, wrapped_key)"
+            " SELECT * FROM unnest(%s::uuid[], %s::bytea[]) ON CONFLICT DO NOTHING"
+        )
         return [Statement(sql.format(self._table), rows)]
 
     def keys_saved(self) -> None:
@@ -110,13 +113,28 @@ class PersonalDataVault:
 
     def destroy(self, owner_id: UUID) -> Statement:
         """The statement that destroys a key; commit it with the erasure event."""
-        sql = SQL("DELETE FROM {} WHERE owner_id = %s").format(self._table)
+        sql = SQL("DELETE FROM {} WHERE owner_id = ANY(%s::uuid[])").format(self._table)
         return Statement(sql, [(owner_id,)])
 
     def forget(self, owner_id: UUID) -> None:
         with self._lock:
             self._cache.pop(owner_id, None)
             self._unsaved.pop(owner_id, None)
+
+    def prefetch(self, owner_ids: list[UUID]) -> None:
+        """Fetch the keys of many owners with one query (those that have none are skipped)."""
+        with self._datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL("SELECT owner_id, wrapped_key FROM {} WHERE owner_id = ANY(%s::uuid[])").format(
+                    self._table
+                ),
+                (owner_ids,),
+            )
+            rows = curs.fetchall()
+        keys = [(r["owner_id"], self._unwrap(r["owner_id"], bytes(r["wrapped_key"]))) for r in rows]
+        with self._lock:
+            for owner_id, key in keys:
+                self._remember(owner_id, key)
 
     def _new_key(self, owner_id: UUID) -> bytes:
         key = AESGCM.generate_key(bit_length=256)

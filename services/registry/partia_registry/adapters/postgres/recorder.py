@@ -26,8 +26,5 @@ class RegistryRecorder(PostgresApplicationRecorder):
     ) -> None:
         statements: list[Statement] = [*self.vault.unsaved_keys(), *kwargs.get("alongside", ())]
         for statement in statements:
-            if len(statement.rows) == 1:
-                curs.execute(statement.sql, statement.rows[0])
-            elif statement.rows:
-                curs.executemany(statement.sql, statement.rows)
+            curs.execute(statement.sql, statement.parameters())
         super()._insert_events(curs, stored_events, **kwargs)

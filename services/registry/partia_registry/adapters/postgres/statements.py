@@ -1,4 +1,8 @@
-"""SQL that must commit in the same transaction as the events it follows from."""
+"""SQL that must commit in the same transaction as the events it follows from.
+
+Every statement is set-based: its parameters are one array per column (`unnest`), so a batch of
+a hundred decisions costs one round of each statement, not a hundred.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,45 @@ from psycopg.sql import SQL, Composed, Identifier
 
 @dataclass(frozen=True, slots=True)
 class Statement:
-    """One SQL statement run once per row of parameters (executemany)."""
+    """A statement whose `%s` placeholders take, in order, the columns of `rows` as arrays."""
 
     sql: SQL | Composed
     rows: list[tuple[Any, ...]]
 
+    def parameters(self) -> list[list[Any]]:
+        return [list(column) for column in zip(*self.rows, strict=True)]
+
 
 def table(schema: str, name: str) -> Identifier:
     return Identifier(schema, name)
+
+
+@dataclass(frozen=True, slots=True)
+class RowShape:
+    """How one kind of event lands in an index table: a row keyed by `key`, with typed columns.
+    `insert` rows are added; others update the row with that key (and also `also_set`)."""
+
+    table: str
+    key: tuple[str, str]
+    columns: tuple[tuple[str, str], ...]
+    insert: bool = False
+    also_set: str = ""
+
+    def sql(self, schema: str) -> Composed:
+        names = [self.key[0]] + [name for name, _ in self.columns]
+        arrays = ", ".join(f"%s::{pg_type}[]" for _, pg_type in (self.key, *self.columns))
+        if self.insert:
+            return SQL("INSERT INTO {} ({}) SELECT * FROM unnest({})").format(
+                table(schema, self.table), SQL(", ".join(names)), SQL(arrays)
+            )
+        assignments = [f"{name} = u.{name}" for name, _ in self.columns]
+        if self.also_set:
+            assignments.append(self.also_set)
+        return SQL("UPDATE {} AS t SET {} FROM unnest({}) AS u({}) WHERE t.{} = u.{}").format(
+            table(schema, self.table),
+            SQL(", ".join(assignments)),
+            SQL(arrays),
+            SQL(", ".join(names)),
+            SQL(self.key[0]),
+            SQL(self.key[0]),
+        )

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import threading
 from collections import OrderedDict, deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.application import AggregateNotFoundError, project_aggregate
+from eventsourcing.persistence import IntegrityError, StoredEvent
 from psycopg.sql import SQL
 
 from partia_registry.adapters.postgres.event_store import RegistryEventStore
@@ -62,9 +63,14 @@ class AggregateCache:
             while len(self._items) > self._maxsize:
                 self._items.popitem(last=False)
 
-    def clear(self) -> None:
+    def __contains__(self, aggregate_id: UUID) -> bool:
+        return aggregate_id in self._items
+
+    def forget_older_than(self, aggregate_id: UUID, version: int) -> None:
         with self._lock:
-            self._items.clear()
+            cached = self._items.get(aggregate_id)
+            if cached is not None and cached.version < version:
+                del self._items[aggregate_id]
 
 
 class PostgresStore:
@@ -75,6 +81,8 @@ class PostgresStore:
         self.index = IndexWriter(self.schema, self.digest)
         self.cache = AggregateCache(cache_size)
         self._serials: deque[int] = deque()
+        self._log = table(self.schema, events.recorder.events_table_name)  # type: ignore[attr-defined]
+        self._seen_position = events.recorder.max_notification_id() or 0
 
     def create_tables(self) -> None:
         with self.events.datastore.transaction(commit=True) as curs:
@@ -86,7 +94,54 @@ class PostgresStore:
         return iin_digest(self._pepper, iin)
 
     def unit_of_work(self) -> PostgresUnitOfWork:
+        self._forget_what_others_changed()
         return PostgresUnitOfWork(self)
+
+    def prefetch(self, record_ids: Iterable[UUID]) -> None:
+        """Load the records not in the cache with one query for their events and one for their
+        personal-data keys, instead of two queries each."""
+        missing = [r for r in record_ids if r not in self.cache]
+        if not missing:
+            return
+        rows = self.query(
+            SQL(
+                "SELECT originator_id, originator_version, topic, state FROM {}"
+                " WHERE originator_id = ANY(%s::uuid[]) ORDER BY originator_id, originator_version"
+            ).format(self._log),
+            (missing,),
+        )
+        self.events.vault.prefetch(missing)
+        mapper = self.events.mapper
+        loaded: list[Member | Organisation] = []
+        for _, group in itertools.groupby(rows, key=lambda row: row["originator_id"]):
+            domain_events = [
+                mapper.to_domain_event(
+                    StoredEvent(
+                        r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"])
+                    )
+                )
+                for r in group
+            ]
+            aggregate: Any = project_aggregate(None, domain_events)
+            if isinstance(aggregate, Member | Organisation):
+                loaded.append(aggregate)
+        self.cache.put_back(loaded)
+
+    def _forget_what_others_changed(self) -> None:
+        """Other processes may write too (more workers, more instances): before each batch, read
+        which records the log says changed since the last look, and drop cached copies that are
+        older. Commit order is log order (the table lock), so no change can be passed over."""
+        rows = self.query(
+            SQL(
+                "SELECT originator_id, max(originator_version) AS version,"
+                " max(notification_id) AS position FROM {} WHERE notification_id > %s"
+                " GROUP BY originator_id"
+            ).format(self._log),
+            (self._seen_position,),
+        )
+        for row in rows:
+            self.cache.forget_older_than(row["originator_id"], row["version"])
+            self._seen_position = max(self._seen_position, row["position"])
 
     def query(self, sql: Any, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self.events.datastore.get_connection() as conn, conn.cursor() as curs:
@@ -125,6 +180,9 @@ class PostgresUnitOfWork:
         self._aggregates: dict[UUID, Member | Organisation] = {}
         self._claimed: dict[bytes, UUID] = {}
         self._outcomes: list[tuple[IdempotencyKey, Mapping[str, Any]]] = []
+
+    def prefetch(self, record_ids: Iterable[UUID]) -> None:
+        self._store.prefetch(record_ids)
 
     def member(self, member_id: UUID) -> Member:
         return self._get(member_id, Member, "member")
@@ -201,7 +259,10 @@ class PostgresUnitOfWork:
     def _idempotency_rows(self) -> list[Statement]:
         if not self._outcomes:
             return []
-        sql = SQL("INSERT INTO {} (actor, key, fingerprint, result) VALUES (%s, %s, %s, %s::jsonb)")
+        sql = SQL(
+            "INSERT INTO {} (actor, key, fingerprint, result)"
+            " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::jsonb[])"
+        )
         rows: list[tuple[Any, ...]] = [
             (k.actor, k.key, k.fingerprint, json.dumps(result)) for k, result in self._outcomes
         ]

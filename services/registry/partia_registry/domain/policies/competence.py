@@ -71,7 +71,10 @@ def check_competent(
             + ", ".join(sorted(k.value for k in allowed)),
             field="decision.body.kind",
         )
-    if all(ref.organisation_id != body.organisation_id for ref in subject):
+    body_organisation = next(
+        (r for r in subject if r.organisation_id == body.organisation_id), None
+    )
+    if body_organisation is None:
         raise RuleViolation(
             "body-not-competent",
             clause,
@@ -79,6 +82,7 @@ def check_competent(
             f"organisation {subject[0].organisation_id} or of one above it, so it may not decide {what}",
             field="decision.body.organisation_id",
         )
+    check_body_matches_organisation(body, body_organisation.kind)
 
 
 def check_may_decide_membership(body: DecidingBody, ppo: Ancestry, *, what: str) -> None:

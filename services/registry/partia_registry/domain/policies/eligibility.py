@@ -1,4 +1,4 @@
-"""Who may be a member (Ch. 3.2, 3.3; Constitution Art. 26(2), 45(2) and the Vice-President article)."""
+"""Who may be a member (Ch. 3.2, 3.3; Constitution Art. 26(2), 45(2), 49(3))."""
 
 from __future__ import annotations
 
@@ -25,12 +25,12 @@ class BarredOffice(StrEnum):
     SPECIAL_STATE_BODY = "special_state_body"  # Art. 26(2)
     MILITARY = "military"  # Art. 26(2)
     PRESIDENT = "president"  # Art. 45(2)
-    VICE_PRESIDENT = "vice_president"  # the Vice-President article, para. 3
+    VICE_PRESIDENT = "vice_president"  # Art. 49(3)
 
 
 _BARRED_CLAUSE = {
     BarredOffice.PRESIDENT: "Constitution Art. 45(2)",
-    BarredOffice.VICE_PRESIDENT: "Constitution, Vice-President article, para. 3",
+    BarredOffice.VICE_PRESIDENT: "Constitution Art. 49(3)",
 }
 
 

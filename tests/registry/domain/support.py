@@ -1,0 +1,190 @@
+"""Pure test data for the domain tests: no database, no application layer.
+
+The IIN check digit is re-implemented here from DOMAIN §9, independently of the code under test,
+so that the tests compare the registry against the written rule rather than against itself.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID, uuid4
+
+from partia_registry.domain.decisions import (
+    ApplicationDocument,
+    BodyKind,
+    DecidingBody,
+    Decision,
+    DocumentForm,
+)
+from partia_registry.domain.members import Member
+from partia_registry.domain.organisations import OrganisationKind
+from partia_registry.domain.people import Declarations, PersonalData
+from partia_registry.domain.policies.eligibility import BarredOffice
+from partia_registry.domain.policies.structure import Ancestry, OrganisationRef
+
+K = OrganisationKind
+
+FIRST_WEIGHTS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
+SECOND_WEIGHTS = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
+CENTURY_DIGIT = {
+    (1800, False): 1,
+    (1800, True): 2,
+    (1900, False): 3,
+    (1900, True): 4,
+    (2000, False): 5,
+    (2000, True): 6,
+}
+
+
+def remainder(first_eleven: str, weights: tuple[int, ...]) -> int:
+    return sum(int(d) * w for d, w in zip(first_eleven, weights, strict=True)) % 11
+
+
+def reference_check_digit(first_eleven: str) -> int | None:
+    """DOMAIN §9, written out step by step."""
+    first = remainder(first_eleven, FIRST_WEIGHTS)
+    if first != 10:
+        return first
+    second = remainder(first_eleven, SECOND_WEIGHTS)
+    if second != 10:
+        return second
+    return None
+
+
+def iin_prefix(born: date, *, female: bool = False) -> str:
+    """Digits 1-7 of an IIN: YYMMDD and the century-and-sex digit."""
+    century = born.year // 100 * 100
+    return f"{born:%y%m%d}{CENTURY_DIGIT[(century, female)]}"
+
+
+def make_iin(born: date, *, female: bool = False, serial: int = 0) -> str:
+    """The first valid IIN for `born` whose serial (digits 8-11) is `serial` or the next one up."""
+    prefix = iin_prefix(born, female=female)
+    for n in range(serial, serial + 10_000):
+        first = f"{prefix}{n % 10_000:04d}"
+        digit = reference_check_digit(first)
+        if digit is not None:
+            return first + str(digit)
+    raise AssertionError("no valid serial")  # pragma: no cover
+
+
+# --- people ---------------------------------------------------------------------------------------
+
+ADULT_BIRTH_DATE = date(1990, 5, 17)
+
+
+def personal(iin: str | None = None, *, born: date = ADULT_BIRTH_DATE) -> PersonalData:
+    return PersonalData(
+        iin=iin or make_iin(born, female=True),
+        surname="Ахметова",
+        given_name="Айгерім",
+        patronymic="Серікқызы",
+        address="Астана, Есіл ауданы, Мәңгілік Ел 10",
+        phone="+77011234567",
+        email="aigerim@example.kz",
+    )
+
+
+def citizen(
+    *,
+    citizenship: str = "KZ",
+    other_party: bool = False,
+    barred: BarredOffice | None = None,
+) -> Declarations:
+    return Declarations(
+        citizenship=citizenship, member_of_another_party=other_party, barred_office=barred
+    )
+
+
+def signed(on: date = date(2026, 3, 1), reference: str = "APP-1") -> ApplicationDocument:
+    return ApplicationDocument(DocumentForm.ELECTRONIC_SIGNATURE, reference, on)
+
+
+def decided(kind: BodyKind, organisation_id: UUID, on: date = date(2026, 3, 10)) -> Decision:
+    return Decision(DecidingBody(kind, organisation_id), on, "Minutes No. 1")
+
+
+# --- a small tree ---------------------------------------------------------------------------------
+
+
+class Tree:
+    """party ─┬─ Astana (regional) ─┬─ Yesil (territorial) ─┬─ PPO 1 ── group
+    │                     │                       └─ PPO 2
+    │                     └─ Saryarka (territorial) ── PPO 3
+    └─ Shymkent (regional) ── Abai district (territorial) ── PPO 4
+    """
+
+    def __init__(self) -> None:
+        self.party = OrganisationRef(uuid4(), K.PARTY)
+        self.region = OrganisationRef(uuid4(), K.REGIONAL_BRANCH)
+        self.district = OrganisationRef(uuid4(), K.TERRITORIAL_BRANCH)
+        self.ppo = OrganisationRef(uuid4(), K.PRIMARY_ORGANISATION)
+        self.group = OrganisationRef(uuid4(), K.PARTY_GROUP)
+        self.sibling_ppo = OrganisationRef(uuid4(), K.PRIMARY_ORGANISATION)
+        self.sibling_district = OrganisationRef(uuid4(), K.TERRITORIAL_BRANCH)
+        self.cousin_ppo = OrganisationRef(uuid4(), K.PRIMARY_ORGANISATION)
+        self.other_region = OrganisationRef(uuid4(), K.REGIONAL_BRANCH)
+        self.other_district = OrganisationRef(uuid4(), K.TERRITORIAL_BRANCH)
+        self.far_ppo = OrganisationRef(uuid4(), K.PRIMARY_ORGANISATION)
+
+    # Ancestries: an organisation, then its parent, ... up to the party.
+    @property
+    def party_line(self) -> Ancestry:
+        return (self.party,)
+
+    @property
+    def region_line(self) -> Ancestry:
+        return (self.region, self.party)
+
+    @property
+    def district_line(self) -> Ancestry:
+        return (self.district, self.region, self.party)
+
+    @property
+    def ppo_line(self) -> Ancestry:
+        return (self.ppo, self.district, self.region, self.party)
+
+    @property
+    def group_line(self) -> Ancestry:
+        return (self.group, self.ppo, self.district, self.region, self.party)
+
+    @property
+    def sibling_ppo_line(self) -> Ancestry:
+        return (self.sibling_ppo, self.district, self.region, self.party)
+
+    @property
+    def cousin_ppo_line(self) -> Ancestry:
+        return (self.cousin_ppo, self.sibling_district, self.region, self.party)
+
+    @property
+    def far_ppo_line(self) -> Ancestry:
+        return (self.far_ppo, self.other_district, self.other_region, self.party)
+
+
+def applicant(
+    tree: Tree, *, born: date = ADULT_BIRTH_DATE, applied_on: date = date(2026, 3, 1)
+) -> Member:
+    return Member.apply_for_membership(
+        ppo=tree.ppo_line,
+        personal=personal(born=born),
+        declarations=citizen(),
+        application_document=signed(applied_on),
+        recorded_by="registrar",
+    )
+
+
+def member(
+    tree: Tree,
+    *,
+    applied_on: date = date(2026, 3, 1),
+    admitted_on: date = date(2026, 3, 10),
+    card: str = "BQ-0000001-8",
+) -> Member:
+    record = applicant(tree, applied_on=applied_on)
+    record.admit(
+        decision=decided(BodyKind.PPO_MEETING, tree.ppo.organisation_id, admitted_on),
+        card_number=card,
+        ppo=tree.ppo_line,
+        recorded_by="registrar",
+    )
+    return record
