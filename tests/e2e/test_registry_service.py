@@ -40,7 +40,10 @@ def service(settings: RegistrySettings) -> Iterator[httpx.Client]:
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "partia_registry", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -67,8 +70,11 @@ def post(client: httpx.Client, path: str, body: dict[str, Any]) -> httpx.Respons
 
 
 def decision(kind: str, organisation_id: str, on: str) -> dict[str, Any]:
-    return {"body": {"kind": kind, "organisation_id": organisation_id}, "decided_on": on,
-            "reference": f"Minutes of {on}"}
+    return {
+        "body": {"kind": kind, "organisation_id": organisation_id},
+        "decided_on": on,
+        "reference": f"Minutes of {on}",
+    }
 
 
 def application(ppo: str, iin: str, surname: str) -> dict[str, Any]:
@@ -76,26 +82,43 @@ def application(ppo: str, iin: str, surname: str) -> dict[str, Any]:
         "organisation_id": ppo,
         "person": {"iin": iin, "surname": surname, "given_name": "Test", "address": "Astana"},
         "declarations": {"citizenship": "KZ", "member_of_another_party": False},
-        "application_document": {"form": "electronic_signature", "reference": f"EDS-{surname}",
-                                 "signed_on": "2026-03-01"},
+        "application_document": {
+            "form": "electronic_signature",
+            "reference": f"EDS-{surname}",
+            "signed_on": "2026-03-01",
+        },
     }
 
 
-def test_a_new_user_founds_a_ppo_admits_three_members_and_one_withdraws(service: httpx.Client) -> None:
+def test_a_new_user_founds_a_ppo_admits_three_members_and_one_withdraws(
+    service: httpx.Client,
+) -> None:
     assert "swagger" in service.get("/docs").text.lower()
     regions = service.get("/organisations", params={"kind": "regional_branch"}).json()
     assert regions["total"] == 20
     astana = next(r for r in regions["items"] if r["code"] == "astana")
     party_id = astana["parent_id"]
 
-    district = post(service, "/organisations", {
-        "kind": "territorial_branch", "parent_id": astana["organisation_id"],
-        "names": {"kk": "Есіл ауданы", "ru": "Есильский район", "en": "Yesil District"},
-        "decision": decision("party_bureau", party_id, "2026-01-10")}).json()["organisation_id"]
-    ppo = post(service, "/organisations", {
-        "kind": "primary_organisation", "parent_id": district,
-        "names": {"kk": "№1 БПҰ", "ru": "ППО №1", "en": "PPO No. 1"},
-        "decision": decision("branch_bureau", district, "2026-01-20")}).json()["organisation_id"]
+    district = post(
+        service,
+        "/organisations",
+        {
+            "kind": "territorial_branch",
+            "parent_id": astana["organisation_id"],
+            "names": {"kk": "Есіл ауданы", "ru": "Есильский район", "en": "Yesil District"},
+            "decision": decision("party_bureau", party_id, "2026-01-10"),
+        },
+    ).json()["organisation_id"]
+    ppo = post(
+        service,
+        "/organisations",
+        {
+            "kind": "primary_organisation",
+            "parent_id": district,
+            "names": {"kk": "№1 БПҰ", "ru": "ППО №1", "en": "PPO No. 1"},
+            "decision": decision("branch_bureau", district, "2026-01-20"),
+        },
+    ).json()["organisation_id"]
 
     people = [(make_iin(date(1980 + i, 2, 2)), f"Member{i}") for i in range(3)]
     members = []
@@ -105,16 +128,22 @@ def test_a_new_user_founds_a_ppo_admits_three_members_and_one_withdraws(service:
         members.append(response.json()["member_id"])
     cards = []
     for member in members:
-        response = post(service, f"/members/{member}/admission",
-                        {"decision": decision("ppo_meeting", ppo, "2026-03-10")})
+        response = post(
+            service,
+            f"/members/{member}/admission",
+            {"decision": decision("ppo_meeting", ppo, "2026-03-10")},
+        )
         assert response.status_code == 200, response.text
         cards.append(response.json()["card_number"])
 
     roll = service.get(f"/organisations/{ppo}/members").json()
     assert sorted(item["card_number"] for item in roll["items"]) == sorted(cards)
 
-    withdrawal = post(service, f"/members/{members[0]}/withdrawal", {
-        "application_document": {"form": "paper", "reference": "W-1", "signed_on": "2026-05-01"}})
+    withdrawal = post(
+        service,
+        f"/members/{members[0]}/withdrawal",
+        {"application_document": {"form": "paper", "reference": "W-1", "signed_on": "2026-05-01"}},
+    )
     assert withdrawal.json()["status"] == "former_member"
     assert service.get(f"/organisations/{ppo}/members").json()["total"] == 2
     history = service.get(f"/members/{members[0]}/history").json()["events"]
@@ -122,7 +151,9 @@ def test_a_new_user_founds_a_ppo_admits_three_members_and_one_withdraws(service:
     assert [e["effective_on"] for e in history] == ["2026-03-01", "2026-03-10", "2026-05-01"]
 
     # Each refusal says which rule and why.
-    under_age = post(service, "/applications", application(ppo, make_iin(date(2010, 1, 1)), "Young"))
+    under_age = post(
+        service, "/applications", application(ppo, make_iin(date(2010, 1, 1)), "Young")
+    )
     assert (under_age.status_code, under_age.json()["rule"]) == (422, "minimum-age")
     good = make_iin(date(1990, 1, 1))
     typo = good[:11] + str((int(good[11]) + 1) % 10)
@@ -130,8 +161,13 @@ def test_a_new_user_founds_a_ppo_admits_three_members_and_one_withdraws(service:
     assert (bad_digit.status_code, bad_digit.json()["rule"]) == (422, "iin-invalid")
     duplicate = post(service, "/applications", application(ppo, people[1][0], "Again"))
     assert (duplicate.status_code, duplicate.json()["rule"]) == (409, "already-a-member")
-    newcomer = post(service, "/applications", application(ppo, good, "Newcomer")).json()["member_id"]
-    incompetent = post(service, f"/members/{newcomer}/admission",
-                       {"decision": decision("party_congress", party_id, "2026-03-10")})
+    newcomer = post(service, "/applications", application(ppo, good, "Newcomer")).json()[
+        "member_id"
+    ]
+    incompetent = post(
+        service,
+        f"/members/{newcomer}/admission",
+        {"decision": decision("party_congress", party_id, "2026-03-10")},
+    )
     assert (incompetent.status_code, incompetent.json()["rule"]) == (422, "body-not-competent")
     assert incompetent.headers["content-type"] == "application/problem+json"
