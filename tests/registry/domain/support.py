@@ -183,7 +183,7 @@ def member(
     record = applicant(tree, applied_on=applied_on)
     record.admit(
         decision=decided(BodyKind.PPO_MEETING, tree.ppo.organisation_id, admitted_on),
-        card_number=card,
+        issue_card=lambda: card,
         ppo=tree.ppo_line,
         recorded_by="registrar",
     )

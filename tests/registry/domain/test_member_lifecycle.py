@@ -117,7 +117,7 @@ def test_ch_3_5_admission_gives_a_card_number_and_dates_membership_from_the_deci
     record = applicant(tree, applied_on=APPLIED)
     record.admit(
         decision=_meeting(tree, ADMITTED),
-        card_number="BQ-0000007-3",
+        issue_card=lambda: "BQ-0000007-3",
         ppo=tree.ppo_line,
         recorded_by="clerk",
     )
@@ -141,7 +141,7 @@ def test_ch_3_4_each_competent_body_may_admit(tree, kind, owner):
     record = applicant(tree)
     decision = decided(kind, getattr(tree, owner).organisation_id, ADMITTED)
     record.admit(
-        decision=decision, card_number="BQ-0000001-8", ppo=tree.ppo_line, recorded_by="clerk"
+        decision=decision, issue_card=lambda: "BQ-0000001-8", ppo=tree.ppo_line, recorded_by="clerk"
     )
     assert record.status is MemberStatus.MEMBER
 
@@ -162,7 +162,7 @@ def test_ch_3_4_an_incompetent_body_may_not_admit_and_nothing_is_recorded(tree, 
     with pytest.raises(RuleViolation) as refused:
         record.admit(
             decision=decided(kind, getattr(tree, owner).organisation_id, ADMITTED),
-            card_number="BQ-0000001-8",
+            issue_card=lambda: "BQ-0000001-8",
             ppo=tree.ppo_line,
             recorded_by="clerk",
         )
@@ -177,7 +177,7 @@ def test_ch_3_4_admission_on_the_day_of_the_application_is_allowed(tree):
     record = applicant(tree, applied_on=APPLIED)
     record.admit(
         decision=_meeting(tree, APPLIED),
-        card_number="BQ-0000001-8",
+        issue_card=lambda: "BQ-0000001-8",
         ppo=tree.ppo_line,
         recorded_by="clerk",
     )
@@ -189,7 +189,7 @@ def test_ch_3_4_admission_dated_before_the_written_application_is_refused(tree):
     with pytest.raises(RuleViolation) as refused:
         record.admit(
             decision=_meeting(tree, date(2026, 2, 28)),
-            card_number="BQ-0000001-8",
+            issue_card=lambda: "BQ-0000001-8",
             ppo=tree.ppo_line,
             recorded_by="clerk",
         )
@@ -207,7 +207,7 @@ def test_ch_3_2_an_applicant_who_turns_18_on_the_decision_date_may_be_admitted(t
     record.check_may_admit(decision=_meeting(tree, birthday), ppo=tree.ppo_line)
     record.admit(
         decision=_meeting(tree, birthday),
-        card_number="BQ-0000001-8",
+        issue_card=lambda: "BQ-0000001-8",
         ppo=tree.ppo_line,
         recorded_by="clerk",
     )
@@ -232,7 +232,7 @@ def test_a_member_cannot_be_admitted_again(tree):
     with pytest.raises(StateConflict) as refused:
         record.admit(
             decision=_meeting(tree, date(2026, 4, 1)),
-            card_number="BQ-0000002-6",
+            issue_card=lambda: "BQ-0000002-6",
             ppo=tree.ppo_line,
             recorded_by="clerk",
         )
@@ -277,7 +277,7 @@ def test_a_rejected_application_cannot_then_be_admitted(tree):
     with pytest.raises(StateConflict):
         record.admit(
             decision=_meeting(tree),
-            card_number="BQ-0000001-8",
+            issue_card=lambda: "BQ-0000001-8",
             ppo=tree.ppo_line,
             recorded_by="clerk",
         )
@@ -440,7 +440,7 @@ def test_a_former_member_may_apply_again_and_be_admitted_afresh(tree, how):
     assert record.status is MemberStatus.APPLICANT
     record.admit(
         decision=decided(B.PPO_BUREAU, tree.sibling_ppo.organisation_id, date(2027, 2, 1)),
-        card_number="BQ-0000002-6",
+        issue_card=lambda: "BQ-0000002-6",
         ppo=tree.sibling_ppo_line,
         recorded_by="clerk",
     )
@@ -554,7 +554,7 @@ def test_an_erased_record_never_holds_personal_data_while_claiming_to_be_erased(
     assert record.erased is False
     record.admit(
         decision=decided(B.PPO_MEETING, tree.sibling_ppo.organisation_id, date(2027, 2, 1)),
-        card_number="BQ-0000002-6",
+        issue_card=lambda: "BQ-0000002-6",
         ppo=tree.sibling_ppo_line,
         recorded_by="clerk",
     )
@@ -576,7 +576,7 @@ def test_every_event_says_who_recorded_it_and_versions_run_from_1_in_order(tree)
     )
     record.admit(
         decision=_meeting(tree),
-        card_number="BQ-0000001-8",
+        issue_card=lambda: "BQ-0000001-8",
         ppo=tree.ppo_line,
         recorded_by="clerk-admit",
     )
@@ -642,7 +642,7 @@ def test_replaying_the_events_rebuilds_the_same_record(tree):
     _apply_again(record, tree)
     record.admit(
         decision=decided(B.PPO_MEETING, tree.sibling_ppo.organisation_id, date(2027, 2, 1)),
-        card_number="BQ-0000002-6",
+        issue_card=lambda: "BQ-0000002-6",
         ppo=tree.sibling_ppo_line,
         recorded_by="clerk",
     )

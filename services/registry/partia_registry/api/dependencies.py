@@ -1,4 +1,8 @@
-"""What every request needs: the registry, the acting user, and for POSTs an Idempotency-Key."""
+"""What every request needs: the registry, the acting user, and for POSTs an Idempotency-Key.
+
+Each endpoint takes one dependency (`Reader` or `Writer`) that does all of it: FastAPI resolves
+every dependency node on every request, and at a thousand requests a second that cost shows.
+"""
 
 from __future__ import annotations
 
@@ -6,33 +10,29 @@ import asyncio
 import hashlib
 import hmac
 import json
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header, Request, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends, Request, Response
 
 from partia_registry.api.problems import ApiProblem
 from partia_registry.application.commands import Command
 from partia_registry.application.ports import IdempotencyKey
 from partia_registry.composition import Registry
 
-_bearer = HTTPBearer(auto_error=False, description="A token from PARTIA_API_TOKENS")
+MAX_KEY_LENGTH = 200
+IDEMPOTENCY_KEY_DESCRIPTION = (
+    "A unique key per intended decision (e.g. a UUID). Retrying with the same key returns the "
+    "first outcome (with `Idempotent-Replayed: true`) instead of recording the decision twice; "
+    "the same key with a different body is refused."
+)
 
 
-async def get_registry(request: Request) -> Registry:
-    registry: Registry = request.app.state.registry
-    return registry
-
-
-RegistryDep = Annotated[Registry, Depends(get_registry)]
-
-
-async def acting_user(
-    registry: RegistryDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> str:
-    """The user recorded on every event this request causes."""
-    if credentials is None:
+def _acting_user(request: Request, registry: Registry) -> str:
+    """The user recorded on every event this request causes (bearer token, see the OpenAPI
+    security scheme)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
         raise ApiProblem(
             401,
             "Unauthorised",
@@ -40,8 +40,8 @@ async def acting_user(
             rule="authentication-required",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    for token, user in registry.tokens.items():
-        if hmac.compare_digest(token.encode(), credentials.credentials.encode()):
+    for known, user in registry.tokens.items():
+        if hmac.compare_digest(known.encode(), token.encode()):
             return user
     raise ApiProblem(
         401,
@@ -52,25 +52,36 @@ async def acting_user(
     )
 
 
-ActorDep = Annotated[str, Depends(acting_user)]
+async def reader(request: Request) -> Registry:
+    registry: Registry = request.app.state.registry
+    _acting_user(request, registry)
+    return registry
 
 
-async def idempotency_key(
-    request: Request,
-    actor: ActorDep,
-    key: Annotated[
-        str | None,
-        Header(
-            alias="Idempotency-Key",
-            description="A unique key per intended decision (e.g. a UUID). Retrying with the same "
-            "key returns the first outcome instead of recording the decision twice; the same key "
-            "with a different body is refused.",
-            min_length=1,
-            max_length=200,
-        ),
-    ] = None,
-) -> IdempotencyKey:
-    if key is None:
+@dataclass(frozen=True, slots=True)
+class CommandContext:
+    registry: Registry
+    actor: str
+    idempotency: IdempotencyKey
+
+    async def execute(self, command: Command, status_code: int = 200) -> Response:
+        """Hand the command to the writer and wait for its outcome; refusals become problems.
+        The receipt is plain JSON already, so it is sent as it is (the endpoint's response_model
+        documents it)."""
+        outcome = await asyncio.wrap_future(self.registry.writer.submit(command))
+        if outcome.error is not None:
+            raise outcome.error
+        assert outcome.receipt is not None
+        headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
+        body = {**outcome.receipt, "positions": list(outcome.positions)}
+        return Response(json.dumps(body), status_code, headers, media_type="application/json")
+
+
+async def writer(request: Request) -> CommandContext:
+    registry: Registry = request.app.state.registry
+    actor = _acting_user(request, registry)
+    key = request.headers.get("idempotency-key", "")
+    if not key or len(key) > MAX_KEY_LENGTH:
         raise ApiProblem(
             400,
             "Idempotency-Key required",
@@ -83,21 +94,24 @@ async def idempotency_key(
     fingerprint = hashlib.sha256(
         request.method.encode() + b" " + request.url.path.encode() + b"\n" + body
     ).hexdigest()
-    return IdempotencyKey(actor=actor, key=key, fingerprint=fingerprint)
+    return CommandContext(
+        registry, actor, IdempotencyKey(actor=actor, key=key, fingerprint=fingerprint)
+    )
 
 
-IdempotencyDep = Annotated[IdempotencyKey, Depends(idempotency_key)]
+COMMAND_OPENAPI = {
+    "parameters": [
+        {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": True,
+            "description": IDEMPOTENCY_KEY_DESCRIPTION,
+            "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+        }
+    ]
+}
+"""Declared on every POST: the header is read by `writer` itself rather than as a FastAPI
+parameter, which costs a dependency resolution per request."""
 
-
-async def execute(registry: Registry, command: Command, status_code: int = 200) -> Response:
-    """Hand the command to the writer and wait for its outcome; refusals become problems.
-
-    The receipt is already plain JSON, so it is sent as it is (the endpoint's response_model
-    documents it)."""
-    outcome = await asyncio.wrap_future(registry.writer.submit(command))
-    if outcome.error is not None:
-        raise outcome.error
-    assert outcome.receipt is not None
-    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
-    body = {**outcome.receipt, "positions": list(outcome.positions)}
-    return Response(json.dumps(body), status_code, headers, media_type="application/json")
+Reader = Annotated[Registry, Depends(reader)]
+Writer = Annotated[CommandContext, Depends(writer)]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response, status
 
 from partia_contracts.registry import api
 from partia_registry.api import translate
-from partia_registry.api.dependencies import ActorDep, IdempotencyDep, RegistryDep, execute
+from partia_registry.api.dependencies import COMMAND_OPENAPI, Reader, Writer
 from partia_registry.api.responses import COMMAND_ERRORS, READ_ERRORS
 from partia_registry.application import commands as c
 from partia_registry.domain.members import TerminationGround
@@ -21,138 +21,132 @@ router = APIRouter(tags=["membership"])
     status_code=status.HTTP_201_CREATED,
     response_model=api.MemberReceipt,
     responses=COMMAND_ERRORS,
+    openapi_extra=COMMAND_OPENAPI,
     summary="Submit a written application to join (Ch. 3.4)",
 )
 async def submit_application(
     body: api.ApplicationRequest,
-    registry: RegistryDep,
-    actor: ActorDep,
-    key: IdempotencyDep,
+    w: Writer,
 ) -> Response:
     command = c.SubmitApplication(
-        actor=actor,
-        idempotency=key,
+        actor=w.actor,
+        idempotency=w.idempotency,
         organisation_id=body.organisation_id,
         person=translate.person(body.person),
         declarations=translate.declarations(body.declarations),
         application_document=translate.document(body.application_document),
     )
-    return await execute(registry, command, status.HTTP_201_CREATED)
+    return await w.execute(command, status.HTTP_201_CREATED)
 
 
 @router.post(
     "/members/{member_id}/admission",
     response_model=api.MemberReceipt,
     responses=COMMAND_ERRORS,
+    openapi_extra=COMMAND_OPENAPI,
     summary="Admit an applicant by decision of a competent body (Ch. 3.4); issues the card",
 )
 async def admit_member(
     member_id: UUID,
     body: api.AdmissionRequest,
-    registry: RegistryDep,
-    actor: ActorDep,
-    key: IdempotencyDep,
+    w: Writer,
 ) -> Response:
     command = c.AdmitMember(
-        actor=actor,
-        idempotency=key,
+        actor=w.actor,
+        idempotency=w.idempotency,
         member_id=member_id,
         decision=translate.decision(body.decision),
     )
-    return await execute(registry, command)
+    return await w.execute(command)
 
 
 @router.post(
     "/members/{member_id}/rejection",
     response_model=api.MemberReceipt,
     responses=COMMAND_ERRORS,
+    openapi_extra=COMMAND_OPENAPI,
     summary="Reject an application (Ch. 3.4)",
 )
 async def reject_application(
     member_id: UUID,
     body: api.RejectionRequest,
-    registry: RegistryDep,
-    actor: ActorDep,
-    key: IdempotencyDep,
+    w: Writer,
 ) -> Response:
     command = c.RejectApplication(
-        actor=actor,
-        idempotency=key,
+        actor=w.actor,
+        idempotency=w.idempotency,
         member_id=member_id,
         decision=translate.decision(body.decision),
         reason=body.reason,
     )
-    return await execute(registry, command)
+    return await w.execute(command)
 
 
 @router.post(
     "/members/{member_id}/withdrawal",
     response_model=api.MemberReceipt,
     responses=COMMAND_ERRORS,
+    openapi_extra=COMMAND_OPENAPI,
     summary="Record a member's withdrawal on their written application (Ch. 3.6, 5.1)",
 )
 async def withdraw_member(
     member_id: UUID,
     body: api.WithdrawalRequest,
-    registry: RegistryDep,
-    actor: ActorDep,
-    key: IdempotencyDep,
+    w: Writer,
 ) -> Response:
     document = translate.document(body.application_document)
     command = c.WithdrawMember(
-        actor=actor,
-        idempotency=key,
+        actor=w.actor,
+        idempotency=w.idempotency,
         member_id=member_id,
         application_document=document,
         effective_on=body.effective_on or document.signed_on,
     )
-    return await execute(registry, command)
+    return await w.execute(command)
 
 
 @router.post(
     "/members/{member_id}/termination",
     response_model=api.MemberReceipt,
     responses=COMMAND_ERRORS,
+    openapi_extra=COMMAND_OPENAPI,
     summary="End membership on a non-disciplinary ground of Ch. 3.6 (decided per Ch. 3.7)",
 )
 async def terminate_membership(
     member_id: UUID,
     body: api.TerminationRequest,
-    registry: RegistryDep,
-    actor: ActorDep,
-    key: IdempotencyDep,
+    w: Writer,
 ) -> Response:
     command = c.TerminateMembership(
-        actor=actor,
-        idempotency=key,
+        actor=w.actor,
+        idempotency=w.idempotency,
         member_id=member_id,
         ground=TerminationGround(body.ground.value),
         decision=translate.decision(body.decision),
     )
-    return await execute(registry, command)
+    return await w.execute(command)
 
 
 @router.post(
     "/members/{member_id}/erasure",
     response_model=api.MemberReceipt,
     responses=COMMAND_ERRORS,
+    openapi_extra=COMMAND_OPENAPI,
     summary="Erase a former member's or rejected applicant's personal data",
 )
 async def erase_personal_data(
     member_id: UUID,
     body: api.ErasureRequest,
-    registry: RegistryDep,
-    actor: ActorDep,
-    key: IdempotencyDep,
+    w: Writer,
 ) -> Response:
     command = c.ErasePersonalData(
-        actor=actor,
-        idempotency=key,
+        actor=w.actor,
+        idempotency=w.idempotency,
         member_id=member_id,
         legal_basis=body.legal_basis,
         request_reference=body.request_reference,
     )
-    return await execute(registry, command)
+    return await w.execute(command)
 
 
 @router.get(
@@ -161,7 +155,10 @@ async def erase_personal_data(
     responses=READ_ERRORS,
     summary="A member's (or applicant's) current state",
 )
-def get_member(member_id: UUID, registry: RegistryDep, _: ActorDep) -> dict[str, object]:
+def get_member(
+    member_id: UUID,
+    registry: Reader,
+) -> dict[str, object]:
     return registry.queries.member(member_id)
 
 
@@ -171,5 +168,8 @@ def get_member(member_id: UUID, registry: RegistryDep, _: ActorDep) -> dict[str,
     responses=READ_ERRORS,
     summary="Every event of a member's record, with business date and recorded time",
 )
-def member_history(member_id: UUID, registry: RegistryDep, _: ActorDep) -> dict[str, object]:
+def member_history(
+    member_id: UUID,
+    registry: Reader,
+) -> dict[str, object]:
     return {"member_id": member_id, "events": registry.queries.member_history(member_id)}

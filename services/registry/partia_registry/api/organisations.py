@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response, status
 from partia_contracts.registry import api
 from partia_contracts.registry.v1 import OrganisationKind as ContractKind
 from partia_registry.api import translate
-from partia_registry.api.dependencies import ActorDep, IdempotencyDep, RegistryDep, execute
+from partia_registry.api.dependencies import COMMAND_OPENAPI, Reader, Writer
 from partia_registry.api.responses import COMMAND_ERRORS, READ_ERRORS
 from partia_registry.application import commands as c
 from partia_registry.domain.organisations import OrganisationKind
@@ -26,92 +26,88 @@ Offset = Annotated[int, Query(ge=0)]
     status_code=status.HTTP_201_CREATED,
     response_model=api.OrganisationReceipt,
     responses=COMMAND_ERRORS,
+    openapi_extra=COMMAND_OPENAPI,
     summary="Found an organisation under an existing one",
 )
 async def create_organisation(
     body: api.CreateOrganisationRequest,
-    registry: RegistryDep,
-    actor: ActorDep,
-    key: IdempotencyDep,
+    w: Writer,
 ) -> Response:
     command = c.CreateOrganisation(
-        actor=actor,
-        idempotency=key,
+        actor=w.actor,
+        idempotency=w.idempotency,
         kind=OrganisationKind(body.kind.value),
         parent_id=body.parent_id,
         names=translate.names(body.names),
         decision=translate.decision(body.decision),
         code=body.code,
     )
-    return await execute(registry, command, status.HTTP_201_CREATED)
+    return await w.execute(command, status.HTTP_201_CREATED)
 
 
 @router.post(
     "/{organisation_id}/rename",
     response_model=api.OrganisationReceipt,
     responses=COMMAND_ERRORS,
+    openapi_extra=COMMAND_OPENAPI,
     summary="Rename an organisation (all three languages)",
 )
 async def rename_organisation(
     organisation_id: UUID,
     body: api.RenameOrganisationRequest,
-    registry: RegistryDep,
-    actor: ActorDep,
-    key: IdempotencyDep,
+    w: Writer,
 ) -> Response:
     command = c.RenameOrganisation(
-        actor=actor,
-        idempotency=key,
+        actor=w.actor,
+        idempotency=w.idempotency,
         organisation_id=organisation_id,
         names=translate.names(body.names),
         decision=translate.decision(body.decision),
     )
-    return await execute(registry, command)
+    return await w.execute(command)
 
 
 @router.post(
     "/{organisation_id}/move",
     response_model=api.OrganisationReceipt,
     responses=COMMAND_ERRORS,
+    openapi_extra=COMMAND_OPENAPI,
     summary="Move a branch, PPO or group under another parent",
 )
 async def move_organisation(
     organisation_id: UUID,
     body: api.MoveOrganisationRequest,
-    registry: RegistryDep,
-    actor: ActorDep,
-    key: IdempotencyDep,
+    w: Writer,
 ) -> Response:
     command = c.MoveOrganisation(
-        actor=actor,
-        idempotency=key,
+        actor=w.actor,
+        idempotency=w.idempotency,
         organisation_id=organisation_id,
         to_parent_id=body.to_parent_id,
         decision=translate.decision(body.decision),
     )
-    return await execute(registry, command)
+    return await w.execute(command)
 
 
 @router.post(
     "/{organisation_id}/dissolve",
     response_model=api.OrganisationReceipt,
     responses=COMMAND_ERRORS,
+    openapi_extra=COMMAND_OPENAPI,
     summary="Dissolve an organisation with no members left",
 )
 async def dissolve_organisation(
     organisation_id: UUID,
     body: api.DissolveOrganisationRequest,
-    registry: RegistryDep,
-    actor: ActorDep,
-    key: IdempotencyDep,
+    w: Writer,
 ) -> Response:
     command = c.DissolveOrganisation(
-        actor=actor,
-        idempotency=key,
+        actor=w.actor,
+        idempotency=w.idempotency,
         organisation_id=organisation_id,
         decision=translate.decision(body.decision),
     )
-    return await execute(registry, command)
+    return await w.execute(command)
 
 
 @router.get(
@@ -121,8 +117,7 @@ async def dissolve_organisation(
     summary="List organisations, by kind and/or parent",
 )
 def list_organisations(
-    registry: RegistryDep,
-    _: ActorDep,
+    registry: Reader,
     kind: ContractKind | None = None,
     parent_id: UUID | None = None,
     limit: Limit = 100,
@@ -141,7 +136,8 @@ def list_organisations(
     summary="One organisation",
 )
 def get_organisation(
-    organisation_id: UUID, registry: RegistryDep, _: ActorDep
+    organisation_id: UUID,
+    registry: Reader,
 ) -> dict[str, object]:
     return registry.queries.organisation(organisation_id)
 
@@ -154,8 +150,7 @@ def get_organisation(
 )
 def organisation_members(
     organisation_id: UUID,
-    registry: RegistryDep,
-    _: ActorDep,
+    registry: Reader,
     status: Annotated[str, Query(pattern="^(member|applicant|rejected|former_member)$")] = "member",
     limit: Limit = 100,
     offset: Offset = 0,

@@ -62,12 +62,12 @@ class BatchRunner:
         uow.prefetch({record for _, cmd in todo for record in cmd.named_records()})
         decided: list[tuple[int, Receipt]] = []
         for i, cmd in todo:
-            before = uow.change_count()
+            uow.begin_command()
             try:
                 receipt = self._decide(cmd, uow)
             except Exception as refusal:
                 outcomes[i] = self._refused(cmd, refusal)
-                if uow.change_count() != before:
+                if uow.command_changed_state():
                     # It changed state before it was refused: start over without it.
                     self._attempt([(j, other) for j, other in todo if j not in outcomes], outcomes)
                     return

@@ -197,14 +197,16 @@ def admit_member(cmd: c.AdmitMember, uow: UnitOfWork, *, card_prefix: str) -> Re
     member = uow.member(cmd.member_id)
     _check_body(uow, cmd.decision)
     ppo = _ppo_of(uow, member.organisation_id, "organisation_id")
-    # Checked before a serial is drawn, so refusals do not burn card numbers needlessly.
-    member.check_may_admit(decision=cmd.decision, ppo=ppo)
-    number = card_number(card_prefix, uow.next_card_serial())
-    member.admit(decision=cmd.decision, card_number=number, ppo=ppo, recorded_by=cmd.actor)
+    member.admit(
+        decision=cmd.decision,
+        issue_card=lambda: card_number(card_prefix, uow.next_card_serial()),
+        ppo=ppo,
+        recorded_by=cmd.actor,
+    )
     return {
         "member_id": str(member.id),
         "status": member.status.value,
-        "card_number": number,
+        "card_number": member.card_number,
         "admitted_on": str(member.admitted_on),
         "organisation_id": str(member.organisation_id),
     }

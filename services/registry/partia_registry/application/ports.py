@@ -48,8 +48,12 @@ class UnitOfWork(Protocol):
 
     def active_children(self, organisation_id: UUID) -> int: ...
 
-    def change_count(self) -> int:
-        """How many new events this unit holds: a refused command must not have changed it."""
+    def begin_command(self) -> None:
+        """Mark the start of one command, so that `command_changed_state` can tell what it did."""
+        ...
+
+    def command_changed_state(self) -> bool:
+        """Whether the current command added an event or a record (a refused one must not)."""
         ...
 
     def remember_outcome(self, key: IdempotencyKey, result: Mapping[str, Any]) -> None: ...

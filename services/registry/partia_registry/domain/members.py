@@ -7,6 +7,7 @@ the same record fails on the record's version.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -220,15 +221,16 @@ class Member(Aggregate):
         )
 
     def admit(
-        self, *, decision: Decision, card_number: str, ppo: Ancestry, recorded_by: str
+        self, *, decision: Decision, issue_card: Callable[[], str], ppo: Ancestry, recorded_by: str
     ) -> None:
         """Admission by a competent body on the written application (Ch. 3.4), confirmed by a
-        numbered membership card (Ch. 3.5)."""
+        numbered membership card (Ch. 3.5). The card is issued only once every check has passed,
+        so refusals never use up card numbers."""
         self.check_may_admit(decision=decision, ppo=ppo)
         self.trigger_event(
             self.Admitted,
             organisation_id=self.organisation_id,
-            card_number=card_number,
+            card_number=issue_card(),
             decision=decision,
             recorded_by=recorded_by,
         )

@@ -97,7 +97,7 @@ class PersonalDataVault:
             return []
         sql = SQL(
             "INSERT INTO {} (owner_id, wrapped_key)"
-            " SELECT * FROM unnest(%s::uuid[], %s::bytea[]) ON CONFLICT DO NOTHING"
+            " SELECT * FROM unnest(%b::uuid[], %b::bytea[]) ON CONFLICT DO NOTHING"
         )
         return [Statement(sql.format(self._table), rows)]
 
@@ -113,7 +113,7 @@ class PersonalDataVault:
 
     def destroy(self, owner_id: UUID) -> Statement:
         """The statement that destroys a key; commit it with the erasure event."""
-        sql = SQL("DELETE FROM {} WHERE owner_id = ANY(%s::uuid[])").format(self._table)
+        sql = SQL("DELETE FROM {} WHERE owner_id = ANY(%b::uuid[])").format(self._table)
         return Statement(sql, [(owner_id,)])
 
     def forget(self, owner_id: UUID) -> None:

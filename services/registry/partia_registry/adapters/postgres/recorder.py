@@ -9,6 +9,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import Cursor
 from psycopg.rows import DictRow
+from psycopg.sql import SQL, Composed, Identifier
 
 from partia_registry.adapters.postgres.personal_data import PersonalDataVault
 from partia_registry.adapters.postgres.statements import Statement
@@ -20,6 +21,7 @@ class RegistryRecorder(PostgresApplicationRecorder):
     disagree with the events after a crash."""
 
     vault: PersonalDataVault
+    _insert_arrays: Composed | None = None
 
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -28,3 +30,30 @@ class RegistryRecorder(PostgresApplicationRecorder):
         for statement in statements:
             curs.execute(statement.sql, statement.parameters())
         super()._insert_events(curs, stored_events, **kwargs)
+
+    def _insert_stored_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        """The library's insert (same table lock, same NOTIFY, same RETURNING), with the events
+        sent as four arrays in binary form (%b) instead of an array of composites in text form, whose
+        escaping of every event's bytes cost more than deciding the command."""
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        curs.execute(
+            self._insert_arrays_statement(),
+            (
+                [e.originator_id for e in stored_events],
+                [e.originator_version for e in stored_events],
+                [e.topic for e in stored_events],
+                [e.state for e in stored_events],
+            ),
+        )
+
+    def _insert_arrays_statement(self) -> Composed:
+        if self._insert_arrays is None:
+            self._insert_arrays = SQL(
+                "INSERT INTO {}.{} (originator_id, originator_version, topic, state)"
+                " SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[])"
+                " RETURNING notification_id"
+            ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+        return self._insert_arrays

@@ -138,14 +138,17 @@ class PostgresStore:
                 " GROUP BY originator_id"
             ).format(self._log),
             (self._seen_position,),
+            prepare=False,  # a generic plan for "position > $1" scans the whole log
         )
         for row in rows:
             self.cache.forget_older_than(row["originator_id"], row["version"])
             self._seen_position = max(self._seen_position, row["position"])
 
-    def query(self, sql: Any, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    def query(
+        self, sql: Any, params: Sequence[Any] = (), *, prepare: bool = True
+    ) -> list[dict[str, Any]]:
         with self.events.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(sql, params, prepare=True)
+            curs.execute(sql, params, prepare=prepare)
             return list(curs.fetchall())
 
     def stored_outcomes(
@@ -180,6 +183,7 @@ class PostgresUnitOfWork:
         self._aggregates: dict[UUID, Member | Organisation] = {}
         self._claimed: dict[bytes, UUID] = {}
         self._outcomes: list[tuple[IdempotencyKey, Mapping[str, Any]]] = []
+        self._handed_out: dict[UUID, int] = {}  # record -> its pending events when handed out
 
     def prefetch(self, record_ids: Iterable[UUID]) -> None:
         self._store.prefetch(record_ids)
@@ -192,6 +196,7 @@ class PostgresUnitOfWork:
 
     def add(self, aggregate: Member | Organisation) -> None:
         self._aggregates[aggregate.id] = aggregate
+        self._handed_out[aggregate.id] = -1  # a new record is a change by itself
         if isinstance(aggregate, Member) and aggregate.personal is not None:
             self._claimed[self._store.digest(aggregate.personal.iin)] = aggregate.id
 
@@ -226,8 +231,14 @@ class PostgresUnitOfWork:
             (organisation_id,),
         )
 
-    def change_count(self) -> int:
-        return sum(len(a.pending_events) for a in self._aggregates.values())
+    def begin_command(self) -> None:
+        self._handed_out = {}
+
+    def command_changed_state(self) -> bool:
+        return any(
+            len(self._aggregates[aggregate_id].pending_events) != pending
+            for aggregate_id, pending in self._handed_out.items()
+        )
 
     def remember_outcome(self, key: IdempotencyKey, result: Mapping[str, Any]) -> None:
         self._outcomes.append((key, result))
@@ -261,7 +272,7 @@ class PostgresUnitOfWork:
             return []
         sql = SQL(
             "INSERT INTO {} (actor, key, fingerprint, result)"
-            " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::jsonb[])"
+            " SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], %b::jsonb[])"
         )
         rows: list[tuple[Any, ...]] = [
             (k.actor, k.key, k.fingerprint, json.dumps(result)) for k, result in self._outcomes
@@ -280,4 +291,5 @@ class PostgresUnitOfWork:
             self._aggregates[aggregate_id] = found
         if not isinstance(found, cls):
             raise NotFound(what, aggregate_id)
+        self._handed_out.setdefault(aggregate_id, len(found.pending_events))
         return found
