@@ -74,6 +74,7 @@ class Member(Aggregate):
             )
 
     class ApplicationRejected(Aggregate.Event):
+        organisation_id: UUID
         decision: Decision
         reason: str
         recorded_by: str
@@ -96,6 +97,8 @@ class Member(Aggregate):
             aggregate.end_reason = None
 
     class Withdrew(Aggregate.Event):
+        organisation_id: UUID
+        card_number: str
         application_document: ApplicationDocument
         effective_on: date
         recorded_by: str
@@ -104,6 +107,8 @@ class Member(Aggregate):
             aggregate._end(self.effective_on, WITHDRAWAL)
 
     class MembershipTerminated(Aggregate.Event):
+        organisation_id: UUID
+        card_number: str
         ground: str
         decision: Decision
         recorded_by: str
@@ -243,7 +248,11 @@ class Member(Aggregate):
         competence.check_may_decide_membership(decision.body, ppo, what="an application")
         self._check_not_before_application(decision.decided_on)
         self.trigger_event(
-            self.ApplicationRejected, decision=decision, reason=reason, recorded_by=recorded_by
+            self.ApplicationRejected,
+            organisation_id=self.organisation_id,
+            decision=decision,
+            reason=reason,
+            recorded_by=recorded_by,
         )
 
     def withdraw(
@@ -255,6 +264,8 @@ class Member(Aggregate):
         self._check_not_before_admission(effective_on, "effective_on")
         self.trigger_event(
             self.Withdrew,
+            organisation_id=self.organisation_id,
+            card_number=self.card_number,
             application_document=application_document,
             effective_on=effective_on,
             recorded_by=recorded_by,
@@ -270,6 +281,8 @@ class Member(Aggregate):
         self._check_not_before_admission(decision.decided_on, "decision.decided_on")
         self.trigger_event(
             self.MembershipTerminated,
+            organisation_id=self.organisation_id,
+            card_number=self.card_number,
             ground=ground.value,
             decision=decision,
             recorded_by=recorded_by,
