@@ -136,17 +136,70 @@ class CreateOrganisationRequest(_Request):
     code: Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[a-z0-9-]+$")] | None = None
 
 
+_PPO_EXAMPLE = "c4e5f6a7-b8c9-4dae-8bf0-0123456789ab"
+_DISTRICT_EXAMPLE = "6a1d2e3f-4b5c-4d6e-8f70-8192a3b4c5d6"
+
+
+def _decision_example(kind: str, organisation_id: str, on: str, reference: str) -> JsonDict:
+    return {
+        "body": {"kind": kind, "organisation_id": organisation_id},
+        "decided_on": on,
+        "reference": reference,
+    }
+
+
 class RenameOrganisationRequest(_Request):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "names": _NAMES,
+                    "decision": _decision_example(
+                        "branch_bureau", _DISTRICT_EXAMPLE, "2026-04-01", "Bureau resolution No. 9"
+                    ),
+                }
+            ]
+        }
+    )
+
     names: OrganisationNames
     decision: Decision
 
 
 class MoveOrganisationRequest(_Request):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "to_parent_id": _DISTRICT_EXAMPLE,
+                    "decision": _decision_example(
+                        "party_bureau",
+                        "0b6f3c1a-5d2e-4f7a-8c9b-1a2b3c4d5e6f",
+                        "2026-04-01",
+                        "Party Bureau resolution No. 3",
+                    ),
+                }
+            ]
+        }
+    )
+
     to_parent_id: UUID
     decision: Decision
 
 
 class DissolveOrganisationRequest(_Request):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "decision": _decision_example(
+                        "branch_bureau", _DISTRICT_EXAMPLE, "2026-09-01", "Bureau resolution No. 21"
+                    ),
+                }
+            ]
+        }
+    )
+
     decision: Decision
 
 
@@ -269,12 +322,39 @@ class AdmissionRequest(_Request):
 
 
 class RejectionRequest(_Request):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "decision": _decision_example(
+                        "ppo_bureau", _PPO_EXAMPLE, "2026-03-10", "PPO bureau minutes No. 4"
+                    ),
+                    "reason": "The application was not signed.",
+                }
+            ]
+        }
+    )
+
     decision: Decision
     reason: Annotated[str, Field(min_length=1, max_length=1000)]
 
 
 class WithdrawalRequest(_Request):
     """The member's written application to leave (Charter 3.6, 5.1): always granted."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "application_document": {
+                        "form": "paper",
+                        "reference": "Statement No. 77",
+                        "signed_on": "2026-05-02",
+                    },
+                }
+            ]
+        }
+    )
 
     application_document: ApplicationDocument
     effective_on: date | None = Field(
@@ -284,11 +364,35 @@ class WithdrawalRequest(_Request):
 
 
 class TerminationRequest(_Request):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "ground": "joined_another_party",
+                    "decision": _decision_example(
+                        "ppo_meeting", _PPO_EXAMPLE, "2026-06-01", "PPO meeting minutes No. 8"
+                    ),
+                }
+            ]
+        }
+    )
+
     ground: TerminationGround
     decision: Decision
 
 
 class ErasureRequest(_Request):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "legal_basis": "Law on Personal Data and their Protection, Art. 18",
+                    "request_reference": "Request No. 2026-17",
+                }
+            ]
+        }
+    )
+
     legal_basis: Annotated[str, Field(min_length=1, max_length=500)]
     request_reference: _Text
 

@@ -85,11 +85,15 @@ def test_every_post_declares_the_idempotency_key_and_its_problem_responses(
             assert "application/problem+json" in op["responses"][status]["content"], (path, status)
 
 
-def test_the_openapi_document_shows_examples_for_applications_and_admissions(
-    client: TestClient,
-) -> None:
-    schemas = client.get("/openapi.json").json()["components"]["schemas"]
-    assert schemas["ApplicationRequest"]["examples"][0]["person"]["iin"]
+def test_every_request_body_in_the_openapi_document_has_an_example(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    for path, item in spec["paths"].items():
+        if "post" not in item:
+            continue
+        ref = item["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        schema = schemas[ref.rsplit("/", 1)[1]]
+        assert schema.get("examples"), path
     assert schemas["AdmissionRequest"]["examples"][0]["decision"]["body"]["kind"] == "ppo_meeting"
 
 
