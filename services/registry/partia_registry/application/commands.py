@@ -7,12 +7,14 @@ from datetime import date
 from uuid import UUID
 
 from partia_registry.application.ports import IdempotencyKey
-from partia_registry.domain.decisions import ApplicationDocument, Decision
-from partia_registry.domain.members import TerminationGround
+from partia_registry.domain.decisions import ApplicationDocument, DecidingBody, Decision
+from partia_registry.domain.discipline import AppealOutcome, ExclusionGround, SanctionKind
+from partia_registry.domain.mandates import MandateKind
+from partia_registry.domain.members import TerminationGround, TransferReason
 from partia_registry.domain.organisations import OrganisationKind, OrganisationNames
 from partia_registry.domain.people import Declarations, PersonalData
 
-_RECORD_FIELDS = ("member_id", "organisation_id", "parent_id", "to_parent_id")
+_RECORD_FIELDS = ("member_id", "organisation_id", "parent_id", "to_parent_id", "to_organisation_id")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -94,3 +96,91 @@ class ErasePersonalData(Command):
     member_id: UUID
     legal_basis: str
     request_reference: str
+
+
+# --- transfers (Ch. 5.2) ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportResidenceChange(Command):
+    member_id: UUID
+    moved_on: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequestTransfer(Command):
+    member_id: UUID
+    to_organisation_id: UUID
+    requested_on: date
+    reason: TransferReason
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegisterTransfer(Command):
+    member_id: UUID
+    decision: Decision
+
+
+# --- deputies -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordMandate(Command):
+    member_id: UUID
+    kind: MandateKind
+    territory: str
+    level: str | None
+    started_on: date
+    ended_on: date | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class EndMandate(Command):
+    member_id: UUID
+    mandate_id: UUID
+    ended_on: date
+
+
+# --- discipline (Ch. 3.8, 5.1) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class OpenDisciplinaryCase(Command):
+    member_id: UUID
+    opened_on: date
+    reference: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DismissDisciplinaryCase(Command):
+    member_id: UUID
+    case_id: UUID
+    decision: Decision
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImposeSanction(Command):
+    member_id: UUID
+    kind: SanctionKind
+    decision: Decision
+    grounds: tuple[ExclusionGround, ...] = ()
+    other_ground: str | None = None
+    case_id: UUID | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileAppeal(Command):
+    member_id: UUID
+    sanction_id: UUID
+    filed_on: date
+    body: DecidingBody
+    document_reference: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecideAppeal(Command):
+    member_id: UUID
+    sanction_id: UUID
+    outcome: AppealOutcome
+    decision: Decision
+    replacement: SanctionKind | None = None

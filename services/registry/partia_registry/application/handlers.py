@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, TypeVar
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from partia_registry.application import commands as c
 from partia_registry.application.ports import UnitOfWork
 from partia_registry.domain.cards import card_number
 from partia_registry.domain.decisions import BodyKind, Decision
+from partia_registry.domain.mandates import Mandate
 from partia_registry.domain.members import Member
 from partia_registry.domain.organisations import Organisation, OrganisationKind
 from partia_registry.domain.policies import competence, structure
@@ -258,6 +259,153 @@ def erase_personal_data(cmd: c.ErasePersonalData, uow: UnitOfWork) -> Receipt:
     return {"member_id": str(member.id), "erased": True}
 
 
+# --- transfers ----------------------------------------------------------------------------------
+
+
+def _member_receipt(member: Member, **extra: Any) -> Receipt:
+    return {
+        "member_id": str(member.id),
+        "status": member.status.value,
+        "organisation_id": str(member.organisation_id),
+        **extra,
+    }
+
+
+def report_residence_change(cmd: c.ReportResidenceChange, uow: UnitOfWork) -> Receipt:
+    member = uow.member(cmd.member_id)
+    member.report_residence_change(moved_on=cmd.moved_on, recorded_by=cmd.actor)
+    return _member_receipt(member, registration_deadline=str(member.residence_deadline))
+
+
+def request_transfer(cmd: c.RequestTransfer, uow: UnitOfWork) -> Receipt:
+    member = uow.member(cmd.member_id)
+    to_ppo = _ppo_of(uow, cmd.to_organisation_id, "to_organisation_id")
+    member.request_transfer(
+        to_ppo=to_ppo, requested_on=cmd.requested_on, reason=cmd.reason, recorded_by=cmd.actor
+    )
+    return _member_receipt(member, transfer_to=str(cmd.to_organisation_id))
+
+
+def register_transfer(cmd: c.RegisterTransfer, uow: UnitOfWork) -> Receipt:
+    member = uow.member(cmd.member_id)
+    if member.pending_transfer is None:
+        raise StateConflict(
+            "no-transfer-requested", "Ch. 5.2", "no transfer has been requested for this member"
+        )
+    _check_body(uow, cmd.decision)
+    to_ppo = _ppo_of(uow, member.pending_transfer.to_organisation_id, "to_organisation_id")
+    from_organisation = member.organisation_id
+    member.register_transfer(decision=cmd.decision, to_ppo=to_ppo, recorded_by=cmd.actor)
+    return _member_receipt(
+        member, from_organisation_id=str(from_organisation), card_number=member.card_number
+    )
+
+
+# --- deputies -------------------------------------------------------------------------------------
+
+
+def record_mandate(cmd: c.RecordMandate, uow: UnitOfWork) -> Receipt:
+    member = uow.member(cmd.member_id)
+    mandate = Mandate(uuid4(), cmd.kind, cmd.territory, cmd.level, cmd.started_on, cmd.ended_on)
+    member.record_mandate(mandate=mandate, recorded_by=cmd.actor)
+    return _member_receipt(member, mandate_id=str(mandate.mandate_id))
+
+
+def end_mandate(cmd: c.EndMandate, uow: UnitOfWork) -> Receipt:
+    member = uow.member(cmd.member_id)
+    member.end_mandate(mandate_id=cmd.mandate_id, ended_on=cmd.ended_on, recorded_by=cmd.actor)
+    return _member_receipt(member, mandate_id=str(cmd.mandate_id))
+
+
+# --- discipline -------------------------------------------------------------------------------------
+
+
+def open_disciplinary_case(cmd: c.OpenDisciplinaryCase, uow: UnitOfWork) -> Receipt:
+    member = uow.member(cmd.member_id)
+    case_id = uuid4()
+    member.open_disciplinary_case(
+        case_id=case_id, opened_on=cmd.opened_on, reference=cmd.reference, recorded_by=cmd.actor
+    )
+    return _member_receipt(member, case_id=str(case_id))
+
+
+def dismiss_disciplinary_case(cmd: c.DismissDisciplinaryCase, uow: UnitOfWork) -> Receipt:
+    member = uow.member(cmd.member_id)
+    _check_body(uow, cmd.decision)
+    member.dismiss_disciplinary_case(
+        case_id=cmd.case_id,
+        decision=cmd.decision,
+        ppo=ancestry(uow, member.organisation_id),
+        recorded_by=cmd.actor,
+    )
+    return _member_receipt(member, case_id=str(cmd.case_id))
+
+
+def impose_sanction(cmd: c.ImposeSanction, uow: UnitOfWork) -> Receipt:
+    member = uow.member(cmd.member_id)
+    _check_body(uow, cmd.decision)
+    sanction_id = uuid4()
+    member.impose_sanction(
+        sanction_id=sanction_id,
+        kind=cmd.kind,
+        decision=cmd.decision,
+        grounds=cmd.grounds,
+        other_ground=cmd.other_ground,
+        case_id=cmd.case_id,
+        ppo=ancestry(uow, member.organisation_id),
+        recorded_by=cmd.actor,
+    )
+    sanction = member.sanctions[sanction_id]
+    return _member_receipt(
+        member,
+        sanction_id=str(sanction_id),
+        kind=sanction.kind.value,
+        appeal_deadline=str(sanction.appeal_deadline),
+    )
+
+
+def file_appeal(cmd: c.FileAppeal, uow: UnitOfWork) -> Receipt:
+    member = uow.member(cmd.member_id)
+    sanction = member.sanctions.get(cmd.sanction_id)
+    if sanction is None:
+        raise NotFound("sanction", cmd.sanction_id)
+    _organisation(uow, cmd.body.organisation_id, "body.organisation_id")
+    appeal_id = uuid4()
+    member.file_appeal(
+        appeal_id=appeal_id,
+        sanction_id=cmd.sanction_id,
+        filed_on=cmd.filed_on,
+        body=cmd.body,
+        document_reference=cmd.document_reference,
+        decider_chain=ancestry(uow, sanction.decision.body.organisation_id),
+        recorded_by=cmd.actor,
+    )
+    return _member_receipt(
+        member,
+        sanction_id=str(cmd.sanction_id),
+        appeal_id=str(appeal_id),
+        appeal_deadline=str(sanction.appeal_deadline),
+    )
+
+
+def decide_appeal(cmd: c.DecideAppeal, uow: UnitOfWork) -> Receipt:
+    member = uow.member(cmd.member_id)
+    _check_body(uow, cmd.decision)
+    member.decide_appeal(
+        sanction_id=cmd.sanction_id,
+        outcome=cmd.outcome,
+        replacement=cmd.replacement,
+        decision=cmd.decision,
+        recorded_by=cmd.actor,
+    )
+    return _member_receipt(
+        member,
+        sanction_id=str(cmd.sanction_id),
+        outcome=cmd.outcome.value,
+        card_number=member.card_number,
+    )
+
+
 C = TypeVar("C", bound=c.Command)
 Handler = Callable[[Any, UnitOfWork], Receipt]
 
@@ -279,4 +427,14 @@ def handlers(*, card_prefix: str) -> dict[type[c.Command], Handler]:
         c.WithdrawMember: withdraw_member,
         c.TerminateMembership: terminate_membership,
         c.ErasePersonalData: erase_personal_data,
+        c.ReportResidenceChange: report_residence_change,
+        c.RequestTransfer: request_transfer,
+        c.RegisterTransfer: register_transfer,
+        c.RecordMandate: record_mandate,
+        c.EndMandate: end_mandate,
+        c.OpenDisciplinaryCase: open_disciplinary_case,
+        c.DismissDisciplinaryCase: dismiss_disciplinary_case,
+        c.ImposeSanction: impose_sanction,
+        c.FileAppeal: file_appeal,
+        c.DecideAppeal: decide_appeal,
     }

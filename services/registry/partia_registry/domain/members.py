@@ -7,20 +7,32 @@ the same record fails on the record's version.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from partia_registry.domain.decisions import ApplicationDocument, Decision
+from partia_registry.domain.decisions import ApplicationDocument, DecidingBody, Decision
+from partia_registry.domain.discipline import (
+    Appeal,
+    AppealOutcome,
+    DisciplinaryCase,
+    ExclusionGround,
+    Sanction,
+    SanctionKind,
+    SanctionStatus,
+)
 from partia_registry.domain.iin import IIN, InvalidIIN
+from partia_registry.domain.mandates import Mandate, MandateKind
 from partia_registry.domain.people import Declarations, Demographics, PersonalData
-from partia_registry.domain.policies import competence, eligibility
+from partia_registry.domain.policies import competence, deadlines, eligibility
+from partia_registry.domain.policies.deadlines import appeal_deadline
 from partia_registry.domain.policies.structure import Ancestry
-from partia_registry.domain.rules import RuleViolation, StateConflict
+from partia_registry.domain.rules import NotFound, RuleViolation, StateConflict
 
 
 class MemberStatus(StrEnum):
@@ -47,6 +59,22 @@ class TerminationGround(StrEnum):
 
 WITHDRAWAL = "withdrawal"
 """The end reason recorded when a member leaves on their own application (Ch. 3.6, 5.1)."""
+
+EXCLUSION = "exclusion"
+"""The end reason recorded when a member is expelled (Ch. 3.6, 3.8)."""
+
+
+class TransferReason(StrEnum):
+    RESIDENCE_CHANGE = "residence_change"  # registers the member at the new place (Ch. 5.2)
+    WORKPLACE = "workplace"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class PendingTransfer:
+    to_organisation_id: UUID
+    requested_on: date
+    reason: TransferReason
 
 
 class Member(Aggregate):
@@ -125,6 +153,175 @@ class Member(Aggregate):
             aggregate.personal = None
             aggregate.erased = True
 
+    # --- residence and transfers (Ch. 5.2, 3.6) ---
+
+    class ResidenceChangeReported(Aggregate.Event):
+        moved_on: date
+        registration_deadline: date
+        recorded_by: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.moved_on = self.moved_on
+            aggregate.residence_deadline = self.registration_deadline
+
+    class TransferRequested(Aggregate.Event):
+        to_organisation_id: UUID
+        requested_on: date
+        reason: str
+        recorded_by: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.pending_transfer = PendingTransfer(
+                self.to_organisation_id, self.requested_on, TransferReason(self.reason)
+            )
+
+    class Transferred(Aggregate.Event):
+        from_organisation_id: UUID
+        to_organisation_id: UUID
+        decision: Decision
+        closes_residence_clock: bool
+        recorded_by: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.organisation_id = self.to_organisation_id
+            aggregate.pending_transfer = None
+            if self.closes_residence_clock:
+                aggregate.moved_on = None
+                aggregate.residence_deadline = None
+
+    # --- deputies (Ch. 3.7, 9.5, 9.8) ---
+
+    class MandateRecorded(Aggregate.Event):
+        mandate: Mandate
+        recorded_by: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.mandates[self.mandate.mandate_id] = self.mandate
+
+    class MandateEnded(Aggregate.Event):
+        mandate_id: UUID
+        ended_on: date
+        recorded_by: str
+
+        def apply(self, aggregate: Any) -> None:
+            mandate = aggregate.mandates[self.mandate_id]
+            aggregate.mandates[self.mandate_id] = replace(mandate, ended_on=self.ended_on)
+
+    class NationalMandateAtStake(Aggregate.Event):
+        """A Kurultai (Mazhilis) deputy withdrew or was excluded: the Constitution ends the
+        mandate. Recorded as its own fact so that no downstream system can miss it."""
+
+        mandate_id: UUID
+        reason: str  # "withdrawal" or "exclusion"
+        effective_on: date
+        recorded_by: str
+
+    # --- discipline (Ch. 3.8, 3.6, 5.1) ---
+
+    class DisciplinaryCaseOpened(Aggregate.Event):
+        case_id: UUID
+        organisation_id: UUID
+        opened_on: date
+        reference: str  # of the document that opened it, e.g. "Complaint No. 12"; never a narrative
+        recorded_by: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.cases[self.case_id] = DisciplinaryCase(
+                self.case_id, self.opened_on, self.reference
+            )
+
+    class DisciplinaryCaseDismissed(Aggregate.Event):
+        case_id: UUID
+        decision: Decision
+        recorded_by: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.cases[self.case_id].closed_on = self.decision.decided_on
+
+    class SanctionImposed(Aggregate.Event):
+        sanction_id: UUID
+        case_id: UUID | None
+        kind: str
+        decision: Decision
+        grounds: list[str]
+        other_ground: str | None
+        appeal_deadline: date
+        organisation_id: UUID
+        card_number: str
+        recorded_by: str
+
+        def apply(self, aggregate: Any) -> None:
+            kind = SanctionKind(self.kind)
+            aggregate.sanctions[self.sanction_id] = Sanction(
+                self.sanction_id,
+                kind,
+                self.decision,
+                tuple(self.grounds),
+                self.appeal_deadline,
+                self.case_id,
+            )
+            if self.case_id is not None:
+                case = aggregate.cases[self.case_id]
+                case.closed_on, case.sanction_id = self.decision.decided_on, self.sanction_id
+            if kind is SanctionKind.EXPULSION:
+                aggregate._end(self.decision.decided_on, EXCLUSION)
+
+    class AppealFiled(Aggregate.Event):
+        appeal_id: UUID
+        sanction_id: UUID
+        filed_on: date
+        body: DecidingBody
+        document_reference: str
+        recorded_by: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.sanctions[self.sanction_id].appeals.append(
+                Appeal(self.appeal_id, self.filed_on, self.body, self.document_reference)
+            )
+
+    class AppealDecided(Aggregate.Event):
+        appeal_id: UUID
+        sanction_id: UUID
+        outcome: str
+        replacement: str | None
+        decision: Decision
+        recorded_by: str
+
+        def apply(self, aggregate: Any) -> None:
+            sanction = aggregate.sanctions[self.sanction_id]
+            outcome = AppealOutcome(self.outcome)
+            sanction.appeals = [
+                replace(a, outcome=outcome, decision=self.decision)
+                if a.appeal_id == self.appeal_id
+                else a
+                for a in sanction.appeals
+            ]
+            if outcome is AppealOutcome.ANNULLED:
+                sanction.status = SanctionStatus.ANNULLED
+            elif outcome is AppealOutcome.REPLACED:
+                sanction.status = SanctionStatus.REPLACED
+                assert self.replacement is not None
+                replacement_id = _replacement_id(self.sanction_id)
+                aggregate.sanctions[replacement_id] = Sanction(
+                    replacement_id,
+                    SanctionKind(self.replacement),
+                    self.decision,
+                    sanction.grounds,
+                    appeal_deadline(self.decision.decided_on),
+                )
+
+    class MembershipRestored(Aggregate.Event):
+        """An expulsion was annulled or replaced on appeal: membership continues as if it had not
+        ended (same card, same admission date)."""
+
+        sanction_id: UUID
+        recorded_by: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.status = MemberStatus.MEMBER
+            aggregate.ended_on = None
+            aggregate.end_reason = None
+
     def __init__(
         self,
         organisation_id: UUID,
@@ -135,6 +332,12 @@ class Member(Aggregate):
         recorded_by: str,
     ) -> None:
         self.erased = False
+        self.moved_on: date | None = None
+        self.residence_deadline: date | None = None
+        self.pending_transfer: PendingTransfer | None = None
+        self.mandates: dict[UUID, Mandate] = {}
+        self.cases: dict[UUID, DisciplinaryCase] = {}
+        self.sanctions: dict[UUID, Sanction] = {}
         self._open_application(organisation_id, personal, demographics, application_document)
 
     @staticmethod
@@ -270,6 +473,7 @@ class Member(Aggregate):
             effective_on=effective_on,
             recorded_by=recorded_by,
         )
+        self._national_mandates_at_stake(WITHDRAWAL, effective_on, recorded_by)
 
     def terminate(
         self, *, ground: TerminationGround, decision: Decision, ppo: Ancestry, recorded_by: str
@@ -278,6 +482,7 @@ class Member(Aggregate):
         competent under Ch. 3.7."""
         self._require(MemberStatus.MEMBER, "terminate the membership of")
         competence.check_may_decide_membership(decision.body, ppo, what="termination of membership")
+        self._check_deputy_competence(decision, ppo)
         self._check_not_before_admission(decision.decided_on, "decision.decided_on")
         self.trigger_event(
             self.MembershipTerminated,
@@ -299,6 +504,12 @@ class Member(Aggregate):
                 "Constitution Art. 21",
                 "this person's personal data has already been erased",
             )
+        if any(s.open_appeal for s in self.sanctions.values()):
+            raise StateConflict(
+                "erasure-during-appeal",
+                "Ch. 5.1",
+                "an appeal is pending and could restore the membership; decide it first",
+            )
         if self.status in (MemberStatus.APPLICANT, MemberStatus.MEMBER):
             raise StateConflict(
                 "erasure-while-active",
@@ -312,6 +523,300 @@ class Member(Aggregate):
             legal_basis=legal_basis,
             request_reference=request_reference,
             recorded_by=recorded_by,
+        )
+
+    # --- residence and transfers ----------------------------------------------------------------
+
+    def report_residence_change(self, *, moved_on: date, recorded_by: str) -> None:
+        """The member changed place of residence (Ch. 5.2): a six-month clock to register with the
+        party at the new place starts; letting it run out is a ground for exclusion (Ch. 3.6)."""
+        self._require(MemberStatus.MEMBER, "record a change of residence of")
+        self._check_not_before_admission(moved_on, "moved_on")
+        self.trigger_event(
+            self.ResidenceChangeReported,
+            moved_on=moved_on,
+            registration_deadline=deadlines.residence_registration_deadline(moved_on),
+            recorded_by=recorded_by,
+        )
+
+    def request_transfer(
+        self, *, to_ppo: Ancestry, requested_on: date, reason: TransferReason, recorded_by: str
+    ) -> None:
+        """A transfer to another primary organisation is asked for (by the member or either side)."""
+        self._require(MemberStatus.MEMBER, "request a transfer of")
+        if self.pending_transfer is not None:
+            raise StateConflict(
+                "transfer-pending",
+                "Ch. 5.2",
+                f"a transfer to {self.pending_transfer.to_organisation_id} requested on "
+                f"{self.pending_transfer.requested_on} is still pending",
+            )
+        if to_ppo[0].organisation_id == self.organisation_id:
+            raise RuleViolation(
+                "transfer-to-same-organisation",
+                "Ch. 5.2",
+                "the member is already on that organisation's roll",
+                field="to_organisation_id",
+            )
+        self._check_not_before_admission(requested_on, "requested_on")
+        self.trigger_event(
+            self.TransferRequested,
+            to_organisation_id=to_ppo[0].organisation_id,
+            requested_on=requested_on,
+            reason=reason.value,
+            recorded_by=recorded_by,
+        )
+
+    def register_transfer(self, *, decision: Decision, to_ppo: Ancestry, recorded_by: str) -> None:
+        """The receiving organisation registers the member and, in the same fact, the sending one
+        releases them: the member is never on two rolls, nor on none. The sending side cannot block
+        it; only an open disciplinary case holds it (Ch. 3.8), and then it is refused saying so."""
+        self._require(MemberStatus.MEMBER, "register the transfer of")
+        pending = self.pending_transfer
+        if pending is None:
+            raise StateConflict(
+                "no-transfer-requested", "Ch. 5.2", "no transfer has been requested for this member"
+            )
+        competence.check_may_decide_membership(decision.body, to_ppo, what="registering a transfer")
+        open_cases = [c for c in self.cases.values() if c.is_open]
+        if open_cases:
+            raise StateConflict(
+                "open-disciplinary-case",
+                "Ch. 3.8",
+                f"a disciplinary case opened on {open_cases[0].opened_on} is still open; the transfer "
+                "can be registered once it is decided or dismissed",
+            )
+        if decision.decided_on < pending.requested_on:
+            raise RuleViolation(
+                "decision-before-request",
+                "Ch. 5.2",
+                f"the transfer was requested on {pending.requested_on}",
+                field="decision.decided_on",
+            )
+        self.trigger_event(
+            self.Transferred,
+            from_organisation_id=self.organisation_id,
+            to_organisation_id=pending.to_organisation_id,
+            decision=decision,
+            closes_residence_clock=pending.reason is TransferReason.RESIDENCE_CHANGE,
+            recorded_by=recorded_by,
+        )
+
+    # --- deputies --------------------------------------------------------------------------------
+
+    def record_mandate(self, *, mandate: Mandate, recorded_by: str) -> None:
+        """The member holds (or held) an elected mandate; it decides who may end their membership."""
+        if self.status not in (MemberStatus.MEMBER, MemberStatus.FORMER_MEMBER):
+            raise StateConflict(
+                "not-a-member", "Ch. 7.7", "mandates are recorded for members and former members"
+            )
+        if mandate.ended_on is not None and mandate.ended_on < mandate.started_on:
+            raise RuleViolation(
+                "mandate-ends-before-start",
+                "Ch. 7.7",
+                "a mandate cannot end before it starts",
+                field="ended_on",
+            )
+        self.trigger_event(self.MandateRecorded, mandate=mandate, recorded_by=recorded_by)
+
+    def end_mandate(self, *, mandate_id: UUID, ended_on: date, recorded_by: str) -> None:
+        mandate = self.mandates.get(mandate_id)
+        if mandate is None:
+            raise NotFound("mandate", mandate_id)
+        if mandate.ended_on is not None:
+            raise StateConflict(
+                "mandate-ended", "Ch. 7.7", f"the mandate ended on {mandate.ended_on}"
+            )
+        if ended_on < mandate.started_on:
+            raise RuleViolation(
+                "mandate-ends-before-start",
+                "Ch. 7.7",
+                "a mandate cannot end before it starts",
+                field="ended_on",
+            )
+        self.trigger_event(
+            self.MandateEnded, mandate_id=mandate_id, ended_on=ended_on, recorded_by=recorded_by
+        )
+
+    # --- discipline ------------------------------------------------------------------------------
+
+    def open_disciplinary_case(
+        self, *, case_id: UUID, opened_on: date, reference: str, recorded_by: str
+    ) -> None:
+        """A disciplinary matter is before a body (Ch. 3.8); while it is open, transfers wait."""
+        self._require(MemberStatus.MEMBER, "open a disciplinary case against")
+        self._check_not_before_admission(opened_on, "opened_on")
+        self.trigger_event(
+            self.DisciplinaryCaseOpened,
+            case_id=case_id,
+            organisation_id=self.organisation_id,
+            opened_on=opened_on,
+            reference=reference,
+            recorded_by=recorded_by,
+        )
+
+    def dismiss_disciplinary_case(
+        self, *, case_id: UUID, decision: Decision, ppo: Ancestry, recorded_by: str
+    ) -> None:
+        case = self._open_case(case_id)
+        competence.check_may_sanction(decision.body, ppo)
+        if decision.decided_on < case.opened_on:
+            raise RuleViolation(
+                "decision-before-case",
+                "Ch. 3.8",
+                f"the case was opened on {case.opened_on}",
+                field="decision.decided_on",
+            )
+        self.trigger_event(
+            self.DisciplinaryCaseDismissed,
+            case_id=case_id,
+            decision=decision,
+            recorded_by=recorded_by,
+        )
+
+    def impose_sanction(
+        self,
+        *,
+        sanction_id: UUID,
+        kind: SanctionKind,
+        decision: Decision,
+        grounds: Sequence[ExclusionGround],
+        other_ground: str | None,
+        case_id: UUID | None,
+        ppo: Ancestry,
+        recorded_by: str,
+    ) -> None:
+        """A warning, reprimand or expulsion (Ch. 3.8) by a competent body; expulsion needs one or
+        more grounds of Ch. 3.6 and ends membership from the decision date."""
+        self._require(MemberStatus.MEMBER, "sanction")
+        competence.check_may_sanction(decision.body, ppo)
+        if kind is SanctionKind.EXPULSION:
+            self._check_deputy_competence(decision, ppo)
+        _check_grounds(kind, grounds, other_ground)
+        if ExclusionGround.RESIDENCE_CHANGE_NOT_REGISTERED in grounds:
+            self._check_residence_overdue(decision.decided_on)
+        self._check_not_before_admission(decision.decided_on, "decision.decided_on")
+        if case_id is not None:
+            self._open_case(case_id)
+        self.trigger_event(
+            self.SanctionImposed,
+            sanction_id=sanction_id,
+            case_id=case_id,
+            kind=kind.value,
+            decision=decision,
+            grounds=[g.value for g in grounds],
+            other_ground=other_ground,
+            appeal_deadline=appeal_deadline(decision.decided_on),
+            organisation_id=self.organisation_id,
+            card_number=self.card_number,
+            recorded_by=recorded_by,
+        )
+        if kind is SanctionKind.EXPULSION:
+            self._national_mandates_at_stake(EXCLUSION, decision.decided_on, recorded_by)
+
+    def file_appeal(
+        self,
+        *,
+        appeal_id: UUID,
+        sanction_id: UUID,
+        filed_on: date,
+        body: DecidingBody,
+        document_reference: str,
+        decider_chain: Ancestry,
+        recorded_by: str,
+    ) -> None:
+        """Ch. 5.1: to a higher party body, within three months of the decision."""
+        sanction = self._sanction(sanction_id)
+        if sanction.status is not SanctionStatus.IN_FORCE:
+            raise StateConflict(
+                "sanction-not-in-force",
+                "Ch. 5.1",
+                f"the sanction was {sanction.status.value} already",
+            )
+        if sanction.open_appeal is not None:
+            raise StateConflict(
+                "appeal-pending",
+                "Ch. 5.1",
+                f"an appeal filed on {sanction.open_appeal.filed_on} is pending",
+            )
+        deadlines.check_appeal_in_time(sanction.decision.decided_on, filed_on)
+        national, maslikhat = self._deputy_on(sanction.decision.decided_on)
+        competence.check_appeal_body(
+            sanction.decision.body,
+            body,
+            decider_chain,
+            national_deputy=national,
+            maslikhat_deputy=maslikhat,
+        )
+        self.trigger_event(
+            self.AppealFiled,
+            appeal_id=appeal_id,
+            sanction_id=sanction_id,
+            filed_on=filed_on,
+            body=body,
+            document_reference=document_reference,
+            recorded_by=recorded_by,
+        )
+
+    def decide_appeal(
+        self,
+        *,
+        sanction_id: UUID,
+        outcome: AppealOutcome,
+        replacement: SanctionKind | None,
+        decision: Decision,
+        recorded_by: str,
+    ) -> None:
+        """The body appealed to upholds, annuls or replaces the sanction with a milder one. An
+        expulsion annulled or replaced restores membership as if it had not ended."""
+        sanction = self._sanction(sanction_id)
+        appeal = sanction.open_appeal
+        if appeal is None:
+            raise StateConflict(
+                "no-appeal-pending", "Ch. 5.1", "no appeal of this sanction is pending"
+            )
+        if decision.body != appeal.body:
+            raise RuleViolation(
+                "not-the-appeal-body",
+                "Ch. 5.1",
+                f"the appeal was filed with the {appeal.body.kind.value} of organisation "
+                f"{appeal.body.organisation_id}; that body decides it",
+                field="decision.body",
+            )
+        if decision.decided_on < appeal.filed_on:
+            raise RuleViolation(
+                "decision-before-appeal",
+                "Ch. 5.1",
+                f"the appeal was filed on {appeal.filed_on}",
+                field="decision.decided_on",
+            )
+        _check_replacement(sanction.kind, outcome, replacement)
+        restores = sanction.kind is SanctionKind.EXPULSION and outcome is not AppealOutcome.UPHELD
+        if restores and (
+            self.status is not MemberStatus.FORMER_MEMBER or self.end_reason != EXCLUSION
+        ):
+            raise StateConflict(
+                "cannot-restore",
+                "Ch. 5.1",
+                f"the person is now a {self.status.value}; membership cannot be restored",
+            )
+        self.trigger_event(
+            self.AppealDecided,
+            appeal_id=appeal.appeal_id,
+            sanction_id=sanction_id,
+            outcome=outcome.value,
+            replacement=None if replacement is None else replacement.value,
+            decision=decision,
+            recorded_by=recorded_by,
+        )
+        if restores:
+            self.trigger_event(
+                self.MembershipRestored, sanction_id=sanction_id, recorded_by=recorded_by
+            )
+
+    def residence_overdue_on(self, day: date) -> bool:
+        return self.residence_deadline is not None and deadlines.is_overdue(
+            self.residence_deadline, day
         )
 
     # --- state ----------------------------------------------------------------------------------
@@ -348,6 +853,63 @@ class Member(Aggregate):
                 f"cannot {action} this person: they are a {self.status.value.replace('_', ' ')}, "
                 f"not a {status.value.replace('_', ' ')}",
             )
+
+    def _deputy_on(self, day: date) -> tuple[bool, bool]:
+        held = [m for m in self.mandates.values() if m.held_on(day)]
+        national = any(m.kind.is_national_deputy for m in held)
+        return national, any(m.kind is MandateKind.MASLIKHAT for m in held)
+
+    def _check_deputy_competence(self, decision: Decision, ppo: Ancestry) -> None:
+        national, maslikhat = self._deputy_on(decision.decided_on)
+        if national or maslikhat:
+            competence.check_may_end_deputy_membership(
+                decision.body, ppo, national_deputy=national, maslikhat_deputy=maslikhat
+            )
+
+    def _national_mandates_at_stake(self, reason: str, on: date, recorded_by: str) -> None:
+        for mandate in self.mandates.values():
+            if mandate.kind.is_national_deputy and mandate.held_on(on):
+                self.trigger_event(
+                    self.NationalMandateAtStake,
+                    mandate_id=mandate.mandate_id,
+                    reason=reason,
+                    effective_on=on,
+                    recorded_by=recorded_by,
+                )
+
+    def _check_residence_overdue(self, on: date) -> None:
+        """Ch. 3.6: the residence ground applies only once the six months have run out."""
+        if self.residence_deadline is None:
+            raise RuleViolation(
+                "no-residence-change-reported",
+                "Ch. 3.6",
+                "no unregistered change of residence is on record for this member",
+                field="grounds",
+            )
+        if not self.residence_overdue_on(on):
+            raise RuleViolation(
+                "residence-registration-not-overdue",
+                "Ch. 3.6",
+                f"the member has until {self.residence_deadline} to register at the new place of "
+                "residence; the ground applies only after that",
+                field="grounds",
+            )
+
+    def _open_case(self, case_id: UUID) -> DisciplinaryCase:
+        case = self.cases.get(case_id)
+        if case is None:
+            raise NotFound("disciplinary case", case_id, field="case_id")
+        if not case.is_open:
+            raise StateConflict(
+                "case-closed", "Ch. 3.8", f"the case was closed on {case.closed_on}"
+            )
+        return case
+
+    def _sanction(self, sanction_id: UUID) -> Sanction:
+        sanction = self.sanctions.get(sanction_id)
+        if sanction is None:
+            raise NotFound("sanction", sanction_id)
+        return sanction
 
     def _check_not_before_application(self, decided_on: date) -> None:
         if decided_on < self.applied_on:
@@ -388,3 +950,48 @@ def _check_applicant(
     eligibility.check_not_barred(declarations.barred_office)
     eligibility.check_age(iin.birth_date, document.signed_on, field="person.iin")
     return iin
+
+
+def _check_grounds(
+    kind: SanctionKind, grounds: Sequence[ExclusionGround], other_ground: str | None
+) -> None:
+    """Ch. 3.6: an expulsion rests on at least one ground; "other" must say which."""
+    if kind is SanctionKind.EXPULSION and not grounds:
+        raise RuleViolation(
+            "expulsion-needs-grounds",
+            "Ch. 3.6",
+            "an expulsion must name one or more grounds of Ch. 3.6",
+            field="grounds",
+        )
+    if ExclusionGround.OTHER in grounds and not (other_ground and other_ground.strip()):
+        raise RuleViolation(
+            "other-ground-needs-text",
+            "Ch. 3.6",
+            "the ground 'other' needs a text saying which provision of the Charter",
+            field="other_ground",
+        )
+
+
+def _check_replacement(
+    original: SanctionKind, outcome: AppealOutcome, replacement: SanctionKind | None
+) -> None:
+    if outcome is AppealOutcome.REPLACED:
+        if replacement is None or replacement.severity >= original.severity:
+            raise RuleViolation(
+                "replacement-not-milder",
+                "Ch. 3.8",
+                f"a {original.value} can only be replaced by a milder sanction",
+                field="replacement",
+            )
+    elif replacement is not None:
+        raise RuleViolation(
+            "replacement-without-replacing",
+            "Ch. 3.8",
+            "a replacement is given only when the outcome is 'replaced'",
+            field="replacement",
+        )
+
+
+def _replacement_id(sanction_id: UUID) -> UUID:
+    """The milder sanction that replaces one on appeal gets an id derived from the original."""
+    return uuid5(sanction_id, "replacement")

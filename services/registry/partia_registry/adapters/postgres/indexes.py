@@ -17,11 +17,14 @@ from typing import Any
 from psycopg.sql import SQL, Composable
 
 from partia_registry.adapters.postgres.statements import RowShape, Statement, table
-from partia_registry.domain.members import WITHDRAWAL, Member, MemberStatus
+from partia_registry.domain.discipline import SanctionKind
+from partia_registry.domain.members import EXCLUSION, WITHDRAWAL, Member, MemberStatus
 from partia_registry.domain.organisations import Organisation
 
 MEMBER_INDEX = "registry_member_index"
 ORGANISATION_INDEX = "registry_organisation_index"
+SANCTION_INDEX = "registry_sanction_index"
+CASE_INDEX = "registry_case_index"
 IDEMPOTENCY = "registry_idempotency"
 CARD_SERIAL = "registry_card_serial"
 
@@ -59,6 +62,26 @@ def create_tables_sql(schema: str) -> list[Composable]:
             " created_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (actor, key))"
         ).format(table(schema, IDEMPOTENCY)),
         SQL("CREATE SEQUENCE IF NOT EXISTS {}").format(table(schema, CARD_SERIAL)),
+        # Added with transfers and discipline; ADD COLUMN keeps older installations working.
+        SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS residence_deadline date").format(members),
+        SQL(
+            "CREATE TABLE IF NOT EXISTS {} ("
+            " sanction_id uuid PRIMARY KEY, member_id uuid NOT NULL, organisation_id uuid NOT NULL,"
+            " kind text NOT NULL, decided_on date NOT NULL, appeal_deadline date NOT NULL,"
+            " status text NOT NULL, appeal_status text, appeal_filed_on date,"
+            " appeal_body_kind text, appeal_body_organisation_id uuid)"
+        ).format(table(schema, SANCTION_INDEX)),
+        SQL("CREATE INDEX IF NOT EXISTS {} ON {} (organisation_id)").format(
+            SQL(SANCTION_INDEX + "_organisation"), table(schema, SANCTION_INDEX)
+        ),
+        SQL(
+            "CREATE TABLE IF NOT EXISTS {} ("
+            " case_id uuid PRIMARY KEY, member_id uuid NOT NULL, organisation_id uuid NOT NULL,"
+            " opened_on date NOT NULL, reference text NOT NULL, closed_on date, outcome text)"
+        ).format(table(schema, CASE_INDEX)),
+        SQL("CREATE INDEX IF NOT EXISTS {} ON {} (organisation_id)").format(
+            SQL(CASE_INDEX + "_organisation"), table(schema, CASE_INDEX)
+        ),
     ]
 
 
@@ -69,9 +92,8 @@ def iin_digest(pepper: bytes, iin: str) -> bytes:
 
 _MEMBER_KEY = ("member_id", "uuid")
 _ORGANISATION_KEY = ("organisation_id", "uuid")
-_ENDED = RowShape(
-    MEMBER_INDEX, _MEMBER_KEY, (("status", "text"), ("ended_on", "date"), ("end_reason", "text"))
-)
+_SANCTION_KEY = ("sanction_id", "uuid")
+_CASE_KEY = ("case_id", "uuid")
 _APPLICATION_COLUMNS = (
     ("iin_digest", "bytea"),
     ("status", "text"),
@@ -79,18 +101,29 @@ _APPLICATION_COLUMNS = (
     ("full_name", "text"),
     ("applied_on", "date"),
 )
-SHAPES: dict[type[Any], RowShape] = {
-    Member.ApplicationSubmitted: RowShape(
-        MEMBER_INDEX, _MEMBER_KEY, _APPLICATION_COLUMNS, insert=True
-    ),
-    Member.NewApplicationSubmitted: RowShape(
+_SANCTION_COLUMNS = (
+    ("member_id", "uuid"),
+    ("organisation_id", "uuid"),
+    ("kind", "text"),
+    ("decided_on", "date"),
+    ("appeal_deadline", "date"),
+    ("status", "text"),
+)
+
+
+class Shapes:
+    """Every row shape the indexes are written in."""
+
+    APPLIED = RowShape(MEMBER_INDEX, _MEMBER_KEY, _APPLICATION_COLUMNS, insert=True)
+    APPLIED_AGAIN = RowShape(
         MEMBER_INDEX,
         _MEMBER_KEY,
         _APPLICATION_COLUMNS,
-        also_set="card_number = NULL, admitted_on = NULL, ended_on = NULL, end_reason = NULL",
-    ),
-    Member.ApplicationRejected: RowShape(MEMBER_INDEX, _MEMBER_KEY, (("status", "text"),)),
-    Member.Admitted: RowShape(
+        also_set="card_number = NULL, admitted_on = NULL, ended_on = NULL, end_reason = NULL,"
+        " residence_deadline = NULL",
+    )
+    STATUS = RowShape(MEMBER_INDEX, _MEMBER_KEY, (("status", "text"),))
+    ADMITTED = RowShape(
         MEMBER_INDEX,
         _MEMBER_KEY,
         (
@@ -99,13 +132,19 @@ SHAPES: dict[type[Any], RowShape] = {
             ("card_number", "text"),
             ("admitted_on", "date"),
         ),
-    ),
-    Member.Withdrew: _ENDED,
-    Member.MembershipTerminated: _ENDED,
-    Member.PersonalDataErased: RowShape(
-        MEMBER_INDEX, _MEMBER_KEY, (("iin_digest", "bytea"), ("full_name", "text"))
-    ),
-    Organisation.Created: RowShape(
+    )
+    ENDED = RowShape(
+        MEMBER_INDEX,
+        _MEMBER_KEY,
+        (("status", "text"), ("ended_on", "date"), ("end_reason", "text")),
+    )
+    ERASED = RowShape(MEMBER_INDEX, _MEMBER_KEY, (("iin_digest", "bytea"), ("full_name", "text")))
+    RESIDENCE = RowShape(MEMBER_INDEX, _MEMBER_KEY, (("residence_deadline", "date"),))
+    ROLL = RowShape(MEMBER_INDEX, _MEMBER_KEY, (("organisation_id", "uuid"),))
+    TRANSFERRED = RowShape(
+        MEMBER_INDEX, _MEMBER_KEY, (("organisation_id", "uuid"), ("residence_deadline", "date"))
+    )
+    ORGANISATION_CREATED = RowShape(
         ORGANISATION_INDEX,
         _ORGANISATION_KEY,
         (
@@ -116,71 +155,204 @@ SHAPES: dict[type[Any], RowShape] = {
             ("founded_on", "date"),
         ),
         insert=True,
-    ),
-    Organisation.Renamed: RowShape(ORGANISATION_INDEX, _ORGANISATION_KEY, (("names", "jsonb"),)),
-    Organisation.Moved: RowShape(ORGANISATION_INDEX, _ORGANISATION_KEY, (("parent_id", "uuid"),)),
-    Organisation.Dissolved: RowShape(
-        ORGANISATION_INDEX, _ORGANISATION_KEY, (("dissolved_on", "date"),)
-    ),
-}
+    )
+    RENAMED = RowShape(ORGANISATION_INDEX, _ORGANISATION_KEY, (("names", "jsonb"),))
+    MOVED = RowShape(ORGANISATION_INDEX, _ORGANISATION_KEY, (("parent_id", "uuid"),))
+    DISSOLVED = RowShape(ORGANISATION_INDEX, _ORGANISATION_KEY, (("dissolved_on", "date"),))
+    CASE_OPENED = RowShape(
+        CASE_INDEX,
+        _CASE_KEY,
+        (
+            ("member_id", "uuid"),
+            ("organisation_id", "uuid"),
+            ("opened_on", "date"),
+            ("reference", "text"),
+        ),
+        insert=True,
+    )
+    CASE_CLOSED = RowShape(CASE_INDEX, _CASE_KEY, (("closed_on", "date"), ("outcome", "text")))
+    SANCTIONED = RowShape(SANCTION_INDEX, _SANCTION_KEY, _SANCTION_COLUMNS, insert=True)
+    APPEAL_FILED = RowShape(
+        SANCTION_INDEX,
+        _SANCTION_KEY,
+        (
+            ("appeal_status", "text"),
+            ("appeal_filed_on", "date"),
+            ("appeal_body_kind", "text"),
+            ("appeal_body_organisation_id", "uuid"),
+        ),
+    )
+    APPEAL_DECIDED = RowShape(
+        SANCTION_INDEX, _SANCTION_KEY, (("status", "text"), ("appeal_status", "text"))
+    )
+
+    @classmethod
+    def all(cls) -> list[RowShape]:
+        return [v for v in vars(cls).values() if isinstance(v, RowShape)]
+
+
+Row = tuple[RowShape, tuple[Any, ...]]
 
 
 class IndexWriter:
     """Turns new events into index rows. Order matters per record, so statements keep event order;
-    consecutive events of one kind share a statement unless they touch the same record twice."""
+    consecutive rows of one shape share a statement unless they touch the same record twice."""
 
     def __init__(self, schema: str, digest: Callable[[str], bytes]) -> None:
         self._digest = digest
-        self._sql = {kind: shape.sql(schema) for kind, shape in SHAPES.items()}
+        self._sql = {shape: shape.sql(schema) for shape in Shapes.all()}
 
     def statements(self, events: Iterable[Any]) -> list[Statement]:
         merged: list[Statement] = []
+        last_shape: RowShape | None = None
         keys_in_last: set[Any] = set()
         for event in events:
-            sql = self._sql[type(event)]
-            row = (event.originator_id, *self._values(event))
-            if merged and merged[-1].sql is sql and event.originator_id not in keys_in_last:
-                merged[-1].rows.append(row)
-            else:
-                merged.append(Statement(sql, [row]))
-                keys_in_last = set()
-            keys_in_last.add(event.originator_id)
+            for shape, row in self.rows(event):
+                if merged and shape is last_shape and row[0] not in keys_in_last:
+                    merged[-1].rows.append(row)
+                else:
+                    merged.append(Statement(self._sql[shape], [row]))
+                    last_shape, keys_in_last = shape, set()
+                keys_in_last.add(row[0])
         return merged
 
-    def _values(self, e: Any) -> tuple[Any, ...]:
+    def rows(self, e: Any) -> list[Row]:
+        me = e.originator_id
         match e:
             case Member.ApplicationSubmitted() | Member.NewApplicationSubmitted():
-                return (
-                    self._digest(e.personal.iin),
-                    MemberStatus.APPLICANT.value,
-                    e.organisation_id,
-                    e.personal.full_name,
-                    e.application_document.signed_on,
+                shape = (
+                    Shapes.APPLIED
+                    if isinstance(e, Member.ApplicationSubmitted)
+                    else Shapes.APPLIED_AGAIN
                 )
+                return [
+                    (
+                        shape,
+                        (
+                            me,
+                            self._digest(e.personal.iin),
+                            MemberStatus.APPLICANT.value,
+                            e.organisation_id,
+                            e.personal.full_name,
+                            e.application_document.signed_on,
+                        ),
+                    )
+                ]
             case Member.ApplicationRejected():
-                return (MemberStatus.REJECTED.value,)
+                return [(Shapes.STATUS, (me, MemberStatus.REJECTED.value))]
             case Member.Admitted():
-                return (
-                    MemberStatus.MEMBER.value,
-                    e.organisation_id,
-                    e.card_number,
-                    e.decision.decided_on,
-                )
+                return [
+                    (
+                        Shapes.ADMITTED,
+                        (
+                            me,
+                            MemberStatus.MEMBER.value,
+                            e.organisation_id,
+                            e.card_number,
+                            e.decision.decided_on,
+                        ),
+                    )
+                ]
             case Member.Withdrew():
-                return (MemberStatus.FORMER_MEMBER.value, e.effective_on, WITHDRAWAL)
+                return [
+                    (
+                        Shapes.ENDED,
+                        (me, MemberStatus.FORMER_MEMBER.value, e.effective_on, WITHDRAWAL),
+                    )
+                ]
             case Member.MembershipTerminated():
-                return (MemberStatus.FORMER_MEMBER.value, e.decision.decided_on, e.ground)
+                return [
+                    (
+                        Shapes.ENDED,
+                        (me, MemberStatus.FORMER_MEMBER.value, e.decision.decided_on, e.ground),
+                    )
+                ]
             case Member.PersonalDataErased():
-                return (None, None)
+                return [(Shapes.ERASED, (me, None, None))]
+            case Member.ResidenceChangeReported():
+                return [(Shapes.RESIDENCE, (me, e.registration_deadline))]
+            case Member.Transferred() if e.closes_residence_clock:
+                return [(Shapes.TRANSFERRED, (me, e.to_organisation_id, None))]
+            case Member.Transferred():  # for another reason: an open residence clock keeps running
+                return [(Shapes.ROLL, (me, e.to_organisation_id))]
+            case Member.DisciplinaryCaseOpened():
+                return [
+                    (
+                        Shapes.CASE_OPENED,
+                        (e.case_id, me, e.organisation_id, e.opened_on, e.reference),
+                    )
+                ]
+            case Member.DisciplinaryCaseDismissed():
+                return [(Shapes.CASE_CLOSED, (e.case_id, e.decision.decided_on, "dismissed"))]
+            case Member.SanctionImposed():
+                rows: list[Row] = [
+                    (
+                        Shapes.SANCTIONED,
+                        (
+                            e.sanction_id,
+                            me,
+                            e.organisation_id,
+                            e.kind,
+                            e.decision.decided_on,
+                            e.appeal_deadline,
+                            "in_force",
+                        ),
+                    )
+                ]
+                if e.case_id is not None:
+                    rows.append((Shapes.CASE_CLOSED, (e.case_id, e.decision.decided_on, e.kind)))
+                if e.kind == SanctionKind.EXPULSION:
+                    rows.append(
+                        (
+                            Shapes.ENDED,
+                            (
+                                me,
+                                MemberStatus.FORMER_MEMBER.value,
+                                e.decision.decided_on,
+                                EXCLUSION,
+                            ),
+                        )
+                    )
+                return rows
+            case Member.AppealFiled():
+                return [
+                    (
+                        Shapes.APPEAL_FILED,
+                        (
+                            e.sanction_id,
+                            "pending",
+                            e.filed_on,
+                            e.body.kind.value,
+                            e.body.organisation_id,
+                        ),
+                    )
+                ]
+            case Member.AppealDecided():
+                status = {"upheld": "in_force", "annulled": "annulled", "replaced": "replaced"}
+                return [(Shapes.APPEAL_DECIDED, (e.sanction_id, status[e.outcome], e.outcome))]
+            case Member.MembershipRestored():
+                return [(Shapes.ENDED, (me, MemberStatus.MEMBER.value, None, None))]
+            case (
+                Member.TransferRequested()
+                | Member.MandateRecorded()
+                | Member.MandateEnded()
+                | Member.NationalMandateAtStake()
+            ):
+                return []
             case Organisation.Created():
-                return (e.kind, e.parent_id, _names(e.names), e.code, e.decision.decided_on)
+                return [
+                    (
+                        Shapes.ORGANISATION_CREATED,
+                        (me, e.kind, e.parent_id, _names(e.names), e.code, e.decision.decided_on),
+                    )
+                ]
             case Organisation.Renamed():
-                return (_names(e.names),)
+                return [(Shapes.RENAMED, (me, _names(e.names)))]
             case Organisation.Moved():
-                return (e.to_parent_id,)
+                return [(Shapes.MOVED, (me, e.to_parent_id))]
             case Organisation.Dissolved():
-                return (e.decision.decided_on,)
-        raise TypeError(f"no index row for {type(e).__qualname__}")
+                return [(Shapes.DISSOLVED, (me, e.decision.decided_on))]
+        raise TypeError(f"no index rows for {type(e).__qualname__}")
 
 
 def _names(names: Any) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from partia_registry.domain.decisions import ApplicationDocument, DecidingBody, Decision
+from partia_registry.domain.mandates import Mandate
 from partia_registry.domain.organisations import OrganisationNames
 from partia_registry.domain.people import Declarations, Demographics, PersonalData
 
@@ -66,6 +67,7 @@ VALUE_OBJECTS: dict[str, type[Any]] = {
     "personal_data": PersonalData,
     "demographics": Demographics,
     "declarations": Declarations,
+    "mandate": Mandate,
 }
 
 

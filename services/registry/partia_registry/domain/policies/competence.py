@@ -98,3 +98,96 @@ def check_may_restructure(body: DecidingBody, place: Ancestry, *, what: str) -> 
     )
     structural = [ref for ref in place if ref.kind is not OrganisationKind.PARTY_GROUP]
     check_competent(body, tuple(structural), allowed, what=what, clause="Ch. 9.5, 9.8")
+
+
+SANCTION_BODIES = MEMBERSHIP_BODIES
+"""Ch. 3.8: the meeting or Bureau of the PPO, the Bureau of the Political Council of the party or of
+a branch."""
+
+
+def check_may_sanction(body: DecidingBody, ppo: Ancestry) -> None:
+    """Ch. 3.8: a disciplinary measure is decided by a competent body of the member's PPO or above."""
+    check_competent(body, ppo, SANCTION_BODIES, what="a party sanction", clause="Ch. 3.8")
+
+
+def check_may_end_deputy_membership(
+    body: DecidingBody, ppo: Ancestry, *, national_deputy: bool, maslikhat_deputy: bool
+) -> None:
+    """Ch. 3.7, 9.5, 9.8: the membership of a Mazhilis (Kurultai) deputy is ended only by the party
+    Bureau, and that of a maslikhat deputy only by the Bureau of a branch."""
+    if national_deputy and body.kind is not B.PARTY_BUREAU:
+        raise RuleViolation(
+            "deputy-needs-party-bureau",
+            "Ch. 3.7, 9.5",
+            "the member holds a Mazhilis (Kurultai) mandate: only the Bureau of the Political "
+            "Council of the party may end their membership",
+            field="decision.body.kind",
+        )
+    if maslikhat_deputy and not national_deputy and body.kind is not B.BRANCH_BUREAU:
+        raise RuleViolation(
+            "deputy-needs-branch-bureau",
+            "Ch. 3.7, 9.8",
+            "the member holds a maslikhat mandate: only the Bureau of the Political Council of a "
+            "branch may end their membership",
+            field="decision.body.kind",
+        )
+    allowed = frozenset({body.kind})
+    check_competent(body, ppo, allowed, what="ending a deputy's membership", clause="Ch. 3.7")
+
+
+APPEAL_BODIES = frozenset(
+    {
+        B.BRANCH_BUREAU,
+        B.BRANCH_POLITICAL_COUNCIL,
+        B.BRANCH_CONFERENCE,
+        B.PARTY_BUREAU,
+        B.PARTY_POLITICAL_COUNCIL,
+        B.PARTY_CONGRESS,
+    }
+)
+
+_LEVEL = {K.PRIMARY_ORGANISATION: 0, K.TERRITORIAL_BRANCH: 10, K.REGIONAL_BRANCH: 20, K.PARTY: 30}
+_WITHIN_PARTY = {B.PARTY_BUREAU: 0, B.PARTY_POLITICAL_COUNCIL: 1, B.PARTY_CONGRESS: 2}
+
+
+def body_rank(kind: BodyKind, organisation_kind: OrganisationKind) -> int:
+    """How high a body stands: by its organisation's level; within the party, Bureau < Political
+    Council < Congress (Ch. 8)."""
+    return _LEVEL[organisation_kind] + _WITHIN_PARTY.get(kind, 0)
+
+
+def check_appeal_body(
+    decided_by: DecidingBody,
+    appeal_to: DecidingBody,
+    decider_chain: Ancestry,
+    *,
+    national_deputy: bool = False,
+    maslikhat_deputy: bool = False,
+) -> None:
+    """Ch. 5.1: an appeal goes to a higher party body: one above the deciding body, in the same
+    line of organisations. Deputies' appeals are also heard by the Bureau that ends their
+    membership (Ch. 9.5 for Mazhilis deputies, Ch. 9.8 for maslikhat deputies)."""
+    chain = {ref.organisation_id: ref.kind for ref in decider_chain}
+    if appeal_to.kind not in APPEAL_BODIES or appeal_to.organisation_id not in chain:
+        raise RuleViolation(
+            "appeal-body-not-higher",
+            "Ch. 5.1",
+            f"an appeal goes to a higher party body of organisation {decider_chain[0].organisation_id}"
+            " or an organisation above it (a branch's bodies or the party's Bureau, Political Council"
+            " or Congress)",
+            field="body",
+        )
+    check_body_matches_organisation(appeal_to, chain[appeal_to.organisation_id])
+    decider_rank = body_rank(decided_by.kind, chain[decided_by.organisation_id])
+    appeal_rank = body_rank(appeal_to.kind, chain[appeal_to.organisation_id])
+    hears_deputies = (national_deputy and appeal_to.kind is B.PARTY_BUREAU) or (
+        maslikhat_deputy and appeal_to.kind is B.BRANCH_BUREAU
+    )
+    if appeal_rank <= decider_rank and not hears_deputies:
+        raise RuleViolation(
+            "appeal-body-not-higher",
+            "Ch. 5.1",
+            f"the {appeal_to.kind.value} of organisation {appeal_to.organisation_id} is not higher "
+            f"than the {decided_by.kind.value} that decided",
+            field="body",
+        )
