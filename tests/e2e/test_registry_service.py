@@ -171,3 +171,110 @@ def test_a_new_user_founds_a_ppo_admits_three_members_and_one_withdraws(
     )
     assert (incompetent.status_code, incompetent.json()["rule"]) == (422, "body-not-competent")
     assert incompetent.headers["content-type"] == "application/problem+json"
+
+
+def test_a_member_moves_is_overdue_is_expelled_appeals_on_the_last_day_and_comes_back(
+    service: httpx.Client,
+) -> None:
+    """Ch. 5.2 and 3.6 (six months to register a move), Ch. 3.8 (expulsion), Ch. 5.1 (appeal
+    within three months to a higher body): the issue's story, as a client would run it."""
+    regions = service.get("/organisations", params={"kind": "regional_branch"}).json()["items"]
+    astana = next(r for r in regions if r["code"] == "astana")
+    district = post(
+        service,
+        "/organisations",
+        {
+            "kind": "territorial_branch",
+            "parent_id": astana["organisation_id"],
+            "names": {"kk": "Сарыарқа ауданы", "ru": "район Сарыарка", "en": "Saryarka District"},
+            "decision": decision("branch_bureau", astana["organisation_id"], "2024-12-01"),
+        },
+    ).json()["organisation_id"]
+    ppo = post(
+        service,
+        "/organisations",
+        {
+            "kind": "primary_organisation",
+            "parent_id": district,
+            "names": {"kk": "№7 БПҰ", "ru": "ППО №7", "en": "PPO No. 7"},
+            "decision": decision("branch_bureau", district, "2024-12-05"),
+        },
+    ).json()["organisation_id"]
+    member = post(
+        service,
+        "/applications",
+        {
+            **application(ppo, make_iin(date(1979, 9, 9)), "Mover"),
+            "application_document": {
+                "form": "paper",
+                "reference": "A-7",
+                "signed_on": "2025-01-05",
+            },
+        },
+    ).json()["member_id"]
+    card = post(
+        service,
+        f"/members/{member}/admission",
+        {"decision": decision("ppo_meeting", ppo, "2025-01-15")},
+    ).json()["card_number"]
+
+    moved = post(service, f"/members/{member}/residence-changes", {"moved_on": "2025-02-28"})
+    assert moved.json()["registration_deadline"] == "2025-08-28"
+    overdue = service.get(f"/organisations/{ppo}/overdue-residence", params={"on": "2025-09-01"})
+    assert [i["member_id"] for i in overdue.json()["items"]] == [member]
+
+    expelled = post(
+        service,
+        f"/members/{member}/sanctions",
+        {
+            "kind": "expulsion",
+            "grounds": ["residence_change_not_registered"],
+            "decision": decision("ppo_meeting", ppo, "2025-11-30"),
+        },
+    )
+    assert expelled.status_code == 200, expelled.text
+    sanction = expelled.json()["sanction_id"]
+    assert expelled.json()["appeal_deadline"] == "2026-02-28"
+    assert service.get(f"/organisations/{ppo}/members").json()["total"] == 0
+
+    higher = {"kind": "branch_bureau", "organisation_id": district}
+    too_late = post(
+        service,
+        f"/members/{member}/sanctions/{sanction}/appeals",
+        {"filed_on": "2026-03-01", "body": higher, "document_reference": "Appeal 1"},
+    )
+    assert (too_late.status_code, too_late.json()["rule"]) == (422, "appeal-too-late")
+    assert "2026-02-28" in too_late.json()["detail"]
+    on_time = post(
+        service,
+        f"/members/{member}/sanctions/{sanction}/appeals",
+        {"filed_on": "2026-02-28", "body": higher, "document_reference": "Appeal 1"},
+    )
+    assert on_time.status_code == 200, on_time.text
+    pending = service.get(
+        f"/organisations/{ppo}/sanctions", params={"pending_appeals_only": "true"}
+    ).json()["items"]
+    assert [(p["sanction_id"], p["appeal_deadline"]) for p in pending] == [(sanction, "2026-02-28")]
+
+    annulled = post(
+        service,
+        f"/members/{member}/sanctions/{sanction}/appeal-decision",
+        {"outcome": "annulled", "decision": decision("branch_bureau", district, "2026-03-10")},
+    )
+    assert annulled.status_code == 200, annulled.text
+
+    roll = service.get(f"/organisations/{ppo}/members").json()["items"]
+    assert [(r["member_id"], r["card_number"]) for r in roll] == [(member, card)]
+    state = service.get(f"/members/{member}").json()
+    assert (state["status"], state["admitted_on"]) == ("member", "2025-01-15")
+    assert state["sanctions"][0]["status"] == "annulled"
+    history = [e["event"] for e in service.get(f"/members/{member}/history").json()["events"]]
+    assert history == [
+        "ApplicationSubmitted",
+        "Admitted",
+        "ResidenceChangeReported",
+        "SanctionImposed",
+        "AppealFiled",
+        "AppealDecided",
+        "MembershipRestored",
+    ]

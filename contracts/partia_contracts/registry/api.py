@@ -17,6 +17,7 @@ from pydantic.config import JsonDict
 
 from partia_contracts.registry.v1 import (
     ApplicationDocument,
+    DecidingBody,
     Decision,
     OrganisationKind,
     OrganisationNames,
@@ -411,6 +412,58 @@ class MemberReceipt(_Response):
     )
 
 
+class ResidenceClock(_Response):
+    moved_on: date
+    registration_deadline: date = Field(
+        description="last day to register at the new place (Charter 3.6)"
+    )
+    overdue: bool = Field(
+        description="the deadline has passed: a ground for exclusion, never automatic"
+    )
+
+
+class PendingTransferView(_Response):
+    to_organisation_id: UUID
+    requested_on: date
+    reason: str
+
+
+class MandateView(_Response):
+    mandate_id: UUID
+    kind: str
+    territory: str
+    level: str | None
+    started_on: date
+    ended_on: date | None
+
+
+class CaseView(_Response):
+    case_id: UUID
+    opened_on: date
+    reference: str
+    closed_on: date | None
+    sanction_id: UUID | None
+
+
+class AppealView(_Response):
+    appeal_id: UUID
+    filed_on: date
+    body: DecidingBody
+    document_reference: str
+    outcome: str | None
+    decision: Decision | None
+
+
+class SanctionView(_Response):
+    sanction_id: UUID
+    kind: str
+    decision: Decision
+    grounds: list[str]
+    status: str
+    appeal_deadline: date = Field(description="last day, inclusive, to appeal (Charter 5.1)")
+    appeals: list[AppealView]
+
+
 class MemberView(_Response):
     member_id: UUID
     status: Literal["applicant", "member", "rejected", "former_member"]
@@ -425,6 +478,11 @@ class MemberView(_Response):
     sex: str
     birth_year: int
     version: int
+    residence_change: ResidenceClock | None = None
+    pending_transfer: PendingTransferView | None = None
+    mandates: list[MandateView] = Field(default_factory=list)
+    disciplinary_cases: list[CaseView] = Field(default_factory=list)
+    sanctions: list[SanctionView] = Field(default_factory=list)
 
 
 class HistoryEntry(_Response):
@@ -481,3 +539,260 @@ class Problem(_Response):
     clause: str | None = None
     field: str | None = None
     errors: list[InvalidField] | None = None
+
+
+# --- transfers, deputies, discipline --------------------------------------------------------------
+
+
+class TransferReason(StrEnum):
+    RESIDENCE_CHANGE = "residence_change"  # registers the member at the new place (Charter 5.2)
+    WORKPLACE = "workplace"
+    OTHER = "other"
+
+
+class MandateKind(StrEnum):
+    KURULTAI = "kurultai"
+    MAZHILIS = "mazhilis"
+    SENATE = "senate"
+    MASLIKHAT = "maslikhat"
+
+
+class SanctionKind(StrEnum):
+    """Charter 3.8, mildest first."""
+
+    WARNING = "warning"
+    REPRIMAND = "reprimand"
+    EXPULSION = "expulsion"
+
+
+class ExclusionGround(StrEnum):
+    """Charter 3.6."""
+
+    CRIMINAL_CONVICTION = "criminal_conviction"
+    CORRUPTION_OFFENCE = "corruption_offence"
+    UNAUTHORISED_SELF_NOMINATION = "unauthorised_self_nomination"
+    DISCREDITING_THE_PARTY = "discrediting_the_party"
+    BREACH_OF_CHARTER_OR_DECISIONS = "breach_of_charter_or_decisions"
+    RESIDENCE_CHANGE_NOT_REGISTERED = "residence_change_not_registered"
+    OTHER = "other"
+
+
+class AppealOutcome(StrEnum):
+    UPHELD = "upheld"
+    ANNULLED = "annulled"
+    REPLACED = "replaced"
+
+
+class ResidenceChangeRequest(_Request):
+    """The member moved (Charter 5.2): six months to register at the new place (Charter 3.6)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"moved_on": "2026-01-15"}]})
+
+    moved_on: date
+
+
+class TransferRequest(_Request):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "to_organisation_id": _PPO_EXAMPLE,
+                    "requested_on": "2026-02-01",
+                    "reason": "residence_change",
+                }
+            ]
+        }
+    )
+
+    to_organisation_id: UUID = Field(description="the receiving primary organisation")
+    requested_on: date
+    reason: TransferReason
+
+
+class TransferRegistrationRequest(_Request):
+    """The receiving organisation registers the member; the sending one releases them in the same
+    fact."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "decision": _decision_example(
+                        "ppo_bureau", _PPO_EXAMPLE, "2026-02-10", "PPO bureau minutes No. 2"
+                    ),
+                }
+            ]
+        }
+    )
+
+    decision: Decision
+
+
+class MandateRequest(_Request):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "maslikhat",
+                    "territory": "Astana city",
+                    "level": "city",
+                    "started_on": "2023-03-19",
+                }
+            ]
+        }
+    )
+
+    kind: MandateKind
+    territory: _Text
+    level: Literal["regional", "city", "district"] | None = None
+    started_on: date
+    ended_on: date | None = None
+
+
+class MandateEndRequest(_Request):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"ended_on": "2026-03-19"}]})
+
+    ended_on: date
+
+
+class DisciplinaryCaseRequest(_Request):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "opened_on": "2026-04-01",
+                    "reference": "Complaint No. 12",
+                }
+            ]
+        }
+    )
+
+    opened_on: date
+    reference: _Text = Field(description="the document that opened it; not a narrative")
+
+
+class CaseDismissalRequest(_Request):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "decision": _decision_example(
+                        "ppo_bureau", _PPO_EXAMPLE, "2026-04-20", "PPO bureau minutes No. 5"
+                    ),
+                }
+            ]
+        }
+    )
+
+    decision: Decision
+
+
+class SanctionRequest(_Request):
+    """A warning, reprimand or expulsion (Charter 3.8). An expulsion names one or more grounds of
+    Charter 3.6; "other" needs `other_ground`."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "expulsion",
+                    "decision": _decision_example(
+                        "ppo_meeting", _PPO_EXAMPLE, "2026-08-01", "PPO meeting minutes No. 9"
+                    ),
+                    "grounds": ["residence_change_not_registered"],
+                }
+            ]
+        }
+    )
+
+    kind: SanctionKind
+    decision: Decision
+    grounds: list[ExclusionGround] = Field(default_factory=list, max_length=7)
+    other_ground: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+    case_id: UUID | None = Field(default=None, description="the disciplinary case it decides")
+
+
+class AppealRequest(_Request):
+    """An appeal to a higher party body within three months (Charter 5.1)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "filed_on": "2026-11-01",
+                    "body": {"kind": "branch_bureau", "organisation_id": _DISTRICT_EXAMPLE},
+                    "document_reference": "Appeal No. 3",
+                }
+            ]
+        }
+    )
+
+    filed_on: date
+    body: DecidingBody = Field(description="the higher body appealed to")
+    document_reference: _Text
+
+
+class AppealDecisionRequest(_Request):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "outcome": "annulled",
+                    "decision": _decision_example(
+                        "branch_bureau", _DISTRICT_EXAMPLE, "2026-11-20", "Bureau resolution No. 30"
+                    ),
+                }
+            ]
+        }
+    )
+
+    outcome: AppealOutcome
+    decision: Decision = Field(description="by the body the appeal was filed with")
+    replacement: SanctionKind | None = Field(
+        default=None, description="the milder sanction, when the outcome is 'replaced'"
+    )
+
+
+class OverdueResidenceEntry(_Response):
+    member_id: UUID
+    card_number: str | None
+    full_name: str | None
+    registration_deadline: date
+
+
+class OverdueResidencePage(_Response):
+    organisation_id: UUID
+    on: date
+    items: list[OverdueResidenceEntry]
+
+
+class CaseEntry(_Response):
+    case_id: UUID
+    member_id: UUID
+    opened_on: date
+    reference: str
+    closed_on: date | None
+    outcome: str | None
+
+
+class CasePage(_Response):
+    organisation_id: UUID
+    items: list[CaseEntry]
+
+
+class SanctionEntry(_Response):
+    sanction_id: UUID
+    member_id: UUID
+    kind: str
+    decided_on: date
+    appeal_deadline: date
+    status: str
+    appeal_status: str | None
+    appeal_filed_on: date | None
+    appeal_body_kind: str | None
+    appeal_body_organisation_id: UUID | None
+
+
+class SanctionPage(_Response):
+    organisation_id: UUID
+    items: list[SanctionEntry]

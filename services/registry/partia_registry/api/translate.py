@@ -16,9 +16,13 @@ from partia_registry.domain.people import Declarations, PersonalData
 from partia_registry.domain.policies.eligibility import BarredOffice
 
 
+def body(b: contract.DecidingBody) -> DecidingBody:
+    return DecidingBody(BodyKind(b.kind.value), b.organisation_id)
+
+
 def decision(d: contract.Decision) -> Decision:
     return Decision(
-        body=DecidingBody(BodyKind(d.body.kind.value), d.body.organisation_id),
+        body=body(d.body),
         decided_on=d.decided_on,
         reference=d.reference,
     )

@@ -11,7 +11,12 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import StoredEvent
 from psycopg.sql import SQL
 
-from partia_registry.adapters.postgres.indexes import MEMBER_INDEX, ORGANISATION_INDEX
+from partia_registry.adapters.postgres.indexes import (
+    CASE_INDEX,
+    MEMBER_INDEX,
+    ORGANISATION_INDEX,
+    SANCTION_INDEX,
+)
 from partia_registry.adapters.postgres.statements import table
 from partia_registry.adapters.postgres.store import PostgresStore
 from partia_registry.domain.members import Member
@@ -38,7 +43,8 @@ class RegistryQueries:
 
     # --- members --------------------------------------------------------------------------------
 
-    def member(self, member_id: UUID) -> dict[str, Any]:
+    def member(self, member_id: UUID, today: date | None = None) -> dict[str, Any]:
+        today = today or date.today()
         member = self._get(member_id, Member, "member")
         personal = member.personal
         return {
@@ -55,6 +61,28 @@ class RegistryQueries:
             "sex": member.demographics.sex,
             "birth_year": member.demographics.birth_year,
             "version": member.version,
+            **self._member_discipline(member, today),
+        }
+
+    @staticmethod
+    def _member_discipline(member: Member, today: date) -> dict[str, Any]:
+        """Transfers, mandates, cases and sanctions as they stand, each sanction with its appeal
+        deadline (Ch. 5.1) and the residence clock with whether it has run out (Ch. 3.6)."""
+        clock = None
+        if member.residence_deadline is not None:
+            clock = {
+                "moved_on": member.moved_on,
+                "registration_deadline": member.residence_deadline,
+                "overdue": member.residence_overdue_on(today),
+            }
+        return {
+            "residence_change": clock,
+            "pending_transfer": _plain(member.pending_transfer),
+            "mandates": [_plain(m) for m in member.mandates.values()],
+            "disciplinary_cases": [_plain(c) for c in member.cases.values()],
+            "sanctions": [
+                {**_plain(s), "grounds": list(s.grounds)} for s in member.sanctions.values()
+            ],
         }
 
     def member_history(self, member_id: UUID) -> list[dict[str, Any]]:
@@ -140,6 +168,46 @@ class RegistryQueries:
         )
         return rows, total
 
+    # --- per organisation: what its chair answers for (Ch. 4.4) -------------------------------
+
+    def overdue_residence(self, organisation_id: UUID, on: date) -> list[dict[str, Any]]:
+        """Members whose six months to register a change of residence ran out before `on`: a ground
+        for exclusion (Ch. 3.6), listed for a decision, never acted on automatically."""
+        self.organisation(organisation_id)
+        return self._store.query(
+            SQL(
+                "SELECT member_id, card_number, full_name, residence_deadline AS registration_deadline"
+                " FROM {} WHERE organisation_id = %s AND status = 'member'"
+                " AND residence_deadline < %s ORDER BY residence_deadline, member_id"
+            ).format(self._members),
+            (organisation_id, on),
+        )
+
+    def disciplinary_cases(self, organisation_id: UUID, *, open_only: bool) -> list[dict[str, Any]]:
+        self.organisation(organisation_id)
+        condition = SQL(" AND closed_on IS NULL" if open_only else "")
+        return self._store.query(
+            SQL(
+                "SELECT case_id, member_id, opened_on, reference, closed_on, outcome FROM {}"
+                " WHERE organisation_id = %s{} ORDER BY opened_on, case_id"
+            ).format(table(self._store.schema, CASE_INDEX), condition),
+            (organisation_id,),
+        )
+
+    def sanctions(
+        self, organisation_id: UUID, *, pending_appeals_only: bool
+    ) -> list[dict[str, Any]]:
+        self.organisation(organisation_id)
+        condition = SQL(" AND appeal_status = 'pending'" if pending_appeals_only else "")
+        return self._store.query(
+            SQL(
+                "SELECT sanction_id, member_id, kind, decided_on, appeal_deadline, status,"
+                " appeal_status, appeal_filed_on, appeal_body_kind, appeal_body_organisation_id"
+                " FROM {} WHERE organisation_id = %s{} ORDER BY decided_on, sanction_id"
+            ).format(table(self._store.schema, SANCTION_INDEX), condition),
+            (organisation_id,),
+        )
+
     def _get(self, aggregate_id: UUID, cls: type[Any], what: str) -> Any:
         try:
             aggregate: Any = self._events.repository.get(aggregate_id)
@@ -192,6 +260,8 @@ def _history_entry(event: Any, position: int) -> dict[str, Any]:
 def _plain(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
     return value
 
 
