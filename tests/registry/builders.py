@@ -96,7 +96,7 @@ def build_tree(registry: Registry, region: UUID = ASTANA_ID, name: str = "Yesil"
                 kind=OrganisationKind.TERRITORIAL_BRANCH,
                 parent_id=region,
                 names=names(f"{name} district branch"),
-                decision=decided(BodyKind.BRANCH_BUREAU, region, date(2026, 1, 15)),
+                decision=decided(BodyKind.BRANCH_BUREAU, region, date(2024, 1, 15)),
             )
         )
     )["organisation_id"]
@@ -107,7 +107,7 @@ def build_tree(registry: Registry, region: UUID = ASTANA_ID, name: str = "Yesil"
                 kind=OrganisationKind.PRIMARY_ORGANISATION,
                 parent_id=UUID(str(district)),
                 names=names(f"{name} PPO No. 1"),
-                decision=decided(BodyKind.BRANCH_BUREAU, UUID(str(district)), date(2026, 1, 20)),
+                decision=decided(BodyKind.BRANCH_BUREAU, UUID(str(district)), date(2024, 1, 20)),
             )
         )
     )["organisation_id"]

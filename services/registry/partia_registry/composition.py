@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 from psycopg.sql import SQL, Identifier
+from psycopg_pool import ConnectionPool
 from pydantic import SecretStr
 
 from partia_registry.adapters.postgres.embedded import start_embedded_postgres
@@ -19,6 +21,8 @@ from partia_registry.application.batches import BatchRunner
 from partia_registry.application.bootstrap import PartyDefinition, bootstrap_party
 from partia_registry.application.handlers import handlers
 from partia_registry.application.writer import CommandWriter
+from partia_registry.projections.reports import Reports
+from partia_registry.projections.runner import ProjectionRunner
 from partia_registry.settings import RegistrySettings, eventsourcing_env
 
 log = logging.getLogger(__name__)
@@ -32,10 +36,15 @@ class Registry:
     writer: CommandWriter
     queries: RegistryQueries
     tokens: dict[str, str]
+    read_model: ProjectionRunner
+    reports: Reports
+    report_pool: ConnectionPool[Any]
     embedded_server: Any = None
 
     def close(self) -> None:
+        self.read_model.stop()
         self.writer.stop()
+        self.report_pool.close()
         self.events.close()
         if self.embedded_server is not None:
             self.embedded_server.cleanup()
@@ -63,8 +72,14 @@ def open_registry(
             log.info("bootstrap created %d organisations", created)
     runner = BatchRunner(store, handlers(card_prefix=settings.card_prefix))
     writer = CommandWriter(runner.run, max_batch=settings.max_batch)
+    read_model = _read_model(url, store)
+    report_pool: ConnectionPool[Any] = ConnectionPool(
+        url, kwargs={"autocommit": True}, min_size=1, max_size=4, open=False
+    )
     if start_writer:
+        report_pool.open()
         writer.start()
+        read_model.start()
     return Registry(
         settings=settings,
         events=events,
@@ -72,8 +87,23 @@ def open_registry(
         writer=writer,
         queries=RegistryQueries(store),
         tokens=settings.tokens(),
+        read_model=read_model,
+        reports=Reports(report_pool.connection, store.schema, lambda: read_model.generation),
+        report_pool=report_pool,
         embedded_server=server,
     )
+
+
+def _connector(url: str) -> Callable[[], psycopg.Connection[Any]]:
+    def connect() -> psycopg.Connection[Any]:
+        return psycopg.connect(url, autocommit=True)
+
+    return connect
+
+
+def _read_model(url: str, store: PostgresStore) -> ProjectionRunner:
+    mapper = store.events.vault_mapper().without_personal_data()
+    return ProjectionRunner(_connector(url), store.schema, store.events_table, mapper)
 
 
 def prepare_database(settings: RegistrySettings) -> tuple[Any, RegistrySettings]:

@@ -7,6 +7,7 @@ themselves. What a handler returns is the receipt the client gets (and gets agai
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
@@ -62,8 +63,17 @@ def _active(uow: UnitOfWork, organisation_id: UUID, field: str) -> Organisation:
     return organisation
 
 
-def _ppo_of(uow: UnitOfWork, organisation_id: UUID, field: str) -> Ancestry:
+def _ppo_of(uow: UnitOfWork, organisation_id: UUID, field: str, on: date | None = None) -> Ancestry:
+    """The primary organisation a member is (to be) registered in, active and, on the business
+    date `on`, already founded."""
     organisation = _active(uow, organisation_id, field)
+    if on is not None and on < organisation.founded_on:
+        raise RuleViolation(
+            "organisation-not-yet-founded",
+            "Ch. 6.6",
+            f"organisation {organisation_id} was founded on {organisation.founded_on}, after {on}",
+            field=field,
+        )
     if organisation.kind is not OrganisationKind.PRIMARY_ORGANISATION:
         raise RuleViolation(
             "members-belong-to-ppos",
@@ -171,7 +181,7 @@ def dissolve_organisation(cmd: c.DissolveOrganisation, uow: UnitOfWork) -> Recei
 
 
 def submit_application(cmd: c.SubmitApplication, uow: UnitOfWork) -> Receipt:
-    ppo = _ppo_of(uow, cmd.organisation_id, "organisation_id")
+    ppo = _ppo_of(uow, cmd.organisation_id, "organisation_id", cmd.application_document.signed_on)
     existing_id = uow.member_id_for_iin(cmd.person.iin)
     if existing_id is None:
         member = Member.apply_for_membership(
@@ -197,7 +207,7 @@ def submit_application(cmd: c.SubmitApplication, uow: UnitOfWork) -> Receipt:
 def admit_member(cmd: c.AdmitMember, uow: UnitOfWork, *, card_prefix: str) -> Receipt:
     member = uow.member(cmd.member_id)
     _check_body(uow, cmd.decision)
-    ppo = _ppo_of(uow, member.organisation_id, "organisation_id")
+    ppo = _ppo_of(uow, member.organisation_id, "organisation_id", cmd.decision.decided_on)
     member.admit(
         decision=cmd.decision,
         issue_card=lambda: card_number(card_prefix, uow.next_card_serial()),
@@ -293,7 +303,12 @@ def register_transfer(cmd: c.RegisterTransfer, uow: UnitOfWork) -> Receipt:
             "no-transfer-requested", "Ch. 5.2", "no transfer has been requested for this member"
         )
     _check_body(uow, cmd.decision)
-    to_ppo = _ppo_of(uow, member.pending_transfer.to_organisation_id, "to_organisation_id")
+    to_ppo = _ppo_of(
+        uow,
+        member.pending_transfer.to_organisation_id,
+        "to_organisation_id",
+        cmd.decision.decided_on,
+    )
     from_organisation = member.organisation_id
     member.register_transfer(decision=cmd.decision, to_ppo=to_ppo, recorded_by=cmd.actor)
     return _member_receipt(

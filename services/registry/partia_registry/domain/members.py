@@ -265,6 +265,7 @@ class Member(Aggregate):
                 case.closed_on, case.sanction_id = self.decision.decided_on, self.sanction_id
             if kind is SanctionKind.EXPULSION:
                 aggregate._end(self.decision.decided_on, EXCLUSION)
+                aggregate.ended_by_sanction = self.sanction_id
 
     class AppealFiled(Aggregate.Event):
         appeal_id: UUID
@@ -284,6 +285,7 @@ class Member(Aggregate):
         sanction_id: UUID
         outcome: str
         replacement: str | None
+        replacement_sanction_id: UUID | None
         decision: Decision
         recorded_by: str
 
@@ -301,7 +303,8 @@ class Member(Aggregate):
             elif outcome is AppealOutcome.REPLACED:
                 sanction.status = SanctionStatus.REPLACED
                 assert self.replacement is not None
-                replacement_id = _replacement_id(self.sanction_id)
+                assert self.replacement_sanction_id is not None
+                replacement_id = self.replacement_sanction_id
                 aggregate.sanctions[replacement_id] = Sanction(
                     replacement_id,
                     SanctionKind(self.replacement),
@@ -315,6 +318,7 @@ class Member(Aggregate):
         ended (same card, same admission date)."""
 
         sanction_id: UUID
+        decision: Decision  # the appeal decision that restored it
         recorded_by: str
 
         def apply(self, aggregate: Any) -> None:
@@ -332,9 +336,6 @@ class Member(Aggregate):
         recorded_by: str,
     ) -> None:
         self.erased = False
-        self.moved_on: date | None = None
-        self.residence_deadline: date | None = None
-        self.pending_transfer: PendingTransfer | None = None
         self.mandates: dict[UUID, Mandate] = {}
         self.cases: dict[UUID, DisciplinaryCase] = {}
         self.sanctions: dict[UUID, Sanction] = {}
@@ -791,27 +792,30 @@ class Member(Aggregate):
                 field="decision.decided_on",
             )
         _check_replacement(sanction.kind, outcome, replacement)
-        restores = sanction.kind is SanctionKind.EXPULSION and outcome is not AppealOutcome.UPHELD
-        if restores and (
-            self.status is not MemberStatus.FORMER_MEMBER or self.end_reason != EXCLUSION
-        ):
-            raise StateConflict(
-                "cannot-restore",
-                "Ch. 5.1",
-                f"the person is now a {self.status.value}; membership cannot be restored",
-            )
+        # Only the expulsion that ended the current membership can bring it back; annulling an
+        # older one is recorded and changes nothing else.
+        restores = (
+            sanction.kind is SanctionKind.EXPULSION
+            and outcome is not AppealOutcome.UPHELD
+            and self.ended_by_sanction == sanction_id
+            and self.status is MemberStatus.FORMER_MEMBER
+        )
         self.trigger_event(
             self.AppealDecided,
             appeal_id=appeal.appeal_id,
             sanction_id=sanction_id,
             outcome=outcome.value,
             replacement=None if replacement is None else replacement.value,
+            replacement_sanction_id=None if replacement is None else _replacement_id(sanction_id),
             decision=decision,
             recorded_by=recorded_by,
         )
         if restores:
             self.trigger_event(
-                self.MembershipRestored, sanction_id=sanction_id, recorded_by=recorded_by
+                self.MembershipRestored,
+                sanction_id=sanction_id,
+                decision=decision,
+                recorded_by=recorded_by,
             )
 
     def residence_overdue_on(self, day: date) -> bool:
@@ -829,9 +833,13 @@ class Member(Aggregate):
         document: ApplicationDocument,
     ) -> None:
         self.status = MemberStatus.APPLICANT
-        self.card_number: str | None = (
-            None  # a new membership gets a new card; the old one stays in history
-        )
+        # A new membership starts clean: the old one's card, dates, clock and requests stay in
+        # history only.
+        self.card_number: str | None = None
+        self.moved_on: date | None = None
+        self.residence_deadline: date | None = None
+        self.pending_transfer: PendingTransfer | None = None
+        self.ended_by_sanction: UUID | None = None
         self.admitted_on: date | None = None
         self.ended_on: date | None = None
         self.end_reason: str | None = None

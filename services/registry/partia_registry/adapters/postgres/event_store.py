@@ -54,6 +54,10 @@ class RegistryEventStore(Application[UUID]):
         register_registry_transcodings(transcoder)
         register_sealed_transcoding(transcoder)
 
+    def vault_mapper(self) -> PersonalDataMapper:
+        assert isinstance(self.mapper, PersonalDataMapper)
+        return self.mapper
+
     @property
     def vault(self) -> PersonalDataVault:
         assert isinstance(self.mapper, PersonalDataMapper)

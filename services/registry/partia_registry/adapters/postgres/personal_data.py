@@ -182,6 +182,14 @@ class PersonalDataMapper(Mapper[UUID]):
     """The library's mapper, with every `PersonalData` field sealed by its owner's key."""
 
     vault: PersonalDataVault
+    open_personal_data = True  # off for readers that need only the facts (projections, feeds)
+
+    def without_personal_data(self) -> PersonalDataMapper:
+        """A mapper that leaves personal data sealed: cheaper, and it cannot leak what it never
+        opened."""
+        mapper = PersonalDataMapper(transcoder=self.transcoder)
+        mapper.vault, mapper.open_personal_data = self.vault, False
+        return mapper
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         event_state = dict(vars(domain_event))
@@ -204,6 +212,8 @@ class PersonalDataMapper(Mapper[UUID]):
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         domain_event = super().to_domain_event(stored_event)
+        if not self.open_personal_data:
+            return domain_event
         state = vars(domain_event)
         for name, value in list(state.items()):
             if isinstance(value, SealedPersonalData):

@@ -19,6 +19,7 @@ from partia_registry.adapters.postgres.indexes import (
 )
 from partia_registry.adapters.postgres.statements import table
 from partia_registry.adapters.postgres.store import PostgresStore
+from partia_registry.domain.dates import effective_on
 from partia_registry.domain.members import Member
 from partia_registry.domain.organisations import Organisation
 from partia_registry.domain.rules import NotFound
@@ -229,17 +230,6 @@ def _organisation_row(row: dict[str, Any]) -> dict[str, Any]:
         "dissolved_on": row["dissolved_on"],
         "member_count": row["member_count"],
     }
-
-
-def effective_on(event: Any) -> date:
-    """The business date a fact took effect, as opposed to when it was recorded."""
-    if hasattr(event, "decision"):
-        return event.decision.decided_on  # type: ignore[no-any-return]
-    if hasattr(event, "effective_on"):
-        return event.effective_on  # type: ignore[no-any-return]
-    if hasattr(event, "application_document"):
-        return event.application_document.signed_on  # type: ignore[no-any-return]
-    return event.timestamp.date()  # type: ignore[no-any-return]
 
 
 def _history_entry(event: Any, position: int) -> dict[str, Any]:

@@ -81,7 +81,8 @@ class PostgresStore:
         self.index = IndexWriter(self.schema, self.digest)
         self.cache = AggregateCache(cache_size)
         self._serials: deque[int] = deque()
-        self._log = table(self.schema, events.recorder.events_table_name)  # type: ignore[attr-defined]
+        self.events_table: str = events.recorder.events_table_name  # type: ignore[attr-defined]
+        self._log = table(self.schema, self.events_table)
         self._seen_position = events.recorder.max_notification_id() or 0
 
     def create_tables(self) -> None:

@@ -1,0 +1,179 @@
+"""Rolls on any date, the structure report (Ch. 4.3), the read model's state, and the event feed."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+from fastapi.concurrency import run_in_threadpool
+
+from partia_registry.api.dependencies import COMMAND_OPENAPI, Reader, Writer
+from partia_registry.api.problems import ApiProblem
+from partia_registry.api.responses import COMMAND_ERRORS, READ_ERRORS
+from partia_registry.composition import Registry
+
+router = APIRouter(tags=["rolls and reports"])
+
+Format = Annotated[Literal["json", "csv"], Query(description="csv for a spreadsheet")]
+MinPosition = Annotated[
+    int | None,
+    Query(
+        description="wait (up to 5 s) until the read model includes this log position, e.g. one from a "
+        "command's `positions`, to read your own writes"
+    ),
+]
+
+
+def _caught_up(registry: Registry, position: int | None) -> None:
+    if position is not None and not registry.read_model.wait_for(position, timeout=5.0):
+        raise ApiProblem(
+            503,
+            "Read model behind",
+            f"the read model has not reached position {position} yet; retry shortly",
+            rule="read-model-behind",
+            headers={"Retry-After": "1"},
+        )
+
+
+def _csv(rows: list[dict[str, Any]], columns: list[str], filename: str) -> Response:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+ROLL_COLUMNS = [
+    "card_number",
+    "full_name",
+    "member_id",
+    "organisation_id",
+    "admitted_on",
+    "on_roll_since",
+    "sex",
+    "birth_year",
+]
+
+
+@router.get(
+    "/organisations/{organisation_id}/roll",
+    responses=READ_ERRORS,
+    summary="The organisation's roll (or its whole subtree's), today or on any past date",
+)
+def roll(
+    organisation_id: UUID,
+    registry: Reader,
+    on: Annotated[date | None, Query(description="business date; omit for today")] = None,
+    subtree: Annotated[bool, Query(description="include every organisation below it")] = False,
+    sort: Literal["card_number", "name", "admitted_on"] = "card_number",
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    format: Format = "json",
+    min_position: MinPosition = None,
+) -> Any:
+    _caught_up(registry, min_position)
+    registry.queries.organisation(organisation_id)  # 404 for an unknown organisation
+    everything = format == "csv"
+    rows, total = registry.reports.roll(
+        organisation_id,
+        on=on,
+        subtree=subtree,
+        sort=sort,
+        limit=None if everything else limit,
+        offset=0 if everything else offset,
+    )
+    if everything:
+        return _csv(rows, ROLL_COLUMNS, f"roll-{organisation_id}-{on or date.today()}.csv")
+    return {
+        "organisation_id": organisation_id,
+        "on": on or date.today(),
+        "subtree": subtree,
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "items": rows,
+    }
+
+
+@router.get(
+    "/reports/structure",
+    responses=READ_ERRORS,
+    summary="Structure and composition of the party (Ch. 4.3) with the legal thresholds",
+)
+def structure(
+    registry: Reader,
+    on: Annotated[date | None, Query(description="business date; omit for today")] = None,
+    format: Format = "json",
+    min_position: MinPosition = None,
+) -> Any:
+    _caught_up(registry, min_position)
+    report = registry.reports.structure(on=on)
+    if format == "csv":
+        return _csv(
+            report["units"],
+            ["kind", "code", "name", "organisation_id", "parent_id", "members", "direct_members"],
+            f"structure-{on or date.today()}.csv",
+        )
+    return report
+
+
+@router.get(
+    "/reports/movements",
+    responses=READ_ERRORS,
+    summary="Admissions, exits by reason, transfers in and out over a period",
+)
+def movements(
+    registry: Reader,
+    start: Annotated[date, Query(alias="from")],
+    end: Annotated[date, Query(alias="to")],
+) -> Any:
+    if end < start:
+        raise ApiProblem(
+            422,
+            "Invalid request",
+            "'to' must not be before 'from'",
+            rule="period-reversed",
+            field="to",
+        )
+    return registry.reports.movements(start=start, end=end)
+
+
+@router.get(
+    "/read-model",
+    responses=READ_ERRORS,
+    tags=["operations"],
+    summary="The read model's generation, position, lag behind the log, and any rebuild",
+)
+def read_model_status(registry: Reader) -> dict[str, Any]:
+    status = registry.read_model.status()
+    return {
+        "generation": status.generation,
+        "position": status.position,
+        "head": status.head,
+        "lag_events": status.lag,
+        "rebuilding": status.rebuilding,
+    }
+
+
+@router.post(
+    "/read-model/rebuild",
+    status_code=202,
+    responses=COMMAND_ERRORS,
+    tags=["operations"],
+    openapi_extra=COMMAND_OPENAPI,
+    summary="Rebuild the read model from the events; reads go on meanwhile",
+)
+async def rebuild(w: Writer) -> dict[str, Any]:
+    try:
+        await run_in_threadpool(w.registry.read_model.rebuild)
+    except RuntimeError as busy:
+        raise ApiProblem(409, "Rebuild running", str(busy), rule="rebuild-running") from None
+    return {"rebuilding": True}

@@ -1,0 +1,1 @@
+"""The read side: rolls and the structure report, built from the events and rebuildable from them."""

@@ -1,0 +1,248 @@
+"""Member rolls and the structure and composition report (Ch. 4.3), current or as of any date."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from psycopg import Connection
+from psycopg.rows import dict_row
+from psycopg.sql import SQL, Composable, Composed, Identifier
+
+from partia_registry.adapters.postgres.indexes import MEMBER_INDEX, ORGANISATION_INDEX
+from partia_registry.projections.tables import Generation
+
+MIN_PPO_MEMBERS = 3  # Ch. 6.6
+BRANCH_RIGHTS_MEMBERS = 1000  # Ch. 6.8: more than a thousand may be given a branch's rights
+PARTY_MINIMUM = 5000  # registration threshold (reform programme, seeds/004)
+REGIONAL_BRANCH_MINIMUM = 200  # per regional branch (reform programme, seeds/004)
+AGE_BANDS = (
+    (18, 28, "18-28"),
+    (29, 35, "29-35"),
+    (36, 45, "36-45"),
+    (46, 60, "46-60"),
+    (61, 200, "61+"),
+)
+"""18-28 are the "persons under the age of twenty-nine" of the list quotas (Ch. 7.8)."""
+
+SORTS = {
+    "card_number": "s.card_number",
+    "name": "m.full_name NULLS LAST, s.card_number",
+    "admitted_on": "s.admitted_on, s.card_number",
+}
+
+
+@dataclass(frozen=True)
+class Day:
+    """A business date to look at, or None for now."""
+
+    on: date | None
+
+    def spells(self) -> Composable:
+        if self.on is None:
+            return SQL("s.valid_to IS NULL")
+        return SQL("s.valid_from <= {d} AND (s.valid_to IS NULL OR s.valid_to > {d})").format(
+            d=SQL("%(on)s")
+        )
+
+    def units(self, alias: str) -> Composable:
+        if self.on is None:
+            return SQL("{a}.valid_to IS NULL").format(a=Identifier(alias))
+        return SQL(
+            "{a}.valid_from <= %(on)s AND ({a}.valid_to IS NULL OR {a}.valid_to > %(on)s)"
+        ).format(a=Identifier(alias))
+
+
+class Reports:
+    def __init__(
+        self,
+        connect: Callable[[], AbstractContextManager[Connection[Any]]],
+        schema: str,
+        generation: Callable[[], Generation],
+    ) -> None:
+        self._connect = connect
+        self._schema = schema
+        self._generation = generation
+
+    def roll(
+        self,
+        organisation_id: UUID,
+        *,
+        on: date | None,
+        subtree: bool,
+        sort: str,
+        limit: int | None,
+        offset: int,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Who was on the organisation's roll (or anywhere in its subtree) on a date. A member
+        appears once: their spells never overlap."""
+        g, day = self._generation(), Day(on)
+
+        def query(columns: str, tail: str = "") -> Composed:
+            return SQL(
+                "WITH RECURSIVE {units} SELECT {columns} FROM {spells} s"
+                " LEFT JOIN {members} m ON m.member_id = s.member_id"
+                " WHERE s.organisation_id IN (SELECT organisation_id FROM units)"
+                " AND {current}{tail}"
+            ).format(
+                units=self._units_sql(g, day, subtree),
+                columns=SQL(columns),
+                spells=g.table("spells"),
+                members=self._table(MEMBER_INDEX),
+                current=day.spells(),
+                tail=SQL(tail),
+            )
+
+        params = {"root": organisation_id, "on": on, "limit": limit, "offset": offset}
+        page = f" ORDER BY {SORTS[sort]}" + (" LIMIT %(limit)s OFFSET %(offset)s" if limit else "")
+        with self._connect() as conn, conn.cursor(row_factory=dict_row) as curs:
+            curs.execute(query("count(*) AS n"), params)
+            counted = curs.fetchone()
+            curs.execute(
+                query(
+                    "s.member_id, s.organisation_id, s.card_number, m.full_name,"
+                    " s.admitted_on, s.valid_from AS on_roll_since, s.sex, s.birth_year",
+                    page,
+                ),
+                params,
+            )
+            rows = list(curs.fetchall())
+        return rows, int(counted["n"]) if counted else 0
+
+    def structure(self, *, on: date | None) -> dict[str, Any]:
+        """The structure and composition report (Ch. 4.3): counts per organisation and level, the
+        findings a chair or the Central Office must act on, and the legal thresholds."""
+        g, day = self._generation(), Day(on)
+        params = {"on": on}
+        with self._connect() as conn, conn.cursor(row_factory=dict_row) as curs:
+            curs.execute(
+                SQL(
+                    "SELECT o.organisation_id, o.kind, o.parent_id, i.names, i.code FROM {} o"
+                    " JOIN {} i USING (organisation_id) WHERE {}"
+                ).format(g.table("organisations"), self._table(ORGANISATION_INDEX), day.units("o")),
+                params,
+            )
+            units = {r["organisation_id"]: r for r in curs.fetchall()}
+            curs.execute(
+                SQL(
+                    "SELECT s.organisation_id, s.sex, s.birth_year, count(*) AS n FROM {} s"
+                    " WHERE {} GROUP BY 1, 2, 3"
+                ).format(g.table("spells"), day.spells()),
+                params,
+            )
+            groups = curs.fetchall()
+        return _structure(units, groups, on or date.today(), on)
+
+    def movements(self, *, start: date, end: date) -> dict[str, Any]:
+        """Admissions, exits by reason, transfers in and out, between two dates (inclusive)."""
+        g = self._generation()
+        with self._connect() as conn, conn.cursor(row_factory=dict_row) as curs:
+            curs.execute(
+                SQL(
+                    "SELECT kind, coalesce(reason, '') AS reason, count(*) AS n FROM {}"
+                    " WHERE on_date BETWEEN %s AND %s GROUP BY 1, 2 ORDER BY 1, 2"
+                ).format(g.table("facts")),
+                (start, end),
+            )
+            rows = curs.fetchall()
+        exits = {r["reason"]: r["n"] for r in rows if r["kind"] == "ended"}
+        count = Counter({r["kind"]: 0 for r in rows})
+        for r in rows:
+            count[r["kind"]] += r["n"]
+        return {
+            "from": start,
+            "to": end,
+            "admissions": count["admitted"],
+            "exits": sum(exits.values()),
+            "exits_by_reason": exits,
+            "transfers_in": count["transfer_in"],
+            "transfers_out": count["transfer_out"],
+            "restored_on_appeal": count["restored"],
+        }
+
+    def _units_sql(self, g: Generation, day: Day, subtree: bool) -> Composable:
+        if not subtree:
+            return SQL("units AS (SELECT %(root)s::uuid AS organisation_id)")
+        return SQL(
+            "units AS (SELECT %(root)s::uuid AS organisation_id UNION"
+            " SELECT o.organisation_id FROM {} o JOIN units u ON o.parent_id = u.organisation_id"
+            " WHERE {})"
+        ).format(g.table("organisations"), day.units("o"))
+
+    def _table(self, name: str) -> Identifier:
+        return Identifier(self._schema, name)
+
+
+def age_band(birth_year: int, on: date) -> str:
+    """By year of birth, the only date part kept after erasure: exact or one year over."""
+    age = on.year - birth_year
+    return next((label for low, high, label in AGE_BANDS if low <= age <= high), "under 18")
+
+
+def _structure(
+    units: dict[UUID, dict[str, Any]], groups: list[dict[str, Any]], today: date, on: date | None
+) -> dict[str, Any]:
+    direct: Counter[UUID] = Counter()
+    sexes: Counter[str] = Counter()
+    ages: Counter[str] = Counter()
+    for g in groups:
+        direct[g["organisation_id"]] += g["n"]
+        sexes[g["sex"]] += g["n"]
+        ages[age_band(g["birth_year"], today)] += g["n"]
+    subtree: Counter[UUID] = Counter()
+    for organisation_id, n in direct.items():
+        node: UUID | None = organisation_id
+        while node is not None and node in units:
+            subtree[node] += n
+            node = units[node]["parent_id"]
+    by_kind: defaultdict[str, int] = defaultdict(int)
+    for unit in units.values():
+        by_kind[unit["kind"]] += 1
+    ppos = [u for u in units.values() if u["kind"] == "primary_organisation"]
+    regional = [u for u in units.values() if u["kind"] == "regional_branch"]
+    total = sum(direct.values())
+
+    def row(u: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "organisation_id": u["organisation_id"],
+            "kind": u["kind"],
+            "parent_id": u["parent_id"],
+            "code": u["code"],
+            "name": u["names"]["en"],
+            "names": u["names"],
+            "members": subtree[u["organisation_id"]],
+            "direct_members": direct[u["organisation_id"]],
+        }
+
+    short = [row(b) for b in regional if subtree[b["organisation_id"]] < REGIONAL_BRANCH_MINIMUM]
+    return {
+        "as_of": on,
+        "members": total,
+        "organisations": dict(sorted(by_kind.items())),
+        "units": sorted((row(u) for u in units.values()), key=lambda r: (r["kind"], r["name"])),
+        "findings": {
+            "ppos_below_three": [
+                row(u) for u in ppos if direct[u["organisation_id"]] < MIN_PPO_MEMBERS
+            ],
+            "ppos_above_thousand": [
+                row(u) for u in ppos if direct[u["organisation_id"]] > BRANCH_RIGHTS_MEMBERS
+            ],
+        },
+        "thresholds": {
+            "party_minimum": PARTY_MINIMUM,
+            "party_meets_minimum": total >= PARTY_MINIMUM,
+            "regional_branch_minimum": REGIONAL_BRANCH_MINIMUM,
+            "regional_branches": len(regional),
+            "regional_branches_short": short,
+            "meets_all": total >= PARTY_MINIMUM and not short and len(regional) >= 20,
+        },
+        "composition": {
+            "by_sex": dict(sorted(sexes.items())),
+            "by_age_band": {label: ages[label] for *_, label in AGE_BANDS},
+        },
+    }

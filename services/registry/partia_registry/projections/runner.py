@@ -1,0 +1,251 @@
+"""Keeping the read model up to date with the log, and rebuilding it without stopping reads.
+
+The runner applies new events in batches, each batch in one transaction with its log position, so
+a restart continues exactly where it stopped: nothing lost, nothing counted twice. A rebuild folds
+the whole log into a new generation of tables while reads go on against the current one; once the
+new one has caught up, one pointer switches reads over and the old tables are dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.persistence import Mapper, StoredEvent
+from psycopg import Connection
+from psycopg.sql import SQL, Identifier
+
+from partia_registry.domain.members import Member
+from partia_registry.projections import tables
+from partia_registry.projections.ledger import Changes, Fact, MembershipLedger
+from partia_registry.projections.tables import Generation
+
+log = logging.getLogger(__name__)
+
+BATCH = 5_000
+
+
+@dataclass(frozen=True)
+class Status:
+    generation: int
+    position: int
+    head: int
+    rebuilding: dict[str, Any] | None
+
+    @property
+    def lag(self) -> int:
+        return max(0, self.head - self.position)
+
+
+class ProjectionRunner:
+    def __init__(
+        self,
+        connect: Callable[[], Connection[Any]],
+        schema: str,
+        events_table: str,
+        mapper: Mapper[Any],
+    ) -> None:
+        self._connect = connect
+        self._schema = schema
+        self._log = Identifier(schema, events_table)
+        self._mapper = mapper
+        self._lock = threading.Lock()  # held while applying a batch or switching generations
+        self._advanced = threading.Condition()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._rebuild: dict[str, Any] | None = None
+        self._conn: Connection[Any] | None = None  # the follower's own, kept between batches
+        with self._connect() as conn:
+            tables.create_pointer(conn, schema)
+            number = tables.current_generation(conn, schema)
+            if number is None:
+                number = 1
+                Generation(schema, number).create(conn)
+                Generation(schema, number).create_indexes(conn)
+                tables.point_to(conn, schema, number)
+            self.generation = Generation(schema, number)
+            self.ledger, self.position = tables.load_ledger(conn, self.generation)
+
+    # --- following the log ------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._follow, name="read-model", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def catch_up(self) -> int:
+        """Apply the events recorded since the last batch; return how many there were."""
+        with self._lock:
+            conn = self._connection()
+            applied = 0
+            while True:
+                batch = list(self._read(conn, self.position, BATCH))
+                if not batch:
+                    break
+                changes, people = _fold(self.ledger, (e for e, _ in batch))
+                position = batch[-1][1]
+                with conn.transaction():
+                    tables.write_changes(
+                        conn, self.generation, changes, people, position, self.ledger
+                    )
+                self.position = position
+                applied += len(batch)
+        if applied:
+            with self._advanced:
+                self._advanced.notify_all()
+        return applied
+
+    def _reload(self) -> None:
+        """After a failed batch the fold may be ahead of the tables: start again from the tables."""
+        try:
+            with self._lock, self._connect() as conn:
+                self.ledger, self.position = tables.load_ledger(conn, self.generation)
+        except Exception:
+            log.exception("could not reload the read model's state")
+
+    def _connection(self) -> Connection[Any]:
+        if self._conn is None or self._conn.closed:
+            self._conn = self._connect()
+        return self._conn
+
+    def wait_for(self, position: int, timeout: float) -> bool:
+        """Read-your-writes: wait until the read model includes this log position."""
+        deadline = time.monotonic() + timeout
+        with self._advanced:
+            while self.position < position:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._advanced.wait(min(remaining, 0.05))
+        return True
+
+    def status(self) -> Status:
+        with self._connect() as conn:
+            row = conn.execute(
+                SQL("SELECT max(notification_id) FROM {}").format(self._log)
+            ).fetchone()
+        head = int(row[0]) if row and row[0] is not None else 0
+        return Status(self.generation.number, self.position, head, self._rebuild)
+
+    def _follow(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if self.catch_up() == 0:
+                    self._stop.wait(0.05)
+            except Exception:  # keep following after a database hiccup
+                log.exception("read model update failed; retrying")
+                if self._conn is not None:
+                    self._conn.close()
+                self._stop.wait(1.0)
+                self._reload()
+        if self._conn is not None:
+            self._conn.close()
+
+    # --- rebuilding -------------------------------------------------------------------------
+
+    def rebuild(self, *, wait: bool = False) -> None:
+        """Fold the whole log into a new generation, then switch reads over to it."""
+        if self._rebuild is not None:
+            raise RuntimeError("a rebuild is already running")
+        self._rebuild = {
+            "generation": self.generation.number + 1,
+            "position": 0,
+            "started": time.time(),
+        }
+        worker = threading.Thread(
+            target=self._rebuild_generation, name="read-model-rebuild", daemon=True
+        )
+        worker.start()
+        if wait:
+            worker.join()
+
+    def _rebuild_generation(self) -> None:
+        assert self._rebuild is not None
+        new = Generation(self._schema, self._rebuild["generation"])
+        try:
+            ledger, facts, position = MembershipLedger(keep_all=True), [], 0
+            with self._connect() as conn:
+                new.drop(conn)
+                new.create(conn)
+                with conn.transaction():  # a server-side cursor lives in a transaction
+                    for event, position in self._read(conn, 0, None):
+                        facts.extend(_fold(ledger, (event,))[0].facts)
+                        if position % 10_000 == 0:
+                            self._rebuild["position"] = position
+                with conn.transaction():
+                    tables.copy_everything(conn, new, ledger, facts, position)
+                new.create_indexes(conn)
+            ledger.keep_all, ledger.all_spells, ledger.all_organisation_spells = False, [], []
+            self._switch(new, ledger, position)
+        except Exception:
+            log.exception(
+                "read model rebuild failed; reads stay on generation %s", self.generation.number
+            )
+        finally:
+            self._rebuild = None
+
+    def _switch(self, new: Generation, ledger: MembershipLedger, position: int) -> None:
+        with self._lock, self._connect() as conn:
+            while True:  # the events recorded during the rebuild
+                batch = list(self._read(conn, position, BATCH))
+                if not batch:
+                    break
+                changes, people = _fold(ledger, (e for e, _ in batch))
+                position = batch[-1][1]
+                with conn.transaction():
+                    tables.write_changes(conn, new, changes, people, position, ledger)
+            old = self.generation
+            tables.point_to(conn, self._schema, new.number)
+            self.generation, self.ledger, self.position = new, ledger, position
+            old.drop(conn)
+        log.info("read model rebuilt as generation %s at position %s", new.number, position)
+
+    # --- reading the log --------------------------------------------------------------------
+
+    def _read(
+        self, conn: Connection[Any], after: int, limit: int | None
+    ) -> Iterator[tuple[Any, int]]:
+        sql = SQL(
+            "SELECT originator_id, originator_version, topic, state, notification_id FROM {}"
+            " WHERE notification_id > %s ORDER BY notification_id"
+        ).format(self._log)
+        if limit is not None:
+            sql += SQL(" LIMIT {}").format(limit)
+        if limit is None:
+            named = conn.cursor("read_model_log")
+            named.itersize = 20_000
+            cursor: Any = named
+        else:
+            cursor = conn.cursor()
+        with cursor as curs:
+            curs.execute(sql, (after,))
+            for originator_id, version, topic, state, position in curs:
+                yield (
+                    self._mapper.to_domain_event(
+                        StoredEvent(originator_id, version, topic, bytes(state))
+                    ),
+                    position,
+                )
+
+
+def _fold(ledger: MembershipLedger, events: Any) -> tuple[Changes, list[tuple[Any, str, int]]]:
+    changes = Changes()
+    people = []
+    for event in events:
+        ledger.apply(event, changes)
+        if isinstance(event, Member.ApplicationSubmitted | Member.NewApplicationSubmitted):
+            people.append(
+                (event.originator_id, event.demographics.sex, event.demographics.birth_year)
+            )
+    return changes, people
+
+
+__all__ = ["Fact", "ProjectionRunner", "Status"]

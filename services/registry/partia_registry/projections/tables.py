@@ -1,0 +1,306 @@
+"""The read model's tables, one set per generation, so a rebuild can fill a new set while the old
+one keeps answering, and a single pointer switches reads over when the new set has caught up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from psycopg import Connection
+from psycopg.sql import SQL, Composed, Identifier
+
+from partia_registry.projections.ledger import (
+    Changes,
+    Fact,
+    MembershipLedger,
+    OrganisationSpell,
+    Spell,
+    _Person,
+)
+
+POINTER = "registry_read_model"
+SPELL_COLUMNS = (
+    "spell_id",
+    "member_id",
+    "organisation_id",
+    "card_number",
+    "valid_from",
+    "valid_to",
+    "end_reason",
+    "admitted_on",
+    "sex",
+    "birth_year",
+)
+ORGANISATION_COLUMNS = (
+    "spell_id",
+    "organisation_id",
+    "kind",
+    "parent_id",
+    "valid_from",
+    "valid_to",
+)
+FACT_COLUMNS = ("kind", "member_id", "organisation_id", "on_date", "reason")
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One set of read-model tables: rm<n>_spells, rm<n>_organisations, rm<n>_facts, rm<n>_people."""
+
+    schema: str
+    number: int
+
+    def table(self, name: str) -> Identifier:
+        return Identifier(self.schema, f"rm{self.number}_{name}")
+
+    def create(self, conn: Connection[Any]) -> None:
+        t = self.table
+        for statement in (
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} (spell_id bigint PRIMARY KEY, member_id uuid NOT NULL,"
+                " organisation_id uuid NOT NULL, card_number text NOT NULL, valid_from date NOT NULL,"
+                " valid_to date, end_reason text, admitted_on date NOT NULL, sex text NOT NULL,"
+                " birth_year int NOT NULL)"
+            ).format(t("spells")),
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} (spell_id bigint PRIMARY KEY,"
+                " organisation_id uuid NOT NULL, kind text NOT NULL, parent_id uuid,"
+                " valid_from date NOT NULL, valid_to date)"
+            ).format(t("organisations")),
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} (kind text NOT NULL, member_id uuid NOT NULL,"
+                " organisation_id uuid NOT NULL, on_date date NOT NULL, reason text)"
+            ).format(t("facts")),
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} (member_id uuid PRIMARY KEY, sex text NOT NULL,"
+                " birth_year int NOT NULL)"
+            ).format(t("people")),
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} (position bigint NOT NULL, next_spell_id bigint NOT"
+                " NULL, next_organisation_spell_id bigint NOT NULL)"
+            ).format(t("tracking")),
+        ):
+            conn.execute(statement)
+
+    def create_indexes(self, conn: Connection[Any]) -> None:
+        """Indexes for the queries; made after a bulk load, which is faster without them."""
+        n, t = f"rm{self.number}_", self.table
+        for name, table, columns in (
+            ("spells_roll", "spells", "organisation_id, valid_from"),
+            ("spells_member", "spells", "member_id"),
+            ("organisations_id", "organisations", "organisation_id, valid_from"),
+            ("facts_on", "facts", "on_date"),
+        ):
+            conn.execute(
+                SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
+                    Identifier(n + name), t(table), SQL(columns)
+                )
+            )
+        conn.execute(
+            SQL(
+                "CREATE INDEX IF NOT EXISTS {} ON {} (organisation_id) WHERE valid_to IS NULL"
+            ).format(Identifier(n + "spells_current"), t("spells"))
+        )
+        conn.execute(SQL("ANALYZE {}").format(t("spells")))
+
+    def drop(self, conn: Connection[Any]) -> None:
+        for name in ("spells", "organisations", "facts", "people", "tracking"):
+            conn.execute(SQL("DROP TABLE IF EXISTS {}").format(self.table(name)))
+
+
+def create_pointer(conn: Connection[Any], schema: str) -> None:
+    conn.execute(
+        SQL(
+            "CREATE TABLE IF NOT EXISTS {} (id int PRIMARY KEY CHECK (id = 1),"
+            " generation int NOT NULL)"
+        ).format(Identifier(schema, POINTER))
+    )
+
+
+def current_generation(conn: Connection[Any], schema: str) -> int | None:
+    row = conn.execute(
+        SQL("SELECT generation FROM {} WHERE id = 1").format(Identifier(schema, POINTER))
+    ).fetchone()
+    return None if row is None else int(row[0])
+
+
+def point_to(conn: Connection[Any], schema: str, number: int) -> None:
+    conn.execute(
+        SQL(
+            "INSERT INTO {} (id, generation) VALUES (1, %s) ON CONFLICT (id) DO UPDATE"
+            " SET generation = EXCLUDED.generation"
+        ).format(Identifier(schema, POINTER)),
+        (number,),
+    )
+
+
+def write_changes(
+    conn: Connection[Any],
+    generation: Generation,
+    changes: Changes,
+    people: Sequence[tuple[UUID, str, int]],
+    position: int,
+    ledger: MembershipLedger,
+) -> None:
+    """Upsert what changed, in one transaction with the new position (restart-safe: a batch is
+    either all in, position included, or not at all)."""
+    t = generation.table
+    spells = {s.spell_id: s for s in [*changes.opened, *changes.closed]}
+    if spells:
+        conn.execute(
+            _upsert(t("spells"), SPELL_COLUMNS, ("valid_to", "end_reason")),
+            _columns([_spell_row(s) for s in spells.values()]),
+        )
+    organisations = {s.spell_id: s for s in changes.organisations}
+    if organisations:
+        conn.execute(
+            _upsert(t("organisations"), ORGANISATION_COLUMNS, ("valid_to",)),
+            _columns([_organisation_row(s) for s in organisations.values()]),
+        )
+    if changes.facts:
+        conn.execute(
+            _insert(t("facts"), FACT_COLUMNS), _columns([_fact_row(f) for f in changes.facts])
+        )
+    if people:
+        conn.execute(
+            SQL(
+                "INSERT INTO {} SELECT * FROM unnest(%b::uuid[], %b::text[], %b::int[])"
+                " ON CONFLICT (member_id) DO UPDATE SET sex = EXCLUDED.sex,"
+                " birth_year = EXCLUDED.birth_year"
+            ).format(t("people")),
+            _columns(list(people)),
+        )
+    conn.execute(SQL("DELETE FROM {}").format(t("tracking")))
+    conn.execute(
+        SQL("INSERT INTO {} VALUES (%s, %s, %s)").format(t("tracking")),
+        (position, ledger.next_spell_id, ledger.next_organisation_spell_id),
+    )
+
+
+def copy_everything(
+    conn: Connection[Any],
+    generation: Generation,
+    ledger: MembershipLedger,
+    facts: Iterable[Fact],
+    position: int,
+) -> None:
+    """A rebuilt generation's whole content, with COPY (much faster than inserts)."""
+    t = generation.table
+    _copy(conn, t("spells"), SPELL_COLUMNS, (_spell_row(s) for s in ledger.all_spells))
+    _copy(
+        conn,
+        t("organisations"),
+        ORGANISATION_COLUMNS,
+        (_organisation_row(s) for s in ledger.all_organisation_spells),
+    )
+    _copy(conn, t("facts"), FACT_COLUMNS, (_fact_row(f) for f in facts))
+    _copy(
+        conn,
+        t("people"),
+        ("member_id", "sex", "birth_year"),
+        ((m, p.sex, p.birth_year) for m, p in ledger.people.items()),
+    )
+    conn.execute(SQL("DELETE FROM {}").format(t("tracking")))
+    conn.execute(
+        SQL("INSERT INTO {} VALUES (%s, %s, %s)").format(t("tracking")),
+        (position, ledger.next_spell_id, ledger.next_organisation_spell_id),
+    )
+
+
+def load_ledger(conn: Connection[Any], generation: Generation) -> tuple[MembershipLedger, int]:
+    """The fold's state as the tables hold it, so a restarted projection continues where it was."""
+    t = generation.table
+    ledger = MembershipLedger()
+    row = conn.execute(SQL("SELECT * FROM {}").format(t("tracking"))).fetchone()
+    if row is None:
+        return ledger, 0
+    position, ledger.next_spell_id, ledger.next_organisation_spell_id = row
+    for member_id, sex, birth_year in conn.execute(SQL("SELECT * FROM {}").format(t("people"))):
+        ledger.people[member_id] = _Person(sex, birth_year)
+    latest = SQL("SELECT DISTINCT ON (member_id) {} FROM {} ORDER BY member_id, spell_id DESC")
+    for values in conn.execute(
+        latest.format(SQL(", ").join(map(Identifier, SPELL_COLUMNS)), t("spells"))
+    ):
+        spell = Spell(*values)
+        ledger.last_spells[spell.member_id] = spell
+        person = ledger.people[spell.member_id]
+        person.card_number, person.admitted_on = spell.card_number, spell.admitted_on
+        if spell.valid_to is None:
+            ledger.open_spells[spell.member_id] = spell
+    current = SQL(
+        "SELECT DISTINCT ON (organisation_id) {} FROM {} ORDER BY organisation_id, spell_id DESC"
+    )
+    for values in conn.execute(
+        current.format(SQL(", ").join(map(Identifier, ORGANISATION_COLUMNS)), t("organisations"))
+    ):
+        unit = OrganisationSpell(*values)
+        ledger.organisations[unit.organisation_id] = unit
+    return ledger, int(position)
+
+
+def _spell_row(s: Spell) -> tuple[Any, ...]:
+    return (
+        s.spell_id,
+        s.member_id,
+        s.organisation_id,
+        s.card_number,
+        s.valid_from,
+        s.valid_to,
+        s.end_reason,
+        s.admitted_on,
+        s.sex,
+        s.birth_year,
+    )
+
+
+def _organisation_row(s: OrganisationSpell) -> tuple[Any, ...]:
+    return (s.spell_id, s.organisation_id, s.kind, s.parent_id, s.valid_from, s.valid_to)
+
+
+def _fact_row(f: Fact) -> tuple[Any, ...]:
+    return (f.kind, f.member_id, f.organisation_id, f.on, f.reason)
+
+
+def _columns(rows: list[tuple[Any, ...]]) -> list[list[Any]]:
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+def _insert(table: Identifier, columns: Sequence[str]) -> Composed:
+    types = {
+        "spell_id": "int8",
+        "member_id": "uuid",
+        "organisation_id": "uuid",
+        "parent_id": "uuid",
+        "valid_from": "date",
+        "valid_to": "date",
+        "on_date": "date",
+        "admitted_on": "date",
+        "birth_year": "int4",
+    }
+    arrays = ", ".join(f"%b::{types.get(c, 'text')}[]" for c in columns)
+    return SQL("INSERT INTO {} ({}) SELECT * FROM unnest({})").format(
+        table, SQL(", ").join(map(Identifier, columns)), SQL(arrays)
+    )
+
+
+def _upsert(table: Identifier, columns: Sequence[str], changing: Sequence[str]) -> Composed:
+    updates = SQL(", ").join(
+        SQL("{} = EXCLUDED.{}").format(Identifier(c), Identifier(c)) for c in changing
+    )
+    return SQL("{} ON CONFLICT (spell_id) DO UPDATE SET {}").format(
+        _insert(table, columns), updates
+    )
+
+
+def _copy(
+    conn: Connection[Any],
+    table: Identifier,
+    columns: Sequence[str],
+    rows: Iterable[tuple[Any, ...]],
+) -> None:
+    with conn.cursor().copy(
+        SQL("COPY {} ({}) FROM STDIN").format(table, SQL(", ").join(map(Identifier, columns)))
+    ) as copy:
+        for row in rows:
+            copy.write_row(row)

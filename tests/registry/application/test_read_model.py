@@ -1,0 +1,258 @@
+"""Rolls on any date, the structure report, and a read model that survives restarts and rebuilds."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from partia_registry.application import commands as c
+from partia_registry.composition import Registry, open_registry
+from partia_registry.domain.decisions import BodyKind
+from partia_registry.domain.discipline import AppealOutcome, ExclusionGround, SanctionKind
+from partia_registry.domain.members import TransferReason
+from tests.registry.builders import (
+    ALMATY_CITY_ID,
+    ASTANA_ID,
+    admit,
+    apply,
+    build_tree,
+    decided,
+    make_iin,
+    ok,
+    person,
+    signed,
+)
+
+
+def caught_up(registry: Registry, receipt_positions: Any = None) -> None:
+    head = registry.read_model.status().head
+    assert registry.read_model.wait_for(head, timeout=10)
+
+
+def member(registry: Registry, ppo: UUID, born: date, admitted: date, female: bool = False) -> UUID:
+    someone = apply(registry, ppo, person(make_iin(born, female=female)), on=admitted)
+    admit(registry, someone, ppo, on=admitted)
+    return someone
+
+
+def roll_ids(
+    registry: Registry, organisation: UUID, on: date | None = None, subtree: bool = False
+) -> list[UUID]:
+    rows, total = registry.reports.roll(
+        organisation, on=on, subtree=subtree, sort="card_number", limit=None, offset=0
+    )
+    assert total == len(rows)
+    return [r["member_id"] for r in rows]
+
+
+def test_a_roll_on_a_past_date_follows_admissions_transfers_and_exits(registry: Registry) -> None:
+    """Ch. 4.2: each organisation keeps its list; a transfer moves a member between lists."""
+    yesil, medeu = build_tree(registry), build_tree(registry, region=ALMATY_CITY_ID, name="Medeu")
+    stays = member(registry, yesil.ppo, date(1980, 1, 1), date(2025, 1, 10))
+    moves = member(registry, yesil.ppo, date(1981, 1, 1), date(2025, 1, 10))
+    leaves = member(registry, yesil.ppo, date(1982, 1, 1), date(2025, 2, 1))
+    ok(
+        registry.writer.execute(
+            c.RequestTransfer(
+                actor="registrar",
+                member_id=moves,
+                to_organisation_id=medeu.ppo,
+                requested_on=date(2025, 5, 1),
+                reason=TransferReason.WORKPLACE,
+            )
+        )
+    )
+    ok(
+        registry.writer.execute(
+            c.RegisterTransfer(
+                actor="registrar",
+                member_id=moves,
+                decision=decided(BodyKind.PPO_BUREAU, medeu.ppo, date(2025, 5, 10)),
+            )
+        )
+    )
+    ok(
+        registry.writer.execute(
+            c.WithdrawMember(
+                actor="registrar",
+                member_id=leaves,
+                application_document=signed(date(2025, 8, 1), "W"),
+                effective_on=date(2025, 8, 1),
+            )
+        )
+    )
+    caught_up(registry)
+
+    assert set(roll_ids(registry, yesil.ppo, date(2025, 1, 31))) == {stays, moves}
+    assert set(roll_ids(registry, yesil.ppo, date(2025, 5, 9))) == {stays, moves, leaves}
+    assert set(roll_ids(registry, yesil.ppo, date(2025, 5, 10))) == {stays, leaves}
+    assert set(roll_ids(registry, medeu.ppo, date(2025, 5, 10))) == {moves}
+    assert set(roll_ids(registry, yesil.ppo)) == {stays}
+    # The whole party never shows anyone twice, on any day.
+    party = build_tree.__globals__["PARTY_ID"]
+    for day in (date(2025, 1, 10), date(2025, 5, 9), date(2025, 5, 10), date(2025, 12, 31)):
+        everyone = roll_ids(registry, party, day, subtree=True)
+        assert len(everyone) == len(set(everyone))
+    assert set(roll_ids(registry, ASTANA_ID, date(2025, 5, 10), subtree=True)) == {stays, leaves}
+
+
+def test_an_annulled_expulsion_puts_the_member_back_on_past_rolls_too(registry: Registry) -> None:
+    """Ch. 5.1: restored as if the membership had not ended."""
+    tree = build_tree(registry)
+    someone = member(registry, tree.ppo, date(1975, 3, 3), date(2025, 1, 10))
+    expelled = ok(
+        registry.writer.execute(
+            c.ImposeSanction(
+                actor="registrar",
+                member_id=someone,
+                kind=SanctionKind.EXPULSION,
+                decision=decided(BodyKind.PPO_MEETING, tree.ppo, date(2025, 3, 1)),
+                grounds=(ExclusionGround.DISCREDITING_THE_PARTY,),
+            )
+        )
+    )
+    caught_up(registry)
+    assert roll_ids(registry, tree.ppo, date(2025, 4, 1)) == []
+
+    sanction = UUID(str(expelled["sanction_id"]))
+    ok(
+        registry.writer.execute(
+            c.FileAppeal(
+                actor="registrar",
+                member_id=someone,
+                sanction_id=sanction,
+                filed_on=date(2025, 4, 1),
+                body=decided(BodyKind.BRANCH_BUREAU, tree.district).body,
+                document_reference="A",
+            )
+        )
+    )
+    ok(
+        registry.writer.execute(
+            c.DecideAppeal(
+                actor="registrar",
+                member_id=someone,
+                sanction_id=sanction,
+                outcome=AppealOutcome.ANNULLED,
+                decision=decided(BodyKind.BRANCH_BUREAU, tree.district, date(2025, 5, 1)),
+            )
+        )
+    )
+    caught_up(registry)
+    assert roll_ids(registry, tree.ppo, date(2025, 4, 1)) == [someone]
+
+
+def test_the_structure_report_counts_levels_and_names_the_branches_below_the_threshold(
+    registry: Registry,
+) -> None:
+    """Ch. 4.3 (the report), Ch. 6.6 (three members), registration thresholds (seeds/004)."""
+    small = build_tree(registry)
+    members = [
+        member(registry, small.ppo, date(1990 + i, 1, 1), date(2025, 1, 10), female=i % 2 == 0)
+        for i in range(2)
+    ]
+    caught_up(registry)
+
+    report = registry.reports.structure(on=None)
+
+    assert report["members"] == len(members)
+    assert report["organisations"]["regional_branch"] == 20
+    assert [u["organisation_id"] for u in report["findings"]["ppos_below_three"]] == [small.ppo]
+    assert report["thresholds"]["party_meets_minimum"] is False
+    assert len(report["thresholds"]["regional_branches_short"]) == 20
+    astana = next(u for u in report["units"] if u["organisation_id"] == ASTANA_ID)
+    assert (astana["members"], astana["direct_members"]) == (2, 0)
+    assert report["composition"]["by_sex"] == {"female": 1, "male": 1}
+    assert sum(report["composition"]["by_age_band"].values()) == 2
+    before = registry.reports.structure(on=date(2024, 12, 31))
+    assert before["members"] == 0
+
+
+def test_movements_over_a_period_count_admissions_exits_and_transfers(registry: Registry) -> None:
+    tree, other = build_tree(registry), build_tree(registry, name="Saryarka")
+    a = member(registry, tree.ppo, date(1970, 1, 1), date(2025, 2, 1))
+    member(registry, tree.ppo, date(1971, 1, 1), date(2025, 3, 1))
+    ok(
+        registry.writer.execute(
+            c.RequestTransfer(
+                actor="registrar",
+                member_id=a,
+                to_organisation_id=other.ppo,
+                requested_on=date(2025, 4, 1),
+                reason=TransferReason.OTHER,
+            )
+        )
+    )
+    ok(
+        registry.writer.execute(
+            c.RegisterTransfer(
+                actor="registrar",
+                member_id=a,
+                decision=decided(BodyKind.PPO_BUREAU, other.ppo, date(2025, 4, 2)),
+            )
+        )
+    )
+    ok(
+        registry.writer.execute(
+            c.WithdrawMember(
+                actor="registrar",
+                member_id=a,
+                application_document=signed(date(2025, 6, 1), "W"),
+                effective_on=date(2025, 6, 1),
+            )
+        )
+    )
+    caught_up(registry)
+
+    q1 = registry.reports.movements(start=date(2025, 1, 1), end=date(2025, 3, 31))
+    year = registry.reports.movements(start=date(2025, 1, 1), end=date(2025, 12, 31))
+    assert (q1["admissions"], q1["exits"], q1["transfers_in"]) == (2, 0, 0)
+    assert (year["transfers_in"], year["transfers_out"], year["exits_by_reason"]) == (
+        1,
+        1,
+        {"withdrawal": 1},
+    )
+
+
+def test_a_restarted_read_model_continues_without_losing_or_double_counting(
+    registry: Registry,
+    settings: Any,
+) -> None:
+    tree = build_tree(registry)
+    first = member(registry, tree.ppo, date(1960, 1, 1), date(2025, 1, 10))
+    caught_up(registry)
+    registry.read_model.stop()  # as if the process died here
+    second = member(registry, tree.ppo, date(1961, 1, 1), date(2025, 1, 11))
+
+    restarted = open_registry(settings)
+    try:
+        assert restarted.read_model.wait_for(restarted.read_model.status().head, timeout=10)
+        rows, total = restarted.reports.roll(
+            tree.ppo, on=None, subtree=False, sort="card_number", limit=None, offset=0
+        )
+        assert total == 2
+        assert {r["member_id"] for r in rows} == {first, second}
+        assert (
+            restarted.reports.movements(start=date(2025, 1, 1), end=date(2025, 12, 31))[
+                "admissions"
+            ]
+            == 2
+        )
+    finally:
+        restarted.close()
+
+
+def test_a_rebuild_gives_the_same_answers_and_switches_generations(registry: Registry) -> None:
+    tree = build_tree(registry)
+    for i in range(4):
+        member(registry, tree.ppo, date(1960 + i, 1, 1), date(2025, 1, 10 + i))
+    caught_up(registry)
+    before = registry.reports.structure(on=date(2025, 1, 12))
+    generation = registry.read_model.generation.number
+
+    registry.read_model.rebuild(wait=True)
+
+    assert registry.read_model.generation.number == generation + 1
+    assert registry.reports.structure(on=date(2025, 1, 12)) == before
+    assert len(roll_ids(registry, tree.ppo)) == 4
