@@ -136,7 +136,7 @@ class Reports:
                 params,
             )
             groups = curs.fetchall()
-        return _structure(units, groups, on or date.today(), on)
+        return build_structure_report(units, groups, on or date.today(), on)
 
     def movements(self, *, start: date, end: date) -> dict[str, Any]:
         """Admissions, exits by reason, transfers in and out, between two dates (inclusive)."""
@@ -184,9 +184,13 @@ def age_band(birth_year: int, on: date) -> str:
     return next((label for low, high, label in AGE_BANDS if low <= age <= high), "under 18")
 
 
-def _structure(
+def build_structure_report(
     units: dict[UUID, dict[str, Any]], groups: list[dict[str, Any]], today: date, on: date | None
 ) -> dict[str, Any]:
+    """The report from its inputs, wherever they come from (the read model, or an auditor's replay
+    of an export): `units` maps each organisation in existence on the date to its kind, parent_id,
+    names and code; `groups` counts the members on rolls that day by organisation_id, sex and
+    birth_year (key "n")."""
     direct: Counter[UUID] = Counter()
     sexes: Counter[str] = Counter()
     ages: Counter[str] = Counter()
