@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from partia_registry.api import discipline, members, organisations, reports
+from partia_registry.api import discipline, feed, members, organisations, reports
 from partia_registry.api.problems import install_problem_handlers
 from partia_registry.composition import Registry, open_registry
 from partia_registry.settings import RegistrySettings
@@ -56,6 +56,7 @@ def create_app(
     app.include_router(members.router)
     app.include_router(discipline.router)
     app.include_router(reports.router)
+    app.include_router(feed.router)
 
     @app.get(
         "/health", tags=["operations"], summary="Liveness: the service and its database answer"

@@ -41,6 +41,7 @@ class RegistryQueries:
         self._members = table(schema, MEMBER_INDEX)
         self._organisations = table(schema, ORGANISATION_INDEX)
         self._log = table(schema, self._events.recorder.events_table_name)  # type: ignore[attr-defined]
+        self._facts_only = self._events.vault_mapper().without_personal_data()
 
     # --- members --------------------------------------------------------------------------------
 
@@ -168,6 +169,30 @@ class RegistryQueries:
             (organisation_id, status, limit, offset),
         )
         return rows, total
+
+    # --- the log, for services and auditors --------------------------------------------------
+
+    def log_page(self, after: int, limit: int) -> list[tuple[Any, int]]:
+        """Stored events after a position, in log order, decoded with personal data left sealed
+        (so an erased person's data is unreadable here by construction)."""
+        rows = self._store.query(
+            SQL(
+                "SELECT originator_id, originator_version, topic, state, notification_id FROM {}"
+                " WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+            ).format(self._log),
+            (after, limit),
+        )
+        return [
+            (
+                self._facts_only.to_domain_event(
+                    StoredEvent(
+                        r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"])
+                    )
+                ),
+                r["notification_id"],
+            )
+            for r in rows
+        ]
 
     # --- per organisation: what its chair answers for (Ch. 4.4) -------------------------------
 

@@ -1,0 +1,143 @@
+"""Rolls, the structure report, the read model and the event feed over HTTP."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+import uuid
+from datetime import date
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.registry.builders import ASTANA_ID, make_iin
+
+
+def post(client: TestClient, path: str, body: dict[str, Any] | None = None) -> Any:
+    return client.post(path, json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+
+
+def decision(kind: str, organisation: Any, on: str) -> dict[str, Any]:
+    return {
+        "body": {"kind": kind, "organisation_id": str(organisation)},
+        "decided_on": on,
+        "reference": "Minutes",
+    }
+
+
+def party_with_members(client: TestClient, n: int) -> tuple[str, list[str], list[int]]:
+    names = {"kk": "k", "ru": "r", "en": "Yesil"}
+    district = post(
+        client,
+        "/organisations",
+        {
+            "kind": "territorial_branch",
+            "parent_id": str(ASTANA_ID),
+            "names": names,
+            "decision": decision("branch_bureau", ASTANA_ID, "2024-01-01"),
+        },
+    ).json()["organisation_id"]
+    ppo = post(
+        client,
+        "/organisations",
+        {
+            "kind": "primary_organisation",
+            "parent_id": district,
+            "names": {**names, "en": "PPO"},
+            "decision": decision("branch_bureau", district, "2024-01-02"),
+        },
+    ).json()["organisation_id"]
+    members, positions = [], []
+    for i in range(n):
+        member = post(
+            client,
+            "/applications",
+            {
+                "organisation_id": ppo,
+                "person": {
+                    "iin": make_iin(date(1970 + i, 1, 1)),
+                    "surname": f"Surname{i}",
+                    "given_name": "Name",
+                    "address": "Astana",
+                },
+                "declarations": {"citizenship": "KZ", "member_of_another_party": False},
+                "application_document": {
+                    "form": "paper",
+                    "reference": "A",
+                    "signed_on": "2025-01-01",
+                },
+            },
+        ).json()["member_id"]
+        admitted = post(
+            client,
+            f"/members/{member}/admission",
+            {"decision": decision("ppo_meeting", ppo, f"2025-0{1 + i}-15")},
+        ).json()
+        members.append(member)
+        positions.extend(admitted["positions"])
+    return ppo, members, positions
+
+
+def test_a_roll_on_a_past_date_reads_its_own_writes_and_exports_csv(client: TestClient) -> None:
+    ppo, members, positions = party_with_members(client, 3)
+    latest = max(positions)
+
+    today = client.get(f"/organisations/{ppo}/roll", params={"min_position": latest}).json()
+    february = client.get(
+        f"/organisations/{ppo}/roll", params={"on": "2025-02-20", "min_position": latest}
+    ).json()
+    exported = client.get(f"/organisations/{ppo}/roll", params={"format": "csv", "sort": "name"})
+
+    assert today["total"] == 3
+    assert {i["member_id"] for i in february["items"]} == set(members[:2])
+    assert exported.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert [r["full_name"] for r in rows] == [f"Surname{i} Name" for i in range(3)]
+
+
+def test_the_structure_report_in_json_and_csv(client: TestClient) -> None:
+    _, _, positions = party_with_members(client, 2)
+    report = client.get("/reports/structure", params={"min_position": max(positions)}).json()
+    table = client.get("/reports/structure", params={"format": "csv"})
+
+    assert report["members"] == 2
+    assert report["thresholds"]["party_meets_minimum"] is False
+    assert len(report["thresholds"]["regional_branches_short"]) == 20
+    assert "regional_branch" in table.text
+
+
+def test_the_read_model_reports_its_lag_and_rebuilds_on_request(client: TestClient) -> None:
+    party_with_members(client, 1)
+    status = client.get("/read-model").json()
+    assert status["head"] >= status["position"] >= 0
+
+    started = post(client, "/read-model/rebuild")
+    assert started.status_code == 202
+    deadline = time.monotonic() + 20
+    while client.get("/read-model").json()["generation"] == status["generation"]:
+        assert time.monotonic() < deadline, "the rebuild did not finish"
+        time.sleep(0.1)
+    assert client.get("/reports/structure").json()["members"] == 1
+
+
+def test_the_event_feed_pages_through_the_whole_history_without_personal_data(
+    client: TestClient,
+) -> None:
+    _, members, _ = party_with_members(client, 2)
+    seen: list[dict[str, Any]] = []
+    after = 0
+    while True:
+        page = client.get("/events", params={"after": after, "limit": 7}).json()
+        if not page["items"]:
+            break
+        seen.extend(page["items"])
+        after = page["next_after"]
+    positions = [e["position"] for e in seen]
+
+    assert positions == sorted(positions)
+    assert len(set(positions)) == len(positions)
+    assert {
+        e["aggregate_id"] for e in seen if e["event_type"] == "registry.member.admitted"
+    } == set(members)
+    assert "Surname0" not in str(seen)
