@@ -102,8 +102,7 @@ def _connector(url: str) -> Callable[[], psycopg.Connection[Any]]:
 
 
 def _read_model(url: str, store: PostgresStore) -> ProjectionRunner:
-    mapper = store.events.vault_mapper().without_personal_data()
-    return ProjectionRunner(_connector(url), store.schema, store.events_table, mapper)
+    return ProjectionRunner(_connector(url), store.schema, store.events_table)
 
 
 def prepare_database(settings: RegistrySettings) -> tuple[Any, RegistrySettings]:

@@ -256,3 +256,124 @@ def test_a_rebuild_gives_the_same_answers_and_switches_generations(registry: Reg
     assert registry.read_model.generation.number == generation + 1
     assert registry.reports.structure(on=date(2025, 1, 12)) == before
     assert len(roll_ids(registry, tree.ppo)) == 4
+
+
+def test_the_fast_reader_of_stored_events_agrees_with_the_domain_events(registry: Registry) -> None:
+    """The read model reads stored JSON directly for speed; it must mean what the events mean."""
+    from eventsourcing.persistence import StoredEvent
+    from psycopg.sql import SQL, Identifier
+
+    from partia_registry.projections.ledger import steps_from_event
+    from partia_registry.projections.stored import steps_from_stored
+
+    home, away = build_tree(registry), build_tree(registry, name="Saryarka")
+    someone = member(registry, home.ppo, date(1977, 7, 7), date(2025, 1, 10))
+    ok(
+        registry.writer.execute(
+            c.RequestTransfer(
+                actor="registrar",
+                member_id=someone,
+                to_organisation_id=away.ppo,
+                requested_on=date(2025, 2, 1),
+                reason=TransferReason.RESIDENCE_CHANGE,
+            )
+        )
+    )
+    ok(
+        registry.writer.execute(
+            c.RegisterTransfer(
+                actor="registrar",
+                member_id=someone,
+                decision=decided(BodyKind.PPO_BUREAU, away.ppo, date(2025, 2, 2)),
+            )
+        )
+    )
+    expelled = ok(
+        registry.writer.execute(
+            c.ImposeSanction(
+                actor="registrar",
+                member_id=someone,
+                kind=SanctionKind.EXPULSION,
+                decision=decided(BodyKind.PPO_MEETING, away.ppo, date(2025, 3, 1)),
+                grounds=(ExclusionGround.CORRUPTION_OFFENCE,),
+            )
+        )
+    )
+    sanction = UUID(str(expelled["sanction_id"]))
+    ok(
+        registry.writer.execute(
+            c.FileAppeal(
+                actor="registrar",
+                member_id=someone,
+                sanction_id=sanction,
+                filed_on=date(2025, 3, 5),
+                body=decided(BodyKind.BRANCH_BUREAU, away.district).body,
+                document_reference="A",
+            )
+        )
+    )
+    ok(
+        registry.writer.execute(
+            c.DecideAppeal(
+                actor="registrar",
+                member_id=someone,
+                sanction_id=sanction,
+                outcome=AppealOutcome.ANNULLED,
+                decision=decided(BodyKind.BRANCH_BUREAU, away.district, date(2025, 3, 9)),
+            )
+        )
+    )
+    ok(
+        registry.writer.execute(
+            c.WithdrawMember(
+                actor="registrar",
+                member_id=someone,
+                application_document=signed(date(2025, 4, 1), "W"),
+                effective_on=date(2025, 4, 1),
+            )
+        )
+    )
+    ok(
+        registry.writer.execute(
+            c.MoveOrganisation(
+                actor="registrar",
+                organisation_id=home.ppo,
+                to_parent_id=away.district,
+                decision=decided(BodyKind.BRANCH_BUREAU, home.region, date(2025, 5, 1)),
+            )
+        )
+    )
+    ok(
+        registry.writer.execute(
+            c.DissolveOrganisation(
+                actor="registrar",
+                organisation_id=home.ppo,
+                decision=decided(BodyKind.BRANCH_BUREAU, away.district, date(2025, 6, 1)),
+            )
+        )
+    )
+
+    rows = registry.store.query(
+        SQL("SELECT originator_id, originator_version, topic, state FROM {}").format(
+            Identifier(registry.store.schema, "registry_events")
+        )
+    )
+    mapper = registry.events.vault_mapper().without_personal_data()
+    kinds = set()
+    for r in rows:
+        stored = StoredEvent(
+            r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"])
+        )
+        expected = steps_from_event(mapper.to_domain_event(stored))
+        assert steps_from_stored(stored.topic, stored.state, stored.originator_id) == expected
+        kinds.update(type(step).__name__ for step in expected)
+    assert kinds == {
+        "Applied",
+        "Admitted",
+        "Moved",
+        "Left",
+        "Restored",
+        "UnitFounded",
+        "UnitMoved",
+        "UnitDissolved",
+    }

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from partia_registry.domain.discipline import SanctionKind
@@ -65,13 +65,90 @@ class Changes:
     facts: list[Fact] = field(default_factory=list)
 
 
+class Applied(NamedTuple):
+    member_id: UUID
+    sex: str
+    birth_year: int
+
+
+class Admitted(NamedTuple):
+    member_id: UUID
+    organisation_id: UUID
+    card_number: str
+    on: date
+
+
+class Left(NamedTuple):
+    member_id: UUID
+    on: date
+    reason: str
+
+
+class Moved(NamedTuple):
+    member_id: UUID
+    to_organisation_id: UUID
+    on: date
+
+
+class Restored(NamedTuple):
+    member_id: UUID
+
+
+class UnitFounded(NamedTuple):
+    organisation_id: UUID
+    kind: str
+    parent_id: UUID | None
+    on: date
+
+
+class UnitMoved(NamedTuple):
+    organisation_id: UUID
+    parent_id: UUID
+    on: date
+
+
+class UnitDissolved(NamedTuple):
+    organisation_id: UUID
+    on: date
+
+
+Step = Applied | Admitted | Left | Moved | Restored | UnitFounded | UnitMoved | UnitDissolved
+"""What an event means for the rolls; every other event means nothing for them."""
+
+
+def steps_from_event(e: Any) -> tuple[Step, ...]:
+    """The steps of a domain event (stored.py reads the same from stored bytes, faster)."""
+    me = e.originator_id
+    match e:
+        case Member.ApplicationSubmitted() | Member.NewApplicationSubmitted():
+            return (Applied(me, e.demographics.sex, e.demographics.birth_year),)
+        case Member.Admitted():
+            return (Admitted(me, e.organisation_id, e.card_number, e.decision.decided_on),)
+        case Member.Withdrew():
+            return (Left(me, e.effective_on, WITHDRAWAL),)
+        case Member.MembershipTerminated():
+            return (Left(me, e.decision.decided_on, e.ground),)
+        case Member.SanctionImposed() if e.kind == SanctionKind.EXPULSION:
+            return (Left(me, e.decision.decided_on, EXCLUSION),)
+        case Member.MembershipRestored():
+            return (Restored(me),)
+        case Member.Transferred():
+            return (Moved(me, e.to_organisation_id, e.decision.decided_on),)
+        case Organisation.Created():
+            return (UnitFounded(me, e.kind, e.parent_id, e.decision.decided_on),)
+        case Organisation.Moved():
+            return (UnitMoved(me, e.to_parent_id, e.decision.decided_on),)
+        case Organisation.Dissolved():
+            return (UnitDissolved(me, e.decision.decided_on),)
+    return ()
+
+
 @dataclass
 class _Person:
     sex: str
     birth_year: int
     card_number: str | None = None
     admitted_on: date | None = None
-    expelled_on: date | None = None
 
 
 class MembershipLedger:
@@ -94,42 +171,39 @@ class MembershipLedger:
             self.apply(event, changes)
         return changes
 
-    def apply(self, e: Any, changes: Changes) -> None:
-        me = e.originator_id
-        match e:
-            case Member.ApplicationSubmitted() | Member.NewApplicationSubmitted():
-                self.people[me] = _Person(e.demographics.sex, e.demographics.birth_year)
-            case Member.Admitted():
-                person = self.people[me]
-                person.card_number, person.admitted_on = e.card_number, e.decision.decided_on
-                self._open(me, e.organisation_id, e.decision.decided_on, changes)
-                changes.facts.append(Fact("admitted", me, e.organisation_id, e.decision.decided_on))
-            case Member.Withdrew():
-                self._close(me, e.effective_on, WITHDRAWAL, changes)
-            case Member.MembershipTerminated():
-                self._close(me, e.decision.decided_on, e.ground, changes)
-            case Member.SanctionImposed() if e.kind == SanctionKind.EXPULSION:
-                self.people[me].expelled_on = e.decision.decided_on
-                self._close(me, e.decision.decided_on, EXCLUSION, changes)
-            case Member.MembershipRestored():
-                self._reopen(me, changes)
-            case Member.Transferred():
-                on = e.decision.decided_on
-                spell = self.open_spells[me]
-                self._close(me, on, "transfer", changes, fact=False)
-                changes.facts.append(Fact("transfer_out", me, spell.organisation_id, on))
-                self._open(me, e.to_organisation_id, on, changes)
-                changes.facts.append(Fact("transfer_in", me, e.to_organisation_id, on))
-            case Organisation.Created():
-                self._organisation(me, e.kind, e.parent_id, e.decision.decided_on, changes)
-            case Organisation.Moved():
-                current = self.organisations[me]
-                self._end_organisation(current, e.decision.decided_on, changes)
-                self._organisation(me, current.kind, e.to_parent_id, e.decision.decided_on, changes)
-            case Organisation.Dissolved():
-                self._end_organisation(self.organisations[me], e.decision.decided_on, changes)
-            case _:
-                pass  # other facts do not change who is on which roll
+    def apply(self, event: Any, changes: Changes) -> None:
+        """Fold one domain event."""
+        for step in steps_from_event(event):
+            self.record(step, changes)
+
+    def record(self, step: Step, changes: Changes) -> None:
+        """Fold one step (what an event means for the rolls)."""
+        match step:
+            case Applied(member, sex, birth_year):
+                self.people[member] = _Person(sex, birth_year)
+            case Admitted(member, organisation, card_number, on):
+                person = self.people[member]
+                person.card_number, person.admitted_on = card_number, on
+                self._open(member, organisation, on, changes)
+                changes.facts.append(Fact("admitted", member, organisation, on))
+            case Left(member, on, reason):
+                self._close(member, on, reason, changes)
+            case Moved(member, to, on):
+                spell = self.open_spells[member]
+                self._close(member, on, "transfer", changes, fact=False)
+                changes.facts.append(Fact("transfer_out", member, spell.organisation_id, on))
+                self._open(member, to, on, changes)
+                changes.facts.append(Fact("transfer_in", member, to, on))
+            case Restored(member):
+                self._reopen(member, changes)
+            case UnitFounded(unit, kind, parent, on):
+                self._organisation(unit, kind, parent, on, changes)
+            case UnitMoved(unit, parent, on):
+                current = self.organisations[unit]
+                self._end_organisation(current, on, changes)
+                self._organisation(unit, current.kind, parent, on, changes)
+            case UnitDissolved(unit, on):
+                self._end_organisation(self.organisations[unit], on, changes)
 
     def _open(self, member_id: UUID, organisation_id: UUID, on: date, changes: Changes) -> None:
         person = self.people[member_id]

@@ -15,18 +15,20 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from eventsourcing.persistence import Mapper, StoredEvent
 from psycopg import Connection
 from psycopg.sql import SQL, Identifier
 
-from partia_registry.domain.members import Member
 from partia_registry.projections import tables
-from partia_registry.projections.ledger import Changes, Fact, MembershipLedger
+from partia_registry.projections.ledger import Applied, Changes, Fact, MembershipLedger
+from partia_registry.projections.stored import steps_from_stored
 from partia_registry.projections.tables import Generation
 
 log = logging.getLogger(__name__)
 
 BATCH = 5_000
+
+Row = tuple[Any, str, bytes, int]
+"""(originator_id, topic, state, position) of a stored event, undecoded."""
 
 
 @dataclass(frozen=True)
@@ -43,16 +45,11 @@ class Status:
 
 class ProjectionRunner:
     def __init__(
-        self,
-        connect: Callable[[], Connection[Any]],
-        schema: str,
-        events_table: str,
-        mapper: Mapper[Any],
+        self, connect: Callable[[], Connection[Any]], schema: str, events_table: str
     ) -> None:
         self._connect = connect
         self._schema = schema
         self._log = Identifier(schema, events_table)
-        self._mapper = mapper
         self._lock = threading.Lock()  # held while applying a batch or switching generations
         self._advanced = threading.Condition()
         self._stop = threading.Event()
@@ -84,37 +81,26 @@ class ProjectionRunner:
     def catch_up(self) -> int:
         """Apply the events recorded since the last batch; return how many there were."""
         with self._lock:
-            conn = self._connection()
-            applied = 0
-            while True:
-                batch = list(self._read(conn, self.position, BATCH))
-                if not batch:
-                    break
-                changes, people = _fold(self.ledger, (e for e, _ in batch))
-                position = batch[-1][1]
-                with conn.transaction():
-                    tables.write_changes(
-                        conn, self.generation, changes, people, position, self.ledger
-                    )
-                self.position = position
-                applied += len(batch)
+            applied = self._apply_new(self._connection(), self.generation, self.ledger)
         if applied:
             with self._advanced:
                 self._advanced.notify_all()
         return applied
 
-    def _reload(self) -> None:
-        """After a failed batch the fold may be ahead of the tables: start again from the tables."""
-        try:
-            with self._lock, self._connect() as conn:
-                self.ledger, self.position = tables.load_ledger(conn, self.generation)
-        except Exception:
-            log.exception("could not reload the read model's state")
-
-    def _connection(self) -> Connection[Any]:
-        if self._conn is None or self._conn.closed:
-            self._conn = self._connect()
-        return self._conn
+    def _apply_new(
+        self, conn: Connection[Any], generation: Generation, ledger: MembershipLedger
+    ) -> int:
+        applied = 0
+        while True:
+            batch = list(self._read(conn, self.position, BATCH))
+            if not batch:
+                return applied
+            changes, people = _fold(ledger, batch)
+            position = batch[-1][3]
+            with conn.transaction():
+                tables.write_changes(conn, generation, changes, people, position, ledger)
+            self.position = position
+            applied += len(batch)
 
     def wait_for(self, position: int, timeout: float) -> bool:
         """Read-your-writes: wait until the read model includes this log position."""
@@ -142,10 +128,25 @@ class ProjectionRunner:
                     self._stop.wait(0.05)
             except Exception:  # keep following after a database hiccup
                 log.exception("read model update failed; retrying")
-                if self._conn is not None:
-                    self._conn.close()
+                self._close_connection()
                 self._stop.wait(1.0)
                 self._reload()
+        self._close_connection()
+
+    def _reload(self) -> None:
+        """After a failed batch the fold may be ahead of the tables: start again from the tables."""
+        try:
+            with self._lock, self._connect() as conn:
+                self.ledger, self.position = tables.load_ledger(conn, self.generation)
+        except Exception:
+            log.exception("could not reload the read model's state")
+
+    def _connection(self) -> Connection[Any]:
+        if self._conn is None or self._conn.closed:
+            self._conn = self._connect()
+        return self._conn
+
+    def _close_connection(self) -> None:
         if self._conn is not None:
             self._conn.close()
 
@@ -171,15 +172,11 @@ class ProjectionRunner:
         assert self._rebuild is not None
         new = Generation(self._schema, self._rebuild["generation"])
         try:
-            ledger, facts, position = MembershipLedger(keep_all=True), [], 0
+            ledger = MembershipLedger(keep_all=True)
             with self._connect() as conn:
                 new.drop(conn)
                 new.create(conn)
-                with conn.transaction():  # a server-side cursor lives in a transaction
-                    for event, position in self._read(conn, 0, None):
-                        facts.extend(_fold(ledger, (event,))[0].facts)
-                        if position % 10_000 == 0:
-                            self._rebuild["position"] = position
+                facts, position = self._fold_everything(conn, ledger)
                 with conn.transaction():
                     tables.copy_everything(conn, new, ledger, facts, position)
                 new.create_indexes(conn)
@@ -192,60 +189,64 @@ class ProjectionRunner:
         finally:
             self._rebuild = None
 
+    def _fold_everything(
+        self, conn: Connection[Any], ledger: MembershipLedger
+    ) -> tuple[list[Fact], int]:
+        assert self._rebuild is not None
+        facts: list[Fact] = []
+        position = 0
+        changes = Changes()
+        with conn.transaction():  # a server-side cursor lives in a transaction
+            for originator_id, topic, state, position in self._read(conn, 0, None):
+                for step in steps_from_stored(topic, state, originator_id):
+                    ledger.record(step, changes)
+                if len(changes.facts) >= 10_000:
+                    facts.extend(changes.facts)
+                    changes = Changes()  # the spells themselves are all kept by the ledger
+                    self._rebuild["position"] = position
+        facts.extend(changes.facts)
+        return facts, position
+
     def _switch(self, new: Generation, ledger: MembershipLedger, position: int) -> None:
         with self._lock, self._connect() as conn:
-            while True:  # the events recorded during the rebuild
-                batch = list(self._read(conn, position, BATCH))
-                if not batch:
-                    break
-                changes, people = _fold(ledger, (e for e, _ in batch))
-                position = batch[-1][1]
-                with conn.transaction():
-                    tables.write_changes(conn, new, changes, people, position, ledger)
+            self.position, old_position = position, self.position
+            try:
+                self._apply_new(conn, new, ledger)  # what was recorded during the rebuild
+            except Exception:
+                self.position = old_position
+                raise
             old = self.generation
             tables.point_to(conn, self._schema, new.number)
-            self.generation, self.ledger, self.position = new, ledger, position
+            self.generation, self.ledger = new, ledger
             old.drop(conn)
-        log.info("read model rebuilt as generation %s at position %s", new.number, position)
+        log.info("read model rebuilt as generation %s at position %s", new.number, self.position)
 
     # --- reading the log --------------------------------------------------------------------
 
-    def _read(
-        self, conn: Connection[Any], after: int, limit: int | None
-    ) -> Iterator[tuple[Any, int]]:
+    def _read(self, conn: Connection[Any], after: int, limit: int | None) -> Iterator[Row]:
+        """Stored events after a position, in log order, undecoded: `stored.py` reads only what
+        the rolls need."""
         sql = SQL(
-            "SELECT originator_id, originator_version, topic, state, notification_id FROM {}"
+            "SELECT originator_id, topic, state, notification_id FROM {}"
             " WHERE notification_id > %s ORDER BY notification_id"
         ).format(self._log)
         if limit is not None:
             sql += SQL(" LIMIT {}").format(limit)
-        if limit is None:
-            named = conn.cursor("read_model_log")
-            named.itersize = 20_000
-            cursor: Any = named
+            cursor: Any = conn.cursor()
         else:
-            cursor = conn.cursor()
+            cursor = conn.cursor("read_model_log")
+            cursor.itersize = 20_000
         with cursor as curs:
-            curs.execute(sql, (after,))
-            for originator_id, version, topic, state, position in curs:
-                yield (
-                    self._mapper.to_domain_event(
-                        StoredEvent(originator_id, version, topic, bytes(state))
-                    ),
-                    position,
-                )
+            curs.execute(sql, (after,), binary=True)
+            yield from curs
 
 
-def _fold(ledger: MembershipLedger, events: Any) -> tuple[Changes, list[tuple[Any, str, int]]]:
+def _fold(ledger: MembershipLedger, rows: list[Row]) -> tuple[Changes, list[tuple[Any, str, int]]]:
     changes = Changes()
     people = []
-    for event in events:
-        ledger.apply(event, changes)
-        if isinstance(event, Member.ApplicationSubmitted | Member.NewApplicationSubmitted):
-            people.append(
-                (event.originator_id, event.demographics.sex, event.demographics.birth_year)
-            )
+    for originator_id, topic, state, _ in rows:
+        for step in steps_from_stored(topic, state, originator_id):
+            ledger.record(step, changes)
+            if isinstance(step, Applied):
+                people.append((step.member_id, step.sex, step.birth_year))
     return changes, people
-
-
-__all__ = ["Fact", "ProjectionRunner", "Status"]
