@@ -9,6 +9,7 @@ live projections and the auditor's replay both use it, so they cannot disagree.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -63,6 +64,8 @@ class Changes:
     closed: list[Spell] = field(default_factory=list)  # spells whose valid_to/end_reason changed
     organisations: list[OrganisationSpell] = field(default_factory=list)  # new or changed
     facts: list[Fact] = field(default_factory=list)
+    current: Counter[tuple[UUID, str, int]] = field(default_factory=Counter)
+    """Change in today's counts by (organisation, sex, birth year): the current report's source."""
 
 
 class Applied(NamedTuple):
@@ -223,6 +226,7 @@ class MembershipLedger:
         )
         self.next_spell_id += 1
         self.open_spells[member_id] = self.last_spells[member_id] = spell
+        changes.current[(organisation_id, person.sex, person.birth_year)] += 1
         if self.keep_all:
             self.all_spells.append(spell)
         changes.opened.append(spell)
@@ -232,6 +236,7 @@ class MembershipLedger:
     ) -> None:
         spell = self.open_spells.pop(member_id)
         spell.valid_to, spell.end_reason = on, reason
+        changes.current[(spell.organisation_id, spell.sex, spell.birth_year)] -= 1
         changes.closed.append(spell)
         if fact:
             changes.facts.append(Fact("ended", member_id, spell.organisation_id, on, reason))
@@ -250,6 +255,7 @@ class MembershipLedger:
         )
         spell.valid_to, spell.end_reason = None, None
         self.open_spells[member_id] = spell
+        changes.current[(spell.organisation_id, spell.sex, spell.birth_year)] += 1
         changes.closed.append(spell)
 
     def _organisation(

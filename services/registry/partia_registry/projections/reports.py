@@ -128,13 +128,20 @@ class Reports:
                 params,
             )
             units = {r["organisation_id"]: r for r in curs.fetchall()}
-            curs.execute(
-                SQL(
-                    "SELECT s.organisation_id, s.sex, s.birth_year, count(*) AS n FROM {} s"
-                    " WHERE {} GROUP BY 1, 2, 3"
-                ).format(g.table("spells"), day.spells()),
-                params,
-            )
+            if on is None:  # today's counts are kept up to date by the projection
+                curs.execute(
+                    SQL("SELECT organisation_id, sex, birth_year, n FROM {} WHERE n > 0").format(
+                        g.table("current")
+                    )
+                )
+            else:
+                curs.execute(
+                    SQL(
+                        "SELECT s.organisation_id, s.sex, s.birth_year, count(*) AS n FROM {} s"
+                        " WHERE {} GROUP BY 1, 2, 3"
+                    ).format(g.table("spells"), day.spells()),
+                    params,
+                )
             groups = curs.fetchall()
         return build_structure_report(units, groups, on or date.today(), on)
 

@@ -65,6 +65,7 @@ class ProjectionRunner:
                 Generation(schema, number).create_indexes(conn)
                 tables.point_to(conn, schema, number)
             self.generation = Generation(schema, number)
+            tables.upgrade(conn, self.generation)
             self.ledger, self.position = tables.load_ledger(conn, self.generation)
 
     # --- following the log ------------------------------------------------------------------

@@ -3,6 +3,7 @@ one keeps answering, and a single pointer switches reads over when the new set h
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -77,6 +78,11 @@ class Generation:
                 " birth_year int NOT NULL)"
             ).format(t("people")),
             SQL(
+                "CREATE TABLE IF NOT EXISTS {} (organisation_id uuid NOT NULL, sex text NOT NULL,"
+                " birth_year int NOT NULL, n bigint NOT NULL,"
+                " PRIMARY KEY (organisation_id, sex, birth_year))"
+            ).format(t("current")),
+            SQL(
                 "CREATE TABLE IF NOT EXISTS {} (position bigint NOT NULL, next_spell_id bigint NOT"
                 " NULL, next_organisation_spell_id bigint NOT NULL)"
             ).format(t("tracking")),
@@ -105,8 +111,23 @@ class Generation:
         conn.execute(SQL("ANALYZE {}").format(t("spells")))
 
     def drop(self, conn: Connection[Any]) -> None:
-        for name in ("spells", "organisations", "facts", "people", "tracking"):
+        for name in ("spells", "organisations", "facts", "people", "current", "tracking"):
             conn.execute(SQL("DROP TABLE IF EXISTS {}").format(self.table(name)))
+
+
+def upgrade(conn: Connection[Any], generation: Generation) -> None:
+    """Bring a generation made by an older version up to date (tables added since)."""
+    exists = conn.execute(
+        "SELECT to_regclass(%s)", (f'"{generation.schema}"."rm{generation.number}_current"',)
+    ).fetchone()
+    if exists and exists[0] is None:
+        generation.create(conn)
+        conn.execute(
+            SQL(
+                "INSERT INTO {} SELECT organisation_id, sex, birth_year, count(*) FROM {}"
+                " WHERE valid_to IS NULL GROUP BY 1, 2, 3"
+            ).format(generation.table("current"), generation.table("spells"))
+        )
 
 
 def create_pointer(conn: Connection[Any], schema: str) -> None:
@@ -162,6 +183,15 @@ def write_changes(
         conn.execute(
             _insert(t("facts"), FACT_COLUMNS), _columns([_fact_row(f) for f in changes.facts])
         )
+    current = [(*key, n) for key, n in changes.current.items() if n]
+    if current:
+        conn.execute(
+            SQL(
+                "INSERT INTO {} SELECT * FROM unnest(%b::uuid[], %b::text[], %b::int4[], %b::int8[])"
+                " ON CONFLICT (organisation_id, sex, birth_year) DO UPDATE SET n = {}.n + EXCLUDED.n"
+            ).format(t("current"), t("current")),
+            _columns(current),
+        )
     if people:
         conn.execute(
             SQL(
@@ -195,6 +225,15 @@ def copy_everything(
         (_organisation_row(s) for s in ledger.all_organisation_spells),
     )
     _copy(conn, t("facts"), FACT_COLUMNS, (_fact_row(f) for f in facts))
+    counts: Counter[tuple[Any, str, int]] = Counter(
+        (s.organisation_id, s.sex, s.birth_year) for s in ledger.open_spells.values()
+    )
+    _copy(
+        conn,
+        t("current"),
+        ("organisation_id", "sex", "birth_year", "n"),
+        ((*key, n) for key, n in counts.items()),
+    )
     _copy(
         conn,
         t("people"),
