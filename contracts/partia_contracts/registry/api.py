@@ -16,11 +16,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
 from partia_contracts.registry.v1 import (
+    AppealOutcome,
     ApplicationDocument,
     DecidingBody,
     Decision,
+    ExclusionGround,
+    MandateKind,
     OrganisationKind,
     OrganisationNames,
+    SanctionKind,
+    TransferReason,
 )
 
 __all__ = [
@@ -542,45 +547,6 @@ class Problem(_Response):
 
 
 # --- transfers, deputies, discipline --------------------------------------------------------------
-
-
-class TransferReason(StrEnum):
-    RESIDENCE_CHANGE = "residence_change"  # registers the member at the new place (Charter 5.2)
-    WORKPLACE = "workplace"
-    OTHER = "other"
-
-
-class MandateKind(StrEnum):
-    KURULTAI = "kurultai"
-    MAZHILIS = "mazhilis"
-    SENATE = "senate"
-    MASLIKHAT = "maslikhat"
-
-
-class SanctionKind(StrEnum):
-    """Charter 3.8, mildest first."""
-
-    WARNING = "warning"
-    REPRIMAND = "reprimand"
-    EXPULSION = "expulsion"
-
-
-class ExclusionGround(StrEnum):
-    """Charter 3.6."""
-
-    CRIMINAL_CONVICTION = "criminal_conviction"
-    CORRUPTION_OFFENCE = "corruption_offence"
-    UNAUTHORISED_SELF_NOMINATION = "unauthorised_self_nomination"
-    DISCREDITING_THE_PARTY = "discrediting_the_party"
-    BREACH_OF_CHARTER_OR_DECISIONS = "breach_of_charter_or_decisions"
-    RESIDENCE_CHANGE_NOT_REGISTERED = "residence_change_not_registered"
-    OTHER = "other"
-
-
-class AppealOutcome(StrEnum):
-    UPHELD = "upheld"
-    ANNULLED = "annulled"
-    REPLACED = "replaced"
 
 
 class ResidenceChangeRequest(_Request):
