@@ -30,6 +30,7 @@ from tests.registry.builders import (
     make_iin,
     ok,
     person,
+    signed,
 )
 
 
@@ -406,3 +407,37 @@ def test_concurrent_transfers_never_leave_a_member_on_two_rolls_or_none(
         chain = [h["details"] for h in history if h["event"] == "Transferred"]
         for earlier, later in itertools.pairwise(chain):
             assert later["from_organisation_id"] == earlier["to_organisation_id"]
+
+
+def test_a_case_left_open_when_a_member_leaves_does_not_follow_them_into_a_new_membership(
+    registry: Registry,
+) -> None:
+    home, away = build_tree(registry), build_tree(registry, name="Saryarka")
+    someone = member_of(registry, home, born=date(1966, 6, 6))
+    ok(
+        registry.writer.execute(
+            c.OpenDisciplinaryCase(
+                actor="registrar",
+                member_id=someone,
+                opened_on=date(2025, 2, 1),
+                reference="Complaint 9",
+            )
+        )
+    )
+    ok(
+        registry.writer.execute(
+            c.WithdrawMember(
+                actor="registrar",
+                member_id=someone,
+                application_document=signed(date(2025, 3, 1), "W-9"),
+                effective_on=date(2025, 3, 1),
+            )
+        )
+    )
+    assert registry.queries.disciplinary_cases(home.ppo, open_only=True) == []
+
+    iin = registry.queries.member(someone)["person"]["iin"]
+    again = apply(registry, home.ppo, person(iin), on=date(2025, 6, 1))
+    admit(registry, again, home.ppo, on=date(2025, 6, 10))
+    assert again == someone
+    assert transfer(registry, again, away, TransferReason.OTHER, date(2025, 7, 1)).error is None

@@ -188,3 +188,60 @@ def member(
         recorded_by="registrar",
     )
     return record
+
+
+# --- calendar months, written out from the Gregorian rules, not taken from the code under test ----
+
+
+def is_leap_year(year: int) -> bool:
+    """Every fourth year, except centuries, except every fourth century (2000 yes, 2100 no)."""
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def days_in_month(year: int, month: int) -> int:
+    if month == 2:
+        return 29 if is_leap_year(year) else 28
+    return 30 if month in (4, 6, 9, 11) else 31
+
+
+def months_later(day: date, months: int) -> date:
+    """Step forward one calendar month at a time, then keep the day of the month, or the last day of
+    the month reached when it is shorter (30 November + 3 = 28 or 29 February)."""
+    year, month = day.year, day.month
+    for _ in range(months):
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return date(year, month, min(day.day, days_in_month(year, month)))
+
+
+# --- bodies, deputies and long-standing members ---------------------------------------------------
+
+from partia_registry.domain.mandates import Mandate, MandateKind  # noqa: E402
+
+
+def body(kind: BodyKind, owner: OrganisationRef) -> DecidingBody:
+    """The body of that kind belonging to `owner`, e.g. body(B.BRANCH_BUREAU, tree.district)."""
+    return DecidingBody(kind, owner.organisation_id)
+
+
+def mandate(
+    kind: MandateKind,
+    *,
+    started_on: date = date(2023, 3, 29),
+    ended_on: date | None = None,
+) -> Mandate:
+    territory = "Republic of Kazakhstan" if kind is not MandateKind.MASLIKHAT else "Astana city"
+    level = "city" if kind is MandateKind.MASLIKHAT else None
+    return Mandate(uuid4(), kind, territory, level, started_on, ended_on)
+
+
+def member_since(tree: Tree, admitted_on: date, *, card: str = "BQ-0000001-8") -> Member:
+    """A member of `tree.ppo` admitted by its meeting on `admitted_on` (born in 1940, so any
+    admission date from 1958 on is lawful)."""
+    record = applicant(tree, born=date(1940, 1, 1), applied_on=admitted_on)
+    record.admit(
+        decision=decided(BodyKind.PPO_MEETING, tree.ppo.organisation_id, admitted_on),
+        issue_card=lambda: card,
+        ppo=tree.ppo_line,
+        recorded_by="registrar",
+    )
+    return record

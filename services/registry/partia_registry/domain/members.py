@@ -578,6 +578,13 @@ class Member(Aggregate):
             raise StateConflict(
                 "no-transfer-requested", "Ch. 5.2", "no transfer has been requested for this member"
             )
+        if to_ppo[0].organisation_id != pending.to_organisation_id:
+            raise RuleViolation(
+                "not-the-requested-organisation",
+                "Ch. 5.2",
+                f"the transfer was requested to {pending.to_organisation_id}",
+                field="decision.body.organisation_id",
+            )
         competence.check_may_decide_membership(decision.body, to_ppo, what="registering a transfer")
         open_cases = [c for c in self.cases.values() if c.is_open]
         if open_cases:
@@ -852,6 +859,9 @@ class Member(Aggregate):
         self.status = MemberStatus.FORMER_MEMBER
         self.ended_on = on
         self.end_reason = reason
+        for case in self.cases.values():  # a case cannot go on against someone who has left
+            if case.is_open:
+                case.closed_on = on
 
     def _require(self, status: MemberStatus, action: str) -> None:
         if self.status is not status:

@@ -171,6 +171,12 @@ class Shapes:
         insert=True,
     )
     CASE_CLOSED = RowShape(CASE_INDEX, _CASE_KEY, (("closed_on", "date"), ("outcome", "text")))
+    CASES_MOOT = RowShape(  # every case still open when the member left
+        CASE_INDEX,
+        ("member_id", "uuid"),
+        (("closed_on", "date"), ("outcome", "text")),
+        only_where="t.closed_on IS NULL",
+    )
     SANCTIONED = RowShape(SANCTION_INDEX, _SANCTION_KEY, _SANCTION_COLUMNS, insert=True)
     APPEAL_FILED = RowShape(
         SANCTION_INDEX,
@@ -258,14 +264,16 @@ class IndexWriter:
                     (
                         Shapes.ENDED,
                         (me, MemberStatus.FORMER_MEMBER.value, e.effective_on, WITHDRAWAL),
-                    )
+                    ),
+                    (Shapes.CASES_MOOT, (me, e.effective_on, "membership ended")),
                 ]
             case Member.MembershipTerminated():
                 return [
                     (
                         Shapes.ENDED,
                         (me, MemberStatus.FORMER_MEMBER.value, e.decision.decided_on, e.ground),
-                    )
+                    ),
+                    (Shapes.CASES_MOOT, (me, e.decision.decided_on, "membership ended")),
                 ]
             case Member.PersonalDataErased():
                 return [(Shapes.ERASED, (me, None, None))]
@@ -312,6 +320,9 @@ class IndexWriter:
                                 EXCLUSION,
                             ),
                         )
+                    )
+                    rows.append(
+                        (Shapes.CASES_MOOT, (me, e.decision.decided_on, "membership ended"))
                     )
                 return rows
             case Member.AppealFiled():

@@ -38,6 +38,7 @@ class RowShape:
     columns: tuple[tuple[str, str], ...]
     insert: bool = False
     also_set: str = ""
+    only_where: str = ""  # a further condition on the rows an update touches
 
     def sql(self, schema: str) -> Composed:
         names = [self.key[0]] + [name for name, _ in self.columns]
@@ -49,7 +50,10 @@ class RowShape:
         assignments = [f"{name} = u.{name}" for name, _ in self.columns]
         if self.also_set:
             assignments.append(self.also_set)
-        return SQL("UPDATE {} AS t SET {} FROM unnest({}) AS u({}) WHERE t.{} = u.{}").format(
+        condition = f" AND {self.only_where}" if self.only_where else ""
+        return SQL(
+            "UPDATE {} AS t SET {} FROM unnest({}) AS u({}) WHERE t.{} = u.{}" + condition
+        ).format(
             table(schema, self.table),
             SQL(", ".join(assignments)),
             SQL(arrays),

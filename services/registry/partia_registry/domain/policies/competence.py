@@ -147,13 +147,20 @@ APPEAL_BODIES = frozenset(
 )
 
 _LEVEL = {K.PRIMARY_ORGANISATION: 0, K.TERRITORIAL_BRANCH: 10, K.REGIONAL_BRANCH: 20, K.PARTY: 30}
-_WITHIN_PARTY = {B.PARTY_BUREAU: 0, B.PARTY_POLITICAL_COUNCIL: 1, B.PARTY_CONGRESS: 2}
+_WITHIN_ORGANISATION = {
+    B.PARTY_BUREAU: 0,
+    B.PARTY_POLITICAL_COUNCIL: 1,
+    B.PARTY_CONGRESS: 2,  # Ch. 8.3.1, 8.4.1, 8.5.1
+    B.BRANCH_BUREAU: 0,
+    B.BRANCH_POLITICAL_COUNCIL: 1,
+    B.BRANCH_CONFERENCE: 2,  # Ch. 8.3.2-8.5.2
+}
 
 
 def body_rank(kind: BodyKind, organisation_kind: OrganisationKind) -> int:
-    """How high a body stands: by its organisation's level; within the party, Bureau < Political
-    Council < Congress (Ch. 8)."""
-    return _LEVEL[organisation_kind] + _WITHIN_PARTY.get(kind, 0)
+    """How high a body stands: by its organisation's level; within the party or a branch, Bureau <
+    Political Council < Congress or Conference (Ch. 8)."""
+    return _LEVEL[organisation_kind] + _WITHIN_ORGANISATION.get(kind, 0)
 
 
 def check_appeal_body(
