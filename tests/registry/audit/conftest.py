@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from partia_registry.audit.export import ExportSummary, export_history
+from partia_registry.audit.signing import generate_keypair, load_private_key
+from partia_registry.composition import Registry
+from tests.registry.audit.support import Story, build_history
+
+
+@pytest.fixture
+def keys(tmp_path: Path) -> tuple[Path, Path]:
+    """The auditor's signing key and its public half."""
+    return generate_keypair(tmp_path / "auditor.key")
+
+
+@pytest.fixture
+def signing_key(keys: tuple[Path, Path]) -> Ed25519PrivateKey:
+    return load_private_key(keys[0])
+
+
+@pytest.fixture
+def story(registry: Registry) -> Story:
+    return build_history(registry)
+
+
+def export(registry: Registry, out: Path, key: Ed25519PrivateKey | None) -> ExportSummary:
+    url = registry.settings.database_url
+    assert url is not None
+    return export_history(url, registry.settings.database_schema, out, signing_key=key)
+
+
+@pytest.fixture
+def exported(
+    registry: Registry, story: Story, tmp_path: Path, signing_key: Ed25519PrivateKey
+) -> Path:
+    """A signed export of the whole history."""
+    path = tmp_path / "history.jsonl"
+    export(registry, path, signing_key)
+    return path
