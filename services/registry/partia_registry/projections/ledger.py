@@ -21,7 +21,7 @@ from partia_registry.domain.members import EXCLUSION, WITHDRAWAL, Member
 from partia_registry.domain.organisations import Organisation
 
 
-@dataclass
+@dataclass(slots=True)
 class Spell:
     spell_id: int
     member_id: UUID
@@ -35,7 +35,7 @@ class Spell:
     birth_year: int
 
 
-@dataclass
+@dataclass(slots=True)
 class OrganisationSpell:
     spell_id: int
     organisation_id: UUID
@@ -45,7 +45,7 @@ class OrganisationSpell:
     valid_to: date | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Fact:
     """Something to count over a period: admitted, ended (with reason), transfer in or out."""
 
@@ -146,7 +146,7 @@ def steps_from_event(e: Any) -> tuple[Step, ...]:
     return ()
 
 
-@dataclass
+@dataclass(slots=True)
 class _Person:
     sex: str
     birth_year: int

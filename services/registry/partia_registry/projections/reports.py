@@ -12,7 +12,7 @@ from uuid import UUID
 
 from psycopg import Connection
 from psycopg.rows import dict_row
-from psycopg.sql import SQL, Composable, Composed, Identifier
+from psycopg.sql import SQL, Composable, Identifier
 
 from partia_registry.adapters.postgres.indexes import MEMBER_INDEX, ORGANISATION_INDEX
 from partia_registry.projections.tables import Generation
@@ -83,36 +83,52 @@ class Reports:
         appears once: their spells never overlap."""
         g, day = self._generation(), Day(on)
 
-        def query(columns: str, tail: str = "") -> Composed:
-            return SQL(
-                "WITH RECURSIVE {units} SELECT {columns} FROM {spells} s"
-                " LEFT JOIN {members} m ON m.member_id = s.member_id"
-                " WHERE s.organisation_id IN (SELECT organisation_id FROM units)"
-                " AND {current}{tail}"
-            ).format(
-                units=self._units_sql(g, day, subtree),
-                columns=SQL(columns),
-                spells=g.table("spells"),
-                members=self._table(MEMBER_INDEX),
-                current=day.spells(),
-                tail=SQL(tail),
-            )
-
+        prefix: Composable
+        where: Composable
+        if subtree:
+            prefix = SQL("WITH RECURSIVE {} ").format(self._units_sql(g, day, subtree=True))
+            where = SQL("s.organisation_id IN (SELECT organisation_id FROM units)")
+        else:  # one organisation: a plain equality the roll index answers directly
+            prefix, where = SQL(""), SQL("s.organisation_id = %(root)s")
+        page = SQL(
+            " ORDER BY {} LIMIT %(limit)s OFFSET %(offset)s" if limit else " ORDER BY {}"
+        ).format(SQL(SORTS[sort]))
+        query = SQL(
+            "{prefix}SELECT s.member_id, s.organisation_id, s.card_number, m.full_name,"
+            " s.admitted_on, s.valid_from AS on_roll_since, s.sex, s.birth_year,"
+            " count(*) OVER () AS total"
+            " FROM {spells} s LEFT JOIN {members} m ON m.member_id = s.member_id"
+            " WHERE {where} AND {current}{page}"
+        ).format(
+            prefix=prefix,
+            spells=g.table("spells"),
+            members=self._table(MEMBER_INDEX),
+            where=where,
+            current=day.spells(),
+            page=page,
+        )
         params = {"root": organisation_id, "on": on, "limit": limit, "offset": offset}
-        page = f" ORDER BY {SORTS[sort]}" + (" LIMIT %(limit)s OFFSET %(offset)s" if limit else "")
         with self._connect() as conn, conn.cursor(row_factory=dict_row) as curs:
-            curs.execute(query("count(*) AS n"), params)
-            counted = curs.fetchone()
-            curs.execute(
-                query(
-                    "s.member_id, s.organisation_id, s.card_number, m.full_name,"
-                    " s.admitted_on, s.valid_from AS on_roll_since, s.sex, s.birth_year",
-                    page,
-                ),
-                params,
-            )
+            curs.execute(query, params)
             rows = list(curs.fetchall())
-        return rows, int(counted["n"]) if counted else 0
+            if not rows and offset:  # past the last page: still say how many there are
+                curs.execute(
+                    SQL("SELECT count(*) AS total FROM ({}) q").format(
+                        SQL("{prefix}SELECT 1 FROM {spells} s WHERE {where} AND {current}").format(
+                            prefix=prefix,
+                            spells=g.table("spells"),
+                            where=where,
+                            current=day.spells(),
+                        )
+                    ),
+                    params,
+                )
+                counted = curs.fetchone()
+                return [], int(counted["total"]) if counted else 0
+        total = int(rows[0]["total"]) if rows else 0
+        for row in rows:
+            del row["total"]
+        return rows, total
 
     def structure(self, *, on: date | None) -> dict[str, Any]:
         """The structure and composition report (Ch. 4.3): counts per organisation and level, the
@@ -128,20 +144,24 @@ class Reports:
                 params,
             )
             units = {r["organisation_id"]: r for r in curs.fetchall()}
+            # One pass, two small answers: members per organisation, and per sex and birth year.
             if on is None:  # today's counts are kept up to date by the projection
-                curs.execute(
-                    SQL("SELECT organisation_id, sex, birth_year, n FROM {} WHERE n > 0").format(
-                        g.table("current")
-                    )
+                source = SQL("(SELECT organisation_id, sex, birth_year, n FROM {}) s").format(
+                    g.table("current")
                 )
+                total = SQL("sum(n)::bigint")
             else:
-                curs.execute(
-                    SQL(
-                        "SELECT s.organisation_id, s.sex, s.birth_year, count(*) AS n FROM {} s"
-                        " WHERE {} GROUP BY 1, 2, 3"
-                    ).format(g.table("spells"), day.spells()),
-                    params,
+                source = SQL("(SELECT * FROM {} s WHERE {}) s").format(
+                    g.table("spells"), day.spells()
                 )
+                total = SQL("count(*)")
+            curs.execute(
+                SQL(
+                    "SELECT organisation_id, sex, birth_year, {} AS n FROM {}"
+                    " GROUP BY GROUPING SETS ((organisation_id), (sex, birth_year))"
+                ).format(total, source),
+                params,
+            )
             groups = curs.fetchall()
         return build_structure_report(units, groups, on or date.today(), on)
 
@@ -172,7 +192,7 @@ class Reports:
             "restored_on_appeal": count["restored"],
         }
 
-    def _units_sql(self, g: Generation, day: Day, subtree: bool) -> Composable:
+    def _units_sql(self, g: Generation, day: Day, *, subtree: bool) -> Composable:
         if not subtree:
             return SQL("units AS (SELECT %(root)s::uuid AS organisation_id)")
         return SQL(
@@ -196,15 +216,18 @@ def build_structure_report(
 ) -> dict[str, Any]:
     """The report from its inputs, wherever they come from (the read model, or an auditor's replay
     of an export): `units` maps each organisation in existence on the date to its kind, parent_id,
-    names and code; `groups` counts the members on rolls that day by organisation_id, sex and
-    birth_year (key "n")."""
+    names and code; `groups` counts the members on rolls that day (key "n") by organisation_id, sex
+    and birth_year, or by organisation_id alone and by sex and birth_year alone (the other keys
+    None), as SQL's GROUPING SETS gives them."""
     direct: Counter[UUID] = Counter()
     sexes: Counter[str] = Counter()
     ages: Counter[str] = Counter()
-    for g in groups:
-        direct[g["organisation_id"]] += g["n"]
-        sexes[g["sex"]] += g["n"]
-        ages[age_band(g["birth_year"], today)] += g["n"]
+    for g in groups:  # a group may count by organisation, by sex and birth year, or by both
+        if g["organisation_id"] is not None:
+            direct[g["organisation_id"]] += g["n"]
+        if g["sex"] is not None:
+            sexes[g["sex"]] += g["n"]
+            ages[age_band(g["birth_year"], today)] += g["n"]
     subtree: Counter[UUID] = Counter()
     for organisation_id, n in direct.items():
         node: UUID | None = organisation_id
