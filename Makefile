@@ -39,8 +39,13 @@ typecheck: install
 unit: install
 	$(BIN)/python -m pytest
 
+# The read side's figures are for a party of a million members (~5M events; about 20 minutes here).
+# For a quick look: make bench READ_SIDE_MEMBERS=100000
+READ_SIDE_MEMBERS ?= 1000000
+
 bench: install
 	$(BIN)/python -m bench.admissions
+	$(BIN)/python -m bench.read_side --members $(READ_SIDE_MEMBERS)
 
 schemas: install
 	$(BIN)/python -m partia_contracts.schemas write

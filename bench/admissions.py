@@ -97,13 +97,21 @@ class Registry:
 
 
 @contextlib.contextmanager
-def registry_server(database_url: str, workdir: Path, startup_timeout: float) -> Iterator[Registry]:
-    """Run `python -m partia_registry serve` on a free port until the block ends."""
+def registry_server(
+    database_url: str,
+    workdir: Path,
+    startup_timeout: float,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[Registry]:
+    """Run `python -m partia_registry serve` on a free port until the block ends.
+
+    `extra_env` (e.g. PARTIA_MASTER_KEY, PARTIA_DATABASE_SCHEMA) overrides the defaults."""
     env = dict(os.environ)
     env["PARTIA_DATABASE_URL"] = database_url
     env["PARTIA_API_TOKENS"] = f"bench={TOKEN}"
     # Required with an external database; a fresh key for a database that lives one run.
     env["PARTIA_MASTER_KEY"] = base64.b64encode(os.urandom(32)).decode()
+    env.update(extra_env or {})
     extra_path = registry_import_path()
     if extra_path:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [extra_path, env.get("PYTHONPATH")]))
