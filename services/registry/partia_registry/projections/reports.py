@@ -93,19 +93,33 @@ class Reports:
         page = SQL(
             " ORDER BY {} LIMIT %(limit)s OFFSET %(offset)s" if limit else " ORDER BY {}"
         ).format(SQL(SORTS[sort]))
-        query = SQL(
-            "{prefix}SELECT s.member_id, s.organisation_id, s.card_number, m.full_name,"
-            " s.admitted_on, s.valid_from AS on_roll_since, s.sex, s.birth_year,"
-            " count(*) OVER () AS total"
-            " FROM {spells} s LEFT JOIN {members} m ON m.member_id = s.member_id"
+        # Names come from the member index; join them after the page is cut unless sorting by
+        # name (the window count would otherwise make every row of the roll join first).
+        by_name = sort == "name"
+        name_join = SQL(" LEFT JOIN {} m ON m.member_id = s.member_id").format(
+            self._table(MEMBER_INDEX)
+        )
+        inner = SQL(
+            "SELECT s.*, count(*) OVER () AS total{name} FROM {spells} s{join}"
             " WHERE {where} AND {current}{page}"
         ).format(
-            prefix=prefix,
+            name=SQL(", m.full_name") if by_name else SQL(""),
             spells=g.table("spells"),
-            members=self._table(MEMBER_INDEX),
+            join=name_join if by_name else SQL(""),
             where=where,
             current=day.spells(),
             page=page,
+        )
+        query = SQL(
+            "{prefix}SELECT s.member_id, s.organisation_id, s.card_number, {name} AS full_name,"
+            " s.admitted_on, s.valid_from AS on_roll_since, s.sex, s.birth_year, s.total"
+            " FROM ({inner}) s{join} ORDER BY {order}"
+        ).format(
+            prefix=prefix,
+            name=SQL("s.full_name") if by_name else SQL("m.full_name"),
+            inner=inner,
+            join=SQL("") if by_name else name_join,
+            order=SQL(SORTS[sort].replace("m.full_name", "s.full_name")),
         )
         params = {"root": organisation_id, "on": on, "limit": limit, "offset": offset}
         with self._connect() as conn, conn.cursor(row_factory=dict_row) as curs:
