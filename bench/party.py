@@ -320,7 +320,7 @@ class _Spells:
         self.spells[-1][2] = None
 
 
-class _Person:
+class GeneratedPerson:
     """One generated person: builds their record's history with the domain's commands."""
 
     def __init__(self, job: ChunkJob, index: int, rng: random.Random) -> None:
@@ -623,7 +623,7 @@ def generate_chunk(job: ChunkJob) -> ChunkResult:
     state_bytes = 0
     sequence = 0
     for index in range(job.first, job.first + job.count):
-        person = _Person(job, index, rng)
+        person = GeneratedPerson(job, index, rng)
         member = person.build()
         for event in member.collect_events():
             stored = mapper.to_stored_event(event)

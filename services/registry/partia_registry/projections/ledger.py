@@ -20,6 +20,9 @@ from partia_registry.domain.discipline import SanctionKind
 from partia_registry.domain.members import EXCLUSION, WITHDRAWAL, Member
 from partia_registry.domain.organisations import Organisation
 
+TRANSFER = "transfer"
+"""Why a spell ended when its member moved to another roll."""
+
 
 @dataclass(slots=True)
 class Spell:
@@ -158,7 +161,7 @@ class MembershipLedger:
     """The fold's state: each member's open spell and what the next spell needs to know."""
 
     def __init__(self, *, keep_all: bool = False) -> None:
-        self.keep_all = keep_all  # a rebuild keeps every spell, to write them all at the end
+        self.keep_all = keep_all  # the auditor's replay keeps every spell, to answer any date
         self.all_spells: list[Spell] = []
         self.all_organisation_spells: list[OrganisationSpell] = []
         self.people: dict[UUID, _Person] = {}
@@ -193,7 +196,7 @@ class MembershipLedger:
                 self._close(member, on, reason, changes)
             case Moved(member, to, on):
                 spell = self.open_spells[member]
-                self._close(member, on, "transfer", changes, fact=False)
+                self._close(member, on, TRANSFER, changes, fact=False)
                 changes.facts.append(Fact("transfer_out", member, spell.organisation_id, on))
                 self._open(member, to, on, changes)
                 changes.facts.append(Fact("transfer_in", member, to, on))

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,8 @@ from psycopg import Connection
 from psycopg.sql import SQL, Identifier
 
 from partia_registry.projections import tables
-from partia_registry.projections.ledger import Applied, Changes, Fact, MembershipLedger
+from partia_registry.projections.ledger import Applied, Changes, MembershipLedger
+from partia_registry.projections.rebuild import rebuild_tables
 from partia_registry.projections.stored import steps_from_stored
 from partia_registry.projections.tables import Generation
 
@@ -46,9 +48,16 @@ class Status:
 
 class ProjectionRunner:
     def __init__(
-        self, connect: Callable[[], Connection[Any]], schema: str, events_table: str
+        self,
+        connect: Callable[[], Connection[Any]],
+        schema: str,
+        events_table: str,
+        *,
+        rebuild_connections: int | None = None,
     ) -> None:
         self._connect = connect
+        # A rebuild reads the log on this many connections at once (PostgreSQL parses the JSON).
+        self._rebuild_connections = rebuild_connections or min(os.cpu_count() or 2, 4)
         self._schema = schema
         self._log = Identifier(schema, events_table)
         self._lock = threading.Lock()  # held while applying a batch or switching generations
@@ -98,7 +107,7 @@ class ProjectionRunner:
     ) -> int:
         applied = 0
         while True:
-            batch = list(self._read(conn, self.position, BATCH))
+            batch = self._read(conn, self.position, BATCH)
             if not batch:
                 return applied
             changes, people = _fold(ledger, batch)
@@ -121,11 +130,12 @@ class ProjectionRunner:
 
     def status(self) -> Status:
         with self._connect() as conn:
-            row = conn.execute(
-                SQL("SELECT max(notification_id) FROM {}").format(self._log)
-            ).fetchone()
-        head = int(row[0]) if row and row[0] is not None else 0
+            head = self._head(conn)
         return Status(self.generation.number, self.position, head, self._rebuild)
+
+    def _head(self, conn: Connection[Any]) -> int:
+        row = conn.execute(SQL("SELECT max(notification_id) FROM {}").format(self._log)).fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
 
     def _follow(self) -> None:
         while not self._stop.is_set():
@@ -159,7 +169,8 @@ class ProjectionRunner:
     # --- rebuilding -------------------------------------------------------------------------
 
     def rebuild(self, *, wait: bool = False) -> None:
-        """Fold the whole log into a new generation, then switch reads over to it."""
+        """Fold the whole log into a new generation (in PostgreSQL: `rebuild.py`), then switch
+        reads over to it."""
         if self._rebuild is not None:
             raise RuntimeError("a rebuild is already running")
         self._rebuild = {
@@ -176,24 +187,28 @@ class ProjectionRunner:
 
     def _rebuild_generation(self) -> None:
         assert self._rebuild is not None
-        new = Generation(self._schema, self._rebuild["generation"])
+        progress = self._rebuild
+        new = Generation(self._schema, progress["generation"])
         try:
-            ledger = MembershipLedger(keep_all=True)
             with self._connect() as conn:
                 new.drop(conn)
                 new.create(conn)
+                head = self._head(conn)
+            progress.update(phase="folding the log in PostgreSQL", head=head)
+            rebuild_tables(self._connect, self._log, new, head, self._rebuild_connections)
+            progress.update(phase="indexing", position=head)
+            with self._connect() as conn:
+                new.create_indexes(conn)
+                progress.update(phase="loading the fold's state")
                 # Millions of long-lived objects: the cyclic collector would rescan them again and
-                # again while the fold builds them (measured: most of a rebuild's time). None of
-                # them form cycles; the collector resumes afterwards.
+                # again while they are made (measured: most of the load's time). None of them form
+                # cycles; the collector resumes afterwards.
                 gc.disable()
                 try:
-                    facts, position = self._fold_everything(conn, ledger)
+                    ledger, position = tables.load_ledger(conn, new)
                 finally:
                     gc.enable()
-                with conn.transaction():
-                    tables.copy_everything(conn, new, ledger, facts, position)
-                new.create_indexes(conn)
-            ledger.keep_all, ledger.all_spells, ledger.all_organisation_spells = False, [], []
+            progress.update(phase="catching up and switching")
             self._switch(new, ledger, position)
             gc.freeze()  # the new ledger lives as long as the process
         except Exception:
@@ -202,24 +217,6 @@ class ProjectionRunner:
             )
         finally:
             self._rebuild = None
-
-    def _fold_everything(
-        self, conn: Connection[Any], ledger: MembershipLedger
-    ) -> tuple[list[Fact], int]:
-        assert self._rebuild is not None
-        facts: list[Fact] = []
-        position = 0
-        changes = Changes()
-        with conn.transaction():  # a server-side cursor lives in a transaction
-            for originator_id, topic, state, position in self._read(conn, 0, None):
-                for step in steps_from_stored(topic, state, originator_id):
-                    ledger.record(step, changes)
-                if len(changes.facts) >= 10_000:
-                    facts.extend(changes.facts)
-                    changes = Changes()  # the spells themselves are all kept by the ledger
-                    self._rebuild["position"] = position
-        facts.extend(changes.facts)
-        return facts, position
 
     def _switch(self, new: Generation, ledger: MembershipLedger, position: int) -> None:
         with self._lock, self._connect() as conn:
@@ -237,30 +234,24 @@ class ProjectionRunner:
 
     # --- reading the log --------------------------------------------------------------------
 
-    def _read(self, conn: Connection[Any], after: int, limit: int | None) -> Iterator[Row]:
+    def _read(self, conn: Connection[Any], after: int, limit: int) -> list[Row]:
         """Stored events after a position, in log order, undecoded: `stored.py` reads only what
         the rolls need."""
         sql = SQL(
             "SELECT originator_id, topic, state, notification_id FROM {}"
-            " WHERE notification_id > %s ORDER BY notification_id"
+            " WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
         ).format(self._log)
-        if limit is not None:
-            sql += SQL(" LIMIT {}").format(limit)
-            cursor: Any = conn.cursor()
-        else:
-            cursor = conn.cursor("read_model_log")
-            cursor.itersize = 20_000
-        with cursor as curs:
-            curs.execute(sql, (after,), binary=True)
-            yield from curs
+        with conn.cursor() as curs:
+            curs.execute(sql, (after, limit), binary=True)
+            return curs.fetchall()
 
 
 def _fold(ledger: MembershipLedger, rows: list[Row]) -> tuple[Changes, list[tuple[Any, str, int]]]:
     changes = Changes()
-    people = []
+    people = {}  # by member: someone who applies again within a batch is one row, the latest
     for originator_id, topic, state, _ in rows:
         for step in steps_from_stored(topic, state, originator_id):
             ledger.record(step, changes)
             if isinstance(step, Applied):
-                people.append((step.member_id, step.sex, step.birth_year))
-    return changes, people
+                people[step.member_id] = (step.member_id, step.sex, step.birth_year)
+    return changes, list(people.values())

@@ -3,8 +3,7 @@ one keeps answering, and a single pointer switches reads over when the new set h
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -22,6 +21,7 @@ from partia_registry.projections.ledger import (
 )
 
 POINTER = "registry_read_model"
+TABLES = ("spells", "organisations", "facts", "people", "current", "tracking")
 SPELL_COLUMNS = (
     "spell_id",
     "member_id",
@@ -111,7 +111,7 @@ class Generation:
         conn.execute(SQL("ANALYZE {}").format(t("spells")))
 
     def drop(self, conn: Connection[Any]) -> None:
-        for name in ("spells", "organisations", "facts", "people", "current", "tracking"):
+        for name in (*TABLES, "steps", "member_steps"):  # and a rebuild's scratch tables
             conn.execute(SQL("DROP TABLE IF EXISTS {}").format(self.table(name)))
 
 
@@ -208,45 +208,6 @@ def write_changes(
     )
 
 
-def copy_everything(
-    conn: Connection[Any],
-    generation: Generation,
-    ledger: MembershipLedger,
-    facts: Iterable[Fact],
-    position: int,
-) -> None:
-    """A rebuilt generation's whole content, with COPY (much faster than inserts)."""
-    t = generation.table
-    _copy(conn, t("spells"), SPELL_COLUMNS, (_spell_row(s) for s in ledger.all_spells))
-    _copy(
-        conn,
-        t("organisations"),
-        ORGANISATION_COLUMNS,
-        (_organisation_row(s) for s in ledger.all_organisation_spells),
-    )
-    _copy(conn, t("facts"), FACT_COLUMNS, (_fact_row(f) for f in facts))
-    counts: Counter[tuple[Any, str, int]] = Counter(
-        (s.organisation_id, s.sex, s.birth_year) for s in ledger.open_spells.values()
-    )
-    _copy(
-        conn,
-        t("current"),
-        ("organisation_id", "sex", "birth_year", "n"),
-        ((*key, n) for key, n in counts.items()),
-    )
-    _copy(
-        conn,
-        t("people"),
-        ("member_id", "sex", "birth_year"),
-        ((m, p.sex, p.birth_year) for m, p in ledger.people.items()),
-    )
-    conn.execute(SQL("DELETE FROM {}").format(t("tracking")))
-    conn.execute(
-        SQL("INSERT INTO {} VALUES (%s, %s, %s)").format(t("tracking")),
-        (position, ledger.next_spell_id, ledger.next_organisation_spell_id),
-    )
-
-
 def load_ledger(conn: Connection[Any], generation: Generation) -> tuple[MembershipLedger, int]:
     """The fold's state as the tables hold it, so a restarted projection continues where it was."""
     t = generation.table
@@ -330,16 +291,3 @@ def _upsert(table: Identifier, columns: Sequence[str], changing: Sequence[str]) 
     return SQL("{} ON CONFLICT (spell_id) DO UPDATE SET {}").format(
         _insert(table, columns), updates
     )
-
-
-def _copy(
-    conn: Connection[Any],
-    table: Identifier,
-    columns: Sequence[str],
-    rows: Iterable[tuple[Any, ...]],
-) -> None:
-    with conn.cursor().copy(
-        SQL("COPY {} ({}) FROM STDIN").format(table, SQL(", ").join(map(Identifier, columns)))
-    ) as copy:
-        for row in rows:
-            copy.write_row(row)
