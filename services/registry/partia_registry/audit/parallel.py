@@ -135,8 +135,9 @@ def line_boundaries(path: Path, start: int, end: int, parts: int) -> list[int]:
 
 
 def default_jobs() -> int:
-    """One worker per core but one (left for the reading and everything else), at most 16."""
-    return max(1, min((os.cpu_count() or 1) - 1, 16))
+    """One worker per core, at most 16: this process only waits for their chunks (measured on
+    two cores and 1,012,595 events: 94k events/s in one process, 150-200k with two workers)."""
+    return max(1, min(os.cpu_count() or 1, 16))
 
 
 def check_range(path: Path, start: int, end: int, jobs: int, progress: Any = None) -> list[Chunk]:

@@ -50,7 +50,7 @@ def verify_export(
     jobs: int | None = None,
     min_parallel_bytes: int = MIN_PARALLEL_BYTES,
 ) -> Report:
-    """Check the file; `jobs` worker processes for a large one (default: one per core but one)."""
+    """Check the file; `jobs` worker processes for a large one (default: one per core)."""
     started = time.perf_counter()
     reader = ExportReader(path)
     reader.check(jobs=jobs, progress=progress, min_parallel_bytes=min_parallel_bytes)
