@@ -524,6 +524,29 @@ class RollPage(_Response):
     offset: int
 
 
+class RollMember(_Response):
+    """A member on an organisation's roll on a date (the read model's roll)."""
+
+    member_id: UUID
+    organisation_id: UUID  # the organisation whose roll it is (one below it, for a subtree)
+    card_number: str
+    full_name: str | None  # None once the person's data was erased
+    admitted_on: date
+    on_roll_since: date  # admission, or the transfer onto this roll
+    sex: str
+    birth_year: int
+
+
+class RollOnDate(_Response):
+    organisation_id: UUID
+    on: date
+    subtree: bool
+    total: int
+    limit: int
+    offset: int
+    items: list[RollMember]
+
+
 # --- errors -------------------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from partia_contracts.registry import api
 from tests.registry.builders import ASTANA_ID, make_iin
 
 
@@ -91,6 +92,8 @@ def test_a_roll_on_a_past_date_reads_its_own_writes_and_exports_csv(client: Test
 
     assert today["total"] == 3
     assert {i["member_id"] for i in february["items"]} == set(members[:2])
+    page = api.RollOnDate.model_validate(february)  # the documented shape
+    assert (page.on, page.total, page.items[0].full_name) == (date(2025, 2, 20), 2, "Surname0 Name")
     assert exported.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(exported.text)))
     assert [r["full_name"] for r in rows] == [f"Surname{i} Name" for i in range(3)]
@@ -141,3 +144,10 @@ def test_the_event_feed_pages_through_the_whole_history_without_personal_data(
         e["aggregate_id"] for e in seen if e["event_type"] == "registry.member.admitted"
     } == set(members)
     assert "Surname0" not in str(seen)
+
+
+def test_the_roll_of_an_unknown_organisation_is_not_found(client: TestClient) -> None:
+    response = client.get(f"/organisations/{uuid.uuid4()}/roll")
+
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"

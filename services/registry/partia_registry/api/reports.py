@@ -11,9 +11,10 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
+from partia_contracts.registry import api
 from partia_registry.api.dependencies import COMMAND_OPENAPI, Reader, Writer
 from partia_registry.api.problems import ApiProblem
-from partia_registry.api.responses import COMMAND_ERRORS, READ_ERRORS
+from partia_registry.api.responses import COMMAND_ERRORS, READ_ERRORS, json_response
 from partia_registry.composition import Registry
 
 router = APIRouter(tags=["rolls and reports"])
@@ -65,6 +66,7 @@ ROLL_COLUMNS = [
 
 @router.get(
     "/organisations/{organisation_id}/roll",
+    response_model=api.RollOnDate,
     responses=READ_ERRORS,
     summary="The organisation's roll (or its whole subtree's), today or on any past date",
 )
@@ -80,7 +82,7 @@ def roll(
     min_position: MinPosition = None,
 ) -> Any:
     _caught_up(registry, min_position)
-    registry.queries.organisation(organisation_id)  # 404 for an unknown organisation
+    registry.queries.require_organisation(organisation_id)  # 404 for an unknown one
     everything = format == "csv"
     rows, total = registry.reports.roll(
         organisation_id,
@@ -92,15 +94,17 @@ def roll(
     )
     if everything:
         return _csv(rows, ROLL_COLUMNS, f"roll-{organisation_id}-{on or date.today()}.csv")
-    return {
-        "organisation_id": organisation_id,
-        "on": on or date.today(),
-        "subtree": subtree,
-        "total": total,
-        "limit": limit,
-        "offset": offset,
-        "items": rows,
-    }
+    return json_response(
+        {
+            "organisation_id": organisation_id,
+            "on": on or date.today(),
+            "subtree": subtree,
+            "total": total,
+            "limit": limit,
+            "offset": offset,
+            "items": rows,
+        }
+    )
 
 
 @router.get(
@@ -122,7 +126,7 @@ def structure(
             ["kind", "code", "name", "organisation_id", "parent_id", "members", "direct_members"],
             f"structure-{on or date.today()}.csv",
         )
-    return report
+    return json_response(report)
 
 
 @router.get(
@@ -143,7 +147,7 @@ def movements(
             rule="period-reversed",
             field="to",
         )
-    return registry.reports.movements(start=start, end=end)
+    return json_response(registry.reports.movements(start=start, end=end))
 
 
 @router.get(

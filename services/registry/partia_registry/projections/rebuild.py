@@ -231,6 +231,8 @@ def _fold_statements(
             "   OR (step = {left} AND next_step IS DISTINCT FROM {restored})"
             "  WINDOW w AS (PARTITION BY id ORDER BY pos)) bounded"
             " WHERE step IN ({admitted}, {moved})"
+            # Stored roll by roll: a roll reads a few adjacent pages, not one page per member.
+            " ORDER BY organisation, on_date"
         ).format(spells=t("spells"), member_steps=member_steps, **codes),
         # Facts, as the live fold records them.
         SQL(
@@ -247,7 +249,7 @@ def _fold_statements(
             "  ('transfer_in', s.organisation, s.on_date, NULL, s.step = {moved}),"
             "  ('restored', s.on_roll, s.previous_on, {exclusion}, s.step = {restored})"
             " ) AS f(kind, organisation_id, on_date, reason, applies)"
-            " WHERE f.applies"
+            " WHERE f.applies ORDER BY f.on_date"  # periods read adjacent pages
         ).format(facts=t("facts"), member_steps=member_steps, **codes),
         SQL(
             "INSERT INTO {organisations} (spell_id, organisation_id, kind, parent_id, valid_from,"

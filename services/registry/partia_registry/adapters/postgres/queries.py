@@ -126,6 +126,15 @@ class RegistryQueries:
             raise NotFound("organisation", organisation_id)
         return _organisation_row(rows[0])
 
+    def require_organisation(self, organisation_id: UUID) -> None:
+        """NotFound unless the organisation exists (cheaper than its view: no member count)."""
+        rows = self._store.query(
+            SQL("SELECT 1 AS found FROM {} WHERE organisation_id = %s").format(self._organisations),
+            (organisation_id,),
+        )
+        if not rows:
+            raise NotFound("organisation", organisation_id)
+
     def organisations(
         self, *, kind: str | None, parent_id: UUID | None, limit: int, offset: int
     ) -> tuple[list[dict[str, Any]], int]:
