@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import itertools
 import logging
-import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from psycopg import Connection
@@ -59,32 +59,53 @@ FOUNDED, UNIT_MOVED, DISSOLVED = (
 STEP_COLUMNS = {"pos": "bigint", "id": "uuid", "step": "smallint", **stored.COLUMN_TYPES}
 
 Connect = Callable[[], Connection[Any]]
+Statement = Composed | tuple[Composed, tuple[Any, ...]]  # with its parameters, if any
 
 
 def rebuild_tables(
     connect: Connect, events: Identifier, generation: Generation, head: int, parallel: int
 ) -> None:
-    """Fill the generation's (empty) tables with the fold of the log up to `head`."""
+    """Fill the generation's (empty) tables with the fold of the log up to `head`, and index
+    them, using up to `parallel` connections at once. Nothing reads a generation before the switch
+    to it, so each step commits on its own; a failed rebuild leaves only tables to drop."""
     steps, member_steps = generation.table("steps"), generation.table("member_steps")
     with connect() as conn:
         _drop_scratch(conn, generation)
         columns = ", ".join(f"{name} {kind}" for name, kind in STEP_COLUMNS.items())
         conn.execute(SQL("CREATE UNLOGGED TABLE {} ({})").format(steps, SQL(columns)))
-    started = time.perf_counter()
-    _extract_steps(connect, events, steps, head, parallel)
-    log.info("rebuild: steps read from %s events in %.1f s", head, time.perf_counter() - started)
-    with connect() as conn, conn.transaction():
-        conn.execute(SQL("SET LOCAL work_mem = {}").format(Literal(WORK_MEM)))
-        for statement in _fold_statements(generation, steps, member_steps, head):
-            started = time.perf_counter()
-            conn.execute(statement)
-            log.info(
-                "rebuild: %.1f s for %s",
-                time.perf_counter() - started,
-                _first_words(statement, conn),
-            )
+    extract = _extract_statement(events, steps)
+    parts = parallel * 4  # smaller ranges balance the connections (the log is not uniform)
+    bounds = [head * i // parts for i in range(parts + 1)]
+    lanes = [[(extract, (a, b))] for a, b in itertools.pairwise(bounds) if b > a]
+    _run_lanes(connect, lanes, parallel)
+    fold = _fold_statements(generation, steps, member_steps, head)
+    # Each stage's lanes read only what earlier stages wrote.
+    _run_lanes(connect, [[fold["member_steps"]], [fold["people"], fold["organisations"]]], parallel)
+    _run_lanes(connect, [[fold["spells"], fold["current"]], [fold["facts"]]], parallel)
+    _run_lanes(connect, [[fold["tracking"]]], parallel)
+    indexes = generation.index_statements()
+    _run_lanes(connect, [indexes[0::2], indexes[1::2]], parallel)
     with connect() as conn:
         _drop_scratch(conn, generation)
+
+
+def _run_lanes(connect: Connect, lanes: Sequence[Sequence[Statement]], parallel: int) -> None:
+    """Run each lane's statements in order on a connection of its own, up to `parallel` lanes at
+    a time (PostgreSQL does the work; these threads only wait)."""
+
+    def run(lane: Sequence[Statement]) -> None:
+        with connect() as conn:
+            conn.execute(SQL("SET work_mem = {}").format(Literal(WORK_MEM)))
+            for statement in lane:
+                sql, params = statement if isinstance(statement, tuple) else (statement, None)
+                started = time.perf_counter()
+                conn.execute(sql, params)
+                took = time.perf_counter() - started
+                log.info("rebuild: %.1f s for %s", took, " ".join(sql.as_string(conn).split()[:4]))
+
+    with ThreadPoolExecutor(max(1, parallel), thread_name_prefix="rebuild") as pool:
+        for done in [pool.submit(run, lane) for lane in lanes if lane]:
+            done.result()  # the first failure, raised here
 
 
 def _drop_scratch(conn: Connection[Any], generation: Generation) -> None:
@@ -93,34 +114,6 @@ def _drop_scratch(conn: Connection[Any], generation: Generation) -> None:
 
 
 # --- reading the steps out of the stored events -------------------------------------------------
-
-
-def _extract_steps(
-    connect: Connect, events: Identifier, steps: Identifier, head: int, parts: int
-) -> None:
-    """Read the steps of the events (0, head] into `steps`, in `parts` position ranges at once."""
-    statement = _extract_statement(events, steps)
-    bounds = [head * i // parts for i in range(parts + 1)]
-    failures: list[BaseException] = []
-
-    def extract(after: int, upto: int) -> None:
-        try:
-            with connect() as conn:
-                conn.execute(statement, (after, upto))
-        except BaseException as exc:  # reported by the caller's thread
-            failures.append(exc)
-
-    workers = [
-        threading.Thread(target=extract, args=(a, b), name=f"rebuild-steps-{i}")
-        for i, (a, b) in enumerate(itertools.pairwise(bounds))
-        if b > a
-    ]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    if failures:
-        raise failures[0]
 
 
 def _extract_statement(events: Identifier, steps: Identifier) -> Composed:
@@ -181,7 +174,7 @@ def _by_topic(cases: dict[str, Composable], otherwise: Composable | None = None)
 
 def _fold_statements(
     generation: Generation, steps: Identifier, member_steps: Identifier, head: int
-) -> list[Composed]:
+) -> dict[str, Composed]:
     t = generation.table
     codes = {
         "applied": Literal(APPLIED),
@@ -194,32 +187,32 @@ def _fold_statements(
         "transfer": Literal(TRANSFER),
         "exclusion": Literal(EXCLUSION),
     }
-    return [
+    return {
         # A member's steps but applications, each with what it inherits from earlier ones: sex and
         # birth year from the latest application, card and admission date from the latest
-        # admission; the next step (is this exit annulled?), the previous date (the annulled
-        # exit's), and which spell the step belongs to.
-        SQL(
+        # admission (found by numbering them and joining on the number: cheaper than a window
+        # partitioned by it); then the next step (is this exit annulled?), the previous date (the
+        # annulled exit's), and which spell the step belongs to.
+        "member_steps": SQL(
             "CREATE UNLOGGED TABLE {member_steps} AS"
-            " SELECT pos, id, step, organisation, on_date, reason, sex, birth_year, card_number,"
-            " admitted_on, lead(step) OVER w AS next_step, lag(on_date) OVER w AS previous_on,"
-            " count(*) FILTER (WHERE step IN ({admitted}, {moved})) OVER w AS spell_number"
-            " FROM (SELECT pos, id, step, organisation, on_date, reason,"
-            "  first_value(sex) OVER a AS sex, first_value(birth_year) OVER a AS birth_year,"
-            "  first_value(card_number) OVER m AS card_number,"
-            "  first_value(on_date) OVER m AS admitted_on"
-            "  FROM (SELECT *,"
-            "   count(*) FILTER (WHERE step = {applied}) OVER w AS applications,"
-            "   count(*) FILTER (WHERE step = {admitted}) OVER w AS admissions"
-            "   FROM {steps} WHERE step <= {restored}"
-            "   WINDOW w AS (PARTITION BY id ORDER BY pos)) numbered"
-            "  WINDOW a AS (PARTITION BY id, applications ORDER BY pos),"
-            "   m AS (PARTITION BY id, admissions ORDER BY pos)) inherited"
-            " WHERE step <> {applied}"
-            " WINDOW w AS (PARTITION BY id ORDER BY pos)"
+            " WITH numbered AS MATERIALIZED (SELECT *,"
+            "  count(*) FILTER (WHERE step = {applied}) OVER w AS applications,"
+            "  count(*) FILTER (WHERE step = {admitted}) OVER w AS admissions"
+            "  FROM {steps} WHERE step <= {restored} WINDOW w AS (PARTITION BY id ORDER BY pos))"
+            " SELECT n.pos, n.id, n.step, n.organisation, n.on_date, n.reason, a.sex, a.birth_year,"
+            " m.card_number, m.on_date AS admitted_on,"
+            " lead(n.step) OVER w AS next_step, lag(n.on_date) OVER w AS previous_on,"
+            " count(*) FILTER (WHERE n.step IN ({admitted}, {moved})) OVER w AS spell_number"
+            " FROM numbered n"
+            " LEFT JOIN numbered a"
+            "  ON a.id = n.id AND a.step = {applied} AND a.applications = n.applications"
+            " LEFT JOIN numbered m"
+            "  ON m.id = n.id AND m.step = {admitted} AND m.admissions = n.admissions"
+            " WHERE n.step <> {applied}"
+            " WINDOW w AS (PARTITION BY n.id ORDER BY n.pos)"
         ).format(member_steps=member_steps, steps=steps, **codes),
         # Spells: each opening step, ended by the next transfer or exit that was not annulled.
-        SQL(
+        "spells": SQL(
             "INSERT INTO {spells} (spell_id, member_id, organisation_id, card_number, valid_from,"
             " valid_to, end_reason, admitted_on, sex, birth_year)"
             " SELECT row_number() OVER (ORDER BY pos), id, organisation, card_number, on_date,"
@@ -235,23 +228,26 @@ def _fold_statements(
             " ORDER BY organisation, on_date"
         ).format(spells=t("spells"), member_steps=member_steps, **codes),
         # Facts, as the live fold records them.
-        SQL(
+        "facts": SQL(
             "INSERT INTO {facts} (kind, member_id, organisation_id, on_date, reason)"
-            " SELECT f.kind, s.id, f.organisation_id, f.on_date, f.reason"
-            " FROM (SELECT *, lag(on_roll) OVER (PARTITION BY id ORDER BY pos) AS previous_roll"
+            " WITH s AS MATERIALIZED ("
+            "  SELECT *, lag(on_roll) OVER (PARTITION BY id ORDER BY pos) AS previous_roll"
             "  FROM (SELECT *, first_value(organisation)"
             "   OVER (PARTITION BY id, spell_number ORDER BY pos) AS on_roll"
-            "   FROM {member_steps}) rolls) s"
-            " CROSS JOIN LATERAL (VALUES"
-            "  ('admitted', s.organisation, s.on_date, NULL::text, s.step = {admitted}),"
-            "  ('ended', s.on_roll, s.on_date, s.reason, s.step = {left}),"
-            "  ('transfer_out', s.previous_roll, s.on_date, NULL, s.step = {moved}),"
-            "  ('transfer_in', s.organisation, s.on_date, NULL, s.step = {moved}),"
-            "  ('restored', s.on_roll, s.previous_on, {exclusion}, s.step = {restored})"
-            " ) AS f(kind, organisation_id, on_date, reason, applies)"
-            " WHERE f.applies ORDER BY f.on_date"  # periods read adjacent pages
+            "   FROM {member_steps}) rolls)"
+            " SELECT * FROM ("
+            "  SELECT 'admitted', id, organisation, on_date, NULL FROM s WHERE step = {admitted}"
+            "  UNION ALL SELECT 'ended', id, on_roll, on_date, reason FROM s WHERE step = {left}"
+            "  UNION ALL SELECT 'transfer_out', id, previous_roll, on_date, NULL"
+            "   FROM s WHERE step = {moved}"
+            "  UNION ALL SELECT 'transfer_in', id, organisation, on_date, NULL"
+            "   FROM s WHERE step = {moved}"
+            "  UNION ALL SELECT 'restored', id, on_roll, previous_on, {exclusion}"
+            "   FROM s WHERE step = {restored}"
+            " ) AS f (kind, member_id, organisation_id, on_date, reason)"
+            " ORDER BY on_date"  # a period's facts on adjacent pages
         ).format(facts=t("facts"), member_steps=member_steps, **codes),
-        SQL(
+        "organisations": SQL(
             "INSERT INTO {organisations} (spell_id, organisation_id, kind, parent_id, valid_from,"
             " valid_to)"
             " SELECT row_number() OVER (ORDER BY pos), id, founded_as, organisation, on_date, ends_on"
@@ -260,18 +256,17 @@ def _fold_statements(
             "  WINDOW w AS (PARTITION BY id ORDER BY pos)) units"
             " WHERE step IN ({founded}, {unit_moved})"
         ).format(organisations=t("organisations"), steps=steps, **codes),
-        SQL(
+        "current": SQL(
             "INSERT INTO {current} (organisation_id, sex, birth_year, n)"
             " SELECT organisation_id, sex, birth_year, count(*) FROM {spells}"
             " WHERE valid_to IS NULL GROUP BY 1, 2, 3"
         ).format(current=t("current"), spells=t("spells")),
-        SQL(
+        "people": SQL(
             "INSERT INTO {people} (member_id, sex, birth_year)"
             " SELECT DISTINCT ON (id) id, sex, birth_year FROM {steps}"
             " WHERE step = {applied} ORDER BY id, pos DESC"
         ).format(people=t("people"), steps=steps, **codes),
-        SQL("DELETE FROM {}").format(t("tracking")),
-        SQL(
+        "tracking": SQL(
             "INSERT INTO {tracking} (position, next_spell_id, next_organisation_spell_id)"
             " SELECT {head}, (SELECT coalesce(max(spell_id), 0) + 1 FROM {spells}),"
             " (SELECT coalesce(max(spell_id), 0) + 1 FROM {organisations})"
@@ -281,8 +276,4 @@ def _fold_statements(
             spells=t("spells"),
             organisations=t("organisations"),
         ),
-    ]
-
-
-def _first_words(statement: Composed, conn: Connection[Any]) -> str:
-    return " ".join(statement.as_string(conn).split()[:4])
+    }

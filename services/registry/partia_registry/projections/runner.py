@@ -196,10 +196,8 @@ class ProjectionRunner:
                 head = self._head(conn)
             progress.update(phase="folding the log in PostgreSQL", head=head)
             rebuild_tables(self._connect, self._log, new, head, self._rebuild_connections)
-            progress.update(phase="indexing", position=head)
+            progress.update(phase="loading the fold's state", position=head)
             with self._connect() as conn:
-                new.create_indexes(conn)
-                progress.update(phase="loading the fold's state")
                 # Millions of long-lived objects: the cyclic collector would rescan them again and
                 # again while they are made (measured: most of the load's time). None of them form
                 # cycles; the collector resumes afterwards.

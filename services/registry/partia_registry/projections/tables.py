@@ -22,6 +22,12 @@ from partia_registry.projections.ledger import (
 
 POINTER = "registry_read_model"
 TABLES = ("spells", "organisations", "facts", "people", "current", "tracking")
+KEYS = (
+    ("spells_key", "spells", "spell_id"),
+    ("organisations_key", "organisations", "spell_id"),
+    ("people_key", "people", "member_id"),
+    ("current_key", "current", "organisation_id, sex, birth_year"),
+)
 SPELL_COLUMNS = (
     "spell_id",
     "member_id",
@@ -56,16 +62,18 @@ class Generation:
         return Identifier(self.schema, f"rm{self.number}_{name}")
 
     def create(self, conn: Connection[Any]) -> None:
+        """The tables, without their keys and indexes (`index_statements`): a rebuild fills them
+        first, which is faster than keeping indexes up to date row by row."""
         t = self.table
         for statement in (
             SQL(
-                "CREATE TABLE IF NOT EXISTS {} (spell_id bigint PRIMARY KEY, member_id uuid NOT NULL,"
+                "CREATE TABLE IF NOT EXISTS {} (spell_id bigint NOT NULL, member_id uuid NOT NULL,"
                 " organisation_id uuid NOT NULL, card_number text NOT NULL, valid_from date NOT NULL,"
                 " valid_to date, end_reason text, admitted_on date NOT NULL, sex text NOT NULL,"
                 " birth_year int NOT NULL)"
             ).format(t("spells")),
             SQL(
-                "CREATE TABLE IF NOT EXISTS {} (spell_id bigint PRIMARY KEY,"
+                "CREATE TABLE IF NOT EXISTS {} (spell_id bigint NOT NULL,"
                 " organisation_id uuid NOT NULL, kind text NOT NULL, parent_id uuid,"
                 " valid_from date NOT NULL, valid_to date)"
             ).format(t("organisations")),
@@ -74,13 +82,12 @@ class Generation:
                 " organisation_id uuid NOT NULL, on_date date NOT NULL, reason text)"
             ).format(t("facts")),
             SQL(
-                "CREATE TABLE IF NOT EXISTS {} (member_id uuid PRIMARY KEY, sex text NOT NULL,"
+                "CREATE TABLE IF NOT EXISTS {} (member_id uuid NOT NULL, sex text NOT NULL,"
                 " birth_year int NOT NULL)"
             ).format(t("people")),
             SQL(
                 "CREATE TABLE IF NOT EXISTS {} (organisation_id uuid NOT NULL, sex text NOT NULL,"
-                " birth_year int NOT NULL, n bigint NOT NULL,"
-                " PRIMARY KEY (organisation_id, sex, birth_year))"
+                " birth_year int NOT NULL, n bigint NOT NULL)"
             ).format(t("current")),
             SQL(
                 "CREATE TABLE IF NOT EXISTS {} (position bigint NOT NULL, next_spell_id bigint NOT"
@@ -90,25 +97,35 @@ class Generation:
             conn.execute(statement)
 
     def create_indexes(self, conn: Connection[Any]) -> None:
-        """Indexes for the queries; made after a bulk load, which is faster without them."""
+        for statement in self.index_statements():
+            conn.execute(statement)
+
+    def index_statements(self) -> list[Composed]:
+        """The keys (the live read model's upserts need them) and the queries' indexes; each can
+        be built on a connection of its own."""
         n, t = f"rm{self.number}_", self.table
-        for name, table, columns in (
-            ("spells_roll", "spells", "organisation_id, valid_from"),
-            ("spells_member", "spells", "member_id"),
-            ("organisations_id", "organisations", "organisation_id, valid_from"),
-            ("facts_on", "facts", "on_date"),
-        ):
-            conn.execute(
-                SQL("CREATE INDEX IF NOT EXISTS {} ON {} ({})").format(
-                    Identifier(n + name), t(table), SQL(columns)
-                )
+        statements = [
+            SQL("CREATE {}INDEX IF NOT EXISTS {} ON {} ({})").format(
+                SQL("UNIQUE " if name.endswith("_key") else ""),
+                Identifier(n + name),
+                t(table),
+                SQL(columns),
             )
-        conn.execute(
+            for name, table, columns in (
+                *KEYS,
+                ("spells_roll", "spells", "organisation_id, valid_from"),
+                ("organisations_id", "organisations", "organisation_id, valid_from"),
+                ("spells_member", "spells", "member_id"),
+                ("facts_on", "facts", "on_date"),
+            )
+        ]
+        statements.append(
             SQL(
                 "CREATE INDEX IF NOT EXISTS {} ON {} (organisation_id) WHERE valid_to IS NULL"
             ).format(Identifier(n + "spells_current"), t("spells"))
         )
-        conn.execute(SQL("ANALYZE {}").format(t("spells")))
+        statements.append(SQL("ANALYZE {}").format(t("spells")))
+        return statements
 
     def drop(self, conn: Connection[Any]) -> None:
         for name in (*TABLES, "steps", "member_steps"):  # and a rebuild's scratch tables
@@ -128,6 +145,7 @@ def upgrade(conn: Connection[Any], generation: Generation) -> None:
                 " WHERE valid_to IS NULL GROUP BY 1, 2, 3"
             ).format(generation.table("current"), generation.table("spells"))
         )
+        generation.create_indexes(conn)  # the new table's key (the others exist already)
 
 
 def create_pointer(conn: Connection[Any], schema: str) -> None:
