@@ -287,13 +287,10 @@ def generate(
     started = time.perf_counter()
     ppo_count = args.ppos or max(20, round(args.members / 1000))
     tree = party.build_tree(ppo_count, args.seed)
-    # In units of work of at most 200 records, as the writer's batches are: a single unit of work
-    # of ~1,000 or more new records never returns (the pipelined insert waits forever).
-    for start in range(0, len(tree.organisations), 200):
-        uow = registry.store.unit_of_work()
-        for organisation in tree.organisations[start : start + 200]:
-            uow.add(organisation)
-        uow.commit()
+    uow = registry.store.unit_of_work()
+    for organisation in tree.organisations:
+        uow.add(organisation)
+    uow.commit()
     print(
         f"tree: {tree.territorial_count} territorial branches, {len(tree.ppos)} PPOs "
         f"(under the bootstrapped party and 20 regional branches)",
