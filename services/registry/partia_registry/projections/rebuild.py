@@ -65,8 +65,8 @@ Statement = Composed | tuple[Composed, tuple[Any, ...]]  # with its parameters, 
 def rebuild_tables(
     connect: Connect, events: Identifier, generation: Generation, head: int, parallel: int
 ) -> None:
-    """Fill the generation's (empty) tables with the fold of the log up to `head`, and index
-    them, using up to `parallel` connections at once. Nothing reads a generation before the switch
+    """Fill the generation's (empty) tables with the fold of the log up to `head`, using up to
+    `parallel` connections at once. Nothing reads a generation before the switch
     to it, so each step commits on its own; a failed rebuild leaves only tables to drop."""
     steps, member_steps = generation.table("steps"), generation.table("member_steps")
     with connect() as conn:
@@ -83,10 +83,14 @@ def rebuild_tables(
     _run_lanes(connect, [[fold["member_steps"]], [fold["people"], fold["organisations"]]], parallel)
     _run_lanes(connect, [[fold["spells"], fold["current"]], [fold["facts"]]], parallel)
     _run_lanes(connect, [[fold["tracking"]]], parallel)
-    indexes = generation.index_statements()
-    _run_lanes(connect, [indexes[0::2], indexes[1::2]], parallel)
     with connect() as conn:
         _drop_scratch(conn, generation)
+
+
+def index_tables(connect: Connect, generation: Generation, parallel: int) -> None:
+    """Build a rebuilt generation's keys and indexes (the caller may load its state meanwhile)."""
+    indexes = generation.index_statements()
+    _run_lanes(connect, [indexes[0::2], indexes[1::2]], parallel)
 
 
 def _run_lanes(connect: Connect, lanes: Sequence[Sequence[Statement]], parallel: int) -> None:

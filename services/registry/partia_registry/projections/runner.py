@@ -14,6 +14,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,7 @@ from psycopg.sql import SQL, Identifier
 
 from partia_registry.projections import tables
 from partia_registry.projections.ledger import Applied, Changes, MembershipLedger
-from partia_registry.projections.rebuild import rebuild_tables
+from partia_registry.projections.rebuild import index_tables, rebuild_tables
 from partia_registry.projections.stored import steps_from_stored
 from partia_registry.projections.tables import Generation
 
@@ -196,16 +197,20 @@ class ProjectionRunner:
                 head = self._head(conn)
             progress.update(phase="folding the log in PostgreSQL", head=head)
             rebuild_tables(self._connect, self._log, new, head, self._rebuild_connections)
-            progress.update(phase="loading the fold's state", position=head)
-            with self._connect() as conn:
-                # Millions of long-lived objects: the cyclic collector would rescan them again and
-                # again while they are made (measured: most of the load's time). None of them form
-                # cycles; the collector resumes afterwards.
-                gc.disable()
-                try:
-                    ledger, position = tables.load_ledger(conn, new)
-                finally:
-                    gc.enable()
+            progress.update(phase="indexing and loading the fold's state", position=head)
+            # PostgreSQL builds the indexes while this thread makes the state's Python objects.
+            with ThreadPoolExecutor(1, thread_name_prefix="rebuild-indexes") as pool:
+                indexing = pool.submit(index_tables, self._connect, new, self._rebuild_connections)
+                with self._connect() as conn:
+                    # Millions of long-lived objects: the cyclic collector would rescan them again
+                    # and again while they are made (measured: most of the load's time). None of
+                    # them form cycles; the collector resumes afterwards.
+                    gc.disable()
+                    try:
+                        ledger, position = tables.load_ledger(conn, new)
+                    finally:
+                        gc.enable()
+                indexing.result()
             progress.update(phase="catching up and switching")
             self._switch(new, ledger, position)
             gc.freeze()  # the new ledger lives as long as the process

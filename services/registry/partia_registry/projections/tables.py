@@ -228,6 +228,12 @@ def write_changes(
 
 def load_ledger(conn: Connection[Any], generation: Generation) -> tuple[MembershipLedger, int]:
     """The fold's state as the tables hold it, so a restarted projection continues where it was."""
+    with conn.transaction():
+        conn.execute("SET LOCAL work_mem = '256MB'")  # one sort of every spell, in memory
+        return _load_ledger(conn, generation)
+
+
+def _load_ledger(conn: Connection[Any], generation: Generation) -> tuple[MembershipLedger, int]:
     t = generation.table
     ledger = MembershipLedger()
     row = conn.execute(SQL("SELECT * FROM {}").format(t("tracking"))).fetchone()
