@@ -121,8 +121,9 @@ class Generation:
         ]
         statements.append(
             SQL(
-                "CREATE INDEX IF NOT EXISTS {} ON {} (organisation_id) WHERE valid_to IS NULL"
-            ).format(Identifier(n + "spells_current"), t("spells"))
+                "CREATE INDEX IF NOT EXISTS {} ON {} (organisation_id, card_number)"
+                " WHERE valid_to IS NULL"
+            ).format(Identifier(n + "spells_current_by_card"), t("spells"))
         )
         statements.append(SQL("ANALYZE {}").format(t("spells")))
         return statements
