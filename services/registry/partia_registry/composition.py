@@ -88,7 +88,12 @@ def open_registry(
         queries=RegistryQueries(store),
         tokens=settings.tokens(),
         read_model=read_model,
-        reports=Reports(report_pool.connection, store.schema, lambda: read_model.generation),
+        reports=Reports(
+            report_pool.connection,
+            store.schema,
+            lambda: read_model.generation,
+            open_names=events.vault.open_names,
+        ),
         report_pool=report_pool,
         embedded_server=server,
     )

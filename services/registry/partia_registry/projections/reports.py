@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
@@ -14,6 +14,7 @@ from psycopg import Connection
 from psycopg.rows import dict_row
 from psycopg.sql import SQL, Composable, Identifier
 
+from partia_registry.adapters.collation import by_name as in_name_order
 from partia_registry.adapters.postgres.indexes import MEMBER_INDEX, ORGANISATION_INDEX
 from partia_registry.projections.tables import Generation
 
@@ -32,9 +33,11 @@ AGE_BANDS = (
 
 SORTS = {
     "card_number": "s.card_number",
-    "name": "m.full_name NULLS LAST, s.card_number",
+    "name": "s.card_number",  # then by name, in Python: names are sealed (decisions 020, 021)
     "admitted_on": "s.admitted_on, s.card_number",
 }
+
+NameOpener = Callable[[Sequence[tuple[UUID, bytes | None]]], list[str | None]]
 
 
 @dataclass(frozen=True)
@@ -64,10 +67,12 @@ class Reports:
         connect: Callable[[], AbstractContextManager[Connection[Any]]],
         schema: str,
         generation: Callable[[], Generation],
+        open_names: NameOpener,
     ) -> None:
         self._connect = connect
         self._schema = schema
         self._generation = generation
+        self._open_names = open_names
 
     def roll(
         self,
@@ -92,36 +97,23 @@ class Reports:
             where = SQL("s.organisation_id IN (SELECT organisation_id FROM units)")
         else:  # one organisation: a plain equality the roll index answers directly
             prefix, where = SQL(""), SQL("s.organisation_id = %(root)s")
-        page = SQL(
-            " ORDER BY {} LIMIT %(limit)s OFFSET %(offset)s" if limit else " ORDER BY {}"
-        ).format(SQL(SORTS[sort]))
-        # Names come from the member index; join them after the page is cut unless sorting by
-        # name (the window count would otherwise make every row of the roll join first).
+        # Names are sealed: by name, the whole roll is read, its names opened and sorted, and
+        # then the page cut (sort, then cut); otherwise PostgreSQL cuts the page.
         by_name = sort == "name"
-        name_join = SQL(" LEFT JOIN {} m ON m.member_id = s.member_id").format(
-            self._table(MEMBER_INDEX)
-        )
+        page = SQL(
+            " ORDER BY {} LIMIT %(limit)s OFFSET %(offset)s"
+            if limit and not by_name
+            else " ORDER BY {}"
+        ).format(SQL(SORTS[sort]))
         inner = SQL(
-            "SELECT s.*, count(*) OVER () AS total{name} FROM {spells} s{join}"
-            " WHERE {where} AND {current}{page}"
-        ).format(
-            name=SQL(", m.full_name") if by_name else SQL(""),
-            spells=g.table("spells"),
-            join=name_join if by_name else SQL(""),
-            where=where,
-            current=day.spells(),
-            page=page,
-        )
+            "SELECT s.*, count(*) OVER () AS total FROM {spells} s WHERE {where} AND {current}{page}"
+        ).format(spells=g.table("spells"), where=where, current=day.spells(), page=page)
         query = SQL(
-            "{prefix}SELECT s.member_id, s.organisation_id, s.card_number, {name} AS full_name,"
+            "{prefix}SELECT s.member_id, s.organisation_id, s.card_number, m.sealed_name,"
             " s.admitted_on, s.valid_from AS on_roll_since, s.sex, s.birth_year, s.total"
-            " FROM ({inner}) s{join} ORDER BY {order}"
+            " FROM ({inner}) s LEFT JOIN {members} m ON m.member_id = s.member_id ORDER BY {order}"
         ).format(
-            prefix=prefix,
-            name=SQL("s.full_name") if by_name else SQL("m.full_name"),
-            inner=inner,
-            join=SQL("") if by_name else name_join,
-            order=SQL(SORTS[sort].replace("m.full_name", "s.full_name")),
+            prefix=prefix, inner=inner, members=self._table(MEMBER_INDEX), order=SQL(SORTS[sort])
         )
         params = {"root": organisation_id, "on": on, "limit": limit, "offset": offset}
         with self._connect() as conn, conn.cursor(row_factory=dict_row) as curs:
@@ -144,7 +136,22 @@ class Reports:
         total = int(rows[0]["total"]) if rows else 0
         for row in rows:
             del row["total"]
+        rows = self._with_names(rows)
+        if by_name:
+            rows = in_name_order(rows, lambda r: r["full_name"])
+            rows = rows[offset : offset + limit] if limit else rows[offset:]
         return rows, total
+
+    def _with_names(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The rows with their sealed names opened, as `full_name` (None once erased)."""
+        names = self._open_names([(r["member_id"], r["sealed_name"]) for r in rows])
+        return [
+            {
+                ("full_name" if k == "sealed_name" else k): (name if k == "sealed_name" else v)
+                for k, v in row.items()
+            }
+            for row, name in zip(rows, names, strict=True)
+        ]
 
     def _current_page(
         self, g: Generation, organisation_id: UUID, limit: int, offset: int
@@ -153,7 +160,7 @@ class Reports:
         straight off the (organisation, card) index of open spells, the total from today's counts
         (kept in the same transactions as the spells)."""
         query = SQL(
-            "SELECT s.member_id, s.organisation_id, s.card_number, m.full_name, s.admitted_on,"
+            "SELECT s.member_id, s.organisation_id, s.card_number, m.sealed_name, s.admitted_on,"
             " s.valid_from AS on_roll_since, s.sex, s.birth_year"
             " FROM (SELECT * FROM {spells} s WHERE s.organisation_id = %(root)s"
             "  AND s.valid_to IS NULL ORDER BY s.card_number LIMIT %(limit)s OFFSET %(offset)s) s"
@@ -166,7 +173,7 @@ class Reports:
             rows = list(curs.fetchall())
             curs.execute(total.format(g.table("current")), (organisation_id,))
             counted = curs.fetchone()
-        return rows, int(counted["total"]) if counted else 0
+        return self._with_names(rows), int(counted["total"]) if counted else 0
 
     def structure(self, *, on: date | None) -> dict[str, Any]:
         """The structure and composition report (Ch. 4.3): counts per organisation and level, the

@@ -12,7 +12,8 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
+from uuid import UUID
 
 from psycopg.sql import SQL, Composable
 
@@ -39,7 +40,7 @@ def create_tables_sql(schema: str) -> list[Composable]:
             " status text NOT NULL,"
             " organisation_id uuid NOT NULL,"
             " card_number text UNIQUE,"
-            " full_name text,"
+            " sealed_name bytea,"  # sealed with the person's own key (decision 021)
             " applied_on date, admitted_on date, ended_on date, end_reason text)"
         ).format(members),
         SQL("CREATE INDEX IF NOT EXISTS {} ON {} (organisation_id, status)").format(
@@ -98,7 +99,7 @@ _APPLICATION_COLUMNS = (
     ("iin_digest", "bytea"),
     ("status", "text"),
     ("organisation_id", "uuid"),
-    ("full_name", "text"),
+    ("sealed_name", "bytea"),
     ("applied_on", "date"),
 )
 _SANCTION_COLUMNS = (
@@ -138,7 +139,9 @@ class Shapes:
         _MEMBER_KEY,
         (("status", "text"), ("ended_on", "date"), ("end_reason", "text")),
     )
-    ERASED = RowShape(MEMBER_INDEX, _MEMBER_KEY, (("iin_digest", "bytea"), ("full_name", "text")))
+    ERASED = RowShape(
+        MEMBER_INDEX, _MEMBER_KEY, (("iin_digest", "bytea"), ("sealed_name", "bytea"))
+    )
     RESIDENCE = RowShape(MEMBER_INDEX, _MEMBER_KEY, (("residence_deadline", "date"),))
     ROLL = RowShape(MEMBER_INDEX, _MEMBER_KEY, (("organisation_id", "uuid"),))
     TRANSFERRED = RowShape(
@@ -200,12 +203,17 @@ class Shapes:
 Row = tuple[RowShape, tuple[Any, ...]]
 
 
+class NameSealer(Protocol):
+    def __call__(self, owner_id: UUID, name: str, *, new_owner: bool) -> bytes: ...
+
+
 class IndexWriter:
     """Turns new events into index rows. Order matters per record, so statements keep event order;
     consecutive rows of one shape share a statement unless they touch the same record twice."""
 
-    def __init__(self, schema: str, digest: Callable[[str], bytes]) -> None:
+    def __init__(self, schema: str, digest: Callable[[str], bytes], seal_name: NameSealer) -> None:
         self._digest = digest
+        self._seal_name = seal_name
         self._sql = {shape: shape.sql(schema) for shape in Shapes.all()}
 
     def statements(self, events: Iterable[Any]) -> list[Statement]:
@@ -239,7 +247,9 @@ class IndexWriter:
                             self._digest(e.personal.iin),
                             MemberStatus.APPLICANT.value,
                             e.organisation_id,
-                            e.personal.full_name,
+                            self._seal_name(
+                                me, e.personal.full_name, new_owner=e.originator_version == 1
+                            ),
                             e.application_document.signed_on,
                         ),
                     )

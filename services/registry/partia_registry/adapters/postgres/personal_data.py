@@ -13,6 +13,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -31,6 +32,7 @@ KEY_TABLE = "registry_personal_data_keys"
 _NONCE_BYTES = 12
 _CACHE_SIZE = 50_000
 _CACHE_SECONDS = 30.0  # how long another process may still read data erased elsewhere
+_NAME_CONTEXT = b"/index-name"  # bound into a sealed name: it opens only as that, for that owner
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +71,50 @@ class PersonalDataVault:
         ).format(self._table)
 
     def seal(self, owner_id: UUID, plaintext: bytes, *, new_owner: bool) -> SealedPersonalData:
-        key = self._new_key(owner_id) if new_owner else self._key(owner_id)
-        if key is None:  # the owner's data was erased before; new data gets a new key
-            key = self._new_key(owner_id)
         nonce = os.urandom(_NONCE_BYTES)
+        key = self._sealing_key(owner_id, new_owner=new_owner)
         sealed = nonce + AESGCM(key).encrypt(nonce, plaintext, owner_id.bytes)
         return SealedPersonalData(base64.b64encode(sealed).decode("ascii"))
+
+    def seal_name(self, owner_id: UUID, name: str, *, new_owner: bool) -> bytes:
+        """A name for an index column, sealed with its owner's key (decision 021): the same key as
+        the event it comes from, so erasure makes both unreadable. No database round trip: the key
+        is the one the event is sealed with in the same unit of work."""
+        nonce = os.urandom(_NONCE_BYTES)
+        key = self._sealing_key(owner_id, new_owner=new_owner)
+        return nonce + AESGCM(key).encrypt(nonce, name.encode(), owner_id.bytes + _NAME_CONTEXT)
+
+    def open_names(self, rows: Sequence[tuple[UUID, bytes | None]]) -> list[str | None]:
+        """Sealed index names opened, in order; None where there is none or the key is gone.
+        The keys not cached are fetched with one query."""
+        now = time.monotonic()
+        with self._lock:
+            keys = {
+                owner: cached[0]
+                for owner, sealed in rows
+                if sealed is not None
+                and (cached := self._cache.get(owner)) is not None
+                and cached[1] > now
+            }
+        missing = list({owner for owner, sealed in rows if sealed is not None} - keys.keys())
+        if missing:
+            keys.update(self._fetch_keys(missing))
+        return [
+            None if sealed is None or owner not in keys else _open(keys[owner], owner, sealed)
+            for owner, sealed in rows
+        ]
+
+    def _sealing_key(self, owner_id: UUID, *, new_owner: bool) -> bytes:
+        """A new record gets a new key, once per unit of work: its index rows and its events are
+        sealed with the same one."""
+        with self._lock:
+            made = self._unsaved.get(owner_id)
+        if made is not None:
+            return made
+        key = None if new_owner else self._key(owner_id)
+        if key is None:  # new, or the owner's data was erased before: new data gets a new key
+            key = self._new_key(owner_id)
+        return key
 
     def open(self, owner_id: UUID, sealed: SealedPersonalData) -> bytes | None:
         """The plaintext, or None when the owner's key has been destroyed."""
@@ -123,6 +163,13 @@ class PersonalDataVault:
 
     def prefetch(self, owner_ids: list[UUID]) -> None:
         """Fetch the keys of many owners with one query (those that have none are skipped)."""
+        self._fetch_keys(owner_ids)
+
+    def keys_of(self, owner_ids: list[UUID]) -> set[UUID]:
+        """Which of these owners still have a key (fetched and cached with one query)."""
+        return set(self._fetch_keys(owner_ids))
+
+    def _fetch_keys(self, owner_ids: list[UUID]) -> dict[UUID, bytes]:
         with self._datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(
                 SQL("SELECT owner_id, wrapped_key FROM {} WHERE owner_id = ANY(%s::uuid[])").format(
@@ -131,10 +178,11 @@ class PersonalDataVault:
                 (owner_ids,),
             )
             rows = curs.fetchall()
-        keys = [(r["owner_id"], self._unwrap(r["owner_id"], bytes(r["wrapped_key"]))) for r in rows]
+        keys = {r["owner_id"]: self._unwrap(r["owner_id"], bytes(r["wrapped_key"])) for r in rows}
         with self._lock:
-            for owner_id, key in keys:
+            for owner_id, key in keys.items():
                 self._remember(owner_id, key)
+        return keys
 
     def _new_key(self, owner_id: UUID) -> bytes:
         key = AESGCM.generate_key(bit_length=256)
@@ -220,6 +268,16 @@ class PersonalDataMapper(Mapper[UUID]):
                 plaintext = self.vault.open(domain_event.originator_id, value)
                 state[name] = None if plaintext is None else self.transcoder.decode(plaintext)
         return domain_event
+
+
+def _open(key: bytes, owner_id: UUID, sealed: bytes) -> str | None:
+    try:
+        plain = AESGCM(key).decrypt(
+            sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:], owner_id.bytes + _NAME_CONTEXT
+        )
+    except InvalidTag:
+        return None  # sealed under a key that was destroyed and replaced
+    return plain.decode()
 
 
 def register_sealed_transcoding(transcoder: JSONTranscoder) -> None:

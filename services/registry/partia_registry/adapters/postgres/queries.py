@@ -171,13 +171,25 @@ class RegistryQueries:
         )
         rows = self._store.query(
             SQL(
-                "SELECT member_id, status, card_number, full_name, applied_on, admitted_on, ended_on,"
-                " end_reason FROM {} WHERE organisation_id = %s AND status = %s"
+                "SELECT member_id, status, card_number, sealed_name, applied_on, admitted_on,"
+                " ended_on, end_reason FROM {} WHERE organisation_id = %s AND status = %s"
                 " ORDER BY card_number NULLS LAST, member_id LIMIT %s OFFSET %s"
             ).format(self._members),
             (organisation_id, status, limit, offset),
         )
-        return rows, total
+        return self._with_names(rows), total
+
+    def _with_names(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Rows with their sealed names opened (None once erased), as `full_name` where
+        `sealed_name` was."""
+        names = self._events.vault.open_names([(r["member_id"], r["sealed_name"]) for r in rows])
+        return [
+            {
+                ("full_name" if k == "sealed_name" else k): (name if k == "sealed_name" else v)
+                for k, v in row.items()
+            }
+            for row, name in zip(rows, names, strict=True)
+        ]
 
     # --- the log, for services and auditors --------------------------------------------------
 
@@ -209,13 +221,16 @@ class RegistryQueries:
         """Members whose six months to register a change of residence ran out before `on`: a ground
         for exclusion (Ch. 3.6), listed for a decision, never acted on automatically."""
         self.organisation(organisation_id)
-        return self._store.query(
-            SQL(
-                "SELECT member_id, card_number, full_name, residence_deadline AS registration_deadline"
-                " FROM {} WHERE organisation_id = %s AND status = 'member'"
-                " AND residence_deadline < %s ORDER BY residence_deadline, member_id"
-            ).format(self._members),
-            (organisation_id, on),
+        return self._with_names(
+            self._store.query(
+                SQL(
+                    "SELECT member_id, card_number, sealed_name,"
+                    " residence_deadline AS registration_deadline"
+                    " FROM {} WHERE organisation_id = %s AND status = 'member'"
+                    " AND residence_deadline < %s ORDER BY residence_deadline, member_id"
+                ).format(self._members),
+                (organisation_id, on),
+            )
         )
 
     def disciplinary_cases(self, organisation_id: UUID, *, open_only: bool) -> list[dict[str, Any]]:

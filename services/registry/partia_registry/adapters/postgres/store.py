@@ -26,6 +26,7 @@ from partia_registry.adapters.postgres.indexes import (
     create_tables_sql,
     iin_digest,
 )
+from partia_registry.adapters.postgres.sealing import seal_clear_names
 from partia_registry.adapters.postgres.statements import Statement, table
 from partia_registry.application.ports import ConcurrentChange, IdempotencyKey, StoredOutcome
 from partia_registry.domain.members import Member
@@ -78,7 +79,7 @@ class PostgresStore:
         self.events = events
         self.schema = events.schema
         self._pepper = derive_pepper(master_key)
-        self.index = IndexWriter(self.schema, self.digest)
+        self.index = IndexWriter(self.schema, self.digest, events.vault.seal_name)
         self.cache = AggregateCache(cache_size)
         self._serials: deque[int] = deque()
         self.events_table: str = events.recorder.events_table_name  # type: ignore[attr-defined]
@@ -90,6 +91,7 @@ class PostgresStore:
             curs.execute(self.events.vault.create_table_sql())
             for statement in create_tables_sql(self.schema):
                 curs.execute(statement)
+        seal_clear_names(self.events.datastore, self.schema, self.events.vault)
 
     def digest(self, iin: str) -> bytes:
         return iin_digest(self._pepper, iin)
