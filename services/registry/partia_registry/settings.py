@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import uuid
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -19,7 +20,12 @@ class RegistrySettings(BaseSettings):
         description="postgresql://user:password@host:port/dbname; unset = embedded PostgreSQL",
     )
     database_schema: str = "public"
-    data_dir: Path = Field(default=Path(".partia"), description="embedded database and dev key")
+    data_dir: Path = Field(default=Path(".partia"), description="the embedded database")
+    key_dir: Path | None = Field(
+        default=None,
+        description="where the development master key is kept when PARTIA_MASTER_KEY is unset; "
+        "never inside data_dir (default: $XDG_CONFIG_HOME/partia/keys, or ~/.config/partia/keys)",
+    )
     api_tokens: SecretStr = Field(
         default=SecretStr(""),
         description="comma-separated user=token pairs allowed to call the API",
@@ -44,20 +50,65 @@ class RegistrySettings(BaseSettings):
         return result
 
     def master_key_bytes(self) -> bytes:
-        """The configured master key; with the embedded database, one kept in the data directory."""
+        """The configured master key; with the embedded database, a development key kept outside
+        the data directory (decision 022), so a copy of that directory opens nothing."""
         if self.master_key is not None:
             return _decode_key(self.master_key.get_secret_value())
         if self.database_url is not None:
             raise ValueError(
                 "set PARTIA_MASTER_KEY (base64 of 32 bytes) when using an external database"
             )
-        path = self.data_dir / "master.key"
+        return _decode_key(development_key_file(self.data_dir, self.key_dir).read_text().strip())
+
+
+def development_key_file(data_dir: Path, key_dir: Path | None = None) -> Path:
+    """The development master key of the installation in `data_dir`, created on first use in the
+    user's configuration directory under the installation's id (kept in the data directory: not a
+    secret), so the data directory may be moved and copied without it. A key an older version
+    kept in the data directory is moved out."""
+    keys = (key_dir or _default_key_dir()).resolve()
+    if keys.is_relative_to(data_dir.resolve()):
+        raise ValueError(f"PARTIA_KEY_DIR {keys} is inside the data directory: keep the key apart")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = keys / f"{_installation_id(data_dir)}.key"
+    old = data_dir / "master.key"
+    if old.exists():
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as f:
-                f.write(base64.b64encode(os.urandom(32)).decode())
-        return _decode_key(path.read_text().strip())
+            _write_new(path, old.read_text().strip())
+        elif path.read_text().strip() != old.read_text().strip():
+            raise ValueError(f"two different master keys: {old} and {path}; keep the right one")
+        old.unlink()  # copies of the data directory made from now on hold no key
+    if not path.exists():
+        _write_new(path, base64.b64encode(os.urandom(32)).decode())
+    return path
+
+
+def _default_key_dir() -> Path:
+    config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(config) / "partia" / "keys"
+
+
+def _installation_id(data_dir: Path) -> str:
+    path = data_dir / "installation-id"
+    if not path.exists():
+        _write_new(path, uuid.uuid4().hex)
+    return path.read_text().strip()
+
+
+def _write_new(path: Path, text: str) -> None:
+    """Create a file readable by its owner only, whole or not at all; never overwrite one (if
+    another process made it first, theirs is used)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.link(draft, path)  # atomic, and fails if the file exists
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
 
 
 def _decode_key(text: str) -> bytes:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import random
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 
+from partia_registry.adapters.postgres.store import derive_pepper
 from partia_registry.application import commands as c
 from partia_registry.composition import Registry
 from partia_registry.domain.decisions import BodyKind
@@ -191,3 +197,77 @@ def test_the_member_roll_keeps_counting_correctly_after_erasure(
     assert (members, total_former) == (1, 1)
     assert former[0]["full_name"] is None
     assert former[0]["end_reason"] == "death"
+
+
+def every_file_of_the_database(url: str) -> Iterator[tuple[Path, bytes]]:
+    """After a checkpoint, every file of the server's data directory (table files, WAL, the lot):
+    what a copy of that directory holds. Read as root, as an intruder would."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert conn.execute("SHOW is_superuser").fetchone() == ("on",)
+        conn.execute("CHECKPOINT")
+        row = conn.execute("SHOW data_directory").fetchone()
+    assert row is not None
+    for path in sorted(Path(row[0]).rglob("*")):
+        if path.is_file():
+            yield path, path.read_bytes()
+
+
+def unique_letters(n: int) -> str:
+    return "".join(random.choice("абвгдежзиклмнопрстуфхшыэюяәғқңөұүһі") for _ in range(n))
+
+
+def test_after_erasure_no_file_of_the_database_holds_the_name_the_iin_or_a_key_to_its_digest(
+    registry: Registry, settings: Any
+) -> None:
+    """The README's promise: gone, also from a copy of the database (its files and its WAL)."""
+    surname, given, patronymic = (f"{w}{unique_letters(8)}" for w in ("Ж", "Г", "С"))
+    iin = make_iin(date(1951, 2, 3), female=True, serial=random.randrange(10_000))
+    who = replace(person(iin, surname=surname, given_name=given), patronymic=patronymic)
+    tree = build_tree(registry)
+    member = apply(registry, tree.ppo, who)
+    admit(registry, member, tree.ppo)
+    withdraw(registry, member)
+    roll, _ = registry.queries.organisation_members(
+        tree.ppo, status="former_member", limit=10, offset=0
+    )
+    assert roll[0]["full_name"] == f"{surname} {given} {patronymic}"  # readable until erased
+    ok(
+        registry.writer.execute(
+            c.ErasePersonalData(
+                actor="registrar", member_id=member, legal_basis="request", request_reference="R"
+            )
+        )
+    )
+    master_key = settings.master_key_bytes()
+    secrets = {
+        "surname": surname.encode(),
+        "given name": given.encode(),
+        "patronymic": patronymic.encode(),
+        "IIN": iin.encode(),
+        # Without these the IIN digest left in the WAL cannot be checked against any IIN.
+        "master key": master_key,
+        "master key (base64)": base64.b64encode(master_key),
+        "IIN digest key": derive_pepper(master_key),
+    }
+
+    found = [
+        f"{what} in {path}"
+        for path, content in every_file_of_the_database(settings.database_url)
+        for what, secret in secrets.items()
+        if secret in content
+    ]
+
+    assert found == []
+
+
+def withdraw(registry: Registry, member: Any) -> None:
+    ok(
+        registry.writer.execute(
+            c.WithdrawMember(
+                actor="registrar",
+                member_id=member,
+                application_document=signed(date(2026, 6, 1), "W-9"),
+                effective_on=date(2026, 6, 1),
+            )
+        )
+    )
