@@ -92,7 +92,7 @@ def open_registry(
             report_pool.connection,
             store.schema,
             lambda: read_model.generation,
-            open_names=events.vault.open_names,
+            open_names=events.vault.open_names_with_keys,
         ),
         report_pool=report_pool,
         embedded_server=server,

@@ -16,6 +16,7 @@ from psycopg.sql import SQL, Composable, Identifier
 
 from partia_registry.adapters.collation import by_name as in_name_order
 from partia_registry.adapters.postgres.indexes import MEMBER_INDEX, ORGANISATION_INDEX
+from partia_registry.adapters.postgres.personal_data import KEY_TABLE
 from partia_registry.projections.tables import Generation
 
 MIN_PPO_MEMBERS = 3  # Ch. 6.6
@@ -37,7 +38,8 @@ SORTS = {
     "admitted_on": "s.admitted_on, s.card_number",
 }
 
-NameOpener = Callable[[Sequence[tuple[UUID, bytes | None]]], list[str | None]]
+NameOpener = Callable[[Sequence[tuple[UUID, bytes | None, bytes | None]]], list[str | None]]
+"""Opens (member, sealed name, wrapped key) triples: names and keys are read in one query."""
 
 
 @dataclass(frozen=True)
@@ -97,25 +99,20 @@ class Reports:
             where = SQL("s.organisation_id IN (SELECT organisation_id FROM units)")
         else:  # one organisation: a plain equality the roll index answers directly
             prefix, where = SQL(""), SQL("s.organisation_id = %(root)s")
-        # Names are sealed: by name, the whole roll is read, its names opened and sorted, and
-        # then the page cut (sort, then cut); otherwise PostgreSQL cuts the page.
-        by_name = sort == "name"
+        params = {"root": organisation_id, "on": on, "limit": limit, "offset": offset}
+        if sort == "name":
+            return self._by_name(g, day, prefix, where, params, limit, offset)
         page = SQL(
-            " ORDER BY {} LIMIT %(limit)s OFFSET %(offset)s"
-            if limit and not by_name
-            else " ORDER BY {}"
+            " ORDER BY {} LIMIT %(limit)s OFFSET %(offset)s" if limit else " ORDER BY {}"
         ).format(SQL(SORTS[sort]))
         inner = SQL(
             "SELECT s.*, count(*) OVER () AS total FROM {spells} s WHERE {where} AND {current}{page}"
         ).format(spells=g.table("spells"), where=where, current=day.spells(), page=page)
         query = SQL(
             "{prefix}SELECT s.member_id, s.organisation_id, s.card_number, m.sealed_name,"
-            " s.admitted_on, s.valid_from AS on_roll_since, s.sex, s.birth_year, s.total"
-            " FROM ({inner}) s LEFT JOIN {members} m ON m.member_id = s.member_id ORDER BY {order}"
-        ).format(
-            prefix=prefix, inner=inner, members=self._table(MEMBER_INDEX), order=SQL(SORTS[sort])
-        )
-        params = {"root": organisation_id, "on": on, "limit": limit, "offset": offset}
+            " s.admitted_on, s.valid_from AS on_roll_since, s.sex, s.birth_year, s.total,"
+            " k.wrapped_key FROM ({inner}) s{names} ORDER BY {order}"
+        ).format(prefix=prefix, inner=inner, names=self._names_join(), order=SQL(SORTS[sort]))
         with self._connect() as conn, conn.cursor(row_factory=dict_row) as curs:
             curs.execute(query, params)
             rows = list(curs.fetchall())
@@ -136,19 +133,61 @@ class Reports:
         total = int(rows[0]["total"]) if rows else 0
         for row in rows:
             del row["total"]
-        rows = self._with_names(rows)
-        if by_name:
-            rows = in_name_order(rows, lambda r: r["full_name"])
-            rows = rows[offset : offset + limit] if limit else rows[offset:]
-        return rows, total
+        return self._with_names(rows), total
+
+    def _by_name(
+        self,
+        g: Generation,
+        day: Day,
+        prefix: Composable,
+        where: Composable,
+        params: dict[str, Any],
+        limit: int | None,
+        offset: int,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Names are sealed (decision 021), so PostgreSQL cannot order by them: the whole roll is
+        read (as plain tuples, the cheapest form), every name opened, the roll sorted in Kazakh
+        alphabetical order with the card number breaking ties, and only then the page cut
+        (decision 020 has the cost)."""
+        query = SQL(
+            "{prefix}SELECT s.member_id, s.organisation_id, s.card_number, m.sealed_name,"
+            " s.admitted_on, s.valid_from AS on_roll_since, s.sex, s.birth_year, k.wrapped_key"
+            " FROM {spells} s{names} WHERE {where} AND {current} ORDER BY s.card_number"
+        ).format(
+            prefix=prefix,
+            spells=g.table("spells"),
+            names=self._names_join(),
+            where=where,
+            current=day.spells(),
+        )
+        with self._connect() as conn, conn.cursor() as curs:
+            curs.execute(query, params)
+            columns = [c.name for c in curs.description or ()]
+            roll = curs.fetchall()
+        names = self._open_names([(row[0], row[3], row[8]) for row in roll])
+        ordered = in_name_order(zip(roll, names, strict=True), lambda pair: pair[1])
+        page = ordered[offset : offset + limit] if limit else ordered[offset:]
+        columns[3] = "full_name"
+        return [
+            dict(zip(columns[:8], (*row[:3], name, *row[4:8]), strict=True)) for row, name in page
+        ], len(roll)
+
+    def _names_join(self) -> Composable:
+        """The member index's sealed name and the person's wrapped key, beside each spell."""
+        return SQL(
+            " LEFT JOIN {} m ON m.member_id = s.member_id LEFT JOIN {} k ON k.owner_id = s.member_id"
+        ).format(self._table(MEMBER_INDEX), self._table(KEY_TABLE))
 
     def _with_names(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The rows with their sealed names opened, as `full_name` (None once erased)."""
-        names = self._open_names([(r["member_id"], r["sealed_name"]) for r in rows])
+        names = self._open_names(
+            [(r["member_id"], r["sealed_name"], r["wrapped_key"]) for r in rows]
+        )
         return [
             {
                 ("full_name" if k == "sealed_name" else k): (name if k == "sealed_name" else v)
                 for k, v in row.items()
+                if k != "wrapped_key"
             }
             for row, name in zip(rows, names, strict=True)
         ]
@@ -161,11 +200,11 @@ class Reports:
         (kept in the same transactions as the spells)."""
         query = SQL(
             "SELECT s.member_id, s.organisation_id, s.card_number, m.sealed_name, s.admitted_on,"
-            " s.valid_from AS on_roll_since, s.sex, s.birth_year"
+            " s.valid_from AS on_roll_since, s.sex, s.birth_year, k.wrapped_key"
             " FROM (SELECT * FROM {spells} s WHERE s.organisation_id = %(root)s"
             "  AND s.valid_to IS NULL ORDER BY s.card_number LIMIT %(limit)s OFFSET %(offset)s) s"
-            " LEFT JOIN {members} m ON m.member_id = s.member_id ORDER BY s.card_number"
-        ).format(spells=g.table("spells"), members=self._table(MEMBER_INDEX))
+            "{names} ORDER BY s.card_number"
+        ).format(spells=g.table("spells"), names=self._names_join())
         total = SQL("SELECT coalesce(sum(n), 0) AS total FROM {} WHERE organisation_id = %s")
         params = {"root": organisation_id, "limit": limit, "offset": offset}
         with self._connect() as conn, conn.cursor(row_factory=dict_row) as curs:
