@@ -57,7 +57,7 @@ class Outcome:
     receipt: Receipt | None = None
     error: BaseException | None = None
     replayed: bool = False
-    positions: tuple[int, ...] = ()
+    positions: tuple[int, ...] | None = ()  # None: a replay of an outcome stored without them
 
 
 Todo = list[tuple[int, Command]]
@@ -102,7 +102,7 @@ class BatchRunner:
         outcomes: dict[int, Outcome],
     ) -> None:
         try:
-            positions = tuple(uow.commit())
+            positions = tuple(sorted(uow.commit()))
         except ConcurrentChange:
             # Another writer got there first for one of them: decide each again, alone.
             for i, _ in decided:
@@ -145,7 +145,7 @@ class BatchRunner:
             uow = self._store.unit_of_work()
             try:
                 receipt = self._decide(cmd, uow)
-                positions = tuple(uow.commit())
+                positions = tuple(sorted(uow.commit()))
             except ConcurrentChange:
                 continue
             except Exception as refusal:
@@ -180,13 +180,13 @@ class BatchRunner:
         stored = self._store.stored_outcomes([key]).get((key.actor, key.key))
         if stored is None:
             return None
-        if stored.fingerprint != key.fingerprint:
+        if not key.same_request(stored.fingerprint):
             return Outcome(
                 error=IdempotencyKeyReused(
                     "this Idempotency-Key was already used for a different request; use a new key"
                 )
             )
-        return Outcome(receipt=dict(stored.result), replayed=True)
+        return Outcome(receipt=dict(stored.result), replayed=True, positions=stored.positions)
 
 
 def unstorable_text(value: Any, path: str = "") -> str | None:

@@ -17,7 +17,7 @@ from partia_registry.adapters.postgres.statements import Statement
 
 
 class RegistryRecorder(PostgresApplicationRecorder):
-    """Runs `alongside` statements (indexes, idempotency records) and stores the personal-data keys
+    """Runs `alongside` statements (indexes) and `remembered` (idempotency records) and stores the personal-data keys
     the mapper made for these events, all in the events' own transaction, so none of them can
     disagree with the events after a crash.
 
@@ -45,17 +45,32 @@ class RegistryRecorder(PostgresApplicationRecorder):
         escaping of every event's bytes cost more than deciding the command."""
         self._lock_table(curs)  # the library prepares it explicitly
         curs.execute(SQL("NOTIFY {}").format(Identifier(self.channel_name)), prepare=True)
-        curs.execute(
-            self._insert_arrays_statement(),
-            (
-                [e.originator_id for e in stored_events],
-                [e.originator_version for e in stored_events],
-                [e.topic for e in stored_events],
-                [e.state for e in stored_events],
-            ),
-            prepare=True,
-        )
+        events: list[list[Any]] = [
+            [e.originator_id for e in stored_events],
+            [e.originator_version for e in stored_events],
+            [e.topic for e in stored_events],
+            [e.state for e in stored_events],
+        ]
+        remembered: Statement | None = kwargs.get("remembered")
+        if remembered is None:
+            curs.execute(self._insert_arrays_statement(), events, prepare=True)
+        else:
+            # The outcomes of idempotent requests are stored by the same statement, with the
+            # positions the events got, so that a replay can answer with the first body.
+            curs.execute(
+                SQL("WITH new AS ({}), remembered AS ({}) SELECT notification_id FROM new").format(
+                    self._insert_arrays_statement(), remembered.sql
+                ),
+                [*events, *remembered.parameters()],
+                prepare=True,
+            )
         send_everything(curs.connection)
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """The library's, without its check that the statement was a plain INSERT."""
+        return [row["notification_id"] for row in curs.fetchall()]
 
     def _insert_arrays_statement(self) -> Composed:
         if self._insert_arrays is None:
