@@ -27,6 +27,7 @@ from partia_contracts.registry.v1 import (
     SanctionKind,
     TransferReason,
 )
+from partia_contracts.text import StorableText
 
 __all__ = [
     "AdmissionRequest",
@@ -55,7 +56,7 @@ __all__ = [
     "WithdrawalRequest",
 ]
 
-_Text = Annotated[str, Field(min_length=1, max_length=200)]
+_Text = Annotated[StorableText, Field(min_length=1, max_length=200)]
 
 
 class _Request(BaseModel):
@@ -249,11 +250,14 @@ class Person(_Request):
     surname: _Text
     given_name: _Text
     patronymic: _Text | None = None
-    address: Annotated[str, Field(min_length=1, max_length=500)]
+    address: Annotated[StorableText, Field(min_length=1, max_length=500)]
     phone: Annotated[str, Field(pattern=r"^\+?[0-9 ()-]{5,20}$")] | None = None
-    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)] | None = (
-        None
-    )
+    email: (
+        Annotated[
+            str, Field(pattern=r"^[^@\s\u0000]+@[^@\s\u0000]+\.[^@\s\u0000]+$", max_length=254)
+        ]
+        | None
+    ) = None
 
 
 class Declarations(_Request):
@@ -342,7 +346,7 @@ class RejectionRequest(_Request):
     )
 
     decision: Decision
-    reason: Annotated[str, Field(min_length=1, max_length=1000)]
+    reason: Annotated[StorableText, Field(min_length=1, max_length=1000)]
 
 
 class WithdrawalRequest(_Request):
@@ -399,7 +403,7 @@ class ErasureRequest(_Request):
         }
     )
 
-    legal_basis: Annotated[str, Field(min_length=1, max_length=500)]
+    legal_basis: Annotated[StorableText, Field(min_length=1, max_length=500)]
     request_reference: _Text
 
 
@@ -697,7 +701,7 @@ class SanctionRequest(_Request):
     kind: SanctionKind
     decision: Decision
     grounds: list[ExclusionGround] = Field(default_factory=list, max_length=7)
-    other_ground: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+    other_ground: Annotated[StorableText, Field(min_length=1, max_length=500)] | None = None
     case_id: UUID | None = Field(default=None, description="the disciplinary case it decides")
 
 

@@ -15,6 +15,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response
 
+from partia_contracts.text import MESSAGE, RULE, unstorable
 from partia_registry.api.problems import ApiProblem
 from partia_registry.application.commands import Command
 from partia_registry.application.ports import IdempotencyKey
@@ -73,7 +74,9 @@ class CommandContext:
             raise outcome.error
         assert outcome.receipt is not None
         headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
-        body = {**outcome.receipt, "positions": list(outcome.positions)}
+        body = dict(outcome.receipt)
+        if outcome.positions is not None:
+            body["positions"] = list(outcome.positions)
         return Response(json.dumps(body), status_code, headers, media_type="application/json")
 
 
@@ -91,12 +94,33 @@ async def writer(request: Request) -> CommandContext:
             field="Idempotency-Key",
         )
     body = await request.body()
-    fingerprint = hashlib.sha256(
-        request.method.encode() + b" " + request.url.path.encode() + b"\n" + body
-    ).hexdigest()
+    request_line = request.method.encode() + b" " + request.url.path.encode() + b"\n"
     return CommandContext(
-        registry, actor, IdempotencyKey(actor=actor, key=key, fingerprint=fingerprint)
+        registry,
+        actor,
+        IdempotencyKey(
+            actor=actor,
+            key=key,
+            fingerprint=hashlib.sha256(request_line + _canonical(body)).hexdigest(),
+            legacy_fingerprint=hashlib.sha256(request_line + body).hexdigest(),
+        ),
     )
+
+
+def _canonical(body: bytes) -> bytes:
+    """The body as the same JSON always serialises (sorted keys, no spaces, ASCII), so that a
+    retry that re-serialised the same request counts as the same request; refuses text the
+    database cannot store, wherever it is in the body (this also covers the shapes requests share
+    with the integration events, whose schemas cannot gain the rule). Not JSON: the bytes as sent
+    (FastAPI refuses the body itself)."""
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return body
+    field = unstorable(parsed)
+    if field is not None:
+        raise ApiProblem(422, "Invalid request", f"{field}: {MESSAGE}", rule=RULE, field=field)
+    return json.dumps(parsed, sort_keys=True, separators=(",", ":")).encode()
 
 
 COMMAND_OPENAPI = {

@@ -10,14 +10,24 @@ Idempotency costs nothing on the happy path: a command's outcome is stored in th
 as its events, under a unique (user, key). A retried request that was already decided is either
 refused by the domain (the state has moved on) or collides with the stored key; only then is the
 stored outcome looked up and returned instead.
+
+A commit that fails for any other reason (a value PostgreSQL cannot store, a bug in one handler)
+must not fail the other commands of the batch: the batch is split in halves and each half decided
+again and committed on its own, until the command that fails is alone (about 2·log2(n) commits for
+one culprit among n; a batch that commits costs nothing more). Only a failure of the database
+itself (connection lost, already retried by the library) fails the whole batch.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields, is_dataclass
+from typing import Any
 
+from eventsourcing.persistence import InterfaceError, OperationalError
+
+from partia_contracts.text import MESSAGE, RULE, storable
 from partia_registry.application.commands import Command
 from partia_registry.application.handlers import Handler, Receipt
 from partia_registry.application.ports import ConcurrentChange, IdempotencyKey, Store, UnitOfWork
@@ -32,6 +42,14 @@ class IdempotencyKeyReused(Exception):
     """The same Idempotency-Key came with a different request."""
 
 
+class UnstorableText(RuleViolation):
+    """A text the database cannot store (NUL, a lone surrogate) reached the store: the API refuses
+    these (`partia_contracts.text`), so this is the last line for any other way in."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(RULE, "", f"{field}: {MESSAGE}", field=field)
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What became of one command: a receipt, or the reason it was refused."""
@@ -39,7 +57,7 @@ class Outcome:
     receipt: Receipt | None = None
     error: BaseException | None = None
     replayed: bool = False
-    positions: tuple[int, ...] = ()
+    positions: tuple[int, ...] | None = ()  # None: a replay of an outcome stored without them
 
 
 Todo = list[tuple[int, Command]]
@@ -84,14 +102,39 @@ class BatchRunner:
         outcomes: dict[int, Outcome],
     ) -> None:
         try:
-            positions = tuple(uow.commit())
+            positions = tuple(sorted(uow.commit()))
         except ConcurrentChange:
             # Another writer got there first for one of them: decide each again, alone.
             for i, _ in decided:
                 self._attempt_alone(i, commands[i], outcomes)
             return
+        except (OperationalError, InterfaceError) as failure:
+            # The database failed, not a command (the library has retried already).
+            log.error("commit of %d commands failed", len(decided), exc_info=failure)
+            for i, _ in decided:
+                outcomes[i] = Outcome(error=failure)
+            return
+        except Exception as failure:
+            self._isolate([i for i, _ in decided], commands, outcomes, failure)
+            return
         for i, receipt in decided:
             outcomes[i] = Outcome(receipt=receipt, positions=positions)
+
+    def _isolate(
+        self,
+        failed: list[int],
+        commands: dict[int, Command],
+        outcomes: dict[int, Outcome],
+        failure: Exception,
+    ) -> None:
+        """One of these commands made the commit fail: decide each half again on its own, so
+        that only the culprit gets the error."""
+        if len(failed) == 1:
+            outcomes[failed[0]] = self._refused(commands[failed[0]], failure)
+            return
+        half = len(failed) // 2
+        for part in (failed[:half], failed[half:]):
+            self._attempt([(i, commands[i]) for i in part], outcomes)
 
     def _attempt_alone(self, i: int, cmd: Command, outcomes: dict[int, Outcome]) -> None:
         for _ in range(RETRIES_AFTER_CONFLICT):
@@ -102,7 +145,7 @@ class BatchRunner:
             uow = self._store.unit_of_work()
             try:
                 receipt = self._decide(cmd, uow)
-                positions = tuple(uow.commit())
+                positions = tuple(sorted(uow.commit()))
             except ConcurrentChange:
                 continue
             except Exception as refusal:
@@ -125,6 +168,9 @@ class BatchRunner:
         if earlier is not None:
             return earlier
         if not isinstance(refusal, RuleViolation | NotFound | ConcurrentChange):
+            field = unstorable_text(cmd)
+            if field is not None:
+                return Outcome(error=UnstorableText(field))
             log.error("command %s failed", type(cmd).__name__, exc_info=refusal)
         return Outcome(error=refusal)
 
@@ -134,13 +180,35 @@ class BatchRunner:
         stored = self._store.stored_outcomes([key]).get((key.actor, key.key))
         if stored is None:
             return None
-        if stored.fingerprint != key.fingerprint:
+        if not key.same_request(stored.fingerprint):
             return Outcome(
                 error=IdempotencyKeyReused(
                     "this Idempotency-Key was already used for a different request; use a new key"
                 )
             )
-        return Outcome(receipt=dict(stored.result), replayed=True)
+        return Outcome(receipt=dict(stored.result), replayed=True, positions=stored.positions)
+
+
+def unstorable_text(value: Any, path: str = "") -> str | None:
+    """The dotted path of the first text in `value` (a command, its dataclasses, sequences and
+    mappings) that PostgreSQL cannot store, or None."""
+    if isinstance(value, str):
+        return path if not storable(value) else None
+    if is_dataclass(value) and not isinstance(value, type):
+        children: Iterable[tuple[str, Any]] = (
+            (f.name, getattr(value, f.name)) for f in fields(value)
+        )
+    elif isinstance(value, Mapping):
+        children = ((str(k), v) for k, v in value.items())
+    elif isinstance(value, list | tuple | set | frozenset):
+        children = ((str(n), v) for n, v in enumerate(value))
+    else:
+        return None
+    for name, child in children:
+        found = unstorable_text(child, f"{path}.{name}" if path else name)
+        if found is not None:
+            return found
+    return None
 
 
 def _first_use_of_each_key(commands: Sequence[Command], outcomes: dict[int, Outcome]) -> Todo:
@@ -161,4 +229,4 @@ def _first_use_of_each_key(commands: Sequence[Command], outcomes: dict[int, Outc
 
 
 CommandRunner = Callable[[Sequence[Command]], list[Outcome]]
-__all__ = ["BatchRunner", "CommandRunner", "IdempotencyKeyReused", "Outcome"]
+__all__ = ["BatchRunner", "CommandRunner", "IdempotencyKeyReused", "Outcome", "UnstorableText"]

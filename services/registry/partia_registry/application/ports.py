@@ -19,12 +19,17 @@ class IdempotencyKey:
     actor: str
     key: str
     fingerprint: str  # hash of method, path and body: the same key with another body is refused
+    legacy_fingerprint: str | None = None  # how rows stored before canonical bodies were hashed
+
+    def same_request(self, stored_fingerprint: str) -> bool:
+        return stored_fingerprint in (self.fingerprint, self.legacy_fingerprint)
 
 
 @dataclass(frozen=True, slots=True)
 class StoredOutcome:
     fingerprint: str
     result: Mapping[str, Any]
+    positions: tuple[int, ...] | None = None  # None: stored before positions were kept
 
 
 class UnitOfWork(Protocol):

@@ -17,9 +17,14 @@ from partia_registry.adapters.postgres.statements import Statement
 
 
 class RegistryRecorder(PostgresApplicationRecorder):
-    """Runs `alongside` statements (indexes, idempotency records) and stores the personal-data keys
+    """Runs `alongside` statements (indexes) and `remembered` (idempotency records) and stores the personal-data keys
     the mapper made for these events, all in the events' own transaction, so none of them can
-    disagree with the events after a crash."""
+    disagree with the events after a crash.
+
+    Every statement sent in the insert's pipeline says whether to prepare it (`prepare=True`):
+    psycopg's automatic preparing (on a statement's 5th use) is never checked in pipeline mode, so
+    a transaction that failed before that statement left the connection sure of a prepared
+    statement the server never made, and every later write on it failed (decision 010)."""
 
     vault: PersonalDataVault
     _insert_arrays: Composed | None = None
@@ -29,7 +34,7 @@ class RegistryRecorder(PostgresApplicationRecorder):
     ) -> None:
         statements: list[Statement] = [*self.vault.unsaved_keys(), *kwargs.get("alongside", ())]
         for statement in statements:
-            curs.execute(statement.sql, statement.parameters())
+            curs.execute(statement.sql, statement.parameters(), prepare=True)
         super()._insert_events(curs, stored_events, **kwargs)
 
     def _insert_stored_events(
@@ -38,18 +43,34 @@ class RegistryRecorder(PostgresApplicationRecorder):
         """The library's insert (same table lock, same NOTIFY, same RETURNING), with the events
         sent as four arrays in binary form (%b) instead of an array of composites in text form, whose
         escaping of every event's bytes cost more than deciding the command."""
-        self._lock_table(curs)
-        self._notify_channel(curs)
-        curs.execute(
-            self._insert_arrays_statement(),
-            (
-                [e.originator_id for e in stored_events],
-                [e.originator_version for e in stored_events],
-                [e.topic for e in stored_events],
-                [e.state for e in stored_events],
-            ),
-        )
+        self._lock_table(curs)  # the library prepares it explicitly
+        curs.execute(SQL("NOTIFY {}").format(Identifier(self.channel_name)), prepare=True)
+        events: list[list[Any]] = [
+            [e.originator_id for e in stored_events],
+            [e.originator_version for e in stored_events],
+            [e.topic for e in stored_events],
+            [e.state for e in stored_events],
+        ]
+        remembered: Statement | None = kwargs.get("remembered")
+        if remembered is None:
+            curs.execute(self._insert_arrays_statement(), events, prepare=True)
+        else:
+            # The outcomes of idempotent requests are stored by the same statement, with the
+            # positions the events got, so that a replay can answer with the first body.
+            curs.execute(
+                SQL("WITH new AS ({}), remembered AS ({}) SELECT notification_id FROM new").format(
+                    self._insert_arrays_statement(), remembered.sql
+                ),
+                [*events, *remembered.parameters()],
+                prepare=True,
+            )
         send_everything(curs.connection)
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """The library's, without its check that the statement was a plain INSERT."""
+        return [row["notification_id"] for row in curs.fetchall()]
 
     def _insert_arrays_statement(self) -> Composed:
         if self._insert_arrays is None:

@@ -164,7 +164,7 @@ class PostgresStore:
             ).format(table(self.schema, IDEMPOTENCY)),
             ([k.actor for k in keys], [k.key for k in keys]),
         )
-        return {(r["actor"], r["key"]): StoredOutcome(r["fingerprint"], r["result"]) for r in rows}
+        return {(r["actor"], r["key"]): _stored_outcome(r) for r in rows}
 
     def next_card_serial(self) -> int:
         """Serials come from a PostgreSQL sequence in blocks: never reused, possibly with gaps."""
@@ -178,6 +178,16 @@ class PostgresStore:
 
     def count(self, sql: Any, params: Sequence[Any]) -> int:
         return int(self.query(sql, params)[0]["count"])
+
+
+def _stored_outcome(row: Mapping[str, Any]) -> StoredOutcome:
+    """Rows stored before the positions were kept have none: a replay then says nothing about
+    positions rather than claim there were none."""
+    result = dict(row["result"])
+    positions = result.pop("positions", None)
+    return StoredOutcome(
+        row["fingerprint"], result, None if positions is None else tuple(positions)
+    )
 
 
 class PostgresUnitOfWork:
@@ -253,11 +263,13 @@ class PostgresUnitOfWork:
             self._store.cache.put_back(aggregates)
             return []
         store, vault = self._store, self._store.events.vault
-        alongside = store.index.statements(events) + self._idempotency_rows()
+        alongside = store.index.statements(events)
         erased = [e.originator_id for e in events if isinstance(e, Member.PersonalDataErased)]
         alongside += [vault.destroy(owner) for owner in erased]
         try:
-            recordings = store.events.events.put(events, alongside=alongside)
+            recordings = store.events.events.put(
+                events, alongside=alongside, remembered=self._remembered()
+            )
         except IntegrityError as conflict:
             vault.keys_not_saved()
             raise ConcurrentChange(str(conflict)) from conflict
@@ -270,17 +282,23 @@ class PostgresUnitOfWork:
         store.cache.put_back(aggregates)
         return [r.notification.id for r in recordings]
 
-    def _idempotency_rows(self) -> list[Statement]:
+    def _remembered(self) -> Statement | None:
+        """The idempotency rows, with the positions of the events this commit records (read from
+        the events' insert, `new`, in the same statement: see RegistryRecorder)."""
         if not self._outcomes:
-            return []
+            return None
         sql = SQL(
             "INSERT INTO {} (actor, key, fingerprint, result)"
-            " SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], %b::jsonb[])"
+            " SELECT u.actor, u.key, u.fingerprint, u.result || jsonb_build_object('positions',"
+            " (SELECT coalesce(jsonb_agg(notification_id ORDER BY notification_id), '[]')"
+            " FROM new))"
+            " FROM unnest(%b::text[], %b::text[], %b::text[], %b::jsonb[])"
+            " AS u(actor, key, fingerprint, result)"
         )
         rows: list[tuple[Any, ...]] = [
             (k.actor, k.key, k.fingerprint, json.dumps(result)) for k, result in self._outcomes
         ]
-        return [Statement(sql.format(table(self._store.schema, IDEMPOTENCY)), rows)]
+        return Statement(sql.format(table(self._store.schema, IDEMPOTENCY)), rows)
 
     def _get(self, aggregate_id: UUID, cls: type[A], what: str) -> A:
         found = self._aggregates.get(aggregate_id)

@@ -1,0 +1,101 @@
+"""The write path under failures: a failed commit must not spoil the connection or the batch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+from uuid import UUID
+
+import pytest
+
+from partia_registry.application import commands as c
+from partia_registry.application.batches import BatchRunner
+from partia_registry.application.handlers import handlers
+from partia_registry.application.ports import IdempotencyKey
+from partia_registry.composition import Registry
+from partia_registry.domain.decisions import BodyKind
+from partia_registry.domain.organisations import OrganisationKind
+from partia_registry.domain.rules import RuleViolation
+from tests.registry.builders import (
+    ASTANA_ID,
+    build_tree,
+    citizen,
+    decided,
+    names,
+    ok,
+    person,
+    signed,
+)
+
+
+def new_branch(key: IdempotencyKey | None = None) -> c.CreateOrganisation:
+    return c.CreateOrganisation(
+        actor="registrar",
+        idempotency=key,
+        kind=OrganisationKind.TERRITORIAL_BRANCH,
+        parent_id=ASTANA_ID,
+        names=names("Yesil district branch"),
+        decision=decided(BodyKind.BRANCH_BUREAU, ASTANA_ID, date(2024, 1, 15)),
+    )
+
+
+def test_writes_keep_working_after_many_retries_of_an_already_decided_request(
+    registry: Registry,
+) -> None:
+    """A retry whose idempotency row collides fails its transaction inside psycopg's pipeline.
+    That used to leave a pooled connection believing in a prepared statement the server never
+    made, and every later write on it failed with "prepared statement _pg3_N does not exist"."""
+    key = IdempotencyKey("registrar", "same-key", "same-body")
+    first = registry.writer.execute(new_branch(key))
+    assert first.positions
+
+    for _ in range(40):
+        retry = registry.writer.execute(new_branch(key))
+        assert retry.replayed
+        assert (retry.receipt, retry.positions) == (first.receipt, first.positions)
+        ok(registry.writer.execute(new_branch()))
+
+
+def application_by(surname: str, ppo: UUID) -> c.SubmitApplication:
+    return c.SubmitApplication(
+        actor="registrar",
+        organisation_id=ppo,
+        person=person(surname=surname),
+        declarations=citizen(),
+        application_document=signed(),
+    )
+
+
+def branch_named(name: str) -> c.CreateOrganisation:
+    command = new_branch()
+    return replace(command, names=replace(command.names, en=name))
+
+
+@pytest.mark.parametrize(
+    ("culprit", "field"),
+    [
+        (lambda ppo: application_by("Ахме\x00това", ppo), "person.surname"),
+        (lambda ppo: branch_named("Yesil\x00"), "names.en"),
+        (lambda ppo: branch_named("Yesil \ud800"), "names.en"),
+    ],
+    ids=["nul-in-a-surname", "nul-in-an-organisation-name", "lone-surrogate-in-a-name"],
+)
+def test_a_command_the_database_cannot_store_fails_alone_and_the_rest_of_its_batch_is_recorded(
+    registry: Registry, culprit: Callable[[UUID], c.Command], field: str
+) -> None:
+    """The API refuses such text, so this goes around it, as a future field or another client
+    could: 40 applications and one bad command in one group commit."""
+    ppo = build_tree(registry).ppo
+    runner = BatchRunner(registry.store, handlers(card_prefix="BQ"))
+    valid = [application_by(f"Ахметова-{n}", ppo) for n in range(40)]
+
+    outcomes = runner.run([*valid[:20], culprit(ppo), *valid[20:]])
+
+    refused = outcomes.pop(20)
+    assert isinstance(refused.error, RuleViolation)
+    assert (refused.error.rule, refused.error.field) == ("text-not-storable", field)
+    members = [UUID(str(ok(outcome)["member_id"])) for outcome in outcomes]
+    assert len(set(members)) == 40
+    uow = registry.store.unit_of_work()
+    assert all(uow.member(member).organisation_id == ppo for member in members)
