@@ -137,3 +137,28 @@ def test_an_outcome_stored_by_an_older_version_is_still_replayed_without_claimin
 
     assert replay.headers.get("Idempotent-Replayed") == "true", replay.text
     assert replay.json() == {"member_id": member, "status": "applicant"}
+
+
+def test_a_stored_request_fingerprint_cannot_confirm_a_guessed_application(
+    client: TestClient, settings: RegistrySettings
+) -> None:
+    """The body holds the applicant's IIN and names (personal data, DOMAIN §8): what the
+    idempotency record keeps of it is keyed by the installation's secret, so someone holding only
+    the database cannot hash a guessed application and compare."""
+    body = application(make_ppo(client))
+    headers = {"Idempotency-Key": "apply-guess", "Content-Type": "application/json"}
+    assert client.post("/applications", content=json.dumps(body), headers=headers).is_success
+
+    with psycopg.connect(settings.database_url or "", autocommit=True) as conn:
+        row = conn.execute(
+            SQL("SELECT fingerprint FROM {} WHERE key = 'apply-guess'").format(
+                Identifier(settings.database_schema, "registry_idempotency")
+            )
+        ).fetchone()
+    assert row is not None
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    guesses = {
+        hashlib.sha256(b"POST /applications\n" + form).hexdigest()
+        for form in (canonical, json.dumps(body).encode())
+    }
+    assert row[0] not in guesses

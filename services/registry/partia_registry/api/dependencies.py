@@ -101,7 +101,8 @@ async def writer(request: Request) -> CommandContext:
         IdempotencyKey(
             actor=actor,
             key=key,
-            fingerprint=hashlib.sha256(request_line + _canonical(body)).hexdigest(),
+            fingerprint=registry.store.request_fingerprint(request_line + _canonical(body)),
+            # rows stored before fingerprints were keyed and canonical: unkeyed, raw body
             legacy_fingerprint=hashlib.sha256(request_line + body).hexdigest(),
         ),
     )

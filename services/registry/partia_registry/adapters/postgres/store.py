@@ -43,6 +43,12 @@ def derive_pepper(master_key: bytes) -> bytes:
     return hmac.new(master_key, b"partia/iin-digest/v1", hashlib.sha256).digest()
 
 
+def derive_fingerprint_key(master_key: bytes) -> bytes:
+    """The key for request fingerprints: a request body holds an applicant's IIN and names, so an
+    unkeyed hash of it would let anyone with the database confirm a guessed application."""
+    return hmac.new(master_key, b"partia/request-fingerprint/v1", hashlib.sha256).digest()
+
+
 class AggregateCache:
     """Committed aggregates, kept by the writer between batches. A unit of work takes an aggregate
     out while it works on it and puts it back only after a successful commit, so a failed or refused
@@ -79,6 +85,7 @@ class PostgresStore:
         self.events = events
         self.schema = events.schema
         self._pepper = derive_pepper(master_key)
+        self._fingerprint_key = derive_fingerprint_key(master_key)
         self.index = IndexWriter(self.schema, self.digest, events.vault.seal_name)
         self.cache = AggregateCache(cache_size)
         self._serials: deque[int] = deque()
@@ -95,6 +102,10 @@ class PostgresStore:
 
     def digest(self, iin: str) -> bytes:
         return iin_digest(self._pepper, iin)
+
+    def request_fingerprint(self, request: bytes) -> str:
+        """What an idempotency record remembers of its request (HMAC-SHA256, hex)."""
+        return hmac.new(self._fingerprint_key, request, hashlib.sha256).hexdigest()
 
     def unit_of_work(self) -> PostgresUnitOfWork:
         self._forget_what_others_changed()
