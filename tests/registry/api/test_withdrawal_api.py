@@ -1,11 +1,17 @@
-"""POST /members/{id}/withdrawal: who formalised it, and when it may take effect (Ch. 3.6, 3.7)."""
+"""POST /members/{id}/withdrawal: who formalised it, when it may take effect (Ch. 3.6, 3.7), and
+no business date after today."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from fastapi.testclient import TestClient
 
+from partia_registry.api.app import create_app
+from partia_registry.application.clock import FixedClock
+from partia_registry.composition import open_registry
+from partia_registry.settings import RegistrySettings
 from tests.registry.api.test_http_api import PROBLEM, application, decision, make_ppo, post
 from tests.registry.builders import ASTANA_ID, PARTY_ID
 
@@ -83,3 +89,24 @@ def test_ch_3_6_a_withdrawal_dated_before_its_application_was_signed_is_refused(
         "effective_on",
     )
     assert client.get(f"/members/{member}").json()["status"] == "member"
+
+
+def test_a_decision_dated_after_today_in_almaty_is_refused_naming_the_field_and_rule(
+    settings: RegistrySettings,
+) -> None:
+    """Issue 8 item 10: the registry's clock (set here to 1 July 2026) says what today is."""
+    clock = FixedClock(date(2026, 7, 1))
+    app = create_app(settings, open_=lambda s: open_registry(s, clock=clock))
+    with TestClient(app) as client:
+        client.headers["Authorization"] = "Bearer registrar-token"
+        ppo, member = _member(client)
+        future = _withdrawal(decision=decision("ppo_bureau", ppo, "2026-07-02"))
+        refused = post(client, f"/members/{member}/withdrawal", future)
+        assert refused.status_code == 422
+        assert refused.headers["content-type"] == PROBLEM
+        problem = refused.json()
+        assert (problem["rule"], problem["field"]) == ("date-in-the-future", "decision.decided_on")
+        assert "2026-07-02" in problem["detail"]
+
+        clock.day = date(2026, 7, 2)
+        assert post(client, f"/members/{member}/withdrawal", future).status_code == 200

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 from partia_registry.application.ports import IdempotencyKey
@@ -25,6 +28,21 @@ class Command:
     def named_records(self) -> tuple[UUID, ...]:
         """The records this command names, so a batch can load them all at once."""
         return tuple(getattr(self, name) for name in _RECORD_FIELDS if hasattr(self, name))
+
+    def business_dates(self) -> Iterator[tuple[str, date]]:
+        """Every business date the command carries, with its field's dotted name as the request
+        spells it (`decision.decided_on`, `application_document.signed_on`, `effective_on`)."""
+        for f in dataclasses.fields(self):
+            if f.name not in ("actor", "idempotency"):
+                yield from _dates_in(getattr(self, f.name), f.name)
+
+
+def _dates_in(value: Any, path: str) -> Iterator[tuple[str, date]]:
+    if isinstance(value, date):
+        yield path, value
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            yield from _dates_in(getattr(value, f.name), f"{path}.{f.name}")
 
 
 @dataclass(frozen=True, kw_only=True)
