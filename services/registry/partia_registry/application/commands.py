@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
+import typing
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -32,17 +34,28 @@ class Command:
     def business_dates(self) -> Iterator[tuple[str, date]]:
         """Every business date the command carries, with its field's dotted name as the request
         spells it (`decision.decided_on`, `application_document.signed_on`, `effective_on`)."""
-        for f in dataclasses.fields(self):
-            if f.name not in ("actor", "idempotency"):
-                yield from _dates_in(getattr(self, f.name), f.name)
+        for path in _date_paths(type(self)):
+            value: Any = self
+            for name in path:
+                value = getattr(value, name)
+                if value is None:  # an optional value object or date left out
+                    break
+            else:
+                yield ".".join(path), value
 
 
-def _dates_in(value: Any, path: str) -> Iterator[tuple[str, date]]:
-    if isinstance(value, date):
-        yield path, value
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for f in dataclasses.fields(value):
-            yield from _dates_in(getattr(value, f.name), f"{path}.{f.name}")
+@functools.cache
+def _date_paths(cls: type[Any]) -> tuple[tuple[str, ...], ...]:
+    """Where a class's dates sit, read once from its type hints: its own date fields, and those
+    of the value objects (dataclasses) it holds, e.g. ("decision", "decided_on")."""
+    paths: list[tuple[str, ...]] = []
+    for name, hint in typing.get_type_hints(cls).items():
+        for kind in typing.get_args(hint) or (hint,):
+            if kind is date:
+                paths.append((name,))
+            elif isinstance(kind, type) and dataclasses.is_dataclass(kind):
+                paths.extend((name, *inner) for inner in _date_paths(kind))
+    return tuple(paths)
 
 
 @dataclass(frozen=True, kw_only=True)
