@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import typing
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -44,10 +43,15 @@ class Command:
                 yield ".".join(path), value
 
 
-@functools.cache
+_DATE_PATHS: dict[type[Any], tuple[tuple[str, ...], ...]] = {}
+
+
 def _date_paths(cls: type[Any]) -> tuple[tuple[str, ...], ...]:
     """Where a class's dates sit, read once from its type hints: its own date fields, and those
     of the value objects (dataclasses) it holds, e.g. ("decision", "decided_on")."""
+    known = _DATE_PATHS.get(cls)
+    if known is not None:
+        return known
     paths: list[tuple[str, ...]] = []
     for name, hint in typing.get_type_hints(cls).items():
         for kind in typing.get_args(hint) or (hint,):
@@ -55,7 +59,8 @@ def _date_paths(cls: type[Any]) -> tuple[tuple[str, ...], ...]:
                 paths.append((name,))
             elif isinstance(kind, type) and dataclasses.is_dataclass(kind):
                 paths.extend((name, *inner) for inner in _date_paths(kind))
-    return tuple(paths)
+    _DATE_PATHS[cls] = tuple(paths)
+    return _DATE_PATHS[cls]
 
 
 @dataclass(frozen=True, kw_only=True)
