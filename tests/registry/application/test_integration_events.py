@@ -351,6 +351,7 @@ def test_transfers_mandates_discipline_and_appeals_translate_without_personal_da
             member_id=leaver,
             application_document=signed(date(2026, 7, 1), "W"),
             effective_on=date(2026, 7, 1),
+            decision=decided(BodyKind.PARTY_BUREAU, PARTY_ID, date(2026, 7, 3), "Bureau No. 7"),
         )
     )
 
@@ -424,6 +425,14 @@ def test_transfers_mandates_discipline_and_appeals_translate_without_personal_da
         (deputy, mazhilis, "exclusion"),
         (leaver, kurultai, "withdrawal"),
     }
+    # Ch. 3.7, 9.5: the Bureau that formalised the deputy's withdrawal travels with it.
+    [left] = [p for p in _of(published, v1.MembershipEnded) if p.member_id == leaver]
+    assert (left.reason, left.decision, left.effective_on) == ("withdrawal", None, date(2026, 7, 1))
+    assert left.formalised_by is not None
+    assert (left.formalised_by.body.kind, left.formalised_by.reference) == (
+        "party_bureau",
+        "Bureau No. 7",
+    )
     upheld, annulled = _of(mine, v1.AppealDecided)
     assert (upheld.outcome, upheld.sanction_id) == ("upheld", warning)
     assert (annulled.outcome, annulled.replacement, annulled.sanction_id) == (

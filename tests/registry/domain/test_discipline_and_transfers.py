@@ -166,9 +166,15 @@ def _decide(
     )
 
 
-def _withdraw(record: Member, on: date = LATER) -> None:
+def _withdraw(
+    record: Member, on: date = LATER, *, decision: Decision | None = None, ppo: Ancestry = ()
+) -> None:
     record.withdraw(
-        application_document=signed(on, "LEAVE-1"), effective_on=on, recorded_by="clerk"
+        application_document=signed(on, "LEAVE-1"),
+        effective_on=on,
+        decision=decision,
+        ppo=ppo,
+        recorded_by="clerk",
     )
 
 
@@ -747,7 +753,8 @@ def test_constitution_a_national_deputys_withdrawal_records_the_mandate_at_stake
     record, tree, kind
 ):
     mandate_id = _deputy(record, kind)
-    _withdraw(record, date(2026, 7, 1))
+    bureau = _by(B.PARTY_BUREAU, tree.party, date(2026, 7, 1))
+    _withdraw(record, date(2026, 7, 1), decision=bureau, ppo=tree.ppo_line)
     events = record.collect_events()
     assert _names(events) == ["Withdrew", "NationalMandateAtStake"]
     at_stake = events[1]
@@ -774,7 +781,7 @@ def test_constitution_a_senators_or_maslikhat_deputys_exit_records_no_national_m
 ):
     _deputy(record, kind)
     if how == "withdraw":
-        _withdraw(record)
+        _withdraw(record, decision=_by(B.BRANCH_BUREAU, tree.region), ppo=tree.ppo_line)
     else:
         _sanction(record, tree, decision=_by(B.BRANCH_BUREAU, tree.region))
     assert record.status is MemberStatus.FORMER_MEMBER

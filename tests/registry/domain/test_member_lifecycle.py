@@ -39,7 +39,7 @@ def _meeting(tree: Tree, on: date = ADMITTED):
 
 def _withdraw(record: Member, on: date = date(2026, 6, 1)) -> None:
     record.withdraw(
-        application_document=signed(on, "LEAVE-1"), effective_on=on, recorded_by="clerk"
+        application_document=signed(on, "LEAVE-1"), effective_on=on, ppo=(), recorded_by="clerk"
     )
 
 
@@ -583,6 +583,7 @@ def test_every_event_says_who_recorded_it_and_versions_run_from_1_in_order(tree)
     record.withdraw(
         application_document=signed(date(2026, 5, 1)),
         effective_on=date(2026, 5, 1),
+        ppo=tree.ppo_line,
         recorded_by="clerk-withdraw",
     )
     record.apply_again(

@@ -102,6 +102,7 @@ def _translate(e: Any, envelope: dict[str, Any]) -> v1.IntegrationEvent:
                 reason=WITHDRAWAL,
                 decision=None,
                 application_document=_document(e.application_document),
+                formalised_by=None if e.decision is None else _decision(e.decision),
             )
         case Member.MembershipTerminated():
             return v1.MembershipEnded(

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import typing
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 from partia_registry.application.ports import IdempotencyKey
@@ -25,6 +29,38 @@ class Command:
     def named_records(self) -> tuple[UUID, ...]:
         """The records this command names, so a batch can load them all at once."""
         return tuple(getattr(self, name) for name in _RECORD_FIELDS if hasattr(self, name))
+
+    def business_dates(self) -> Iterator[tuple[str, date]]:
+        """Every business date the command carries, with its field's dotted name as the request
+        spells it (`decision.decided_on`, `application_document.signed_on`, `effective_on`)."""
+        for path in _date_paths(type(self)):
+            value: Any = self
+            for name in path:
+                value = getattr(value, name)
+                if value is None:  # an optional value object or date left out
+                    break
+            else:
+                yield ".".join(path), value
+
+
+_DATE_PATHS: dict[type[Any], tuple[tuple[str, ...], ...]] = {}
+
+
+def _date_paths(cls: type[Any]) -> tuple[tuple[str, ...], ...]:
+    """Where a class's dates sit, read once from its type hints: its own date fields, and those
+    of the value objects (dataclasses) it holds, e.g. ("decision", "decided_on")."""
+    known = _DATE_PATHS.get(cls)
+    if known is not None:
+        return known
+    paths: list[tuple[str, ...]] = []
+    for name, hint in typing.get_type_hints(cls).items():
+        for kind in typing.get_args(hint) or (hint,):
+            if kind is date:
+                paths.append((name,))
+            elif isinstance(kind, type) and dataclasses.is_dataclass(kind):
+                paths.extend((name, *inner) for inner in _date_paths(kind))
+    _DATE_PATHS[cls] = tuple(paths)
+    return _DATE_PATHS[cls]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,6 +118,7 @@ class WithdrawMember(Command):
     member_id: UUID
     application_document: ApplicationDocument
     effective_on: date
+    decision: Decision | None = None  # the body that formalised it (Ch. 3.7); required for deputies
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -12,13 +12,14 @@ from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from partia_registry.application import commands as c
+from partia_registry.application.clock import Clock
 from partia_registry.application.ports import UnitOfWork
 from partia_registry.domain.cards import card_number
 from partia_registry.domain.decisions import BodyKind, Decision
 from partia_registry.domain.mandates import Mandate
 from partia_registry.domain.members import Member
 from partia_registry.domain.organisations import Organisation, OrganisationKind
-from partia_registry.domain.policies import competence, structure
+from partia_registry.domain.policies import chronology, competence, structure
 from partia_registry.domain.policies.structure import Ancestry, OrganisationRef
 from partia_registry.domain.rules import NotFound, RuleViolation, StateConflict
 
@@ -235,9 +236,13 @@ def reject_application(cmd: c.RejectApplication, uow: UnitOfWork) -> Receipt:
 
 def withdraw_member(cmd: c.WithdrawMember, uow: UnitOfWork) -> Receipt:
     member = uow.member(cmd.member_id)
+    if cmd.decision is not None:
+        _check_body(uow, cmd.decision)
     member.withdraw(
         application_document=cmd.application_document,
         effective_on=cmd.effective_on,
+        decision=cmd.decision,
+        ppo=ancestry(uow, member.organisation_id),
         recorded_by=cmd.actor,
     )
     return {
@@ -425,13 +430,13 @@ C = TypeVar("C", bound=c.Command)
 Handler = Callable[[Any, UnitOfWork], Receipt]
 
 
-def handlers(*, card_prefix: str) -> dict[type[c.Command], Handler]:
-    """Which handler decides which command."""
+def handlers(*, card_prefix: str, clock: Clock) -> dict[type[c.Command], Handler]:
+    """Which handler decides which command; none accepts a business date after today."""
 
     def admit(cmd: c.AdmitMember, uow: UnitOfWork) -> Receipt:
         return admit_member(cmd, uow, card_prefix=card_prefix)
 
-    return {
+    table: dict[type[c.Command], Handler] = {
         c.CreateOrganisation: create_organisation,
         c.RenameOrganisation: rename_organisation,
         c.MoveOrganisation: move_organisation,
@@ -453,3 +458,14 @@ def handlers(*, card_prefix: str) -> dict[type[c.Command], Handler]:
         c.FileAppeal: file_appeal,
         c.DecideAppeal: decide_appeal,
     }
+    return {kind: _no_future_dates(handler, clock) for kind, handler in table.items()}
+
+
+def _no_future_dates(handler: Handler, clock: Clock) -> Handler:
+    def decide(cmd: c.Command, uow: UnitOfWork) -> Receipt:
+        today = clock.today()
+        for field, day in cmd.business_dates():
+            chronology.check_not_in_future(day, today, field=field)
+        return handler(cmd, uow)
+
+    return decide

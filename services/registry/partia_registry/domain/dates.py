@@ -9,8 +9,12 @@ _OWN_DATE_FIELDS = ("effective_on", "moved_on", "requested_on", "opened_on", "fi
 
 
 def effective_on(event: Any) -> date:
-    """A decision's date when the fact rests on one; else the date the fact names (the day a member
-    moved, an appeal was filed, ...); else the signed document's; else the day it was recorded."""
+    """The day the fact names as its effect (a withdrawal's, which a later decision formalises);
+    else a decision's date when the fact rests on one; else the date the fact names (the day a
+    member moved, an appeal was filed, ...); else the signed document's; else the day recorded."""
+    own = getattr(event, "effective_on", None)
+    if isinstance(own, date):
+        return own
     decision = getattr(event, "decision", None)
     if decision is not None:
         return decision.decided_on  # type: ignore[no-any-return]

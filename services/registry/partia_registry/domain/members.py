@@ -29,7 +29,7 @@ from partia_registry.domain.discipline import (
 from partia_registry.domain.iin import IIN, InvalidIIN
 from partia_registry.domain.mandates import Mandate, MandateKind
 from partia_registry.domain.people import Declarations, Demographics, PersonalData
-from partia_registry.domain.policies import competence, deadlines, eligibility
+from partia_registry.domain.policies import chronology, competence, deadlines, eligibility
 from partia_registry.domain.policies.deadlines import appeal_deadline
 from partia_registry.domain.policies.structure import Ancestry
 from partia_registry.domain.rules import NotFound, RuleViolation, StateConflict
@@ -125,11 +125,21 @@ class Member(Aggregate):
             aggregate.end_reason = None
 
     class Withdrew(Aggregate.Event):
+        """Version 2 added `decision`: the body that formalised the withdrawal (Ch. 3.7), or None
+        when it was recorded on the written application alone (every version 1 event)."""
+
+        class_version = 2
+
         organisation_id: UUID
         card_number: str
         application_document: ApplicationDocument
         effective_on: date
+        decision: Decision | None
         recorded_by: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["decision"] = None
 
         def apply(self, aggregate: Any) -> None:
             aggregate._end(self.effective_on, WITHDRAWAL)
@@ -460,18 +470,40 @@ class Member(Aggregate):
         )
 
     def withdraw(
-        self, *, application_document: ApplicationDocument, effective_on: date, recorded_by: str
+        self,
+        *,
+        application_document: ApplicationDocument,
+        effective_on: date,
+        decision: Decision | None = None,
+        ppo: Ancestry,
+        recorded_by: str,
     ) -> None:
         """The member leaves on their own written application: a right that cannot be refused
-        (Ch. 3.6, 5.1), so no body decides it."""
+        (Ch. 3.6, 5.1). A competent body formalises it (Ch. 3.7); for a deputy it must (Ch. 9.5,
+        9.8), for anyone else the application alone may be recorded."""
         self._require(MemberStatus.MEMBER, "record the withdrawal of")
+        chronology.check_withdrawal_not_before_application(
+            effective_on, application_document.signed_on
+        )
         self._check_not_before_admission(effective_on, "effective_on")
+        national, maslikhat = self._deputy_on(effective_on)
+        competence.check_may_formalise_withdrawal(
+            None if decision is None else decision.body,
+            ppo,
+            national_deputy=national,
+            maslikhat_deputy=maslikhat,
+        )
+        if decision is not None:
+            chronology.check_decision_not_before_application(
+                decision.decided_on, application_document.signed_on, clause="Ch. 3.6"
+            )
         self.trigger_event(
             self.Withdrew,
             organisation_id=self.organisation_id,
             card_number=self.card_number,
             application_document=application_document,
             effective_on=effective_on,
+            decision=decision,
             recorded_by=recorded_by,
         )
         self._national_mandates_at_stake(WITHDRAWAL, effective_on, recorded_by)
@@ -930,24 +962,11 @@ class Member(Aggregate):
         return sanction
 
     def _check_not_before_application(self, decided_on: date) -> None:
-        if decided_on < self.applied_on:
-            raise RuleViolation(
-                "decision-before-application",
-                "Ch. 3.4",
-                f"the decision ({decided_on}) cannot precede the written application "
-                f"({self.applied_on}) it decides",
-                field="decision.decided_on",
-            )
+        chronology.check_decision_not_before_application(decided_on, self.applied_on)
 
     def _check_not_before_admission(self, on: date, field: str) -> None:
         assert self.admitted_on is not None
-        if on < self.admitted_on:
-            raise RuleViolation(
-                "end-before-admission",
-                "Ch. 3.6",
-                f"membership cannot end ({on}) before it began ({self.admitted_on})",
-                field=field,
-            )
+        chronology.check_not_before_admission(on, self.admitted_on, field=field)
 
 
 def _check_applicant(
