@@ -9,6 +9,7 @@ from uuid import UUID
 
 import pytest
 
+from partia_registry.adapters.clock import SystemClock
 from partia_registry.application import commands as c
 from partia_registry.application.batches import BatchRunner
 from partia_registry.application.handlers import handlers
@@ -75,11 +76,11 @@ def branch_named(name: str) -> c.CreateOrganisation:
 @pytest.mark.parametrize(
     ("culprit", "field"),
     [
-        (lambda ppo: application_by("Ахме\x00това", ppo), "person.surname"),
         (lambda ppo: branch_named("Yesil\x00"), "names.en"),
         (lambda ppo: branch_named("Yesil \ud800"), "names.en"),
     ],
-    ids=["nul-in-a-surname", "nul-in-an-organisation-name", "lone-surrogate-in-a-name"],
+    # (a surname is sealed before it is stored, so a NUL there no longer reaches PostgreSQL)
+    ids=["nul-in-an-organisation-name", "lone-surrogate-in-a-name"],
 )
 def test_a_command_the_database_cannot_store_fails_alone_and_the_rest_of_its_batch_is_recorded(
     registry: Registry, culprit: Callable[[UUID], c.Command], field: str
@@ -87,7 +88,7 @@ def test_a_command_the_database_cannot_store_fails_alone_and_the_rest_of_its_bat
     """The API refuses such text, so this goes around it, as a future field or another client
     could: 40 applications and one bad command in one group commit."""
     ppo = build_tree(registry).ppo
-    runner = BatchRunner(registry.store, handlers(card_prefix="BQ"))
+    runner = BatchRunner(registry.store, handlers(card_prefix="BQ", clock=SystemClock()))
     valid = [application_by(f"Ахметова-{n}", ppo) for n in range(40)]
 
     outcomes = runner.run([*valid[:20], culprit(ppo), *valid[20:]])
