@@ -11,14 +11,14 @@ from partia_contracts.registry import api
 from partia_contracts.registry.v1 import OrganisationKind as ContractKind
 from partia_registry.api import translate
 from partia_registry.api.dependencies import COMMAND_OPENAPI, Reader, Writer
+from partia_registry.api.parameters import Offset, limit
 from partia_registry.api.responses import COMMAND_ERRORS, READ_ERRORS
 from partia_registry.application import commands as c
 from partia_registry.domain.organisations import OrganisationKind
 
 router = APIRouter(prefix="/organisations", tags=["organisations"])
 
-Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
+Limit = Annotated[int, limit(1000)]
 
 
 @router.post(

@@ -12,7 +12,9 @@ from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
 from partia_contracts.registry import api
+from partia_registry.api import parameters
 from partia_registry.api.dependencies import COMMAND_OPENAPI, Reader, Writer
+from partia_registry.api.parameters import MAX_POSITION, Offset
 from partia_registry.api.problems import ApiProblem
 from partia_registry.api.responses import COMMAND_ERRORS, READ_ERRORS, json_response
 from partia_registry.composition import Registry
@@ -23,14 +25,27 @@ Format = Annotated[Literal["json", "csv"], Query(description="csv for a spreadsh
 MinPosition = Annotated[
     int | None,
     Query(
+        ge=0,
+        le=MAX_POSITION,
         description="wait (up to 5 s) until the read model includes this log position, e.g. one from a "
-        "command's `positions`, to read your own writes"
+        "command's `positions`, to read your own writes; a position the log has not reached is "
+        "refused (422)",
     ),
 ]
 
 
 def _caught_up(registry: Registry, position: int | None) -> None:
-    if position is not None and not registry.read_model.wait_for(position, timeout=5.0):
+    if position is None or registry.read_model.wait_for(position, timeout=0.0):
+        return
+    if position > registry.read_model.status().head:  # no command ever answered with it
+        raise ApiProblem(
+            422,
+            "Invalid request",
+            f"min_position: the event log has not reached position {position}",
+            rule="position-not-in-log",
+            field="min_position",
+        )
+    if not registry.read_model.wait_for(position, timeout=5.0):
         raise ApiProblem(
             503,
             "Read model behind",
@@ -76,8 +91,8 @@ def roll(
     on: Annotated[date | None, Query(description="business date; omit for today")] = None,
     subtree: Annotated[bool, Query(description="include every organisation below it")] = False,
     sort: Literal["card_number", "name", "admitted_on"] = "card_number",
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, parameters.limit(10_000)] = 100,
+    offset: Offset = 0,
     format: Format = "json",
     min_position: MinPosition = None,
 ) -> Any:
