@@ -412,6 +412,21 @@ class MemberReceipt(_Response):
     ended_on: date | None = None
     end_reason: str | None = None
     erased: bool | None = None
+    # What a command created or started, for the next call about it:
+    registration_deadline: date | None = Field(
+        default=None, description="after a residence change: last day to register (Charter 3.6)"
+    )
+    transfer_to: UUID | None = Field(default=None, description="the PPO a transfer was asked to")
+    from_organisation_id: UUID | None = Field(default=None, description="after a transfer")
+    mandate_id: UUID | None = None
+    case_id: UUID | None = None
+    sanction_id: UUID | None = None
+    appeal_id: UUID | None = None
+    kind: str | None = Field(default=None, description="the sanction's kind")
+    appeal_deadline: date | None = Field(
+        default=None, description="last day, inclusive, to appeal the sanction (Charter 5.1)"
+    )
+    outcome: str | None = Field(default=None, description="the appeal's outcome")
     positions: list[int] = Field(
         default_factory=list, description="log positions of the new events"
     )

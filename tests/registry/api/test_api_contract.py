@@ -3,7 +3,11 @@ people can read, documented headers and media types."""
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 import uuid
+from html.parser import HTMLParser
 from typing import Any
 
 import psycopg
@@ -11,8 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 from psycopg import sql
 
+from partia_contracts.registry import api
 from partia_registry.settings import RegistrySettings
-from tests.registry.api.test_http_api import post
+from tests.registry.api.test_http_api import application, decision, make_ppo, names, post
 from tests.registry.builders import ASTANA_ID
 
 PROBLEM = "application/problem+json"
@@ -111,3 +116,144 @@ def test_malformed_json_names_the_body_and_says_what_is_wrong(client: TestClient
     problem = response.json()
     assert problem["field"] == "body"
     assert problem["detail"].startswith("body: not valid JSON: Expecting value at character 20")
+
+
+def test_the_openapi_document_declares_the_bearer_token_everywhere_but_health(
+    client: TestClient,
+) -> None:
+    spec = client.get("/openapi.json").json()
+    assert spec["components"]["securitySchemes"]["bearerAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "a token from PARTIA_API_TOKENS",
+    }
+    assert spec["security"] == [{"bearerAuth": []}]
+    assert spec["paths"]["/health"]["get"]["security"] == []
+
+
+def test_a_created_resource_is_at_its_location_and_the_location_is_documented(
+    client: TestClient,
+) -> None:
+    ppo = post(client, "/organisations", _district())
+    applicant = post(client, "/applications", application(make_ppo(client)))
+
+    for created, kind in ((ppo, "organisation_id"), (applicant, "member_id")):
+        assert created.status_code == 201
+        location = created.headers["Location"]
+        assert location.endswith(created.json()[kind])
+        assert client.get(location).json()[kind] == created.json()[kind]
+    spec = client.get("/openapi.json").json()
+    for path in ("/organisations", "/applications"):
+        assert "Location" in spec["paths"][path]["post"]["responses"]["201"]["headers"], path
+
+
+def test_a_retried_creation_points_at_the_same_location(client: TestClient) -> None:
+    first = post(client, "/organisations", _district(), key="found-yesil")
+    retry = post(client, "/organisations", _district(), key="found-yesil")
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert retry.headers["Location"] == first.headers["Location"]
+
+
+def _district() -> dict[str, Any]:
+    return {
+        "kind": "territorial_branch",
+        "parent_id": str(ASTANA_ID),
+        "names": names("Yesil"),
+        "decision": decision("branch_bureau", ASTANA_ID, "2026-01-10"),
+    }
+
+
+def test_the_erasure_receipt_has_its_documented_status(client: TestClient) -> None:
+    ppo = make_ppo(client)
+    member = post(client, "/applications", application(ppo)).json()["member_id"]
+    post(
+        client,
+        f"/members/{member}/rejection",
+        {"decision": decision("ppo_bureau", ppo), "reason": "unsigned"},
+    )
+    erased = post(
+        client,
+        f"/members/{member}/erasure",
+        {"legal_basis": "Art. 18", "request_reference": "R-1"},
+    )
+    assert erased.status_code == 200, erased.text
+    receipt = api.MemberReceipt.model_validate(erased.json())  # the documented shape
+    assert (receipt.status, receipt.erased) == ("rejected", True)
+
+
+def test_csv_answers_and_the_read_models_503_are_documented(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/organisations/{organisation_id}/roll", "/reports/structure"):
+        responses = paths[path]["get"]["responses"]
+        assert "text/csv" in responses["200"]["content"], path
+        assert "application/problem+json" in responses["503"]["content"], path
+        assert "Retry-After" in responses["503"]["headers"], path
+
+
+def test_the_documentation_pages_and_every_asset_they_load_come_from_the_service_itself(
+    client: TestClient,
+) -> None:
+    """A party's server behind a firewall has no internet: the docs must not need a CDN."""
+    for page in ("/docs", "/redoc"):
+        html = client.get(page)
+        assert html.status_code == 200
+        assets = _referenced_urls(html.text)
+        assert len(assets) >= 2, (page, assets)
+        for url in assets:
+            assert url.startswith("/"), (page, url)  # this service, not another host
+            assert client.get(url).status_code == 200, (page, url)
+    assert client.get("/openapi.json").status_code == 200  # what both pages then read
+
+
+def _referenced_urls(html: str) -> list[str]:
+    """Every script, stylesheet and icon the page loads."""
+
+    class Links(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.urls: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            found = dict(attrs)
+            url = (
+                found.get("src")
+                if tag == "script"
+                else found.get("href")
+                if tag == "link"
+                else None
+            )
+            if url:
+                self.urls.append(url)
+
+    parser = Links()
+    parser.feed(html)
+    inline = re.findall(r"""url\s*:\s*['"]([^'"]+)['"]""", html)  # e.g. SwaggerUIBundle({url: ...})
+    return parser.urls + [u for u in inline if not u.startswith("/openapi")]
+
+
+def test_the_structure_report_as_csv_keeps_the_legal_thresholds_and_the_branches_short(
+    client: TestClient,
+) -> None:
+    """Registration needs 5,000 members and 200 in each regional branch (the reform programme's
+    thresholds, seeds/004): the spreadsheet must say so as the JSON does."""
+    ppo = make_ppo(client)
+    member = post(client, "/applications", application(ppo)).json()["member_id"]
+    admitted = post(
+        client, f"/members/{member}/admission", {"decision": decision("ppo_meeting", ppo)}
+    )
+    table = client.get(
+        "/reports/structure",
+        params={"format": "csv", "min_position": max(admitted.json()["positions"])},
+    )
+
+    rows = list(csv.DictReader(io.StringIO(table.text)))
+    party = next(r for r in rows if r["kind"] == "party")
+    branches = [r for r in rows if r["kind"] == "regional_branch"]
+    astana = next(r for r in branches if r["organisation_id"] == str(ASTANA_ID))
+    the_ppo = next(r for r in rows if r["organisation_id"] == ppo)
+    assert (party["members"], party["minimum"], party["meets_minimum"]) == ("1", "5000", "false")
+    assert party["finding"] == "thresholds_not_met"
+    assert len(branches) == 20
+    assert {(r["minimum"], r["meets_minimum"]) for r in branches} == {("200", "false")}
+    assert astana["members"] == "1"
+    assert (the_ppo["finding"], the_ppo["minimum"]) == ("below_three", "")
