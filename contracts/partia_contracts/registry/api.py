@@ -759,6 +759,7 @@ class AppealDecisionRequest(_Request):
 
 class OverdueResidenceEntry(_Response):
     member_id: UUID
+    organisation_id: UUID | None = Field(default=None, description="whose roll they are on")
     card_number: str | None
     full_name: str | None
     registration_deadline: date
@@ -767,6 +768,7 @@ class OverdueResidenceEntry(_Response):
 class OverdueResidencePage(_Response):
     organisation_id: UUID
     on: date
+    subtree: bool = False
     items: list[OverdueResidenceEntry]
 
 
