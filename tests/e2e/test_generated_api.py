@@ -10,6 +10,8 @@ harder by hand.
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import socket
 import subprocess
@@ -19,7 +21,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
+from psycopg import sql
 
 from partia_registry.settings import RegistrySettings
 
@@ -109,3 +113,32 @@ def test_generated_requests_get_no_server_error_and_answers_match_the_openapi_do
     )
     assert run.returncode == 0, run.stdout[-20_000:] + run.stderr[-5_000:]
     assert "Stateful" in run.stdout  # the stateful phase ran
+
+
+def test_after_a_500_the_same_keep_alive_connection_serves_the_next_request(
+    server: str, settings: RegistrySettings
+) -> None:
+    """A server error must not cost the client its connection without warning: before, the
+    server closed it silently and the next request on it failed with a reset."""
+    with psycopg.connect(str(settings.database_url), autocommit=True) as conn:
+        conn.execute(  # a fault under the service: its organisation list now fails
+            sql.SQL("DROP TABLE {} CASCADE").format(
+                sql.Identifier(settings.database_schema, "registry_organisation_index")
+            )
+        )
+    host, port = server.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    try:
+        connection.request("GET", "/organisations", headers=headers)
+        failed = connection.getresponse()
+        body = json.loads(failed.read())
+        connection.request("GET", "/health", headers=headers)  # the same connection
+        after = connection.getresponse()
+        after.read()
+    finally:
+        connection.close()
+
+    assert (failed.status, failed.getheader("content-type")) == (500, "application/problem+json")
+    assert body["rule"] == "internal-error"
+    assert after.status == 200
