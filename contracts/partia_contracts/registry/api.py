@@ -562,6 +562,54 @@ class RollOnDate(_Response):
     items: list[RollMember]
 
 
+class StructureUnit(_Response):
+    """One organisation in the structure report, with the members on its own roll and below it."""
+
+    organisation_id: UUID
+    kind: OrganisationKind
+    parent_id: UUID | None
+    code: str | None
+    name: str = Field(description="the English name")
+    names: OrganisationNames
+    members: int = Field(description="on its roll and every roll below it")
+    direct_members: int = Field(description="on its own roll")
+
+
+class StructureFindings(_Response):
+    ppos_below_three: list[StructureUnit] = Field(description="Charter 6.6: at least three")
+    ppos_above_thousand: list[StructureUnit] = Field(
+        description="Charter 6.8: may be given a branch's rights"
+    )
+
+
+class StructureThresholds(_Response):
+    """The legal thresholds for a party's registration."""
+
+    party_minimum: int
+    party_meets_minimum: bool
+    regional_branch_minimum: int
+    regional_branches: int
+    regional_branches_short: list[StructureUnit]
+    meets_all: bool
+
+
+class StructureComposition(_Response):
+    by_sex: dict[str, int]
+    by_age_band: dict[str, int]
+
+
+class StructureReport(_Response):
+    """The structure and composition of the party on a date (Charter 4.3)."""
+
+    as_of: date | None = Field(description="the business date asked for; null for today")
+    members: int
+    organisations: dict[str, int] = Field(description="organisations per kind")
+    units: list[StructureUnit]
+    findings: StructureFindings
+    thresholds: StructureThresholds
+    composition: StructureComposition
+
+
 # --- errors -------------------------------------------------------------------------------------
 
 

@@ -257,3 +257,15 @@ def test_the_structure_report_as_csv_keeps_the_legal_thresholds_and_the_branches
     assert {(r["minimum"], r["meets_minimum"]) for r in branches} == {("200", "false")}
     assert astana["members"] == "1"
     assert (the_ppo["finding"], the_ppo["minimum"]) == ("below_three", "")
+
+
+def test_the_structure_report_is_documented_and_has_the_documented_shape(
+    client: TestClient,
+) -> None:
+    spec = client.get("/openapi.json").json()
+    documented = spec["paths"]["/reports/structure"]["get"]["responses"]["200"]["content"]
+    assert documented["application/json"]["schema"]["$ref"].endswith("/StructureReport")
+    for on in (None, "2026-01-01"):
+        report = client.get("/reports/structure", params={"on": on} if on else {}).json()
+        parsed = api.StructureReport.model_validate(report)
+        assert len(parsed.thresholds.regional_branches_short) == 20

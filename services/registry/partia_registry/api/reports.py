@@ -130,6 +130,7 @@ def roll(
 
 @router.get(
     "/reports/structure",
+    response_model=api.StructureReport,
     responses={**READ_MODEL_ERRORS, **CSV},
     summary="Structure and composition of the party (Ch. 4.3) with the legal thresholds",
     description="As CSV: one row per organisation; `minimum` and `meets_minimum` give the legal "
