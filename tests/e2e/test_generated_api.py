@@ -46,8 +46,9 @@ TOKEN = "generated-api-token"
 
 
 @pytest.fixture
-def server(settings: RegistrySettings) -> Iterator[str]:
-    """A registry process of its own, on its own schema: the base URL."""
+def server(settings: RegistrySettings, tmp_path: Path) -> Iterator[str]:
+    """A registry process of its own, on its own schema: the base URL. What it logs goes to
+    `server.log` beside the test's files (a pipe nobody reads could fill up and stall it)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
@@ -59,10 +60,11 @@ def server(settings: RegistrySettings) -> Iterator[str]:
         "PARTIA_MASTER_KEY": settings.master_key.get_secret_value(),
         "PARTIA_API_TOKENS": f"fuzzer={TOKEN}",
     }
+    log = (tmp_path / "server.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "partia_registry", "serve", "--port", str(port)],
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
     )
@@ -71,13 +73,14 @@ def server(settings: RegistrySettings) -> Iterator[str]:
         deadline = time.monotonic() + 60
         while not _healthy(base):
             if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read() if process.stdout else ""
+                output = (tmp_path / "server.log").read_text()
                 raise AssertionError(f"the registry did not start:\n{output}")
             time.sleep(0.2)
         yield base
     finally:
         process.terminate()
         process.wait(timeout=30)
+        log.close()
 
 
 def _healthy(base: str) -> bool:
@@ -205,7 +208,8 @@ def test_generated_requests_get_no_server_error_and_answers_match_the_openapi_do
         text=True,
         timeout=max(300, MAX_EXAMPLES * 30),
     )
-    assert run.returncode == 0, run.stdout[-20_000:] + run.stderr[-5_000:]
+    log = (tmp_path / "server.log").read_text()
+    assert run.returncode == 0, run.stdout[-20_000:] + run.stderr[-5_000:] + log[-10_000:]
     assert "Stateful" in run.stdout  # the stateful phase ran
 
 
