@@ -269,3 +269,17 @@ def test_the_structure_report_is_documented_and_has_the_documented_shape(
         report = client.get("/reports/structure", params={"on": on} if on else {}).json()
         parsed = api.StructureReport.model_validate(report)
         assert len(parsed.thresholds.regional_branches_short) == 20
+
+
+def test_a_body_that_is_not_a_json_object_or_not_utf8_names_the_body(client: TestClient) -> None:
+    def send(content: bytes, content_type: str) -> Any:
+        headers = {"Idempotency-Key": str(uuid.uuid4()), "Content-Type": content_type}
+        return client.post("/applications", content=content, headers=headers)
+
+    as_text = send(b'{"organisation_id": "x"}', "text/plain")
+    not_utf8 = send(b"\xff\xfe{", "application/json")
+
+    assert (as_text.status_code, as_text.json()["field"]) == (422, "body")
+    assert "Content-Type: application/json" in as_text.json()["detail"]
+    assert (not_utf8.status_code, not_utf8.json()["field"]) == (400, "body")
+    assert not_utf8.json()["rule"] == "bad-request"

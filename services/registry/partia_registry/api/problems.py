@@ -127,14 +127,21 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        title = _TITLES.get(exc.status_code, "Error")
+        detail, field = str(exc.detail), None
+        if detail == _UNREADABLE_BODY:  # FastAPI's words for a body that is not UTF-8 text
+            detail, field = "body: not valid JSON text (UTF-8 expected)", "body"
         return problem(
             exc.status_code,
-            _TITLES.get(exc.status_code, "Error"),
-            str(exc.detail),
+            title,
+            detail,
             headers=getattr(exc, "headers", None),
+            rule=title.lower().replace(" ", "-"),
+            field=field,
         )
 
 
+_UNREADABLE_BODY = "There was an error parsing the body"
 _TITLES = {400: "Bad request", 401: "Unauthorised", 404: "Not found", 405: "Method not allowed"}
 
 
@@ -145,7 +152,8 @@ def _field_for(what: str) -> str:
 def invalid_field(error: Any) -> dict[str, str]:
     """One of pydantic's validation errors as the field, the rule and a message for people: the
     body's JSON syntax is the field `body` (not the character offset pydantic puts in its
-    location), and enum members are named by their values, not their Python reprs."""
+    location), a body that is no JSON object asks for one, and enum members are named by their
+    values, not their Python reprs."""
     location = [str(part) for part in error["loc"]]
     if error["type"] == "json_invalid":
         reason = error.get("ctx", {}).get("error", "malformed")
@@ -154,6 +162,12 @@ def invalid_field(error: Any) -> dict[str, str]:
             "field": "body",
             "rule": "json_invalid",
             "message": f"not valid JSON: {reason}{offset}",
+        }
+    if location == ["body"] and error["type"] == "model_attributes_type":
+        return {
+            "field": "body",
+            "rule": "json_object_required",
+            "message": "send a JSON object, with 'Content-Type: application/json'",
         }
     return {
         "field": ".".join(location[1:]) or location[0],
