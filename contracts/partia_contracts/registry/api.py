@@ -427,6 +427,21 @@ class MemberReceipt(_Response):
     ended_on: date | None = None
     end_reason: str | None = None
     erased: bool | None = None
+    # What a command created or started, for the next call about it:
+    registration_deadline: date | None = Field(
+        default=None, description="after a residence change: last day to register (Charter 3.6)"
+    )
+    transfer_to: UUID | None = Field(default=None, description="the PPO a transfer was asked to")
+    from_organisation_id: UUID | None = Field(default=None, description="after a transfer")
+    mandate_id: UUID | None = None
+    case_id: UUID | None = None
+    sanction_id: UUID | None = None
+    appeal_id: UUID | None = None
+    kind: str | None = Field(default=None, description="the sanction's kind")
+    appeal_deadline: date | None = Field(
+        default=None, description="last day, inclusive, to appeal the sanction (Charter 5.1)"
+    )
+    outcome: str | None = Field(default=None, description="the appeal's outcome")
     positions: list[int] = Field(
         default_factory=list, description="log positions of the new events"
     )
@@ -560,6 +575,54 @@ class RollOnDate(_Response):
     limit: int
     offset: int
     items: list[RollMember]
+
+
+class StructureUnit(_Response):
+    """One organisation in the structure report, with the members on its own roll and below it."""
+
+    organisation_id: UUID
+    kind: OrganisationKind
+    parent_id: UUID | None
+    code: str | None
+    name: str = Field(description="the English name")
+    names: OrganisationNames
+    members: int = Field(description="on its roll and every roll below it")
+    direct_members: int = Field(description="on its own roll")
+
+
+class StructureFindings(_Response):
+    ppos_below_three: list[StructureUnit] = Field(description="Charter 6.6: at least three")
+    ppos_above_thousand: list[StructureUnit] = Field(
+        description="Charter 6.8: may be given a branch's rights"
+    )
+
+
+class StructureThresholds(_Response):
+    """The legal thresholds for a party's registration."""
+
+    party_minimum: int
+    party_meets_minimum: bool
+    regional_branch_minimum: int
+    regional_branches: int
+    regional_branches_short: list[StructureUnit]
+    meets_all: bool
+
+
+class StructureComposition(_Response):
+    by_sex: dict[str, int]
+    by_age_band: dict[str, int]
+
+
+class StructureReport(_Response):
+    """The structure and composition of the party on a date (Charter 4.3)."""
+
+    as_of: date | None = Field(description="the business date asked for; null for today")
+    members: int
+    organisations: dict[str, int] = Field(description="organisations per kind")
+    units: list[StructureUnit]
+    findings: StructureFindings
+    thresholds: StructureThresholds
+    composition: StructureComposition
 
 
 # --- errors -------------------------------------------------------------------------------------
@@ -759,6 +822,7 @@ class AppealDecisionRequest(_Request):
 
 class OverdueResidenceEntry(_Response):
     member_id: UUID
+    organisation_id: UUID | None = Field(default=None, description="whose roll they are on")
     card_number: str | None
     full_name: str | None
     registration_deadline: date
@@ -767,6 +831,7 @@ class OverdueResidenceEntry(_Response):
 class OverdueResidencePage(_Response):
     organisation_id: UUID
     on: date
+    subtree: bool = False
     items: list[OverdueResidenceEntry]
 
 

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
+from fastapi_offline import FastAPIOffline
 
 from partia_registry.api import discipline, feed, members, organisations, reports
 from partia_registry.api.problems import install_problem_handlers
@@ -48,10 +48,17 @@ def create_app(
         finally:
             registry.close()
 
-    app = FastAPI(
-        title="Partia registry", version="0.1.0", description=DESCRIPTION, lifespan=lifespan
+    # The docs pages load their scripts and styles from the service itself (a kept package bundles
+    # them), not from a public CDN: a party's server behind a firewall has no internet.
+    app = FastAPIOffline(
+        title="Partia registry",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        static_url="/docs-assets",
     )
     install_problem_handlers(app)
+    _declare_bearer_security(app)
     app.include_router(organisations.router)
     app.include_router(members.router)
     app.include_router(discipline.router)
@@ -59,7 +66,10 @@ def create_app(
     app.include_router(feed.router)
 
     @app.get(
-        "/health", tags=["operations"], summary="Liveness: the service and its database answer"
+        "/health",
+        tags=["operations"],
+        summary="Liveness: the service and its database answer",
+        openapi_extra={"security": []},  # the one endpoint that needs no token
     )
     def health() -> dict[str, str]:
         app.state.registry.store.query("SELECT 1")
@@ -72,11 +82,11 @@ def _declare_bearer_security(app: FastAPI) -> None:
     """Every endpoint but /health needs `Authorization: Bearer <token>`; say so in the OpenAPI
     document (so the docs page offers "Authorize") without a per-request dependency for it."""
 
+    generate = app.openapi
+
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = get_openapi(
-                title=app.title, version=app.version, description=app.description, routes=app.routes
-            )
+            schema = generate()
             schema.setdefault("components", {})["securitySchemes"] = {
                 "bearerAuth": {
                     "type": "http",

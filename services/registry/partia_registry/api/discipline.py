@@ -221,13 +221,17 @@ async def decide_appeal(
     summary="Members whose six months to register a move ran out (Ch. 3.6)",
 )
 def overdue_residence(
-    organisation_id: UUID, registry: Reader, on: Annotated[date | None, Query()] = None
+    organisation_id: UUID,
+    registry: Reader,
+    on: Annotated[date | None, Query()] = None,
+    subtree: Annotated[bool, Query(description="include every organisation below it")] = False,
 ) -> dict[str, object]:
     day = on or date.today()
     return {
         "organisation_id": organisation_id,
         "on": day,
-        "items": registry.queries.overdue_residence(organisation_id, day),
+        "subtree": subtree,
+        "items": registry.queries.overdue_residence(organisation_id, day, subtree=subtree),
     }
 
 

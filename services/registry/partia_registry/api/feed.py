@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
 from partia_registry.adapters.integration_events import to_integration_events
+from partia_registry.api import parameters
 from partia_registry.api.dependencies import Reader
+from partia_registry.api.parameters import Position
 from partia_registry.api.responses import READ_ERRORS
 
 router = APIRouter(tags=["event feed"])
@@ -24,8 +26,8 @@ router = APIRouter(tags=["event feed"])
 )
 def events(
     registry: Reader,
-    after: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    after: Position = 0,
+    limit: Annotated[int, parameters.limit(5000)] = 500,
 ) -> Response:
     page = registry.queries.log_page(after, limit)
     items = [json.loads(e.model_dump_json()) for e in to_integration_events(page)]

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response, status
 from partia_contracts.registry import api
 from partia_registry.api import translate
 from partia_registry.api.dependencies import COMMAND_OPENAPI, Reader, Writer
-from partia_registry.api.responses import COMMAND_ERRORS, READ_ERRORS
+from partia_registry.api.responses import COMMAND_ERRORS, READ_ERRORS, created, with_location
 from partia_registry.application import commands as c
 from partia_registry.domain.members import TerminationGround
 
@@ -20,7 +20,7 @@ router = APIRouter(tags=["membership"])
     "/applications",
     status_code=status.HTTP_201_CREATED,
     response_model=api.MemberReceipt,
-    responses=COMMAND_ERRORS,
+    responses={**COMMAND_ERRORS, **created("the applicant's record")},
     openapi_extra=COMMAND_OPENAPI,
     summary="Submit a written application to join (Ch. 3.4)",
 )
@@ -36,7 +36,8 @@ async def submit_application(
         declarations=translate.declarations(body.declarations),
         application_document=translate.document(body.application_document),
     )
-    return await w.execute(command, status.HTTP_201_CREATED)
+    receipt = await w.execute(command, status.HTTP_201_CREATED)
+    return with_location(receipt, "/members/{member_id}")
 
 
 @router.post(

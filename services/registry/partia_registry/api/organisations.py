@@ -11,21 +11,21 @@ from partia_contracts.registry import api
 from partia_contracts.registry.v1 import OrganisationKind as ContractKind
 from partia_registry.api import translate
 from partia_registry.api.dependencies import COMMAND_OPENAPI, Reader, Writer
-from partia_registry.api.responses import COMMAND_ERRORS, READ_ERRORS
+from partia_registry.api.parameters import Offset, limit
+from partia_registry.api.responses import COMMAND_ERRORS, READ_ERRORS, created, with_location
 from partia_registry.application import commands as c
 from partia_registry.domain.organisations import OrganisationKind
 
 router = APIRouter(prefix="/organisations", tags=["organisations"])
 
-Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
+Limit = Annotated[int, limit(1000)]
 
 
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=api.OrganisationReceipt,
-    responses=COMMAND_ERRORS,
+    responses={**COMMAND_ERRORS, **created("the organisation")},
     openapi_extra=COMMAND_OPENAPI,
     summary="Found an organisation under an existing one",
 )
@@ -42,7 +42,8 @@ async def create_organisation(
         decision=translate.decision(body.decision),
         code=body.code,
     )
-    return await w.execute(command, status.HTTP_201_CREATED)
+    receipt = await w.execute(command, status.HTTP_201_CREATED)
+    return with_location(receipt, "/organisations/{organisation_id}")
 
 
 @router.post(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from partia_registry.application.batches import IdempotencyKeyReused
 from partia_registry.application.ports import ConcurrentChange
@@ -53,16 +55,11 @@ def problem(
 
 
 def install_problem_handlers(app: FastAPI) -> None:
+    app.add_middleware(AnswerUnexpectedErrors)
+
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {
-                "field": ".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]),
-                "rule": e["type"],
-                "message": e["msg"],
-            }
-            for e in exc.errors()
-        ]
+        errors = [invalid_field(e) for e in exc.errors()]
         first = errors[0] if errors else {"field": None, "message": "invalid request"}
         return problem(
             422,
@@ -130,26 +127,95 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        title = _TITLES.get(exc.status_code, "Error")
+        detail, field = str(exc.detail), None
+        if detail == _UNREADABLE_BODY:  # FastAPI's words for a body that is not UTF-8 text
+            detail, field = "body: not valid JSON text (UTF-8 expected)", "body"
         return problem(
             exc.status_code,
-            _TITLES.get(exc.status_code, "Error"),
-            str(exc.detail),
+            title,
+            detail,
             headers=getattr(exc, "headers", None),
-        )
-
-    @app.exception_handler(Exception)
-    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error", exc_info=exc)
-        return problem(
-            500,
-            "Internal error",
-            "the registry failed unexpectedly; nothing was recorded unless the response said so",
-            rule="internal-error",
+            rule=title.lower().replace(" ", "-"),
+            field=field,
         )
 
 
+_UNREADABLE_BODY = "There was an error parsing the body"
 _TITLES = {400: "Bad request", 401: "Unauthorised", 404: "Not found", 405: "Method not allowed"}
 
 
 def _field_for(what: str) -> str:
     return {"organisation": "organisation_id", "member": "member_id"}.get(what, what)
+
+
+def invalid_field(error: Any) -> dict[str, str]:
+    """One of pydantic's validation errors as the field, the rule and a message for people: the
+    body's JSON syntax is the field `body` (not the character offset pydantic puts in its
+    location), a body that is no JSON object asks for one, and enum members are named by their
+    values, not their Python reprs."""
+    location = [str(part) for part in error["loc"]]
+    if error["type"] == "json_invalid":
+        reason = error.get("ctx", {}).get("error", "malformed")
+        offset = f" at character {location[1]}" if len(location) > 1 else ""
+        return {
+            "field": "body",
+            "rule": "json_invalid",
+            "message": f"not valid JSON: {reason}{offset}",
+        }
+    if location == ["body"] and error["type"] == "model_attributes_type":
+        return {
+            "field": "body",
+            "rule": "json_object_required",
+            "message": "send a JSON object, with 'Content-Type: application/json'",
+        }
+    return {
+        "field": ".".join(location[1:]) or location[0],
+        "rule": error["type"],
+        "message": _ENUM_REPR.sub(r"'\1'", error["msg"]),
+    }
+
+
+_ENUM_REPR = re.compile(r"<\w+\.\w+: '([^']*)'>")
+"""`<OrganisationKind.PARTY: 'party'>`, as pydantic writes an enum member in a Literal."""
+
+
+def _internal_error() -> JSONResponse:
+    return problem(
+        500,
+        "Internal error",
+        "the registry failed unexpectedly; nothing was recorded unless the response said so",
+        rule="internal-error",
+    )
+
+
+class AnswerUnexpectedErrors:
+    """Answers an exception no handler took with a 500 problem and keeps the connection.
+
+    Starlette's own last resort (ServerErrorMiddleware) sends its 500 and then re-raises, and the
+    server then drops the keep-alive connection without a `Connection: close`: the client's next
+    request on it fails with a reset. Here the exception ends with the answer. Only when the
+    response had already begun is it re-raised, since then dropping the connection is the only way
+    to tell the client the body is incomplete."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception:
+            log.exception("unexpected error in %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            await _internal_error()(scope, receive, send)

@@ -12,9 +12,17 @@ from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
 from partia_contracts.registry import api
+from partia_registry.api import parameters
 from partia_registry.api.dependencies import COMMAND_OPENAPI, Reader, Writer
+from partia_registry.api.parameters import MAX_POSITION, Offset
 from partia_registry.api.problems import ApiProblem
-from partia_registry.api.responses import COMMAND_ERRORS, READ_ERRORS, json_response
+from partia_registry.api.responses import (
+    COMMAND_ERRORS,
+    CSV,
+    READ_ERRORS,
+    READ_MODEL_ERRORS,
+    json_response,
+)
 from partia_registry.composition import Registry
 
 router = APIRouter(tags=["rolls and reports"])
@@ -23,14 +31,27 @@ Format = Annotated[Literal["json", "csv"], Query(description="csv for a spreadsh
 MinPosition = Annotated[
     int | None,
     Query(
+        ge=0,
+        le=MAX_POSITION,
         description="wait (up to 5 s) until the read model includes this log position, e.g. one from a "
-        "command's `positions`, to read your own writes"
+        "command's `positions`, to read your own writes; a position the log has not reached is "
+        "refused (422)",
     ),
 ]
 
 
 def _caught_up(registry: Registry, position: int | None) -> None:
-    if position is not None and not registry.read_model.wait_for(position, timeout=5.0):
+    if position is None or registry.read_model.wait_for(position, timeout=0.0):
+        return
+    if position > registry.read_model.status().head:  # no command ever answered with it
+        raise ApiProblem(
+            422,
+            "Invalid request",
+            f"min_position: the event log has not reached position {position}",
+            rule="position-not-in-log",
+            field="min_position",
+        )
+    if not registry.read_model.wait_for(position, timeout=5.0):
         raise ApiProblem(
             503,
             "Read model behind",
@@ -67,7 +88,7 @@ ROLL_COLUMNS = [
 @router.get(
     "/organisations/{organisation_id}/roll",
     response_model=api.RollOnDate,
-    responses=READ_ERRORS,
+    responses={**READ_MODEL_ERRORS, **CSV},
     summary="The organisation's roll (or its whole subtree's), today or on any past date",
 )
 def roll(
@@ -76,8 +97,8 @@ def roll(
     on: Annotated[date | None, Query(description="business date; omit for today")] = None,
     subtree: Annotated[bool, Query(description="include every organisation below it")] = False,
     sort: Literal["card_number", "name", "admitted_on"] = "card_number",
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, parameters.limit(10_000)] = 100,
+    offset: Offset = 0,
     format: Format = "json",
     min_position: MinPosition = None,
 ) -> Any:
@@ -109,8 +130,13 @@ def roll(
 
 @router.get(
     "/reports/structure",
-    responses=READ_ERRORS,
+    response_model=api.StructureReport,
+    responses={**READ_MODEL_ERRORS, **CSV},
     summary="Structure and composition of the party (Ch. 4.3) with the legal thresholds",
+    description="As CSV: one row per organisation; `minimum` and `meets_minimum` give the legal "
+    "threshold of the party (5,000 members) and of each regional branch (200), `finding` what a "
+    "chair must act on (`below_three`, `above_thousand` for PPOs; `thresholds_not_met` on the "
+    "party's row while any legal threshold is not met).",
 )
 def structure(
     registry: Reader,
@@ -122,11 +148,54 @@ def structure(
     report = registry.reports.structure(on=on)
     if format == "csv":
         return _csv(
-            report["units"],
-            ["kind", "code", "name", "organisation_id", "parent_id", "members", "direct_members"],
-            f"structure-{on or date.today()}.csv",
+            structure_rows(report), STRUCTURE_COLUMNS, f"structure-{on or date.today()}.csv"
         )
     return json_response(report)
+
+
+STRUCTURE_COLUMNS = [
+    "kind",
+    "code",
+    "name",
+    "organisation_id",
+    "parent_id",
+    "members",
+    "direct_members",
+    "minimum",
+    "meets_minimum",
+    "finding",
+]
+
+
+def structure_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The report's units, each with the legal threshold it is measured against and the findings
+    about it, so that a spreadsheet shows what the JSON's `thresholds` and `findings` say."""
+    thresholds, findings = report["thresholds"], report["findings"]
+    short = {b["organisation_id"] for b in thresholds["regional_branches_short"]}
+    flagged = {
+        u["organisation_id"]: finding
+        for finding, key in (
+            ("below_three", "ppos_below_three"),
+            ("above_thousand", "ppos_above_thousand"),
+        )
+        for u in findings[key]
+    }
+    rows = []
+    for unit in report["units"]:
+        row = {**unit, "finding": flagged.get(unit["organisation_id"], "")}
+        if unit["kind"] == "party":
+            row["minimum"] = thresholds["party_minimum"]
+            row["meets_minimum"] = _yes_no(thresholds["party_meets_minimum"])
+            row["finding"] = "" if thresholds["meets_all"] else "thresholds_not_met"
+        elif unit["kind"] == "regional_branch":
+            row["minimum"] = thresholds["regional_branch_minimum"]
+            row["meets_minimum"] = _yes_no(unit["organisation_id"] not in short)
+        rows.append(row)
+    return rows
+
+
+def _yes_no(value: bool) -> str:
+    return "true" if value else "false"
 
 
 @router.get(

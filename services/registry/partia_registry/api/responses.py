@@ -1,5 +1,5 @@
-"""The error responses each kind of endpoint declares in the OpenAPI document, and a fast way to
-send a large read as JSON."""
+"""The responses each kind of endpoint declares in the OpenAPI document beyond its body (errors,
+headers, other media types), and a fast way to send a large read as JSON."""
 
 from __future__ import annotations
 
@@ -36,6 +36,46 @@ COMMAND_ERRORS: dict[int | str, dict[str, Any]] = {
         "and `field` say which",
     },
 }
+
+
+READ_MODEL_ERRORS: dict[int | str, dict[str, Any]] = {
+    **READ_ERRORS,
+    503: {
+        **_PROBLEM,
+        "description": "the read model did not reach `min_position` within 5 s; retry after "
+        "`Retry-After` seconds",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}},
+    },
+}
+"""For reads with `min_position`: they may wait for the read model."""
+
+CSV: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+}
+"""For reads that answer `format=csv` as a spreadsheet."""
+
+
+def created(what: str) -> dict[int | str, dict[str, Any]]:
+    """The 201 of a POST that creates `what`, with the `Location` of the new resource."""
+    return {
+        201: {
+            "description": f"{what} created",
+            "headers": {
+                "Location": {
+                    "description": f"the path of {what}",
+                    "schema": {"type": "string", "format": "uri-reference"},
+                }
+            },
+        }
+    }
+
+
+def with_location(response: Response, template: str) -> Response:
+    """Sets `Location` on a 201 from its receipt, e.g. `/members/{member_id}`: a retry, answered
+    with the first receipt, points at the same resource."""
+    receipt = json.loads(bytes(response.body))
+    response.headers["Location"] = template.format(**receipt)
+    return response
 
 
 def json_response(content: Any) -> Response:

@@ -271,7 +271,7 @@ def erase_personal_data(cmd: c.ErasePersonalData, uow: UnitOfWork) -> Receipt:
     member.erase_personal_data(
         legal_basis=cmd.legal_basis, request_reference=cmd.request_reference, recorded_by=cmd.actor
     )
-    return {"member_id": str(member.id), "erased": True}
+    return {"member_id": str(member.id), "status": member.status.value, "erased": True}
 
 
 # --- transfers ----------------------------------------------------------------------------------

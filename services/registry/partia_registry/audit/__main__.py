@@ -9,7 +9,8 @@
   partia-audit diff history.jsonl --on 2026-03-31 --service http://host:8000 --token T
 
 Exit status: 0 clean (no problem, no difference), 1 problems or differences found, 2 the tool could
-not do its work (bad arguments, unreadable files, database or service unreachable).
+not do its work (bad arguments, unreadable files, database or service unreachable, or the reader
+of its output stopped reading, as `| head` does).
 The database URL, schema and service token may also come from PARTIA_DATABASE_URL,
 PARTIA_DATABASE_SCHEMA and PARTIA_AUDIT_TOKEN (a token on the command line is visible to `ps`).
 """
@@ -154,10 +155,22 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         result: int = getattr(commands, args.command.replace("-", "_"))(args)
+        sys.stdout.flush()  # here, where a closed pipe can be told from a failure
     except commands.CannotRun as e:
         print(f"partia-audit {args.command}: {e}", file=sys.stderr)
         return commands.FAILED
+    except BrokenPipeError:
+        _discard_stdout()
+        return commands.FAILED
     return result
+
+
+def _discard_stdout() -> None:
+    """The reader of stdout went away (`partia-audit replay ... | head`): stop quietly. Python
+    would otherwise fail again flushing stdout at exit, so it is pointed at /dev/null first."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 if __name__ == "__main__":

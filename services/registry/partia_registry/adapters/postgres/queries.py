@@ -217,18 +217,27 @@ class RegistryQueries:
 
     # --- per organisation: what its chair answers for (Ch. 4.4) -------------------------------
 
-    def overdue_residence(self, organisation_id: UUID, on: date) -> list[dict[str, Any]]:
+    def overdue_residence(
+        self, organisation_id: UUID, on: date, *, subtree: bool = False
+    ) -> list[dict[str, Any]]:
         """Members whose six months to register a change of residence ran out before `on`: a ground
-        for exclusion (Ch. 3.6), listed for a decision, never acted on automatically."""
+        for exclusion (Ch. 3.6), listed for a decision, never acted on automatically. With
+        `subtree`, those of every organisation below it too (a branch's view of its PPOs)."""
         self.organisation(organisation_id)
+        below = SQL(
+            " UNION SELECT o.organisation_id FROM {} o JOIN units u ON o.parent_id = u.organisation_id"
+            if subtree
+            else ""
+        ).format(self._organisations)
         return self._with_names(
             self._store.query(
                 SQL(
-                    "SELECT member_id, card_number, sealed_name,"
+                    "WITH RECURSIVE units AS (SELECT %s::uuid AS organisation_id{})"
+                    " SELECT member_id, organisation_id, card_number, sealed_name,"
                     " residence_deadline AS registration_deadline"
-                    " FROM {} WHERE organisation_id = %s AND status = 'member'"
+                    " FROM {} JOIN units USING (organisation_id) WHERE status = 'member'"
                     " AND residence_deadline < %s ORDER BY residence_deadline, member_id"
-                ).format(self._members),
+                ).format(below, self._members),
                 (organisation_id, on),
             )
         )
