@@ -13,7 +13,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -210,8 +209,7 @@ def test_generated_requests_get_no_server_error_and_answers_match_the_openapi_do
         timeout=max(300, MAX_EXAMPLES * 30),
     )
     log = (tmp_path / "server.log").read_text()
-    passed = run.returncode == 0 or _only_the_known_prepared_statement_500s(run.stdout, log)
-    assert passed, run.stdout[-20_000:] + run.stderr[-5_000:] + log[-10_000:]
+    assert run.returncode == 0, run.stdout[-20_000:] + run.stderr[-5_000:] + log[-10_000:]
     assert "Stateful" in run.stdout  # the stateful phase ran
 
 
@@ -242,28 +240,3 @@ def test_after_a_500_the_same_keep_alive_connection_serves_the_next_request(
     assert (failed.status, failed.getheader("content-type")) == (500, "application/problem+json")
     assert body["rule"] == "internal-error"
     assert after.status == 200
-
-
-# TEMPORARY, for the lead to remove once the write path's fix (issue 8, item 5) is merged: writes
-# now and then fail with 500 "prepared statement _pg3_N does not exist". A run passes despite them
-# only when those are its only failures: every failed check is a server error (ST101) or the 500
-# it makes undocumented (ST103), every status received is 500, and every failure the server logged
-# is that error.
-_PREPARED_STATEMENT_GONE = re.compile(
-    r'^eventsourcing\.persistence\.ProgrammingError: prepared statement "\w+" does not exist$', re.M
-)
-
-
-def _only_the_known_prepared_statement_500s(report: str, log: str) -> bool:
-    checks = set(re.findall(r"❌ (ST\d+) ", report))
-    received = set(re.findall(r"Received: (\d+)", report))
-    entries = re.split(r"^(?=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ )", log, flags=re.M)
-    answered_500 = [e for e in entries if "unexpected error in " in e]
-    return (
-        bool(checks)
-        and checks <= {"ST101", "ST103"}
-        and received <= {"500"}
-        and bool(answered_500)
-        and all(_PREPARED_STATEMENT_GONE.search(e) for e in answered_500)
-        and "Exception in ASGI application" not in log
-    )
