@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,11 +22,15 @@ from partia_registry.application.batches import BatchRunner
 from partia_registry.application.bootstrap import PartyDefinition, bootstrap_party
 from partia_registry.application.handlers import handlers
 from partia_registry.application.writer import CommandWriter
+from partia_registry.projections import tables
+from partia_registry.projections.reader import ReadModel
 from partia_registry.projections.reports import Reports
 from partia_registry.projections.runner import ProjectionRunner
 from partia_registry.settings import RegistrySettings, eventsourcing_env
 
 log = logging.getLogger(__name__)
+
+EVENTS_TABLE = f"{RegistryEventStore.name.lower()}_events"  # the eventsourcing library's naming
 
 
 @dataclass
@@ -36,13 +41,15 @@ class Registry:
     writer: CommandWriter
     queries: RegistryQueries
     tokens: dict[str, str]
-    read_model: ProjectionRunner
+    read_model: ReadModel
     reports: Reports
     report_pool: ConnectionPool[Any]
+    projection: ProjectionRunner | None = None  # this process's runner, if it runs one
     embedded_server: Any = None
 
     def close(self) -> None:
-        self.read_model.stop()
+        if self.projection is not None:
+            self.projection.stop()
         self.writer.stop()
         self.report_pool.close()
         self.events.close()
@@ -72,14 +79,19 @@ def open_registry(
             log.info("bootstrap created %d organisations", created)
     runner = BatchRunner(store, handlers(card_prefix=settings.card_prefix))
     writer = CommandWriter(runner.run, max_batch=settings.max_batch)
-    read_model = _read_model(url, store)
+    with psycopg.connect(url, autocommit=True) as conn:
+        tables.prepare(conn, store.schema)  # the tables readers need, before any runner ran
+    assert store.events_table == EVENTS_TABLE
+    projection = projection_runner(url, store.schema) if settings.run_projection else None
     report_pool: ConnectionPool[Any] = ConnectionPool(
         url, kwargs={"autocommit": True}, min_size=1, max_size=4, open=False
     )
+    read_model = ReadModel(report_pool.connection, store.schema, store.events_table)
     if start_writer:
         report_pool.open()
         writer.start()
-        read_model.start()
+        if projection is not None:
+            projection.start()
     return Registry(
         settings=settings,
         events=events,
@@ -90,6 +102,7 @@ def open_registry(
         read_model=read_model,
         reports=Reports(report_pool.connection, store.schema, lambda: read_model.generation),
         report_pool=report_pool,
+        projection=projection,
         embedded_server=server,
     )
 
@@ -101,8 +114,25 @@ def _connector(url: str) -> Callable[[], psycopg.Connection[Any]]:
     return connect
 
 
-def _read_model(url: str, store: PostgresStore) -> ProjectionRunner:
-    return ProjectionRunner(_connector(url), store.schema, store.events_table)
+def projection_runner(url: str, schema: str) -> ProjectionRunner:
+    """A runner of the read model (active only while it holds the read model's lock)."""
+    return ProjectionRunner(_connector(url), schema, EVENTS_TABLE)
+
+
+def run_projection(settings: RegistrySettings) -> None:
+    """`partia-registry project`: follow the log in this process until SIGTERM or Ctrl-C; as a
+    standby while another runner is active, taking over when it stops."""
+    assert settings.database_url is not None
+    _ensure_schema(settings.database_url, settings.database_schema)
+    runner = projection_runner(settings.database_url, settings.database_schema)
+    previous = signal.signal(signal.SIGTERM, lambda *_: runner.request_stop())
+    try:
+        runner.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        runner.stop()
 
 
 def prepare_database(settings: RegistrySettings) -> tuple[Any, RegistrySettings]:

@@ -31,6 +31,11 @@ class RegistrySettings(BaseSettings):
     party: str = "baytaq"
     pool_size: int = 10
     max_batch: int = 256
+    run_projection: bool = Field(
+        default=True,
+        description="fold the log into the read model in this process (while no other process"
+        " does); `serve` turns it off in its API processes and runs `project` beside them",
+    )
 
     def tokens(self) -> dict[str, str]:
         """token -> user name"""

@@ -11,6 +11,7 @@ from partia_registry.composition import Registry, open_registry
 from partia_registry.domain.decisions import BodyKind
 from partia_registry.domain.discipline import AppealOutcome, ExclusionGround, SanctionKind
 from partia_registry.domain.members import TransferReason
+from partia_registry.projections.runner import ProjectionRunner
 from tests.registry.builders import (
     ALMATY_CITY_ID,
     ASTANA_ID,
@@ -28,6 +29,12 @@ from tests.registry.builders import (
 def caught_up(registry: Registry, receipt_positions: Any = None) -> None:
     head = registry.read_model.status().head
     assert registry.read_model.wait_for(head, timeout=10)
+
+
+def runner_of(registry: Registry) -> ProjectionRunner:
+    """The read-model runner the test's registry runs in its own process."""
+    assert registry.projection is not None
+    return registry.projection
 
 
 def member(registry: Registry, ppo: UUID, born: date, admitted: date, female: bool = False) -> UUID:
@@ -222,7 +229,7 @@ def test_a_restarted_read_model_continues_without_losing_or_double_counting(
     tree = build_tree(registry)
     first = member(registry, tree.ppo, date(1960, 1, 1), date(2025, 1, 10))
     caught_up(registry)
-    registry.read_model.stop()  # as if the process died here
+    runner_of(registry).stop()  # as if the process died here
     second = member(registry, tree.ppo, date(1961, 1, 1), date(2025, 1, 11))
 
     restarted = open_registry(settings)
@@ -391,7 +398,7 @@ def test_someone_who_applies_again_in_one_batch_of_the_read_model_does_not_stall
     """A rejected applicant may apply again; while the read model was behind, both applications
     reach it in one batch (found by the rebuild's comparison with a generated party)."""
     tree = build_tree(registry)
-    registry.read_model.stop()
+    runner_of(registry).stop()
     who = person(make_iin(date(1985, 2, 2)))
     first = apply(registry, tree.ppo, who, on=date(2025, 3, 1))
     ok(
@@ -407,7 +414,7 @@ def test_someone_who_applies_again_in_one_batch_of_the_read_model_does_not_stall
     again = apply(registry, tree.ppo, who, on=date(2025, 4, 1))
     admit(registry, again, tree.ppo, on=date(2025, 4, 10))
 
-    assert registry.read_model.catch_up() > 0
+    assert runner_of(registry).catch_up() > 0
 
     assert again == first
     assert roll_ids(registry, tree.ppo) == [first]
