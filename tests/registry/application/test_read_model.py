@@ -449,3 +449,20 @@ def test_todays_roll_by_pages_agrees_with_the_whole_roll_after_an_exit(registry:
     assert paged == roll_ids(registry, tree.ppo)
     assert people[2] not in paged
     assert len(paged) == 4
+
+
+def test_the_composition_names_every_sex_with_its_count_even_zero_after_a_rebuild(
+    registry: Registry,
+) -> None:
+    """Ch. 4.3's composition: a spreadsheet reading `female` must find it, also at zero."""
+    tree = build_tree(registry)
+    for i in range(2):
+        member(registry, tree.ppo, date(1960 + i, 1, 1), date(2025, 1, 10 + i))
+    caught_up(registry)
+    expected = {"female": 0, "male": 2}
+    assert registry.reports.structure(on=None)["composition"]["by_sex"] == expected
+
+    registry.read_model.rebuild(wait=True)
+
+    assert registry.reports.structure(on=None)["composition"]["by_sex"] == expected
+    assert registry.reports.structure(on=date(2025, 6, 1))["composition"]["by_sex"] == expected
