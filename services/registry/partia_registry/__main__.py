@@ -47,6 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve" and not settings.tokens():
         print("PARTIA_API_TOKENS is empty: nobody could call the API", file=sys.stderr)
         return 2
+    parent = os.environ.get("PARTIA_PROJECTION_PARENT")
+    if args.command == "project" and parent:  # started by `serve`, which prepared the database
+        from partia_registry.composition import run_projection
+
+        run_projection(settings, parent=int(parent))
+        return 0
     server, settings = prepare_database(settings)
     try:
         if args.command == "bootstrap":
@@ -102,6 +108,7 @@ def _projection_process(settings: RegistrySettings, *, enabled: bool) -> Iterato
         **os.environ,
         "PARTIA_DATABASE_URL": settings.database_url,
         "PARTIA_MASTER_KEY": settings.master_key.get_secret_value(),
+        "PARTIA_PROJECTION_PARENT": str(os.getpid()),  # it stops if `serve` is killed outright
     }
     stopping = threading.Event()
     child: list[subprocess.Popen[bytes]] = []

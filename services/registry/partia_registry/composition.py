@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
 import signal
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -82,7 +85,7 @@ def open_registry(
     with psycopg.connect(url, autocommit=True) as conn:
         tables.prepare(conn, store.schema)  # the tables readers need, before any runner ran
     assert store.events_table == EVENTS_TABLE
-    projection = projection_runner(url, store.schema) if settings.run_projection else None
+    projection = projection_runner(settings, url) if settings.run_projection else None
     report_pool: ConnectionPool[Any] = ConnectionPool(
         url, kwargs={"autocommit": True}, min_size=1, max_size=4, open=False
     )
@@ -114,18 +117,26 @@ def _connector(url: str) -> Callable[[], psycopg.Connection[Any]]:
     return connect
 
 
-def projection_runner(url: str, schema: str) -> ProjectionRunner:
+def projection_runner(settings: RegistrySettings, url: str) -> ProjectionRunner:
     """A runner of the read model (active only while it holds the read model's lock)."""
-    return ProjectionRunner(_connector(url), schema, EVENTS_TABLE)
+    return ProjectionRunner(
+        _connector(url),
+        settings.database_schema,
+        EVENTS_TABLE,
+        grace=settings.read_model_grace,
+    )
 
 
-def run_projection(settings: RegistrySettings) -> None:
-    """`partia-registry project`: follow the log in this process until SIGTERM or Ctrl-C; as a
-    standby while another runner is active, taking over when it stops."""
+def run_projection(settings: RegistrySettings, *, parent: int | None = None) -> None:
+    """`partia-registry project`: follow the log in this process until SIGTERM or Ctrl-C (or
+    until the `parent` process is gone: `serve` may be killed outright); as a standby while
+    another runner is active, taking over when it stops."""
     assert settings.database_url is not None
     _ensure_schema(settings.database_url, settings.database_schema)
-    runner = projection_runner(settings.database_url, settings.database_schema)
+    runner = projection_runner(settings, settings.database_url)
     previous = signal.signal(signal.SIGTERM, lambda *_: runner.request_stop())
+    if parent is not None:
+        threading.Thread(target=_stop_with, args=(parent, runner), daemon=True).start()
     try:
         runner.run()
     except KeyboardInterrupt:
@@ -133,6 +144,13 @@ def run_projection(settings: RegistrySettings) -> None:
     finally:
         signal.signal(signal.SIGTERM, previous)
         runner.stop()
+
+
+def _stop_with(parent: int, runner: ProjectionRunner) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    log.warning("the parent process is gone; stopping the read-model runner")
+    runner.request_stop()
 
 
 def prepare_database(settings: RegistrySettings) -> tuple[Any, RegistrySettings]:

@@ -164,7 +164,11 @@ def prepare(conn: Connection[Any], schema: str) -> Generation:
     """The pointer table and a first generation, if missing; idempotent, and safe when several
     processes start at once (a transaction lock serialises them). Returns the current one."""
     with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (lock_key(schema),))
+        # Not the runner's lock (held for as long as a runner is active): one for this alone.
+        conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+            (f"{lock_key(schema)}:prepare",),
+        )
         create_pointer(conn, schema)
         number = current_generation(conn, schema)
         if number is None:
