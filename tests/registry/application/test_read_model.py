@@ -6,11 +6,16 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+import psycopg
+import pytest
+
 from partia_registry.application import commands as c
-from partia_registry.composition import Registry, open_registry
+from partia_registry.composition import Registry, open_registry, projection_runner
 from partia_registry.domain.decisions import BodyKind
 from partia_registry.domain.discipline import AppealOutcome, ExclusionGround, SanctionKind
 from partia_registry.domain.members import TransferReason
+from partia_registry.projections import tables
+from partia_registry.projections.ledger import Changes, MembershipLedger
 from partia_registry.projections.runner import ProjectionRunner
 from tests.registry.builders import (
     ALMATY_CITY_ID,
@@ -466,3 +471,54 @@ def test_the_composition_names_every_sex_with_its_count_even_zero_after_a_rebuil
 
     assert registry.reports.structure(on=None)["composition"]["by_sex"] == expected
     assert registry.reports.structure(on=date(2025, 6, 1))["composition"]["by_sex"] == expected
+
+
+def test_a_second_runner_stands_by_and_takes_over_only_when_the_first_stops(
+    registry: Registry, settings: Any
+) -> None:
+    tree = build_tree(registry)
+    member(registry, tree.ppo, date(1960, 1, 1), date(2025, 1, 10))
+    caught_up(registry)
+    second = projection_runner(settings, str(settings.database_url))
+
+    member(registry, tree.ppo, date(1961, 1, 1), date(2025, 1, 11))
+    assert second.catch_up() == 0  # the registry's own runner holds the lock
+    assert not second.active
+    caught_up(registry)
+    runner_of(registry).stop()
+    member(registry, tree.ppo, date(1962, 1, 1), date(2025, 1, 12))
+    try:
+        assert second.catch_up() > 0
+        assert second.active
+    finally:
+        second.stop()
+
+    assert len(roll_ids(registry, tree.ppo)) == 3
+    assert registry.reports.structure(on=None)["members"] == 3
+
+
+def test_a_batch_from_a_stale_position_is_refused_and_changes_nothing(
+    registry: Registry, settings: Any
+) -> None:
+    """The guard behind the lock: a runner that lost its lock without noticing cannot apply a
+    batch that another runner applied already."""
+    tree = build_tree(registry)
+    someone = member(registry, tree.ppo, date(1960, 1, 1), date(2025, 1, 10))
+    caught_up(registry)
+    generation = registry.read_model.generation
+    position = registry.read_model.position()
+    again = Changes()
+    again.current[(tree.ppo, "male", 1960)] += 1
+
+    with (
+        psycopg.connect(str(settings.database_url), autocommit=True) as conn,
+        pytest.raises(tables.PositionMoved),
+        conn.transaction(),
+    ):
+        tables.write_changes(
+            conn, generation, again, [], position, MembershipLedger(), previous=position - 1
+        )
+
+    assert registry.read_model.position() == position
+    assert roll_ids(registry, tree.ppo) == [someone]
+    assert registry.reports.structure(on=None)["members"] == 1

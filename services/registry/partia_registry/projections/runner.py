@@ -181,7 +181,8 @@ class ProjectionRunner:
     def _take_over(self, conn: Connection[Any]) -> None:
         self.generation = tables.prepare(conn, self._schema)
         rebuilding = tables.state(conn, self._schema).get("rebuilding")
-        if rebuilding:  # only the lock's holder rebuilds: the one before us died doing it
+        if rebuilding and self._rebuild is None:
+            # Only the lock's holder rebuilds: the one before this one stopped doing it.
             self._record_failure(conn, rebuilding, "the runner stopped during the rebuild")
         gc.disable()  # loading creates millions of long-lived objects; see _rebuild_generation
         try:
