@@ -10,13 +10,11 @@ it as a process of its own with `python -m partia_registry project`.
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from psycopg import Connection
@@ -46,9 +44,10 @@ class ProjectionRunner:
     """Folds the log into the read model, but only while it holds the read model's lock.
 
     Any number of runners may run (threads, processes, machines): the first to take a PostgreSQL
-    advisory lock on its own session is the active one and loads the fold's state; the others
-    wait as standbys and take over when its session ends (the process died, the connection
-    broke). Besides the lock, each batch moves the tracked position only from the position it
+    advisory lock on its own session is the active one; the others wait as standbys and take
+    over when its session ends (the process died, the connection broke). A runner keeps no state
+    of the fold between batches (each batch reads what it needs from the tables), so taking over
+    is immediate at any size. Besides the lock, each batch moves the tracked position only from the position it
     started at (`tables.write_changes`), so even a runner that lost its lock without noticing
     cannot apply a batch twice. The active runner also carries out the rebuilds any process
     requests (`tables.request_rebuild`) and drops retired generations after a grace period.
@@ -77,7 +76,6 @@ class ProjectionRunner:
         self._leading = False
         self._checked = 0.0  # when the pointer row was last looked at for requests
         self.generation: Generation | None = None
-        self.ledger: MembershipLedger | None = None
         self.position = 0
 
     @property
@@ -116,23 +114,23 @@ class ProjectionRunner:
                 return 0
             assert self._conn is not None
             assert self.generation
-            assert self.ledger is not None
-            return self._apply_new(self._conn, self.generation, self.ledger)
+            return self._apply_new(self._conn, self.generation)
 
-    def _apply_new(
-        self, conn: Connection[Any], generation: Generation, ledger: MembershipLedger
-    ) -> int:
+    def _apply_new(self, conn: Connection[Any], generation: Generation) -> int:
+        """Fold and write batch after batch, each with the state of just the members and
+        organisations it touches, read from the tables in its transaction."""
         applied = 0
         while True:
             batch = self._read(conn, self.position, BATCH)
             if not batch:
                 return applied
-            changes, people = _fold(ledger, batch)
             position = batch[-1][3]
             with conn.transaction():
-                tables.write_changes(
-                    conn, generation, changes, people, position, ledger, self.position
-                )
+                ledger, at = tables.load_state(conn, generation, {row[0] for row in batch})
+                if at != self.position:
+                    raise tables.PositionMoved(f"the read model is at {at}, not {self.position}")
+                changes, people = _fold(ledger, batch)
+                tables.write_changes(conn, generation, changes, people, position, ledger, at)
             self.position = position
             applied += len(batch)
 
@@ -150,14 +148,13 @@ class ProjectionRunner:
             except Exception:  # keep following after a database hiccup
                 log.exception("read model update failed; starting again from the tables")
                 with self._lock:
-                    self._step_down()  # the fold may be ahead of the tables: reload it
+                    self._step_down()  # and start again from the tables' position
                 self._stop.wait(1.0)
         with self._lock:
             self._step_down()
 
     def _lead(self) -> bool:
-        """Hold the lock, taking it (and loading the fold's state) if it is free. Caller holds
-        self._lock."""
+        """Hold the lock, taking it if it is free. Caller holds self._lock."""
         if self._leading and self._conn is not None and not self._conn.closed:
             return True
         self._step_down()
@@ -184,11 +181,7 @@ class ProjectionRunner:
         if rebuilding and self._rebuild is None:
             # Only the lock's holder rebuilds: the one before this one stopped doing it.
             self._record_failure(conn, rebuilding, "the runner stopped during the rebuild")
-        gc.disable()  # loading creates millions of long-lived objects; see _rebuild_generation
-        try:
-            self.ledger, self.position = tables.load_ledger(conn, self.generation)
-        finally:
-            gc.enable()
+        self.position = tables.position(conn, self.generation)
         log.info(
             "read model runner active: generation %s at position %s",
             self.generation.number,
@@ -196,10 +189,8 @@ class ProjectionRunner:
         )
 
     def _step_down(self) -> None:
-        """Give the lock up (closing its session) and forget the fold's state. Caller holds
-        self._lock."""
+        """Give the lock up (closing its session). Caller holds self._lock."""
         self._leading = False
-        self.ledger = None
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -263,24 +254,10 @@ class ProjectionRunner:
                 head = self._head(conn)
                 self._progress(conn, progress, phase="folding the log in PostgreSQL", head=head)
             rebuild_tables(self._connect, self._log, new, head, self._rebuild_connections)
-            # PostgreSQL builds the indexes while this thread makes the state's Python objects.
-            with ThreadPoolExecutor(1, thread_name_prefix="rebuild-indexes") as pool:
-                indexing = pool.submit(index_tables, self._connect, new, self._rebuild_connections)
-                with self._connect() as conn:
-                    self._progress(
-                        conn, progress, phase="indexing and loading the fold's state", position=head
-                    )
-                    # Millions of long-lived objects: the cyclic collector would rescan them again
-                    # and again while they are made (measured: most of the load's time). None of
-                    # them form cycles; the collector resumes afterwards.
-                    gc.disable()
-                    try:
-                        ledger, position = tables.load_ledger(conn, new)
-                    finally:
-                        gc.enable()
-                indexing.result()
-            self._switch(new, ledger, position, progress)
-            gc.freeze()  # the new ledger lives as long as the process
+            with self._connect() as conn:
+                self._progress(conn, progress, phase="indexing", position=head)
+            index_tables(self._connect, new, self._rebuild_connections)
+            self._switch(new, head, progress)
         except Exception as failure:
             log.exception("read model rebuild failed; reads stay on the current generation")
             try:
@@ -302,9 +279,7 @@ class ProjectionRunner:
             conn, self._schema, rebuilding=None, last_rebuild=outcome, last_failure=outcome
         )
 
-    def _switch(
-        self, new: Generation, ledger: MembershipLedger, position: int, progress: dict[str, Any]
-    ) -> None:
+    def _switch(self, new: Generation, position: int, progress: dict[str, Any]) -> None:
         """Catch the new generation up and point reads at it, in one transaction on the lock's
         session (a runner that lost the lock cannot switch)."""
         with self._lock:
@@ -316,7 +291,7 @@ class ProjectionRunner:
             self.position = position
             try:
                 with conn.transaction():
-                    self._apply_new(conn, new, ledger)  # what was recorded during the rebuild
+                    self._apply_new(conn, new)  # what was recorded during the rebuild
                     retired = tables.state(conn, self._schema).get("retired")
                     if retired is not None:  # two rebuilds within the grace period
                         Generation(self._schema, retired).drop(conn)
@@ -331,7 +306,7 @@ class ProjectionRunner:
             except Exception:
                 self.position = old_position
                 raise
-            self.generation, self.ledger = new, ledger
+            self.generation = new
         log.info("read model rebuilt as generation %s at position %s", new.number, self.position)
 
     def _head(self, conn: Connection[Any]) -> int:

@@ -3,7 +3,7 @@ one keeps answering, and a single pointer switches reads over when the new set h
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -347,25 +347,29 @@ def write_changes(
         raise PositionMoved(f"the read model is no longer at position {previous}")
 
 
-def load_ledger(conn: Connection[Any], generation: Generation) -> tuple[MembershipLedger, int]:
-    """The fold's state as the tables hold it, so a restarted projection continues where it was."""
-    with conn.transaction():
-        conn.execute("SET LOCAL work_mem = '256MB'")  # one sort of every spell, in memory
-        return _load_ledger(conn, generation)
-
-
-def _load_ledger(conn: Connection[Any], generation: Generation) -> tuple[MembershipLedger, int]:
+def load_state(
+    conn: Connection[Any], generation: Generation, ids: Collection[UUID]
+) -> tuple[MembershipLedger, int]:
+    """The fold's state for these members and organisations (a batch's originators) as the
+    tables hold it, with the position and the next spell numbers. The runner loads what each
+    batch needs, a few index lookups, rather than everybody's state at start (at 1,000,000
+    members that took 20 s and 1.3 GiB)."""
     t = generation.table
     ledger = MembershipLedger()
     row = conn.execute(SQL("SELECT * FROM {}").format(t("tracking"))).fetchone()
     if row is None:
         return ledger, 0
     position, ledger.next_spell_id, ledger.next_organisation_spell_id = row
-    for member_id, sex, birth_year in conn.execute(SQL("SELECT * FROM {}").format(t("people"))):
+    wanted = (list(ids),)
+    people = SQL("SELECT member_id, sex, birth_year FROM {} WHERE member_id = ANY(%s)")
+    for member_id, sex, birth_year in conn.execute(people.format(t("people")), wanted):
         ledger.people[member_id] = _Person(sex, birth_year)
-    latest = SQL("SELECT DISTINCT ON (member_id) {} FROM {} ORDER BY member_id, spell_id DESC")
+    latest = SQL(
+        "SELECT DISTINCT ON (member_id) {} FROM {} WHERE member_id = ANY(%s)"
+        " ORDER BY member_id, spell_id DESC"
+    )
     for values in conn.execute(
-        latest.format(SQL(", ").join(map(Identifier, SPELL_COLUMNS)), t("spells"))
+        latest.format(SQL(", ").join(map(Identifier, SPELL_COLUMNS)), t("spells")), wanted
     ):
         spell = Spell(*values)
         ledger.last_spells[spell.member_id] = spell
@@ -374,10 +378,12 @@ def _load_ledger(conn: Connection[Any], generation: Generation) -> tuple[Members
         if spell.valid_to is None:
             ledger.open_spells[spell.member_id] = spell
     current = SQL(
-        "SELECT DISTINCT ON (organisation_id) {} FROM {} ORDER BY organisation_id, spell_id DESC"
+        "SELECT DISTINCT ON (organisation_id) {} FROM {} WHERE organisation_id = ANY(%s)"
+        " ORDER BY organisation_id, spell_id DESC"
     )
     for values in conn.execute(
-        current.format(SQL(", ").join(map(Identifier, ORGANISATION_COLUMNS)), t("organisations"))
+        current.format(SQL(", ").join(map(Identifier, ORGANISATION_COLUMNS)), t("organisations")),
+        wanted,
     ):
         unit = OrganisationSpell(*values)
         ledger.organisations[unit.organisation_id] = unit
