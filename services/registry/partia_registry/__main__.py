@@ -1,11 +1,15 @@
-"""`python -m partia_registry serve | bootstrap` (also installed as `partia-registry`)."""
+"""`python -m partia_registry serve | project | bootstrap` (also installed as `partia-registry`)."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import os
+import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from partia_registry.settings import RegistrySettings
 
@@ -21,6 +25,16 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         default=1,
         help="HTTP worker processes; each batches its own commands (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--no-projection",
+        action="store_true",
+        help="do not start a read-model runner beside the API (run `project` elsewhere)",
+    )
+    sub.add_parser(
+        "project",
+        help="keep the read model up to date (one runner is active per database; more wait as"
+        " standbys and take over)",
     )
     sub.add_parser("bootstrap", help="create the tables, the party and its regional branches")
     args = parser.parse_args(argv)
@@ -38,12 +52,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve" and not settings.tokens():
         print("PARTIA_API_TOKENS is empty: nobody could call the API", file=sys.stderr)
         return 2
+    parent = os.environ.get("PARTIA_PROJECTION_PARENT")
+    if args.command == "project" and parent:  # started by `serve`, which prepared the database
+        from partia_registry.composition import run_projection
+
+        run_projection(settings, parent=int(parent))
+        return 0
     server, settings = prepare_database(settings)
     try:
         if args.command == "bootstrap":
             print("the tables, the party and its regional branches are in place")
             return 0
-        return _serve(settings, args.host, args.port, args.workers)
+        if args.command == "project":
+            from partia_registry.composition import run_projection
+
+            run_projection(settings)
+            return 0
+        with _projection_process(settings, enabled=not args.no_projection):
+            return _serve(settings, args.host, args.port, args.workers)
     finally:
         if server is not None:
             stop_embedded_postgres(server)
@@ -57,6 +83,7 @@ def _serve(settings: RegistrySettings, host: str, port: int, workers: int) -> in
     assert settings.master_key is not None
     os.environ["PARTIA_DATABASE_URL"] = settings.database_url
     os.environ["PARTIA_MASTER_KEY"] = settings.master_key.get_secret_value()
+    os.environ["PARTIA_RUN_PROJECTION"] = "false"  # the `project` process folds, not the API
     print(
         f"Partia registry on http://{host}:{port}  (API docs: http://{host}:{port}/docs)",
         flush=True,
@@ -71,6 +98,50 @@ def _serve(settings: RegistrySettings, host: str, port: int, workers: int) -> in
         access_log=False,
     )
     return 0
+
+
+@contextmanager
+def _projection_process(settings: RegistrySettings, *, enabled: bool) -> Iterator[None]:
+    """Run `project` as a child process while the API serves (restarted if it dies), so that
+    API processes never load the read model's state."""
+    if not enabled:
+        yield
+        return
+    assert settings.database_url is not None
+    assert settings.master_key is not None
+    env = {
+        **os.environ,
+        "PARTIA_DATABASE_URL": settings.database_url,
+        "PARTIA_MASTER_KEY": settings.master_key.get_secret_value(),
+        "PARTIA_PROJECTION_PARENT": str(os.getpid()),  # it stops if `serve` is killed outright
+    }
+    stopping = threading.Event()
+    child: list[subprocess.Popen[bytes]] = []
+
+    def supervise() -> None:
+        while not stopping.is_set():
+            if not child or child[-1].poll() is not None:
+                if child:
+                    print("read-model runner exited; restarting it", file=sys.stderr, flush=True)
+                command = [sys.executable, "-m", "partia_registry", "project"]
+                child.append(subprocess.Popen(command, env=env))
+            stopping.wait(1.0)
+
+    supervisor = threading.Thread(target=supervise, name="projection-supervisor", daemon=True)
+    supervisor.start()
+    try:
+        yield
+    finally:
+        stopping.set()
+        supervisor.join(timeout=5)
+        for process in child:
+            if process.poll() is None:
+                process.terminate()
+        for process in child:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 if __name__ == "__main__":

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
+import signal
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -23,11 +27,15 @@ from partia_registry.application.bootstrap import PartyDefinition, bootstrap_par
 from partia_registry.application.clock import Clock
 from partia_registry.application.handlers import handlers
 from partia_registry.application.writer import CommandWriter
+from partia_registry.projections import tables
+from partia_registry.projections.reader import ReadModel
 from partia_registry.projections.reports import Reports
 from partia_registry.projections.runner import ProjectionRunner
 from partia_registry.settings import RegistrySettings, eventsourcing_env
 
 log = logging.getLogger(__name__)
+
+EVENTS_TABLE = f"{RegistryEventStore.name.lower()}_events"  # the eventsourcing library's naming
 
 
 @dataclass
@@ -38,13 +46,15 @@ class Registry:
     writer: CommandWriter
     queries: RegistryQueries
     tokens: dict[str, str]
-    read_model: ProjectionRunner
+    read_model: ReadModel
     reports: Reports
     report_pool: ConnectionPool[Any]
+    projection: ProjectionRunner | None = None  # this process's runner, if it runs one
     embedded_server: Any = None
 
     def close(self) -> None:
-        self.read_model.stop()
+        if self.projection is not None:
+            self.projection.stop()
         self.writer.stop()
         self.report_pool.close()
         self.events.close()
@@ -81,14 +91,19 @@ def open_registry(
         store, handlers(card_prefix=settings.card_prefix, clock=clock or SystemClock())
     )
     writer = CommandWriter(runner.run, max_batch=settings.max_batch)
-    read_model = _read_model(url, store)
+    with psycopg.connect(url, autocommit=True) as conn:
+        tables.prepare(conn, store.schema)  # the tables readers need, before any runner ran
+    assert store.events_table == EVENTS_TABLE
+    projection = projection_runner(settings, url) if settings.run_projection else None
     report_pool: ConnectionPool[Any] = ConnectionPool(
         url, kwargs={"autocommit": True}, min_size=1, max_size=4, open=False
     )
+    read_model = ReadModel(report_pool.connection, store.schema, store.events_table)
     if start_writer:
         report_pool.open()
         writer.start()
-        read_model.start()
+        if projection is not None:
+            projection.start()
     return Registry(
         settings=settings,
         events=events,
@@ -104,6 +119,7 @@ def open_registry(
             open_names=events.vault.open_names_with_keys,
         ),
         report_pool=report_pool,
+        projection=projection,
         embedded_server=server,
     )
 
@@ -115,8 +131,40 @@ def _connector(url: str) -> Callable[[], psycopg.Connection[Any]]:
     return connect
 
 
-def _read_model(url: str, store: PostgresStore) -> ProjectionRunner:
-    return ProjectionRunner(_connector(url), store.schema, store.events_table)
+def projection_runner(settings: RegistrySettings, url: str) -> ProjectionRunner:
+    """A runner of the read model (active only while it holds the read model's lock)."""
+    return ProjectionRunner(
+        _connector(url),
+        settings.database_schema,
+        EVENTS_TABLE,
+        grace=settings.read_model_grace,
+    )
+
+
+def run_projection(settings: RegistrySettings, *, parent: int | None = None) -> None:
+    """`partia-registry project`: follow the log in this process until SIGTERM or Ctrl-C (or
+    until the `parent` process is gone: `serve` may be killed outright); as a standby while
+    another runner is active, taking over when it stops."""
+    assert settings.database_url is not None
+    _ensure_schema(settings.database_url, settings.database_schema)
+    runner = projection_runner(settings, settings.database_url)
+    previous = signal.signal(signal.SIGTERM, lambda *_: runner.request_stop())
+    if parent is not None:
+        threading.Thread(target=_stop_with, args=(parent, runner), daemon=True).start()
+    try:
+        runner.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        runner.stop()
+
+
+def _stop_with(parent: int, runner: ProjectionRunner) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    log.warning("the parent process is gone; stopping the read-model runner")
+    runner.request_stop()
 
 
 def prepare_database(settings: RegistrySettings) -> tuple[Any, RegistrySettings]:

@@ -37,6 +37,17 @@ class RegistrySettings(BaseSettings):
     party: str = "baytaq"
     pool_size: int = 10
     max_batch: int = 256
+    run_projection: bool = Field(
+        default=True,
+        description="fold the log into the read model in this process (while no other process"
+        " does); `serve` turns it off in its API processes and runs `project` beside them",
+    )
+    read_model_grace: float = Field(
+        default=30.0,
+        ge=0,
+        description="seconds a rebuilt-away generation of the read model is kept for reads that"
+        " began before the switch",
+    )
 
     def tokens(self) -> dict[str, str]:
         """token -> user name"""

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 import time
 import uuid
 from datetime import date
 from typing import Any
 
+import psycopg
 from fastapi.testclient import TestClient
+from psycopg.sql import SQL, Identifier
 
 from partia_contracts.registry import api
+from partia_registry.settings import RegistrySettings
 from tests.registry.builders import ASTANA_ID, make_iin
 
 
@@ -151,3 +155,44 @@ def test_the_roll_of_an_unknown_organisation_is_not_found(client: TestClient) ->
 
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_failed_rebuild_is_reported_with_its_reason_and_reads_stay_on_the_old_generation(
+    client: TestClient, settings: RegistrySettings
+) -> None:
+    party_with_members(client, 1)
+    before = client.get("/read-model").json()
+    assert before["last_failure"] is None
+    # Something in the way of the next generation's scratch table makes the rebuild fail.
+    assert settings.database_url is not None
+    blocker = Identifier(settings.database_schema, f"rm{before['generation'] + 1}_steps")
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        conn.execute(SQL("CREATE VIEW {} AS SELECT 1 AS x").format(blocker))
+
+    assert post(client, "/read-model/rebuild").status_code == 202
+    deadline = time.monotonic() + 20
+    while (status := client.get("/read-model").json())["last_failure"] is None:
+        assert time.monotonic() < deadline, f"no failure reported: {status}"
+        time.sleep(0.1)
+
+    failure = status["last_failure"]
+    assert "is not a table" in failure["reason"]
+    assert failure["generation"] == before["generation"] + 1
+    assert status["last_rebuild"]["outcome"] == "failed"
+    assert status["rebuilding"] is None
+    assert status["generation"] == before["generation"]
+    assert client.get("/reports/structure").json()["members"] == 1
+
+
+def test_movements_read_your_own_writes_with_min_position(client: TestClient) -> None:
+    registry = client.app.state.registry  # type: ignore[attr-defined]
+    party_with_members(client, 1)
+    registry.projection.stop()  # the read model falls behind
+    _, _, positions = party_with_members(client, 1)
+    threading.Timer(0.3, registry.projection.start).start()
+
+    period = {"from": "2025-01-01", "to": "2025-12-31", "min_position": max(positions)}
+    answer = client.get("/reports/movements", params=period)
+
+    assert answer.status_code == 200
+    assert answer.json()["admissions"] == 2

@@ -6,11 +6,17 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+import psycopg
+import pytest
+
 from partia_registry.application import commands as c
-from partia_registry.composition import Registry, open_registry
+from partia_registry.composition import Registry, open_registry, projection_runner
 from partia_registry.domain.decisions import BodyKind
 from partia_registry.domain.discipline import AppealOutcome, ExclusionGround, SanctionKind
 from partia_registry.domain.members import TransferReason
+from partia_registry.projections import tables
+from partia_registry.projections.ledger import Changes, MembershipLedger
+from partia_registry.projections.runner import ProjectionRunner
 from tests.registry.builders import (
     ALMATY_CITY_ID,
     ASTANA_ID,
@@ -28,6 +34,12 @@ from tests.registry.builders import (
 def caught_up(registry: Registry, receipt_positions: Any = None) -> None:
     head = registry.read_model.status().head
     assert registry.read_model.wait_for(head, timeout=10)
+
+
+def runner_of(registry: Registry) -> ProjectionRunner:
+    """The read-model runner the test's registry runs in its own process."""
+    assert registry.projection is not None
+    return registry.projection
 
 
 def member(registry: Registry, ppo: UUID, born: date, admitted: date, female: bool = False) -> UUID:
@@ -222,7 +234,7 @@ def test_a_restarted_read_model_continues_without_losing_or_double_counting(
     tree = build_tree(registry)
     first = member(registry, tree.ppo, date(1960, 1, 1), date(2025, 1, 10))
     caught_up(registry)
-    registry.read_model.stop()  # as if the process died here
+    runner_of(registry).stop()  # as if the process died here
     second = member(registry, tree.ppo, date(1961, 1, 1), date(2025, 1, 11))
 
     restarted = open_registry(settings)
@@ -391,7 +403,7 @@ def test_someone_who_applies_again_in_one_batch_of_the_read_model_does_not_stall
     """A rejected applicant may apply again; while the read model was behind, both applications
     reach it in one batch (found by the rebuild's comparison with a generated party)."""
     tree = build_tree(registry)
-    registry.read_model.stop()
+    runner_of(registry).stop()
     who = person(make_iin(date(1985, 2, 2)))
     first = apply(registry, tree.ppo, who, on=date(2025, 3, 1))
     ok(
@@ -407,7 +419,7 @@ def test_someone_who_applies_again_in_one_batch_of_the_read_model_does_not_stall
     again = apply(registry, tree.ppo, who, on=date(2025, 4, 1))
     admit(registry, again, tree.ppo, on=date(2025, 4, 10))
 
-    assert registry.read_model.catch_up() > 0
+    assert runner_of(registry).catch_up() > 0
 
     assert again == first
     assert roll_ids(registry, tree.ppo) == [first]
@@ -442,3 +454,71 @@ def test_todays_roll_by_pages_agrees_with_the_whole_roll_after_an_exit(registry:
     assert paged == roll_ids(registry, tree.ppo)
     assert people[2] not in paged
     assert len(paged) == 4
+
+
+def test_the_composition_names_every_sex_with_its_count_even_zero_after_a_rebuild(
+    registry: Registry,
+) -> None:
+    """Ch. 4.3's composition: a spreadsheet reading `female` must find it, also at zero."""
+    tree = build_tree(registry)
+    for i in range(2):
+        member(registry, tree.ppo, date(1960 + i, 1, 1), date(2025, 1, 10 + i))
+    caught_up(registry)
+    expected = {"female": 0, "male": 2}
+    assert registry.reports.structure(on=None)["composition"]["by_sex"] == expected
+
+    registry.read_model.rebuild(wait=True)
+
+    assert registry.reports.structure(on=None)["composition"]["by_sex"] == expected
+    assert registry.reports.structure(on=date(2025, 6, 1))["composition"]["by_sex"] == expected
+
+
+def test_a_second_runner_stands_by_and_takes_over_only_when_the_first_stops(
+    registry: Registry, settings: Any
+) -> None:
+    tree = build_tree(registry)
+    member(registry, tree.ppo, date(1960, 1, 1), date(2025, 1, 10))
+    caught_up(registry)
+    second = projection_runner(settings, str(settings.database_url))
+
+    member(registry, tree.ppo, date(1961, 1, 1), date(2025, 1, 11))
+    assert second.catch_up() == 0  # the registry's own runner holds the lock
+    assert not second.active
+    caught_up(registry)
+    runner_of(registry).stop()
+    member(registry, tree.ppo, date(1962, 1, 1), date(2025, 1, 12))
+    try:
+        assert second.catch_up() > 0
+        assert second.active
+    finally:
+        second.stop()
+
+    assert len(roll_ids(registry, tree.ppo)) == 3
+    assert registry.reports.structure(on=None)["members"] == 3
+
+
+def test_a_batch_from_a_stale_position_is_refused_and_changes_nothing(
+    registry: Registry, settings: Any
+) -> None:
+    """The guard behind the lock: a runner that lost its lock without noticing cannot apply a
+    batch that another runner applied already."""
+    tree = build_tree(registry)
+    someone = member(registry, tree.ppo, date(1960, 1, 1), date(2025, 1, 10))
+    caught_up(registry)
+    generation = registry.read_model.generation
+    position = registry.read_model.position()
+    again = Changes()
+    again.current[(tree.ppo, "male", 1960)] += 1
+
+    with (
+        psycopg.connect(str(settings.database_url), autocommit=True) as conn,
+        pytest.raises(tables.PositionMoved),
+        conn.transaction(),
+    ):
+        tables.write_changes(
+            conn, generation, again, [], position, MembershipLedger(), previous=position - 1
+        )
+
+    assert registry.read_model.position() == position
+    assert roll_ids(registry, tree.ppo) == [someone]
+    assert registry.reports.structure(on=None)["members"] == 1

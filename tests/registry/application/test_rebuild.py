@@ -8,14 +8,22 @@ import random
 from collections import Counter
 from datetime import date
 from typing import Any
+from uuid import UUID, uuid4
 
+import psycopg
 import pytest
-from psycopg.sql import SQL
+from psycopg.sql import SQL, Identifier
 
 from bench import party
 from partia_registry.composition import Registry
 from partia_registry.projections.tables import Generation
-from tests.registry.application.test_read_model import caught_up, every_kind_of_step
+from tests.registry.application.test_read_model import (
+    caught_up,
+    every_kind_of_step,
+    member,
+    roll_ids,
+)
+from tests.registry.builders import build_tree
 
 
 def contents(registry: Registry, generation: Generation) -> dict[str, Any]:
@@ -98,3 +106,44 @@ def save_in_batches(registry: Registry, aggregates: list[Any], size: int = 100) 
         for aggregate in aggregates[start : start + size]:
             uow.add(aggregate)
         uow.commit()
+
+
+def copy_member_with_nul_references(registry: Registry, member: UUID) -> UUID:
+    """Store a member's events once more under a new id, as an older version stored them: with
+    a NUL character (the JSON escape \\u0000) in the application's and the admission's
+    references. Inserted straight into the log, bypassing today's validation."""
+    twin = uuid4()
+    log = Identifier(registry.store.schema, registry.store.events_table)
+    text = SQL("convert_from(state, 'UTF8')")
+    assert registry.settings.database_url is not None
+    with psycopg.connect(registry.settings.database_url, autocommit=True) as conn:
+        conn.execute(
+            SQL(
+                "INSERT INTO {log} (originator_id, originator_version, topic, state)"
+                " SELECT %s, originator_version, topic,"
+                " convert_to(replace(replace({text}, 'APP-1', %s), 'Minutes 1', %s), 'UTF8')"
+                " FROM {log} WHERE originator_id = %s ORDER BY originator_version"
+            ).format(log=log, text=text),
+            (twin, "Ref\\u0000X", "Minutes\\u0000 1", member),
+        )
+    stored = registry.store.query(
+        SQL("SELECT count(*) AS n FROM {} WHERE originator_id = %s AND strpos({}, %s) > 0").format(
+            log, text
+        ),
+        (twin, "\\u0000"),
+    )
+    assert stored[0]["n"] == 2, "the copies do not hold the escape"
+    return twin
+
+
+def test_a_rebuild_copes_with_a_nul_character_stored_by_an_older_version(
+    registry: Registry,
+) -> None:
+    tree = build_tree(registry)
+    original = member(registry, tree.ppo, date(1970, 5, 5), date(2025, 2, 1), female=True)
+    twin = copy_member_with_nul_references(registry, original)
+
+    rebuilt_matches_live(registry)
+
+    assert set(roll_ids(registry, tree.ppo)) == {original, twin}
+    assert registry.read_model.status().last_failure is None

@@ -105,13 +105,15 @@ def roll(
     _caught_up(registry, min_position)
     registry.queries.require_organisation(organisation_id)  # 404 for an unknown one
     everything = format == "csv"
-    rows, total = registry.reports.roll(
-        organisation_id,
-        on=on,
-        subtree=subtree,
-        sort=sort,
-        limit=None if everything else limit,
-        offset=0 if everything else offset,
+    rows, total = registry.read_model.reading(
+        lambda: registry.reports.roll(
+            organisation_id,
+            on=on,
+            subtree=subtree,
+            sort=sort,
+            limit=None if everything else limit,
+            offset=0 if everything else offset,
+        )
     )
     if everything:
         return _csv(rows, ROLL_COLUMNS, f"roll-{organisation_id}-{on or date.today()}.csv")
@@ -145,7 +147,7 @@ def structure(
     min_position: MinPosition = None,
 ) -> Any:
     _caught_up(registry, min_position)
-    report = registry.reports.structure(on=on)
+    report = registry.read_model.reading(lambda: registry.reports.structure(on=on))
     if format == "csv":
         return _csv(
             structure_rows(report), STRUCTURE_COLUMNS, f"structure-{on or date.today()}.csv"
@@ -207,6 +209,7 @@ def movements(
     registry: Reader,
     start: Annotated[date, Query(alias="from")],
     end: Annotated[date, Query(alias="to")],
+    min_position: MinPosition = None,
 ) -> Any:
     if end < start:
         raise ApiProblem(
@@ -216,7 +219,10 @@ def movements(
             rule="period-reversed",
             field="to",
         )
-    return json_response(registry.reports.movements(start=start, end=end))
+    _caught_up(registry, min_position)
+    return json_response(
+        registry.read_model.reading(lambda: registry.reports.movements(start=start, end=end))
+    )
 
 
 @router.get(
@@ -224,6 +230,11 @@ def movements(
     responses=READ_ERRORS,
     tags=["operations"],
     summary="The read model's generation, position, lag behind the log, and any rebuild",
+    description="The same answer from every process: `runner_active` says whether a runner is "
+    "keeping the read model up to date (`partia-registry project`, which `serve` starts), "
+    "`rebuilding` a rebuild's progress, `rebuild_requested` one not yet started, "
+    "`last_rebuild` the outcome of the latest and `last_failure` the latest failed one, with "
+    "its `reason`.",
 )
 def read_model_status(registry: Reader) -> dict[str, Any]:
     status = registry.read_model.status()
@@ -232,7 +243,11 @@ def read_model_status(registry: Reader) -> dict[str, Any]:
         "position": status.position,
         "head": status.head,
         "lag_events": status.lag,
+        "runner_active": status.runner_active,
         "rebuilding": status.rebuilding,
+        "rebuild_requested": status.rebuild_requested,
+        "last_rebuild": status.last_rebuild,
+        "last_failure": status.last_failure,
     }
 
 
@@ -243,10 +258,15 @@ def read_model_status(registry: Reader) -> dict[str, Any]:
     tags=["operations"],
     openapi_extra=COMMAND_OPENAPI,
     summary="Rebuild the read model from the events; reads go on meanwhile",
+    description="The active read-model runner carries the rebuild out (whichever process it "
+    "runs in); follow it, and see whether it failed and why, at `GET /read-model`.",
 )
 async def rebuild(w: Writer) -> dict[str, Any]:
-    try:
-        await run_in_threadpool(w.registry.read_model.rebuild)
-    except RuntimeError as busy:
-        raise ApiProblem(409, "Rebuild running", str(busy), rule="rebuild-running") from None
+    if not await run_in_threadpool(w.registry.read_model.request_rebuild):
+        raise ApiProblem(
+            409,
+            "Rebuild running",
+            "a rebuild is already requested or running",
+            rule="rebuild-running",
+        )
     return {"rebuilding": True}

@@ -140,13 +140,25 @@ def _extract_statement(events: Identifier, steps: Identifier) -> Composed:
         for topic, source in sources.items()
         if source.only_if is not None
     ]
+    # jsonb cannot hold the escape \u0000 (text cannot hold NUL), which json.dumps writes for a
+    # NUL character: older versions accepted one in free-text fields (a document's or decision's
+    # reference, a mandate's territory), and events are forever. In the rows that contain the
+    # escape (the check is cheap; the others are cast as they are) it becomes \ufffd, the
+    # replacement character, before the cast. That cannot change what the fold reads: its fields
+    # are UUIDs, dates, codes and numbers, and a card number the registry made itself, none of
+    # which can hold a NUL. Replacing the six characters keeps the JSON valid even where they
+    # follow an escaped backslash (a literal "\u0000" in a text then reads "\ufffd").
     return SQL(
         "INSERT INTO {steps} ({columns}) SELECT pos, id, {step}, {values} FROM ("
-        " SELECT notification_id AS pos, originator_id AS id, topic,"
-        " convert_from(state, 'UTF8')::jsonb AS s FROM {log}"
-        " WHERE notification_id > %s AND notification_id <= %s AND topic = ANY({topics})"
-        " OFFSET 0) e WHERE {narrowed}"
+        " SELECT pos, id, topic, CASE WHEN strpos(t, {nul}) = 0 THEN t::jsonb"
+        "  ELSE replace(t, {nul}, {replacement})::jsonb END AS s FROM ("
+        "  SELECT notification_id AS pos, originator_id AS id, topic,"
+        "  convert_from(state, 'UTF8') AS t FROM {log}"
+        "  WHERE notification_id > %s AND notification_id <= %s AND topic = ANY({topics})"
+        "  OFFSET 0) raw OFFSET 0) e WHERE {narrowed}"
     ).format(
+        nul=Literal("\\u0000"),
+        replacement=Literal("\\ufffd"),
         steps=steps,
         columns=SQL(", ").join(map(Identifier, STEP_COLUMNS)),
         step=step,

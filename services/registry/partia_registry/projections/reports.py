@@ -17,6 +17,7 @@ from psycopg.sql import SQL, Composable, Identifier
 from partia_registry.adapters.collation import by_name as in_name_order
 from partia_registry.adapters.postgres.indexes import MEMBER_INDEX, ORGANISATION_INDEX
 from partia_registry.adapters.postgres.personal_data import KEY_TABLE
+from partia_registry.domain.iin import Sex
 from partia_registry.projections.tables import Generation
 
 MIN_PPO_MEMBERS = 3  # Ch. 6.6
@@ -360,7 +361,8 @@ def build_structure_report(
             "meets_all": total >= PARTY_MINIMUM and not short and len(regional) >= 20,
         },
         "composition": {
-            "by_sex": dict(sorted(sexes.items())),
+            # Every sex, a zero count too: a key must not come and go with the counts.
+            "by_sex": dict(sorted({**{sex.value: 0 for sex in Sex}, **sexes}.items())),
             "by_age_band": {label: ages[label] for *_, label in AGE_BANDS},
         },
     }

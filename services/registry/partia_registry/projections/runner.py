@@ -3,19 +3,18 @@
 The runner applies new events in batches, each batch in one transaction with its log position, so
 a restart continues exactly where it stopped: nothing lost, nothing counted twice. A rebuild folds
 the whole log into a new generation of tables while reads go on against the current one; once the
-new one has caught up, one pointer switches reads over and the old tables are dropped.
+new one has caught up, one pointer switches reads over, and the old tables are dropped after a
+grace period. One runner is active per read model however many run (see `ProjectionRunner`); run
+it as a process of its own with `python -m partia_registry project`.
 """
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 from psycopg import Connection
@@ -30,24 +29,30 @@ from partia_registry.projections.tables import Generation
 log = logging.getLogger(__name__)
 
 BATCH = 5_000
+POLL = 0.05  # seconds between looks at the log when it has nothing new
+STANDBY_POLL = 1.0  # seconds between a standby runner's attempts to take the lock
+CHECK_EVERY = 0.5  # seconds between the active runner's looks for rebuild requests
+GRACE = 30.0
+"""Seconds a retired generation is kept after the switch, for reads that looked the pointer up
+just before it (they retry once on the new generation if it is gone: `reader.py`)."""
 
 Row = tuple[Any, str, bytes, int]
 """(originator_id, topic, state, position) of a stored event, undecoded."""
 
 
-@dataclass(frozen=True)
-class Status:
-    generation: int
-    position: int
-    head: int
-    rebuilding: dict[str, Any] | None
-
-    @property
-    def lag(self) -> int:
-        return max(0, self.head - self.position)
-
-
 class ProjectionRunner:
+    """Folds the log into the read model, but only while it holds the read model's lock.
+
+    Any number of runners may run (threads, processes, machines): the first to take a PostgreSQL
+    advisory lock on its own session is the active one; the others wait as standbys and take
+    over when its session ends (the process died, the connection broke). A runner keeps no state
+    of the fold between batches (each batch reads what it needs from the tables), so taking over
+    is immediate at any size. Besides the lock, each batch moves the tracked position only from the position it
+    started at (`tables.write_changes`), so even a runner that lost its lock without noticing
+    cannot apply a batch twice. The active runner also carries out the rebuilds any process
+    requests (`tables.request_rebuild`) and drops retired generations after a grace period.
+    """
+
     def __init__(
         self,
         connect: Callable[[], Connection[Any]],
@@ -55,37 +60,33 @@ class ProjectionRunner:
         events_table: str,
         *,
         rebuild_connections: int | None = None,
+        grace: float = GRACE,
     ) -> None:
         self._connect = connect
         # A rebuild reads the log on this many connections at once (PostgreSQL parses the JSON).
         self._rebuild_connections = rebuild_connections or min(os.cpu_count() or 2, 4)
         self._schema = schema
         self._log = Identifier(schema, events_table)
+        self._grace = grace
         self._lock = threading.Lock()  # held while applying a batch or switching generations
-        self._advanced = threading.Condition()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._rebuild: dict[str, Any] | None = None
-        self._conn: Connection[Any] | None = None  # the follower's own, kept between batches
-        with self._connect() as conn:
-            tables.create_pointer(conn, schema)
-            number = tables.current_generation(conn, schema)
-            if number is None:
-                number = 1
-                Generation(schema, number).create(conn)
-                Generation(schema, number).create_indexes(conn)
-                tables.point_to(conn, schema, number)
-            self.generation = Generation(schema, number)
-            tables.upgrade(conn, self.generation)
-            gc.disable()  # loading creates millions of long-lived objects; see _rebuild_generation
-            try:
-                self.ledger, self.position = tables.load_ledger(conn, self.generation)
-            finally:
-                gc.enable()
+        self._rebuild: threading.Thread | None = None
+        self._conn: Connection[Any] | None = None  # the session holding the lock, between batches
+        self._leading = False
+        self._checked = 0.0  # when the pointer row was last looked at for requests
+        self.generation: Generation | None = None
+        self.position = 0
+
+    @property
+    def active(self) -> bool:
+        """Whether this runner holds the lock (and so is the one folding the log)."""
+        return self._leading
 
     # --- following the log ------------------------------------------------------------------
 
     def start(self) -> None:
+        self._stop.clear()
         self._thread = threading.Thread(target=self._follow, name="read-model", daemon=True)
         self._thread.start()
 
@@ -93,147 +94,223 @@ class ProjectionRunner:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
+            self._thread = None
+        with self._lock:
+            self._step_down()
+
+    def run(self) -> None:
+        """Follow the log in this thread until `request_stop` (from a signal handler)."""
+        self._stop.clear()
+        self._follow()
+
+    def request_stop(self) -> None:
+        self._stop.set()
 
     def catch_up(self) -> int:
-        """Apply the events recorded since the last batch; return how many there were."""
+        """Apply the events recorded since the last batch; return how many there were (0 when
+        another runner is the active one)."""
         with self._lock:
-            applied = self._apply_new(self._connection(), self.generation, self.ledger)
-        if applied:
-            with self._advanced:
-                self._advanced.notify_all()
-        return applied
+            if not self._lead():
+                return 0
+            assert self._conn is not None
+            assert self.generation
+            return self._apply_new(self._conn, self.generation)
 
-    def _apply_new(
-        self, conn: Connection[Any], generation: Generation, ledger: MembershipLedger
-    ) -> int:
+    def _apply_new(self, conn: Connection[Any], generation: Generation) -> int:
+        """Fold and write batch after batch, each with the state of just the members and
+        organisations it touches, read from the tables in its transaction."""
         applied = 0
         while True:
             batch = self._read(conn, self.position, BATCH)
             if not batch:
                 return applied
-            changes, people = _fold(ledger, batch)
             position = batch[-1][3]
             with conn.transaction():
-                tables.write_changes(conn, generation, changes, people, position, ledger)
+                ledger, at = tables.load_state(conn, generation, {row[0] for row in batch})
+                if at != self.position:
+                    raise tables.PositionMoved(f"the read model is at {at}, not {self.position}")
+                changes, people = _fold(ledger, batch)
+                tables.write_changes(conn, generation, changes, people, position, ledger, at)
             self.position = position
             applied += len(batch)
-
-    def wait_for(self, position: int, timeout: float) -> bool:
-        """Read-your-writes: wait until the read model includes this log position."""
-        deadline = time.monotonic() + timeout
-        with self._advanced:
-            while self.position < position:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._advanced.wait(min(remaining, 0.05))
-        return True
-
-    def status(self) -> Status:
-        with self._connect() as conn:
-            head = self._head(conn)
-        return Status(self.generation.number, self.position, head, self._rebuild)
-
-    def _head(self, conn: Connection[Any]) -> int:
-        row = conn.execute(SQL("SELECT max(notification_id) FROM {}").format(self._log)).fetchone()
-        return int(row[0]) if row and row[0] is not None else 0
 
     def _follow(self) -> None:
         while not self._stop.is_set():
             try:
+                with self._lock:
+                    leading = self._lead()
+                if not leading:
+                    self._stop.wait(STANDBY_POLL)
+                    continue
+                self._housekeeping()
                 if self.catch_up() == 0:
-                    self._stop.wait(0.05)
+                    self._stop.wait(POLL)
             except Exception:  # keep following after a database hiccup
-                log.exception("read model update failed; retrying")
-                self._close_connection()
+                log.exception("read model update failed; starting again from the tables")
+                with self._lock:
+                    self._step_down()  # and start again from the tables' position
                 self._stop.wait(1.0)
-                self._reload()
-        self._close_connection()
+        with self._lock:
+            self._step_down()
 
-    def _reload(self) -> None:
-        """After a failed batch the fold may be ahead of the tables: start again from the tables."""
+    def _lead(self) -> bool:
+        """Hold the lock, taking it if it is free. Caller holds self._lock."""
+        if self._leading and self._conn is not None and not self._conn.closed:
+            return True
+        self._step_down()
+        conn = self._connect()
         try:
-            with self._lock, self._connect() as conn:
-                self.ledger, self.position = tables.load_ledger(conn, self.generation)
-        except Exception:
-            log.exception("could not reload the read model's state")
+            row = conn.execute(
+                "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))",
+                (tables.lock_key(self._schema),),
+            ).fetchone()
+            if not (row and row[0]):
+                conn.close()
+                return False
+            self._conn, self._leading = conn, True
+            self._take_over(conn)
+        except BaseException:
+            self._step_down()
+            conn.close()
+            raise
+        return True
 
-    def _connection(self) -> Connection[Any]:
-        if self._conn is None or self._conn.closed:
-            self._conn = self._connect()
-        return self._conn
+    def _take_over(self, conn: Connection[Any]) -> None:
+        self.generation = tables.prepare(conn, self._schema)
+        rebuilding = tables.state(conn, self._schema).get("rebuilding")
+        if rebuilding and self._rebuild is None:
+            # Only the lock's holder rebuilds: the one before this one stopped doing it.
+            self._record_failure(conn, rebuilding, "the runner stopped during the rebuild")
+        self.position = tables.position(conn, self.generation)
+        log.info(
+            "read model runner active: generation %s at position %s",
+            self.generation.number,
+            self.position,
+        )
 
-    def _close_connection(self) -> None:
+    def _step_down(self) -> None:
+        """Give the lock up (closing its session). Caller holds self._lock."""
+        self._leading = False
         if self._conn is not None:
             self._conn.close()
+            self._conn = None
+
+    def _housekeeping(self) -> None:
+        """Now and then: start a requested rebuild, drop a generation retired long enough ago."""
+        if time.monotonic() - self._checked < CHECK_EVERY:
+            return
+        self._checked = time.monotonic()
+        with self._lock:
+            if not self._leading or self._conn is None:
+                return
+            conn = self._conn
+            row = tables.state(conn, self._schema)
+            retired = row.get("retired")
+            if retired is not None and (row.get("retired_for") or 0) >= self._grace:
+                Generation(self._schema, retired).drop(conn)
+                tables.update_state(conn, self._schema, retired=None, retired_at=None)
+            requested = row.get("rebuild_requested") is not None
+        if requested and self._rebuild is None:
+            self.rebuild()
 
     # --- rebuilding -------------------------------------------------------------------------
 
     def rebuild(self, *, wait: bool = False) -> None:
         """Fold the whole log into a new generation (in PostgreSQL: `rebuild.py`), then switch
-        reads over to it."""
-        if self._rebuild is not None:
-            raise RuntimeError("a rebuild is already running")
-        self._rebuild = {
-            "generation": self.generation.number + 1,
-            "position": 0,
-            "started": time.time(),
-        }
-        worker = threading.Thread(
-            target=self._rebuild_generation, name="read-model-rebuild", daemon=True
-        )
+        reads over to it. Only the active runner rebuilds."""
+        with self._lock:
+            if not self._lead():
+                raise RuntimeError("another runner is the active one; request the rebuild")
+            if self._rebuild is not None:
+                raise RuntimeError("a rebuild is already running")
+            assert self._conn is not None
+            assert self.generation is not None
+            progress = {
+                "generation": self.generation.number + 1,
+                "position": 0,
+                "started": time.time(),
+                "phase": "starting",
+            }
+            tables.update_state(
+                self._conn, self._schema, rebuilding=progress, rebuild_requested=None
+            )
+            self._rebuild = threading.Thread(
+                target=self._rebuild_generation,
+                args=(progress,),
+                name="read-model-rebuild",
+                daemon=True,
+            )
+            worker = self._rebuild
         worker.start()
         if wait:
             worker.join()
 
-    def _rebuild_generation(self) -> None:
-        assert self._rebuild is not None
-        progress = self._rebuild
+    def _rebuild_generation(self, progress: dict[str, Any]) -> None:
         new = Generation(self._schema, progress["generation"])
         try:
             with self._connect() as conn:
                 new.drop(conn)
                 new.create(conn)
                 head = self._head(conn)
-            progress.update(phase="folding the log in PostgreSQL", head=head)
+                self._progress(conn, progress, phase="folding the log in PostgreSQL", head=head)
             rebuild_tables(self._connect, self._log, new, head, self._rebuild_connections)
-            progress.update(phase="indexing and loading the fold's state", position=head)
-            # PostgreSQL builds the indexes while this thread makes the state's Python objects.
-            with ThreadPoolExecutor(1, thread_name_prefix="rebuild-indexes") as pool:
-                indexing = pool.submit(index_tables, self._connect, new, self._rebuild_connections)
+            with self._connect() as conn:
+                self._progress(conn, progress, phase="indexing", position=head)
+            index_tables(self._connect, new, self._rebuild_connections)
+            self._switch(new, head, progress)
+        except Exception as failure:
+            log.exception("read model rebuild failed; reads stay on the current generation")
+            try:
                 with self._connect() as conn:
-                    # Millions of long-lived objects: the cyclic collector would rescan them again
-                    # and again while they are made (measured: most of the load's time). None of
-                    # them form cycles; the collector resumes afterwards.
-                    gc.disable()
-                    try:
-                        ledger, position = tables.load_ledger(conn, new)
-                    finally:
-                        gc.enable()
-                indexing.result()
-            progress.update(phase="catching up and switching")
-            self._switch(new, ledger, position)
-            gc.freeze()  # the new ledger lives as long as the process
-        except Exception:
-            log.exception(
-                "read model rebuild failed; reads stay on generation %s", self.generation.number
-            )
+                    self._record_failure(conn, progress, _reason(failure))
+                    new.drop(conn)
+            except Exception:
+                log.exception("could not record the rebuild's failure")
         finally:
             self._rebuild = None
 
-    def _switch(self, new: Generation, ledger: MembershipLedger, position: int) -> None:
-        with self._lock, self._connect() as conn:
-            self.position, old_position = position, self.position
+    def _progress(self, conn: Connection[Any], progress: dict[str, Any], **changes: Any) -> None:
+        progress.update(changes)
+        tables.update_state(conn, self._schema, rebuilding=progress)
+
+    def _record_failure(self, conn: Connection[Any], progress: dict[str, Any], reason: str) -> None:
+        outcome = {**progress, "outcome": "failed", "finished": time.time(), "reason": reason}
+        tables.update_state(
+            conn, self._schema, rebuilding=None, last_rebuild=outcome, last_failure=outcome
+        )
+
+    def _switch(self, new: Generation, position: int, progress: dict[str, Any]) -> None:
+        """Catch the new generation up and point reads at it, in one transaction on the lock's
+        session (a runner that lost the lock cannot switch)."""
+        with self._lock:
+            conn, old = self._conn, self.generation
+            if not self._leading or conn is None or old is None:
+                raise RuntimeError("this runner lost the read model's lock during the rebuild")
+            self._progress(conn, progress, phase="catching up and switching")
+            old_position = self.position
+            self.position = position
             try:
-                self._apply_new(conn, new, ledger)  # what was recorded during the rebuild
+                with conn.transaction():
+                    self._apply_new(conn, new)  # what was recorded during the rebuild
+                    retired = tables.state(conn, self._schema).get("retired")
+                    if retired is not None:  # two rebuilds within the grace period
+                        Generation(self._schema, retired).drop(conn)
+                    tables.switch(conn, self._schema, old.number, new.number)
+                    done = {
+                        "generation": new.number,
+                        "position": self.position,
+                        "outcome": "succeeded",
+                        "finished": time.time(),
+                    }
+                    tables.update_state(conn, self._schema, rebuilding=None, last_rebuild=done)
             except Exception:
                 self.position = old_position
                 raise
-            old = self.generation
-            tables.point_to(conn, self._schema, new.number)
-            self.generation, self.ledger = new, ledger
-            old.drop(conn)
+            self.generation = new
         log.info("read model rebuilt as generation %s at position %s", new.number, self.position)
+
+    def _head(self, conn: Connection[Any]) -> int:
+        return head(conn, self._log)
 
     # --- reading the log --------------------------------------------------------------------
 
@@ -258,3 +335,15 @@ def _fold(ledger: MembershipLedger, rows: list[Row]) -> tuple[Changes, list[tupl
             if isinstance(step, Applied):
                 people[step.member_id] = (step.member_id, step.sex, step.birth_year)
     return changes, list(people.values())
+
+
+def head(conn: Connection[Any], events: Identifier) -> int:
+    """The log's last position."""
+    row = conn.execute(SQL("SELECT max(notification_id) FROM {}").format(events)).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def _reason(failure: BaseException) -> str:
+    """A failure in words for `GET /read-model` (the first line: PostgreSQL adds context)."""
+    text = str(failure).strip().splitlines()
+    return f"{type(failure).__name__}: {text[0] if text else ''}"

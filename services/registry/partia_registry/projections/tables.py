@@ -3,13 +3,15 @@ one keeps answering, and a single pointer switches reads over when the new set h
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from psycopg import Connection
+from psycopg.rows import dict_row
 from psycopg.sql import SQL, Composed, Identifier
+from psycopg.types.json import Jsonb
 
 from partia_registry.projections.ledger import (
     Changes,
@@ -149,13 +151,56 @@ def upgrade(conn: Connection[Any], generation: Generation) -> None:
         generation.create_indexes(conn)  # the new table's key (the others exist already)
 
 
+class PositionMoved(Exception):
+    """Another runner moved the read model's position: this one's batch is not applied."""
+
+
+def lock_key(schema: str) -> str:
+    """The advisory lock held by the active runner of a schema's read model (one per schema)."""
+    return f"partia-read-model:{schema}"
+
+
+def prepare(conn: Connection[Any], schema: str) -> Generation:
+    """The pointer table and a first generation, if missing; idempotent, and safe when several
+    processes start at once (a transaction lock serialises them). Returns the current one."""
+    with conn.transaction():
+        # Not the runner's lock (held for as long as a runner is active): one for this alone.
+        conn.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+            (f"{lock_key(schema)}:prepare",),
+        )
+        create_pointer(conn, schema)
+        number = current_generation(conn, schema)
+        if number is None:
+            number = 1
+            Generation(schema, number).create(conn)
+            Generation(schema, number).create_indexes(conn)
+            point_to(conn, schema, number)
+        generation = Generation(schema, number)
+        upgrade(conn, generation)
+        start_tracking(conn, generation)
+    return generation
+
+
 def create_pointer(conn: Connection[Any], schema: str) -> None:
+    """One row: the generation reads use, and what every process must know about the read model
+    (a rebuild requested or running, the last rebuild's outcome, a retired generation)."""
+    pointer = Identifier(schema, POINTER)
     conn.execute(
         SQL(
             "CREATE TABLE IF NOT EXISTS {} (id int PRIMARY KEY CHECK (id = 1),"
             " generation int NOT NULL)"
-        ).format(Identifier(schema, POINTER))
+        ).format(pointer)
     )
+    for column in (
+        "rebuild_requested timestamptz",
+        "rebuilding jsonb",
+        "last_rebuild jsonb",
+        "last_failure jsonb",
+        "retired int",
+        "retired_at timestamptz",
+    ):
+        conn.execute(SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {}").format(pointer, SQL(column)))
 
 
 def current_generation(conn: Connection[Any], schema: str) -> int | None:
@@ -175,6 +220,74 @@ def point_to(conn: Connection[Any], schema: str, number: int) -> None:
     )
 
 
+def switch(conn: Connection[Any], schema: str, old: int, new: int) -> None:
+    """Point reads at the new generation, only if they still read the old one; the old one is
+    retired, not dropped: processes that looked up the pointer a moment ago may still read it."""
+    moved = conn.execute(
+        SQL(
+            "UPDATE {} SET generation = %s, retired = %s, retired_at = now()"
+            " WHERE id = 1 AND generation = %s"
+        ).format(Identifier(schema, POINTER)),
+        (new, old, old),
+    ).rowcount
+    if moved != 1:
+        raise PositionMoved(f"the read model no longer reads generation {old}")
+
+
+def state(conn: Connection[Any], schema: str) -> dict[str, Any]:
+    """The pointer row as a dict (see `create_pointer`), with the seconds since `retired_at`."""
+    with conn.cursor(row_factory=dict_row) as curs:
+        curs.execute(
+            SQL(
+                "SELECT *, extract(epoch FROM now() - retired_at)::float AS retired_for"
+                " FROM {} WHERE id = 1"
+            ).format(Identifier(schema, POINTER))
+        )
+        row = curs.fetchone()
+    return dict(row) if row else {}
+
+
+def update_state(conn: Connection[Any], schema: str, **values: Any) -> int:
+    """Set columns of the pointer row (dicts are stored as JSON); returns the rows changed."""
+    assignments = SQL(", ").join(SQL("{} = %s").format(Identifier(k)) for k in values)
+    params = [Jsonb(v) if isinstance(v, dict) else v for v in values.values()]
+    return conn.execute(
+        SQL("UPDATE {} SET {} WHERE id = 1").format(Identifier(schema, POINTER), assignments),
+        params,
+    ).rowcount
+
+
+def request_rebuild(conn: Connection[Any], schema: str) -> bool:
+    """Ask the active runner for a rebuild; False if one is already requested or running."""
+    return (
+        conn.execute(
+            SQL(
+                "UPDATE {} SET rebuild_requested = now() WHERE id = 1"
+                " AND rebuild_requested IS NULL AND rebuilding IS NULL"
+            ).format(Identifier(schema, POINTER))
+        ).rowcount
+        == 1
+    )
+
+
+def position(conn: Connection[Any], generation: Generation) -> int:
+    row = conn.execute(
+        SQL("SELECT position FROM {}").format(generation.table("tracking"))
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def start_tracking(conn: Connection[Any], generation: Generation) -> None:
+    """The tracking row of a new generation (position 0), so every batch can update it
+    conditionally (`write_changes`)."""
+    conn.execute(
+        SQL(
+            "INSERT INTO {} (position, next_spell_id, next_organisation_spell_id)"
+            " SELECT 0, 1, 1 WHERE NOT EXISTS (SELECT 1 FROM {})"
+        ).format(generation.table("tracking"), generation.table("tracking"))
+    )
+
+
 def write_changes(
     conn: Connection[Any],
     generation: Generation,
@@ -182,9 +295,12 @@ def write_changes(
     people: Sequence[tuple[UUID, str, int]],
     position: int,
     ledger: MembershipLedger,
+    previous: int,
 ) -> None:
     """Upsert what changed, in one transaction with the new position (restart-safe: a batch is
-    either all in, position included, or not at all)."""
+    either all in, position included, or not at all). The position moves only from `previous`:
+    if another runner moved it, `PositionMoved` is raised and the transaction must roll back, so a
+    batch is never applied twice however many runners there are."""
     t = generation.table
     spells = {s.spell_id: s for s in [*changes.opened, *changes.closed]}
     if spells:
@@ -220,32 +336,40 @@ def write_changes(
             ).format(t("people")),
             _columns(list(people)),
         )
-    conn.execute(SQL("DELETE FROM {}").format(t("tracking")))
-    conn.execute(
-        SQL("INSERT INTO {} VALUES (%s, %s, %s)").format(t("tracking")),
-        (position, ledger.next_spell_id, ledger.next_organisation_spell_id),
-    )
+    moved = conn.execute(
+        SQL(
+            "UPDATE {} SET position = %s, next_spell_id = %s, next_organisation_spell_id = %s"
+            " WHERE position = %s"
+        ).format(t("tracking")),
+        (position, ledger.next_spell_id, ledger.next_organisation_spell_id, previous),
+    ).rowcount
+    if moved != 1:
+        raise PositionMoved(f"the read model is no longer at position {previous}")
 
 
-def load_ledger(conn: Connection[Any], generation: Generation) -> tuple[MembershipLedger, int]:
-    """The fold's state as the tables hold it, so a restarted projection continues where it was."""
-    with conn.transaction():
-        conn.execute("SET LOCAL work_mem = '256MB'")  # one sort of every spell, in memory
-        return _load_ledger(conn, generation)
-
-
-def _load_ledger(conn: Connection[Any], generation: Generation) -> tuple[MembershipLedger, int]:
+def load_state(
+    conn: Connection[Any], generation: Generation, ids: Collection[UUID]
+) -> tuple[MembershipLedger, int]:
+    """The fold's state for these members and organisations (a batch's originators) as the
+    tables hold it, with the position and the next spell numbers. The runner loads what each
+    batch needs, a few index lookups, rather than everybody's state at start (at 1,000,000
+    members that took 20 s and 1.3 GiB)."""
     t = generation.table
     ledger = MembershipLedger()
     row = conn.execute(SQL("SELECT * FROM {}").format(t("tracking"))).fetchone()
     if row is None:
         return ledger, 0
     position, ledger.next_spell_id, ledger.next_organisation_spell_id = row
-    for member_id, sex, birth_year in conn.execute(SQL("SELECT * FROM {}").format(t("people"))):
+    wanted = (list(ids),)
+    people = SQL("SELECT member_id, sex, birth_year FROM {} WHERE member_id = ANY(%s)")
+    for member_id, sex, birth_year in conn.execute(people.format(t("people")), wanted):
         ledger.people[member_id] = _Person(sex, birth_year)
-    latest = SQL("SELECT DISTINCT ON (member_id) {} FROM {} ORDER BY member_id, spell_id DESC")
+    latest = SQL(
+        "SELECT DISTINCT ON (member_id) {} FROM {} WHERE member_id = ANY(%s)"
+        " ORDER BY member_id, spell_id DESC"
+    )
     for values in conn.execute(
-        latest.format(SQL(", ").join(map(Identifier, SPELL_COLUMNS)), t("spells"))
+        latest.format(SQL(", ").join(map(Identifier, SPELL_COLUMNS)), t("spells")), wanted
     ):
         spell = Spell(*values)
         ledger.last_spells[spell.member_id] = spell
@@ -254,10 +378,12 @@ def _load_ledger(conn: Connection[Any], generation: Generation) -> tuple[Members
         if spell.valid_to is None:
             ledger.open_spells[spell.member_id] = spell
     current = SQL(
-        "SELECT DISTINCT ON (organisation_id) {} FROM {} ORDER BY organisation_id, spell_id DESC"
+        "SELECT DISTINCT ON (organisation_id) {} FROM {} WHERE organisation_id = ANY(%s)"
+        " ORDER BY organisation_id, spell_id DESC"
     )
     for values in conn.execute(
-        current.format(SQL(", ").join(map(Identifier, ORGANISATION_COLUMNS)), t("organisations"))
+        current.format(SQL(", ").join(map(Identifier, ORGANISATION_COLUMNS)), t("organisations")),
+        wanted,
     ):
         unit = OrganisationSpell(*values)
         ledger.organisations[unit.organisation_id] = unit
