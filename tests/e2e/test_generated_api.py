@@ -13,10 +13,8 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -29,6 +27,7 @@ import pytest
 from psycopg import sql
 
 from partia_registry.settings import RegistrySettings
+from tests.processes import served
 from tests.registry.builders import ASTANA_ID, PARTY_ID, make_iin
 
 pytestmark = pytest.mark.e2e
@@ -48,46 +47,9 @@ TOKEN = "generated-api-token"
 @pytest.fixture
 def server(settings: RegistrySettings, tmp_path: Path) -> Iterator[str]:
     """A registry process of its own, on its own schema: the base URL. What it logs goes to
-    `server.log` beside the test's files (a pipe nobody reads could fill up and stall it)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    assert settings.master_key is not None
-    env = {
-        **os.environ,
-        "PARTIA_DATABASE_URL": str(settings.database_url),
-        "PARTIA_DATABASE_SCHEMA": settings.database_schema,
-        "PARTIA_MASTER_KEY": settings.master_key.get_secret_value(),
-        "PARTIA_API_TOKENS": f"fuzzer={TOKEN}",
-    }
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "partia_registry", "serve", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while not _healthy(base):
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = (tmp_path / "server.log").read_text()
-                raise AssertionError(f"the registry did not start:\n{output}")
-            time.sleep(0.2)
+    `server.log` beside the test's files."""
+    with served(settings, tokens=f"fuzzer={TOKEN}", log=tmp_path / "server.log") as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
-
-
-def _healthy(base: str) -> bool:
-    try:
-        return httpx.get(f"{base}/health").status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 def _seed(base: str) -> dict[str, list[str]]:

@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -20,7 +18,8 @@ import httpx
 import pytest
 
 from partia_registry.settings import RegistrySettings
-from tests.e2e.test_registry_service import _free_port, application, decision
+from tests.e2e.test_registry_service import application, decision
+from tests.processes import registry_process, served
 from tests.registry.builders import make_iin
 
 pytestmark = pytest.mark.e2e
@@ -28,62 +27,15 @@ pytestmark = pytest.mark.e2e
 TOKEN = "e2e-token"
 
 
-def environment(settings: RegistrySettings, **extra: str) -> dict[str, str]:
-    assert settings.master_key is not None
-    return {
-        **os.environ,
-        "PARTIA_DATABASE_URL": str(settings.database_url),
-        "PARTIA_DATABASE_SCHEMA": settings.database_schema,
-        "PARTIA_MASTER_KEY": settings.master_key.get_secret_value(),
-        "PARTIA_API_TOKENS": f"registrar={TOKEN}",
-        **extra,
-    }
-
-
 @contextmanager
 def process(settings: RegistrySettings, *args: str, **env: str) -> Iterator[subprocess.Popen[str]]:
-    """`python -m partia_registry <args>` until the block ends (then SIGTERM, as an operator).
-    Its output goes to a file (a pipe could be held open by its own children)."""
-    output = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed when the block ends)
-    child = subprocess.Popen(
-        [sys.executable, "-m", "partia_registry", *args],
-        env=environment(settings, **env),
-        stdout=output,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    child.stdout = output
-    try:
+    with registry_process(settings, *args, tokens=f"registrar={TOKEN}", **env) as child:
         yield child
-    finally:
-        if child.poll() is None:
-            child.terminate()
-        try:
-            child.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-        output.close()
 
 
 @contextmanager
 def server(settings: RegistrySettings, *args: str, **env: str) -> Iterator[str]:
-    """`serve` on a free port; yields its base URL once it answers."""
-    port = _free_port()
-    with process(settings, "serve", "--port", str(port), *args, **env) as child:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if child.poll() is not None or time.monotonic() > deadline:
-                assert child.stdout is not None
-                child.stdout.seek(0)
-                raise AssertionError(f"the registry did not start:\n{child.stdout.read()}")
-            time.sleep(0.1)
+    with served(settings, *args, tokens=f"registrar={TOKEN}", **env) as base:
         yield base
 
 

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -16,53 +11,19 @@ import httpx
 import pytest
 
 from partia_registry.settings import RegistrySettings
+from tests.processes import served
 from tests.registry.builders import make_iin
 
 pytestmark = pytest.mark.e2e
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def service(settings: RegistrySettings) -> Iterator[httpx.Client]:
-    port = _free_port()
-    assert settings.master_key is not None
-    env = {
-        **os.environ,
-        "PARTIA_DATABASE_URL": str(settings.database_url),
-        "PARTIA_DATABASE_SCHEMA": settings.database_schema,
-        "PARTIA_MASTER_KEY": settings.master_key.get_secret_value(),
-        "PARTIA_API_TOKENS": "registrar=e2e-token",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "partia_registry", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        with httpx.Client(base_url=base, headers={"Authorization": "Bearer e2e-token"}) as client:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if client.get("/health").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    output = process.stdout.read() if process.stdout else ""
-                    raise AssertionError(f"the registry did not start:\n{output}")
-                time.sleep(0.2)
-            yield client
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with (
+        served(settings, tokens="registrar=e2e-token") as base,
+        httpx.Client(base_url=base, headers={"Authorization": "Bearer e2e-token"}) as client,
+    ):
+        yield client
 
 
 def post(client: httpx.Client, path: str, body: dict[str, Any]) -> httpx.Response:
