@@ -25,6 +25,7 @@ import contextlib
 import functools
 import importlib.util
 import json
+import math
 import os
 import signal
 import socket
@@ -235,6 +236,28 @@ class CpuMeter:
     @staticmethod
     def used(before: dict[int, float], after: dict[int, float]) -> float:
         return sum(t - before.get(pid, 0.0) for pid, t in after.items())
+
+
+def wal_lsn(database_url: str) -> int:
+    """PostgreSQL's current WAL insert position in bytes (differences are WAL written)."""
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        row = conn.execute("SELECT pg_current_wal_insert_lsn() - '0/0'::pg_lsn").fetchone()
+        assert row is not None
+        return int(row[0])
+
+
+def server_memory_line(database_url: str) -> str:
+    """The memory and checkpoint settings the server runs with (sized to the machine)."""
+    import psycopg
+
+    names = ("shared_buffers", "work_mem", "max_wal_size", "checkpoint_timeout", "wal_compression")
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        return ", ".join(
+            f"{name}={conn.execute(f'SHOW {name}').fetchone()[0]}"  # type: ignore[index]
+            for name in names
+        )
 
 
 def postmaster_pid(database_url: str) -> int | None:
@@ -448,6 +471,8 @@ class Figures:
     ceilings: list[CeilingResult]
     cpu_ms_per_admission: dict[str, float]
     problems: list[str]  # anything that makes the admission figure untrustworthy
+    wal_bytes_per_admission: float = math.nan
+    server_memory: str = ""
 
     @property
     def ceiling_rate(self) -> float:
@@ -501,6 +526,8 @@ class Figures:
             "ratio": self.ratio,
             "problems": self.problems,
             "cpu_ms_per_admission": self.cpu_ms_per_admission,
+            "wal_bytes_per_admission": self.wal_bytes_per_admission,
+            "server_memory": self.server_memory,
         }
 
 
@@ -519,6 +546,8 @@ def print_report(f: Figures) -> None:
         "  durability: "
         + ", ".join(f"{k}={v}" for k, v in settings.items() if k != "server_version")
     )
+    if f.server_memory:
+        print(f"  memory: {f.server_memory}")
     print()
     print(
         f"{'setup: applications via HTTP':<{width}}{app.throughput:7.0f} /s   "
@@ -543,6 +572,7 @@ def print_report(f: Figures) -> None:
     if cpu:
         parts = ", ".join(f"{name} {ms:.2f}" for name, ms in cpu.items())
         print(f"{'CPU ms per admission':<{width}}{parts}")
+    print(f"{'WAL per admission':<{width}}{f.wal_bytes_per_admission / 1024:7.2f} KiB")
     print()
 
 
@@ -552,6 +582,7 @@ class HttpPhases:
     admissions: LoadResult
     cpu_ms_per_admission: dict[str, float]
     problems: list[str]
+    wal_bytes_per_admission: float
 
 
 def http_phases(registry: Registry, dsn: str, args: argparse.Namespace) -> HttpPhases:
@@ -573,8 +604,10 @@ def http_phases(registry: Registry, dsn: str, args: argparse.Namespace) -> HttpP
     meters = {"registry": CpuMeter(registry.process.pid)}
     if (pg_pid := postmaster_pid(dsn)) is not None:
         meters["postgres"] = CpuMeter(pg_pid)
+    wal_before = wal_lsn(dsn)
     before = {name: meter.read() for name, meter in meters.items()}
     admitted = run_async(run_load(HOST, port, admissions, args.clients, collect_bodies=True))
+    wal_per_admission = (wal_lsn(dsn) - wal_before) / admitted.count
     cpu = {
         name: CpuMeter.used(before[name], meter.read()) * 1000 / admitted.count
         for name, meter in meters.items()
@@ -589,12 +622,13 @@ def http_phases(registry: Registry, dsn: str, args: argparse.Namespace) -> HttpP
         check_admissions(admitted)
     except BenchmarkFailed as exc:
         problems.append(str(exc))
-    return HttpPhases(applied, admitted, cpu, problems)
+    return HttpPhases(applied, admitted, cpu, problems, wal_per_admission)
 
 
 def run(args: argparse.Namespace) -> Figures:
     registry_import_path()  # before anything imports partia_registry
     with tempfile.TemporaryDirectory(prefix="partia-bench-") as tmp, throwaway_postgres() as dsn:
+        memory = server_memory_line(dsn)
         ceilings = [run_async(insert_ceiling(dsn, args.clients, args.ceiling_seconds))]
         print(f"ceiling (before): {ceilings[0].summary()}", flush=True)
 
@@ -613,6 +647,8 @@ def run(args: argparse.Namespace) -> Figures:
         ceilings=ceilings,
         cpu_ms_per_admission=http.cpu_ms_per_admission,
         problems=http.problems,
+        wal_bytes_per_admission=http.wal_bytes_per_admission,
+        server_memory=memory,
     )
 
 
