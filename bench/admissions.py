@@ -103,6 +103,7 @@ def registry_server(
     workdir: Path,
     startup_timeout: float,
     extra_env: dict[str, str] | None = None,
+    workers: int = 1,
 ) -> Iterator[Registry]:
     """Run `python -m partia_registry serve` on a free port until the block ends.
 
@@ -127,6 +128,8 @@ def registry_server(
         HOST,
         "--port",
         str(port),
+        "--workers",
+        str(workers),
     ]
     with log_path.open("wb") as log:
         # Its own session: Ctrl-C reaches only this script, which then stops the registry
@@ -632,7 +635,9 @@ def run(args: argparse.Namespace) -> Figures:
         ceilings = [run_async(insert_ceiling(dsn, args.clients, args.ceiling_seconds))]
         print(f"ceiling (before): {ceilings[0].summary()}", flush=True)
 
-        with registry_server(dsn, Path(tmp), args.startup_timeout) as registry:
+        with registry_server(
+            dsn, Path(tmp), args.startup_timeout, workers=args.workers
+        ) as registry:
             http = http_phases(registry, dsn, args)
 
         # The registry has stopped: PostgreSQL has the machine to itself again.
@@ -670,6 +675,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--clients", type=int, default=32, help="concurrent clients/connections")
     parser.add_argument("--ppos", type=int, default=8, help="PPOs to spread members over")
+    parser.add_argument("--workers", type=int, default=1, help="the registry's HTTP processes")
     parser.add_argument("--ceiling-seconds", type=float, default=4.0, help="per ceiling run")
     parser.add_argument("--startup-timeout", type=float, default=60.0)
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures here")
