@@ -88,6 +88,7 @@ class Registry:
     process: subprocess.Popen[bytes]
     port: int
     log_path: Path
+    started_at: float = 0.0  # time.perf_counter() just before the process was started
 
     def log_tail(self, lines: int = 40) -> str:
         try:
@@ -131,6 +132,7 @@ def registry_server(
         "--workers",
         str(workers),
     ]
+    started_at = time.perf_counter()
     with log_path.open("wb") as log:
         # Its own session: Ctrl-C reaches only this script, which then stops the registry
         # before PostgreSQL.
@@ -143,7 +145,7 @@ def registry_server(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    registry = Registry(process, port, log_path)
+    registry = Registry(process, port, log_path, started_at)
     try:
         wait_until_healthy(registry, startup_timeout)
         yield registry

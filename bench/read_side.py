@@ -72,6 +72,7 @@ GOAL_ROLL_P99_MS = 20.0
 GOAL_STRUCTURE_CURRENT_MS = 200.0
 GOAL_STRUCTURE_PAST_MS = 2_000.0
 GOAL_AUDIT = 100_000.0  # events/s
+GOAL_STARTUP_S = 5.0
 ITERSIZE = 20_000
 
 log = logging.getLogger("bench.read_side")
@@ -169,6 +170,19 @@ class Audit:
 
 
 @dataclass
+class Startup:
+    """`serve` started -> /health answers 200 -> the first roll answers right."""
+
+    health_seconds: float
+    first_roll_seconds: float
+    rss_bytes: int  # of the registry's processes once it answers
+
+    @property
+    def met(self) -> bool:
+        return self.first_roll_seconds <= GOAL_STARTUP_S
+
+
+@dataclass
 class Figures:
     members: int
     postgres_version: str
@@ -184,6 +198,7 @@ class Figures:
     gc_pause_ms: float = math.nan
     gc_objects: int = 0
     run_seconds: float = 0.0
+    startup: Startup | None = None
 
     @property
     def raw_rate(self) -> float:
@@ -218,6 +233,7 @@ class Figures:
             "roll_past": roll_ok("past"),
             "structure_current": structure_ok("current", GOAL_STRUCTURE_CURRENT_MS),
             "structure_past": structure_ok("past", GOAL_STRUCTURE_PAST_MS),
+            "startup": None if self.startup is None else self.startup.met,
             "audit_verify": None
             if verify is None or self.audit.failures
             else self.generated.events / verify >= GOAL_AUDIT,
@@ -267,6 +283,13 @@ class Figures:
             "gc_objects": self.gc_objects,
             "problems": self.problems,
             "run_seconds": self.run_seconds,
+            "startup": None
+            if self.startup is None
+            else {
+                "health_s": self.startup.health_seconds,
+                "first_roll_s": self.startup.first_roll_seconds,
+                "rss_bytes": self.startup.rss_bytes,
+            },
         }
 
 
@@ -688,16 +711,22 @@ def http_reads(
     expected_totals: dict[str, int],
     timeout: float,
     problems: list[str],
-) -> tuple[list[Timings], list[Timings]]:
-    """The same reads through `python -m partia_registry serve`, one request at a time."""
+) -> tuple[list[Timings], list[Timings], Startup]:
+    """The same reads through `python -m partia_registry serve`, one request at a time; and how
+    long the service took from its start to its first right answer."""
     headers = {"Authorization": f"Bearer {TOKEN}"}
     env = {
         "PARTIA_MASTER_KEY": base64.b64encode(master_key).decode(),
         "PARTIA_DATABASE_SCHEMA": SCHEMA,
     }
-    started = time.perf_counter()
     with registry_server(dsn, workdir, timeout, extra_env=env) as server:
-        print(f"registry started for HTTP in {time.perf_counter() - started:.1f} s", flush=True)
+        startup = first_answer(server, ppos[0], expected["current"].get(ppos[0], 0), timeout)
+        print(
+            f"registry started for HTTP: /health after {startup.health_seconds:.1f} s, first "
+            f"right roll after {startup.first_roll_seconds:.1f} s, RSS "
+            f"{startup.rss_bytes / 2**30:.2f} GiB",
+            flush=True,
+        )
 
         def load(requests: list[Request]) -> LoadResult:
             return run_async(run_load(HOST, server.port, requests, 1, collect_bodies=True))
@@ -732,7 +761,39 @@ def http_reads(
                     f"HTTP structure report ({kind}): members {body.get('members')}, "
                     f"expected {expected_totals[kind]}"
                 )
-    return rolls, structures
+    return rolls, structures, startup
+
+
+def first_answer(server: Any, ppo: UUID, expected_total: int, timeout: float) -> Startup:
+    """registry_server has waited for /health; now the first roll that answers 200 with the
+    generator's total (a service that answers before its read model is ready must not count)."""
+    import httpx
+
+    health = time.perf_counter() - server.started_at
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    url = f"http://{HOST}:{server.port}/organisations/{ppo}/roll?limit=1"
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        with contextlib.suppress(httpx.TransportError):
+            response = httpx.get(url, headers=headers, timeout=timeout)
+            if response.status_code == 200 and response.json().get("total") == expected_total:
+                break
+        time.sleep(0.05)
+    else:
+        raise BenchmarkFailed(f"no right answer for the roll of {ppo} within {timeout:.0f} s")
+    ready = time.perf_counter() - server.started_at
+    rss = sum(_rss(pid) for pid in CpuMeter(server.process.pid).read())
+    return Startup(health, ready, rss)
+
+
+def _rss(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 # --- the audit ---------------------------------------------------------------------------------
@@ -894,7 +955,7 @@ def run(args: argparse.Namespace) -> Figures:
             registry.close()
         if not args.no_http:
             quiet(dsn)
-            http_rolls, http_structures = http_reads(
+            http_rolls, http_structures, startup = http_reads(
                 dsn,
                 workdir,
                 master_key,
@@ -909,6 +970,8 @@ def run(args: argparse.Namespace) -> Figures:
             rolls += http_rolls
             structures += http_structures
             _print_reads(http_rolls + http_structures)
+        else:
+            startup = None
         audited = audit(dsn, workdir, master_key)
         version = postgres_version(dsn)
     return Figures(
@@ -926,6 +989,7 @@ def run(args: argparse.Namespace) -> Figures:
         gc_pause_ms=gc_pause[0],
         gc_objects=gc_pause[1],
         run_seconds=time.perf_counter() - run_started,
+        startup=startup,
     )
 
 
@@ -992,6 +1056,16 @@ def print_report(f: Figures) -> None:
         print(
             f"{label:<{w}}p50 {t.p50:6.1f}  max {t.max:6.1f} ms   goal <= {goal:,.0f} ms   "
             + (_verdict(v[f"structure_{kind}"]) if judged else "")
+        )
+    if f.startup is not None:
+        s = f.startup
+        print(
+            f"{'start-up: serve to first right answer':<{w}}{s.first_roll_seconds:>9.1f} s      "
+            f"goal <= {GOAL_STARTUP_S:.0f} s   {_verdict(v['startup'])}"
+        )
+        print(
+            f"{'':<{w}}          (/health after {s.health_seconds:.1f} s; RSS once answering "
+            f"{s.rss_bytes / 2**30:.2f} GiB)"
         )
     a = f.audit
     if not a.available:
