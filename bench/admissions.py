@@ -278,13 +278,16 @@ def postmaster_pid(database_url: str) -> int | None:
 # --- the workload -------------------------------------------------------------------------------
 
 
-def adult_iins() -> Iterator[str]:
-    """Distinct valid IINs of people born 1950-2000, birth dates spread over those years."""
+def adult_iins(first_serial: int = 1) -> Iterator[str]:
+    """Distinct valid IINs of people born 1950-2000, birth dates spread over those years.
+
+    The generated party (bench/party.py) uses serials below 5,100: start above that to apply
+    for new people on its database."""
     from partia_registry.domain.iin import check_digit
 
     first = date(1950, 1, 1)
     days = (date(2000, 12, 31) - first).days + 1
-    for serial in range(1, 10_000):
+    for serial in range(first_serial, 10_000):
         for i in range(days):
             born = first + timedelta(days=(i * 7919) % days)  # 7919 is prime: a permutation
             for female in (False, True):

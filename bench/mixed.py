@@ -37,6 +37,7 @@ from bench.admissions import (
     HOST,
     TOKEN,
     BenchmarkFailed,
+    CpuMeter,
     admission,
     adult_iins,
     application,
@@ -44,6 +45,7 @@ from bench.admissions import (
     check_load,
     create_organisations,
     member_ids,
+    postmaster_pid,
     registry_import_path,
     registry_server,
     server_memory_line,
@@ -179,9 +181,10 @@ class Figures:
     ppos: int
     alone: Reads
     mixed: Reads
-    admissions_alone: LoadResult
+    admissions_alone: LoadResult | None  # the untimed set-up on a fresh registry
     admissions_mixed: LoadResult
     wal_bytes_per_admission: float
+    postgres_cpu_ms_per_admission: float
     server_memory: str
     problems: list[str]
 
@@ -203,12 +206,89 @@ class Figures:
             "goal": {"roll_p99_ms": GOAL_ROLL_P99_MS, "met": self.goal_met},
             "roll_alone": reads(self.alone),
             "roll_during_admissions": reads(self.mixed),
-            "admissions_alone": load(self.admissions_alone),
+            "admissions_alone": load(self.admissions_alone) if self.admissions_alone else None,
             "admissions_during_reads": load(self.admissions_mixed),
             "wal_bytes_per_admission": self.wal_bytes_per_admission,
+            "postgres_cpu_ms_per_admission": self.postgres_cpu_ms_per_admission,
             "server_memory": self.server_memory,
             "problems": self.problems,
         }
+
+
+def measure(
+    port: int,
+    dsn: str,
+    ppos: list[str],
+    members: int,
+    clients: int,
+    roll_interval_ms: float,
+    roll_calls: int,
+    *,
+    set_up_admissions: bool,
+    first_serial: int = 1,
+) -> Figures:
+    """The mixed run against a registry already serving on `port` (used by bench.read_side on
+    its generated party, too): applications, optionally N untimed admissions (to fill the rolls
+    of a fresh registry), reads alone, then N admissions with the reader."""
+    n = members
+    batches = 2 if set_up_admissions else 1
+    ppo_of = [ppos[i % len(ppos)] for i in range(batches * n)]
+    iins = adult_iins(first_serial)
+    applied = run_async(
+        run_load(
+            HOST,
+            port,
+            [application(i, next(iins), ppo_of[i]) for i in range(batches * n)],
+            clients,
+            collect_bodies=True,
+        )
+    )
+    check_load("applications", applied)
+    print(f"applications (set-up): {applied.summary()}", flush=True)
+    admissions = [admission(m, p) for m, p in zip(member_ids(applied), ppo_of, strict=True)]
+
+    first = None
+    if set_up_admissions:
+        first = run_async(run_load(HOST, port, admissions[:n], clients, collect_bodies=True))
+        check_load("admissions (set-up)", first)
+        print(f"admissions alone (set-up): {first.summary()}", flush=True)
+
+    print(f"read model caught up after {wait_for_read_model(port):.1f} s", flush=True)
+    paths = [f"/organisations/{p}/roll?limit=100" for p in ppos]
+    with Reader(port, paths, roll_interval_ms, limit=roll_calls) as reader:
+        alone = reader.result(timeout=roll_calls * (roll_interval_ms / 1000 + 1))
+    print(f"rolls alone: p50 {alone.p50:.1f} p99 {alone.p99:.1f} ms", flush=True)
+
+    postgres = CpuMeter(postmaster_pid(dsn) or -1)
+    wal_before, pg_before = wal_lsn(dsn), postgres.read()
+    with Reader(port, paths, roll_interval_ms) as reader:
+        time.sleep(0.5)  # the reader's process is up and reading before the writes start
+        second = run_async(run_load(HOST, port, admissions[-n:], clients, collect_bodies=True))
+        mixed = reader.result()
+    wal = (wal_lsn(dsn) - wal_before) / second.count
+    pg_cpu_ms = CpuMeter.used(pg_before, postgres.read()) * 1000 / second.count
+    print(f"admissions with reads: {second.summary()}", flush=True)
+    print(f"rolls during admissions: p50 {mixed.p50:.1f} p99 {mixed.p99:.1f} ms", flush=True)
+
+    problems = [f"roll: {e}" for e in (alone.errors + mixed.errors)[:5]]
+    try:
+        check_load("admissions", second)
+        check_admissions(second)
+    except BenchmarkFailed as exc:
+        problems.append(str(exc))
+    return Figures(
+        members=n,
+        clients=clients,
+        ppos=len(ppos),
+        alone=alone,
+        mixed=mixed,
+        admissions_alone=first,
+        admissions_mixed=second,
+        wal_bytes_per_admission=wal,
+        postgres_cpu_ms_per_admission=pg_cpu_ms,
+        server_memory=server_memory_line(dsn),
+        problems=problems,
+    )
 
 
 def run(args: argparse.Namespace) -> Figures:
@@ -218,62 +298,16 @@ def run(args: argparse.Namespace) -> Figures:
         throwaway_postgres() as dsn,
         registry_server(dsn, Path(tmp), args.startup_timeout, workers=args.workers) as registry,
     ):
-        port = registry.port
-        ppos = run_async(create_organisations(port, args.ppos))
-        n = args.members
-        ppo_of = [ppos[i % len(ppos)] for i in range(2 * n)]
-        iins = adult_iins()
-        applied = run_async(
-            run_load(
-                HOST,
-                port,
-                [application(i, next(iins), ppo_of[i]) for i in range(2 * n)],
-                args.clients,
-                collect_bodies=True,
-            )
-        )
-        check_load("applications", applied)
-        print(f"applications (set-up): {applied.summary()}", flush=True)
-        admissions = [admission(m, p) for m, p in zip(member_ids(applied), ppo_of, strict=True)]
-
-        first = run_async(run_load(HOST, port, admissions[:n], args.clients, collect_bodies=True))
-        check_load("admissions (set-up)", first)
-        print(f"admissions alone (set-up): {first.summary()}", flush=True)
-
-        print(f"read model caught up after {wait_for_read_model(port):.1f} s", flush=True)
-        paths = [f"/organisations/{p}/roll?limit=100" for p in ppos]
-        with Reader(port, paths, args.roll_interval_ms, limit=args.roll_calls) as reader:
-            alone = reader.result(timeout=args.roll_calls * (args.roll_interval_ms / 1000 + 1))
-        print(f"rolls alone: p50 {alone.p50:.1f} p99 {alone.p99:.1f} ms", flush=True)
-
-        wal_before = wal_lsn(dsn)
-        with Reader(port, paths, args.roll_interval_ms) as reader:
-            time.sleep(0.5)  # the reader's process is up and reading before the writes start
-            second = run_async(
-                run_load(HOST, port, admissions[n:], args.clients, collect_bodies=True)
-            )
-            mixed = reader.result()
-        wal = (wal_lsn(dsn) - wal_before) / second.count
-        print(f"admissions with reads: {second.summary()}", flush=True)
-        print(f"rolls during admissions: p50 {mixed.p50:.1f} p99 {mixed.p99:.1f} ms", flush=True)
-
-        problems = [f"roll: {e}" for e in (alone.errors + mixed.errors)[:5]]
-        try:
-            check_load("admissions", second)
-            check_admissions(second)
-        except BenchmarkFailed as exc:
-            problems.append(str(exc))
-        return Figures(
-            members=n,
-            clients=args.clients,
-            ppos=len(ppos),
-            alone=alone,
-            mixed=mixed,
-            admissions_alone=first,
-            admissions_mixed=second,
-            wal_bytes_per_admission=wal,
-            server_memory=server_memory_line(dsn),
-            problems=problems,
+        ppos = run_async(create_organisations(registry.port, args.ppos))
+        return measure(
+            registry.port,
+            dsn,
+            ppos,
+            args.members,
+            args.clients,
+            args.roll_interval_ms,
+            args.roll_calls,
+            set_up_admissions=True,
         )
 
 
@@ -282,8 +316,8 @@ def print_report(f: Figures) -> None:
     verdict = "INVALID (errors)" if f.problems else "MET" if f.goal_met else "NOT MET"
     print()
     print(
-        f"Partia mixed run: rolls of 1 PPO (~{f.members // f.ppos:,} members each) with "
-        f"{f.clients} clients admitting; memory: {f.server_memory}"
+        f"Partia mixed run: rolls of {f.ppos} PPOs (limit 100) alone, then while {f.clients} "
+        f"clients admit {f.members:,} people; memory: {f.server_memory}"
     )
     print()
     for label, r, goal in (
@@ -302,9 +336,11 @@ def print_report(f: Figures) -> None:
         ("admissions alone (set-up)", f.admissions_alone),
         ("admissions with the reader", f.admissions_mixed),
     ):
-        print(f"{label:<{w}}{a.throughput:7.0f} /s   p50 {a.p50:5.1f}  p99 {a.p99:6.1f} ms")
+        if a is not None:
+            print(f"{label:<{w}}{a.throughput:7.0f} /s   p50 {a.p50:5.1f}  p99 {a.p99:6.1f} ms")
     print(
-        f"{'WAL per admission (with the reader)':<{w}}{f.wal_bytes_per_admission / 1024:7.2f} KiB"
+        f"{'per admission (with the reader)':<{w}}WAL {f.wal_bytes_per_admission / 1024:.2f} KiB, "
+        f"PostgreSQL CPU {f.postgres_cpu_ms_per_admission:.2f} ms"
     )
     print()
 

@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from bench import mixed
 from bench.admissions import (
     HOST,
     TOKEN,
@@ -199,6 +200,7 @@ class Figures:
     gc_objects: int = 0
     run_seconds: float = 0.0
     startup: Startup | None = None
+    mixed: mixed.Figures | None = None
 
     @property
     def raw_rate(self) -> float:
@@ -234,6 +236,7 @@ class Figures:
             "structure_current": structure_ok("current", GOAL_STRUCTURE_CURRENT_MS),
             "structure_past": structure_ok("past", GOAL_STRUCTURE_PAST_MS),
             "startup": None if self.startup is None else self.startup.met,
+            "roll_during_admissions": None if self.mixed is None else self.mixed.goal_met,
             "audit_verify": None
             if verify is None or self.audit.failures
             else self.generated.events / verify >= GOAL_AUDIT,
@@ -283,6 +286,7 @@ class Figures:
             "gc_objects": self.gc_objects,
             "problems": self.problems,
             "run_seconds": self.run_seconds,
+            "mixed": None if self.mixed is None else self.mixed.as_json(),
             "startup": None
             if self.startup is None
             else {
@@ -711,7 +715,8 @@ def http_reads(
     expected_totals: dict[str, int],
     timeout: float,
     problems: list[str],
-) -> tuple[list[Timings], list[Timings], Startup]:
+    mixed_members: int = 0,
+) -> tuple[list[Timings], list[Timings], Startup, mixed.Figures | None]:
     """The same reads through `python -m partia_registry serve`, one request at a time; and how
     long the service took from its start to its first right answer."""
     headers = {"Authorization": f"Bearer {TOKEN}"}
@@ -761,7 +766,22 @@ def http_reads(
                     f"HTTP structure report ({kind}): members {body.get('members')}, "
                     f"expected {expected_totals[kind]}"
                 )
-    return rolls, structures, startup
+        mixed_run = None
+        if mixed_members > 0:
+            # Rolls of the same PPOs alone and while 32 clients admit new people into them: the
+            # mixed run at this size (first_serial: IINs the generated party does not use).
+            mixed_run = mixed.measure(
+                server.port,
+                dsn,
+                [str(p) for p in ppos],
+                mixed_members,
+                32,
+                20.0,
+                200,
+                set_up_admissions=False,
+                first_serial=9_000,
+            )
+    return rolls, structures, startup, mixed_run
 
 
 def first_answer(server: Any, ppo: UUID, expected_total: int, timeout: float) -> Startup:
@@ -955,7 +975,7 @@ def run(args: argparse.Namespace) -> Figures:
             registry.close()
         if not args.no_http:
             quiet(dsn)
-            http_rolls, http_structures, startup = http_reads(
+            http_rolls, http_structures, startup, mixed_run = http_reads(
                 dsn,
                 workdir,
                 master_key,
@@ -966,12 +986,14 @@ def run(args: argparse.Namespace) -> Figures:
                 totals,
                 args.startup_timeout,
                 problems,
+                args.mixed_members,
             )
             rolls += http_rolls
             structures += http_structures
+            problems += mixed_run.problems if mixed_run else []
             _print_reads(http_rolls + http_structures)
         else:
-            startup = None
+            startup, mixed_run = None, None
         audited = audit(dsn, workdir, master_key)
         version = postgres_version(dsn)
     return Figures(
@@ -990,6 +1012,7 @@ def run(args: argparse.Namespace) -> Figures:
         gc_objects=gc_pause[1],
         run_seconds=time.perf_counter() - run_started,
         startup=startup,
+        mixed=mixed_run,
     )
 
 
@@ -1084,6 +1107,8 @@ def print_report(f: Figures) -> None:
             print(f"{'audit FAILED':<{w}}{failure}")
     print(f"{'whole run':<{w}}{f.run_seconds:.0f} s")
     print()
+    if f.mixed is not None:
+        mixed.print_report(f.mixed)
     if f.profile:
         print(f.profile)
 
@@ -1110,6 +1135,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--roll-calls", type=int, default=200)
     parser.add_argument("--structure-calls", type=int, default=10)
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP measurements")
+    parser.add_argument(
+        "--mixed-members",
+        type=int,
+        default=4_000,
+        help="new people admitted during the mixed run at this size (0: no mixed run)",
+    )
     parser.add_argument("--profile", action="store_true", help="also profile a rebuild (cProfile)")
     parser.add_argument("--startup-timeout", type=float, default=600.0)
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures here")
