@@ -635,7 +635,10 @@ def http_phases(registry: Registry, dsn: str, args: argparse.Namespace) -> HttpP
 
 def run(args: argparse.Namespace) -> Figures:
     registry_import_path()  # before anything imports partia_registry
-    with tempfile.TemporaryDirectory(prefix="partia-bench-") as tmp, throwaway_postgres() as dsn:
+    with (
+        tempfile.TemporaryDirectory(prefix="partia-bench-") as tmp,
+        throwaway_postgres(sized=not args.postgres_defaults) as dsn,
+    ):
         memory = server_memory_line(dsn)
         ceilings = [run_async(insert_ceiling(dsn, args.clients, args.ceiling_seconds))]
         print(f"ceiling (before): {ceilings[0].summary()}", flush=True)
@@ -683,6 +686,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1, help="the registry's HTTP processes")
     parser.add_argument("--ceiling-seconds", type=float, default=4.0, help="per ceiling run")
     parser.add_argument("--startup-timeout", type=float, default=60.0)
+    parser.add_argument(
+        "--postgres-defaults",
+        action="store_true",
+        help="PostgreSQL's default memory and checkpoint settings instead of the machine-sized ones",
+    )
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures here")
     parser.add_argument(
         "--check", action="store_true", help="exit 2 when the goal is not met (for CI gates)"

@@ -295,7 +295,7 @@ def run(args: argparse.Namespace) -> Figures:
     registry_import_path()
     with (
         tempfile.TemporaryDirectory(prefix="partia-mixed-") as tmp,
-        throwaway_postgres() as dsn,
+        throwaway_postgres(sized=not args.postgres_defaults) as dsn,
         registry_server(dsn, Path(tmp), args.startup_timeout, workers=args.workers) as registry,
     ):
         ppos = run_async(create_organisations(registry.port, args.ppos))
@@ -361,6 +361,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--roll-interval-ms", type=float, default=20.0, help="one read every ...")
     parser.add_argument("--roll-calls", type=int, default=200, help="reads in the phase alone")
     parser.add_argument("--startup-timeout", type=float, default=60.0)
+    parser.add_argument(
+        "--postgres-defaults",
+        action="store_true",
+        help="PostgreSQL's default memory and checkpoint settings instead of the machine-sized ones",
+    )
     parser.add_argument("--json", type=Path, metavar="PATH")
     parser.add_argument("--check", action="store_true", help="exit 2 when the goal is not met")
     args = parser.parse_args(argv)

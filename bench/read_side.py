@@ -918,7 +918,7 @@ def run(args: argparse.Namespace) -> Figures:
     master_key = os.urandom(32)
     with (
         tempfile.TemporaryDirectory(prefix="partia-read-side-") as tmp,
-        throwaway_postgres() as dsn,
+        throwaway_postgres(sized=not args.postgres_defaults) as dsn,
     ):
         workdir = Path(tmp)
         settings = RegistrySettings(
@@ -1143,6 +1143,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--profile", action="store_true", help="also profile a rebuild (cProfile)")
     parser.add_argument("--startup-timeout", type=float, default=600.0)
+    parser.add_argument(
+        "--postgres-defaults",
+        action="store_true",
+        help="PostgreSQL's default memory and checkpoint settings instead of the machine-sized ones",
+    )
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures here")
     parser.add_argument("--check", action="store_true", help="exit 2 when a goal is not met")
     args = parser.parse_args(argv)
