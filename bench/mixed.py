@@ -27,6 +27,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event
@@ -226,6 +227,7 @@ def measure(
     *,
     set_up_admissions: bool,
     first_serial: int = 1,
+    settle: Callable[[], object] | None = None,
 ) -> Figures:
     """The mixed run against a registry already serving on `port` (used by bench.read_side on
     its generated party, too): applications, optionally N untimed admissions (to fill the rolls
@@ -254,6 +256,8 @@ def measure(
         print(f"admissions alone (set-up): {first.summary()}", flush=True)
 
     print(f"read model caught up after {wait_for_read_model(port):.1f} s", flush=True)
+    if settle is not None:
+        settle()  # e.g. wait for autovacuum after the applications
     paths = [f"/organisations/{p}/roll?limit=100" for p in ppos]
     with Reader(port, paths, roll_interval_ms, limit=roll_calls) as reader:
         alone = reader.result(timeout=roll_calls * (roll_interval_ms / 1000 + 1))

@@ -780,6 +780,7 @@ def http_reads(
                 200,
                 set_up_admissions=False,
                 first_serial=9_000,
+                settle=lambda: quiet(dsn),
             )
     return rolls, structures, startup, mixed_run
 
