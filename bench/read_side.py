@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from bench import mixed
 from bench.admissions import (
     HOST,
     TOKEN,
@@ -72,6 +73,7 @@ GOAL_ROLL_P99_MS = 20.0
 GOAL_STRUCTURE_CURRENT_MS = 200.0
 GOAL_STRUCTURE_PAST_MS = 2_000.0
 GOAL_AUDIT = 100_000.0  # events/s
+GOAL_STARTUP_S = 5.0
 ITERSIZE = 20_000
 
 log = logging.getLogger("bench.read_side")
@@ -169,6 +171,19 @@ class Audit:
 
 
 @dataclass
+class Startup:
+    """`serve` started -> /health answers 200 -> the first roll answers right."""
+
+    health_seconds: float
+    first_roll_seconds: float
+    rss_bytes: int  # of the registry's processes once it answers
+
+    @property
+    def met(self) -> bool:
+        return self.first_roll_seconds <= GOAL_STARTUP_S
+
+
+@dataclass
 class Figures:
     members: int
     postgres_version: str
@@ -184,6 +199,8 @@ class Figures:
     gc_pause_ms: float = math.nan
     gc_objects: int = 0
     run_seconds: float = 0.0
+    startup: Startup | None = None
+    mixed: mixed.Figures | None = None
 
     @property
     def raw_rate(self) -> float:
@@ -218,6 +235,8 @@ class Figures:
             "roll_past": roll_ok("past"),
             "structure_current": structure_ok("current", GOAL_STRUCTURE_CURRENT_MS),
             "structure_past": structure_ok("past", GOAL_STRUCTURE_PAST_MS),
+            "startup": None if self.startup is None else self.startup.met,
+            "roll_during_admissions": None if self.mixed is None else self.mixed.goal_met,
             "audit_verify": None
             if verify is None or self.audit.failures
             else self.generated.events / verify >= GOAL_AUDIT,
@@ -267,6 +286,14 @@ class Figures:
             "gc_objects": self.gc_objects,
             "problems": self.problems,
             "run_seconds": self.run_seconds,
+            "mixed": None if self.mixed is None else self.mixed.as_json(),
+            "startup": None
+            if self.startup is None
+            else {
+                "health_s": self.startup.health_seconds,
+                "first_roll_s": self.startup.first_roll_seconds,
+                "rss_bytes": self.startup.rss_bytes,
+            },
         }
 
 
@@ -689,16 +716,23 @@ def http_reads(
     expected_totals: dict[str, int],
     timeout: float,
     problems: list[str],
-) -> tuple[list[Timings], list[Timings]]:
-    """The same reads through `python -m partia_registry serve`, one request at a time."""
+    mixed_members: int = 0,
+) -> tuple[list[Timings], list[Timings], Startup, mixed.Figures | None]:
+    """The same reads through `python -m partia_registry serve`, one request at a time; and how
+    long the service took from its start to its first right answer."""
     headers = {"Authorization": f"Bearer {TOKEN}"}
     env = {
         "PARTIA_MASTER_KEY": base64.b64encode(master_key).decode(),
         "PARTIA_DATABASE_SCHEMA": SCHEMA,
     }
-    started = time.perf_counter()
     with registry_server(dsn, workdir, timeout, extra_env=env) as server:
-        print(f"registry started for HTTP in {time.perf_counter() - started:.1f} s", flush=True)
+        startup = first_answer(server, ppos[0], expected["current"].get(ppos[0], 0), timeout)
+        print(
+            f"registry started for HTTP: /health after {startup.health_seconds:.1f} s, first "
+            f"right roll after {startup.first_roll_seconds:.1f} s, RSS "
+            f"{startup.rss_bytes / 2**30:.2f} GiB",
+            flush=True,
+        )
 
         def load(requests: list[Request]) -> LoadResult:
             return run_async(run_load(HOST, server.port, requests, 1, collect_bodies=True))
@@ -733,7 +767,55 @@ def http_reads(
                     f"HTTP structure report ({kind}): members {body.get('members')}, "
                     f"expected {expected_totals[kind]}"
                 )
-    return rolls, structures
+        mixed_run = None
+        if mixed_members > 0:
+            # Rolls of the same PPOs alone and while 32 clients admit new people into them: the
+            # mixed run at this size (first_serial: IINs the generated party does not use).
+            mixed_run = mixed.measure(
+                server.port,
+                dsn,
+                [str(p) for p in ppos],
+                mixed_members,
+                32,
+                20.0,
+                200,
+                set_up_admissions=False,
+                first_serial=9_000,
+                settle=lambda: quiet(dsn),
+            )
+    return rolls, structures, startup, mixed_run
+
+
+def first_answer(server: Any, ppo: UUID, expected_total: int, timeout: float) -> Startup:
+    """registry_server has waited for /health; now the first roll that answers 200 with the
+    generator's total (a service that answers before its read model is ready must not count)."""
+    import httpx
+
+    health = time.perf_counter() - server.started_at
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    url = f"http://{HOST}:{server.port}/organisations/{ppo}/roll?limit=1"
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        with contextlib.suppress(httpx.TransportError):
+            response = httpx.get(url, headers=headers, timeout=timeout)
+            if response.status_code == 200 and response.json().get("total") == expected_total:
+                break
+        time.sleep(0.05)
+    else:
+        raise BenchmarkFailed(f"no right answer for the roll of {ppo} within {timeout:.0f} s")
+    ready = time.perf_counter() - server.started_at
+    rss = sum(_rss(pid) for pid in CpuMeter(server.process.pid).read())
+    return Startup(health, ready, rss)
+
+
+def _rss(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 # --- the audit ---------------------------------------------------------------------------------
@@ -838,7 +920,7 @@ def run(args: argparse.Namespace) -> Figures:
     master_key = os.urandom(32)
     with (
         tempfile.TemporaryDirectory(prefix="partia-read-side-") as tmp,
-        throwaway_postgres() as dsn,
+        throwaway_postgres(sized=not args.postgres_defaults) as dsn,
     ):
         workdir = Path(tmp)
         settings = RegistrySettings(
@@ -895,7 +977,7 @@ def run(args: argparse.Namespace) -> Figures:
             registry.close()
         if not args.no_http:
             quiet(dsn)
-            http_rolls, http_structures = http_reads(
+            http_rolls, http_structures, startup, mixed_run = http_reads(
                 dsn,
                 workdir,
                 master_key,
@@ -906,10 +988,14 @@ def run(args: argparse.Namespace) -> Figures:
                 totals,
                 args.startup_timeout,
                 problems,
+                args.mixed_members,
             )
             rolls += http_rolls
             structures += http_structures
+            problems += mixed_run.problems if mixed_run else []
             _print_reads(http_rolls + http_structures)
+        else:
+            startup, mixed_run = None, None
         audited = audit(dsn, workdir, master_key)
         version = postgres_version(dsn)
     return Figures(
@@ -927,6 +1013,8 @@ def run(args: argparse.Namespace) -> Figures:
         gc_pause_ms=gc_pause[0],
         gc_objects=gc_pause[1],
         run_seconds=time.perf_counter() - run_started,
+        startup=startup,
+        mixed=mixed_run,
     )
 
 
@@ -994,6 +1082,16 @@ def print_report(f: Figures) -> None:
             f"{label:<{w}}p50 {t.p50:6.1f}  max {t.max:6.1f} ms   goal <= {goal:,.0f} ms   "
             + (_verdict(v[f"structure_{kind}"]) if judged else "")
         )
+    if f.startup is not None:
+        s = f.startup
+        print(
+            f"{'start-up: serve to first right answer':<{w}}{s.first_roll_seconds:>9.1f} s      "
+            f"goal <= {GOAL_STARTUP_S:.0f} s   {_verdict(v['startup'])}"
+        )
+        print(
+            f"{'':<{w}}          (/health after {s.health_seconds:.1f} s; RSS once answering "
+            f"{s.rss_bytes / 2**30:.2f} GiB)"
+        )
     a = f.audit
     if not a.available:
         print(f"{'audit':<{w}}not available yet (partia_registry.audit)")
@@ -1011,6 +1109,8 @@ def print_report(f: Figures) -> None:
             print(f"{'audit FAILED':<{w}}{failure}")
     print(f"{'whole run':<{w}}{f.run_seconds:.0f} s")
     print()
+    if f.mixed is not None:
+        mixed.print_report(f.mixed)
     if f.profile:
         print(f.profile)
 
@@ -1037,8 +1137,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--roll-calls", type=int, default=200)
     parser.add_argument("--structure-calls", type=int, default=10)
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP measurements")
+    parser.add_argument(
+        "--mixed-members",
+        type=int,
+        default=4_000,
+        help="new people admitted during the mixed run at this size (0: no mixed run)",
+    )
     parser.add_argument("--profile", action="store_true", help="also profile a rebuild (cProfile)")
     parser.add_argument("--startup-timeout", type=float, default=600.0)
+    parser.add_argument(
+        "--postgres-defaults",
+        action="store_true",
+        help="PostgreSQL's default memory and checkpoint settings instead of the machine-sized ones",
+    )
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures here")
     parser.add_argument("--check", action="store_true", help="exit 2 when a goal is not met")
     args = parser.parse_args(argv)
