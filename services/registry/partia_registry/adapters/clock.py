@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 PARTY_TIME_ZONE = ZoneInfo("Asia/Almaty")
@@ -11,6 +12,16 @@ Read from the tz database (the `tzdata` package when the system has none), so a 
 of the country's time arrives with a tzdata update, not a code change."""
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class SystemClock:
+    """Today in Asia/Almaty. `now` gives the current instant (an aware datetime); the default
+    reads the system's clock, tests pass a fixed instant to check the day near midnight."""
+
+    def __init__(self, now: Callable[[], datetime] = _utc_now) -> None:
+        self._now = now
+
     def today(self) -> date:
-        return datetime.now(PARTY_TIME_ZONE).date()
+        return self._now().astimezone(PARTY_TIME_ZONE).date()
