@@ -190,6 +190,23 @@ def test_csv_answers_and_the_read_models_503_are_documented(client: TestClient) 
         assert "Retry-After" in responses["503"]["headers"], path
 
 
+def test_every_read_that_may_wait_for_min_position_documents_its_503(client: TestClient) -> None:
+    """A read given `min_position` answers 503 when the read model does not get there in time; a
+    client generated from the document must know that answer (issue 8 item 9)."""
+    paths = client.get("/openapi.json").json()["paths"]
+    waiting = {
+        (method, path): operation["responses"]
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+        if any(p["name"] == "min_position" for p in operation.get("parameters", []))
+    }
+    assert ("get", "/reports/movements") in waiting
+    for where, responses in waiting.items():
+        assert "503" in responses, where
+        assert "application/problem+json" in responses["503"]["content"], where
+        assert "Retry-After" in responses["503"]["headers"], where
+
+
 def test_the_documentation_pages_and_every_asset_they_load_come_from_the_service_itself(
     client: TestClient,
 ) -> None:

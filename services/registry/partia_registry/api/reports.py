@@ -202,7 +202,7 @@ def _yes_no(value: bool) -> str:
 
 @router.get(
     "/reports/movements",
-    responses=READ_ERRORS,
+    responses=READ_MODEL_ERRORS,
     summary="Admissions, exits by reason, transfers in and out over a period",
 )
 def movements(
