@@ -546,14 +546,11 @@ class GeneratedPerson:
     def _exit(self, member: Member, t: date) -> date | None:
         rng = self.rng
         if rng.random() < 0.55:
-            # A deputy's withdrawal is formalised by their branch Bureau (Ch. 3.7, 9.8).
-            bureau = (
-                Decision(self._body(member), t, self.ref("Minutes")) if member.mandates else None
-            )
+            # Every withdrawal is formalised by a body (Ch. 3.7): a deputy's by their Bureau.
             member.withdraw(
                 application_document=self.document(t, "Withdrawal"),
                 effective_on=t,
-                decision=bureau,
+                decision=Decision(self._body(member), t, self.ref("Minutes")),
                 ppo=self.job.ancestry[member.organisation_id],
                 recorded_by=ACTOR,
             )

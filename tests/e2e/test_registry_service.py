@@ -103,7 +103,14 @@ def test_a_new_user_founds_a_ppo_admits_three_members_and_one_withdraws(
     withdrawal = post(
         service,
         f"/members/{members[0]}/withdrawal",
-        {"application_document": {"form": "paper", "reference": "W-1", "signed_on": "2026-05-01"}},
+        {
+            "application_document": {
+                "form": "paper",
+                "reference": "W-1",
+                "signed_on": "2026-05-01",
+            },
+            "decision": decision("ppo_bureau", ppo, "2026-05-01"),
+        },
     )
     assert withdrawal.json()["status"] == "former_member"
     assert service.get(f"/organisations/{ppo}/members").json()["total"] == 2

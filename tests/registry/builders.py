@@ -69,6 +69,12 @@ def decided(
     return Decision(DecidingBody(kind, organisation), on, ref)
 
 
+def formalised(on: date) -> Decision:
+    """The party Bureau formalising a withdrawal on `on` (Ch. 3.7): competent for any member who
+    holds no maslikhat mandate, for tests about something other than the body."""
+    return decided(BodyKind.PARTY_BUREAU, PARTY_ID, on, "Bureau minutes")
+
+
 def names(en: str) -> OrganisationNames:
     return OrganisationNames(kk=f"{en} (kk)", ru=f"{en} (ru)", en=en)
 

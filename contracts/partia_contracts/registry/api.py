@@ -351,8 +351,8 @@ class RejectionRequest(_Request):
 
 class WithdrawalRequest(_Request):
     """The member's written application to leave (Charter 3.6, 5.1): always granted. The body
-    that formalised it (Charter 3.7) goes in `decision`: required for a Mazhilis deputy (the
-    party Bureau, Charter 9.5) or a maslikhat deputy (a branch Bureau, Charter 9.8)."""
+    that formalised it (Charter 3.7) goes in `decision`, required: for a Mazhilis deputy the
+    party Bureau (Charter 9.5), for a maslikhat deputy a branch Bureau (Charter 9.8)."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -377,10 +377,18 @@ class WithdrawalRequest(_Request):
         description="when membership ends; defaults to the date the application was signed, "
         "and cannot be earlier",
     )
-    decision: Decision | None = Field(
-        default=None,
-        description="the body that formalised the withdrawal (Charter 3.7): a PPO's meeting or "
-        "bureau, or a branch or the party Bureau; for deputies the Bureau of Charter 9.5 / 9.8",
+    decision: Decision = Field(
+        description="the body that formalised the withdrawal (Charter 3.7), required: a PPO's "
+        "meeting or bureau, or a branch or the party Bureau; for deputies the Bureau of Charter "
+        "9.5 / 9.8. It cannot refuse the withdrawal (Charter 5.1), and cannot be dated before the "
+        "application was signed",
+        examples=[
+            _decision_example("ppo_bureau", _PPO_EXAMPLE, "2026-05-06", "PPO bureau minutes No. 5")
+        ],
+        json_schema_extra={
+            "x-charter-rule": "withdrawal-needs-formalising-body",
+            "x-charter-clause": "Ch. 3.7",
+        },
     )
 
 

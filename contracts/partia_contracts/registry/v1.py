@@ -607,9 +607,10 @@ class MemberAdmitted(IntegrationEvent):
 
 
 class MembershipEnded(IntegrationEvent):
-    """A membership ended. A withdrawal rests on the member's signed statement and needs no
-    decision (it cannot be refused); the body that formalised it, when one did, is
-    `formalised_by`. Every other ending rests on a decision and has no statement."""
+    """A membership ended. A withdrawal rests on the member's signed statement, not on a
+    `decision` (it cannot be refused); the body that formalised it is `formalised_by` (null only
+    in withdrawals recorded before it was required). Every other ending rests on a decision and
+    has no statement."""
 
     EXAMPLES = (
         _event_example(
@@ -654,8 +655,8 @@ class MembershipEnded(IntegrationEvent):
     formalised_by: Decision | None = Field(
         default=None,
         description="For a withdrawal: the decision of the body that formalised it (Charter "
-        "3.7; always given for a deputy). Null when the withdrawal was recorded on the "
-        "statement alone, and for every other ending.",
+        "3.7; given for every withdrawal the registry records now). Null for withdrawals "
+        "recorded on the statement alone by earlier versions, and for every other ending.",
     )
 
     @model_validator(mode="after")

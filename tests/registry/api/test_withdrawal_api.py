@@ -62,11 +62,9 @@ def test_ch_9_5_a_mazhilis_deputy_withdraws_only_through_the_party_bureau(
     assert post(client, f"/members/{member}/mandates", mandate).status_code == 200
 
     without = post(client, f"/members/{member}/withdrawal", _withdrawal())
-    assert without.status_code == 422
-    assert without.headers["content-type"] == PROBLEM
-    assert (without.json()["rule"], without.json()["clause"], without.json()["field"]) == (
-        "deputy-withdrawal-needs-bureau",
-        "Ch. 3.7, 9.5",
+    assert (without.status_code, without.json()["clause"], without.json()["field"]) == (
+        422,
+        "Ch. 3.7",
         "decision",
     )
     branch = _withdrawal(decision=decision("branch_bureau", ASTANA_ID, "2026-06-03"))
@@ -77,11 +75,34 @@ def test_ch_9_5_a_mazhilis_deputy_withdraws_only_through_the_party_bureau(
     assert post(client, f"/members/{member}/withdrawal", bureau).status_code == 200
 
 
+def test_ch_3_7_a_withdrawal_without_the_body_that_formalised_it_is_refused(
+    client: TestClient,
+) -> None:
+    """Ch. 3.7: every withdrawal, not only a deputy's, is formalised by a body; without one the
+    registry records nothing and says which field is missing."""
+    ppo, member = _member(client)
+    missing = post(client, f"/members/{member}/withdrawal", _withdrawal())
+    assert missing.status_code == 422
+    assert missing.headers["content-type"] == PROBLEM
+    assert (missing.json()["rule"], missing.json()["clause"], missing.json()["field"]) == (
+        "withdrawal-needs-formalising-body",
+        "Ch. 3.7",
+        "decision",
+    )
+    assert client.get(f"/members/{member}").json()["status"] == "member"
+
+    formalised = _withdrawal(decision=decision("ppo_meeting", ppo, "2026-06-01"))
+    assert post(client, f"/members/{member}/withdrawal", formalised).status_code == 200
+
+
 def test_ch_3_6_a_withdrawal_dated_before_its_application_was_signed_is_refused(
     client: TestClient,
 ) -> None:
-    _, member = _member(client)
-    early = post(client, f"/members/{member}/withdrawal", _withdrawal(effective_on="2026-05-30"))
+    ppo, member = _member(client)
+    body = _withdrawal(
+        effective_on="2026-05-30", decision=decision("ppo_bureau", ppo, "2026-06-01")
+    )
+    early = post(client, f"/members/{member}/withdrawal", body)
     assert early.status_code == 422
     assert (early.json()["rule"], early.json()["clause"], early.json()["field"]) == (
         "withdrawal-before-application",
@@ -110,3 +131,15 @@ def test_a_decision_dated_after_today_in_almaty_is_refused_naming_the_field_and_
 
         clock.day = date(2026, 7, 2)
         assert post(client, f"/members/{member}/withdrawal", future).status_code == 200
+
+
+def test_the_api_document_says_a_withdrawal_needs_its_formalising_decision(
+    client: TestClient,
+) -> None:
+    """Ch. 3.7: a client generated from /openapi.json must send the body's decision."""
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["WithdrawalRequest"]
+    assert "decision" in schema["required"]
+    decision_schema = schema["properties"]["decision"]
+    assert decision_schema["x-charter-clause"] == "Ch. 3.7"
+    assert decision_schema["examples"][0]["body"]["kind"] == "ppo_bureau"
+    assert schema["examples"][0]["decision"]["decided_on"] == "2026-05-06"

@@ -30,6 +30,7 @@ from tests.registry.builders import (
     apply,
     build_tree,
     decided,
+    formalised,
     make_iin,
     names,
     ok,
@@ -75,6 +76,7 @@ def test_the_whole_lifecycle_translates_to_valid_contract_events_without_persona
                 member_id=leaver,
                 application_document=signed(date(2026, 5, 1), "W"),
                 effective_on=date(2026, 5, 1),
+                decision=formalised(date(2026, 5, 1)),
             )
         )
     )

@@ -20,6 +20,7 @@ from tests.registry.builders import (
     build_tree,
     citizen,
     decided,
+    formalised,
     make_iin,
     ok,
     person,
@@ -294,6 +295,7 @@ def test_withdrawal_is_always_granted_and_takes_the_member_off_the_roll(registry
                 member_id=member,
                 application_document=signed(date(2026, 5, 2), "W-1"),
                 effective_on=date(2026, 5, 2),
+                decision=formalised(date(2026, 5, 2)),
             )
         )
     )
@@ -350,6 +352,7 @@ def test_card_numbers_are_never_reused_after_a_member_leaves(registry: Registry)
                 member_id=first,
                 application_document=signed(date(2026, 4, 1), "W"),
                 effective_on=date(2026, 4, 1),
+                decision=formalised(date(2026, 4, 1)),
             )
         )
     )

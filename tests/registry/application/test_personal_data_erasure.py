@@ -19,7 +19,17 @@ from partia_registry.composition import Registry
 from partia_registry.domain.decisions import BodyKind
 from partia_registry.domain.members import TerminationGround
 from partia_registry.domain.rules import StateConflict
-from tests.registry.builders import admit, apply, build_tree, decided, make_iin, ok, person, signed
+from tests.registry.builders import (
+    admit,
+    apply,
+    build_tree,
+    decided,
+    formalised,
+    make_iin,
+    ok,
+    person,
+    signed,
+)
 
 
 def everything_stored(registry: Registry) -> bytes:
@@ -52,6 +62,7 @@ def former_member(registry: Registry, iin: str) -> Any:
                 member_id=member,
                 application_document=signed(date(2026, 6, 1), "W-9"),
                 effective_on=date(2026, 6, 1),
+                decision=formalised(date(2026, 6, 1)),
             )
         )
     )
@@ -268,6 +279,7 @@ def withdraw(registry: Registry, member: Any) -> None:
                 member_id=member,
                 application_document=signed(date(2026, 6, 1), "W-9"),
                 effective_on=date(2026, 6, 1),
+                decision=formalised(date(2026, 6, 1)),
             )
         )
     )

@@ -24,6 +24,7 @@ from tests.registry.builders import (
     apply,
     build_tree,
     decided,
+    formalised,
     make_iin,
     ok,
     person,
@@ -91,6 +92,7 @@ def test_a_roll_on_a_past_date_follows_admissions_transfers_and_exits(registry: 
                 member_id=leaves,
                 application_document=signed(date(2025, 8, 1), "W"),
                 effective_on=date(2025, 8, 1),
+                decision=formalised(date(2025, 8, 1)),
             )
         )
     )
@@ -212,6 +214,7 @@ def test_movements_over_a_period_count_admissions_exits_and_transfers(registry: 
                 member_id=a,
                 application_document=signed(date(2025, 6, 1), "W"),
                 effective_on=date(2025, 6, 1),
+                decision=formalised(date(2025, 6, 1)),
             )
         )
     )
@@ -373,6 +376,7 @@ def every_kind_of_step(registry: Registry) -> None:
                 member_id=someone,
                 application_document=signed(date(2025, 4, 1), "W"),
                 effective_on=date(2025, 4, 1),
+                decision=formalised(date(2025, 4, 1)),
             )
         )
     )
@@ -437,6 +441,7 @@ def test_todays_roll_by_pages_agrees_with_the_whole_roll_after_an_exit(registry:
                 member_id=people[2],
                 application_document=signed(date(2025, 3, 1), "W"),
                 effective_on=date(2025, 3, 1),
+                decision=formalised(date(2025, 3, 1)),
             )
         )
     )

@@ -27,6 +27,7 @@ from tests.registry.builders import (
     apply,
     build_tree,
     decided,
+    formalised,
     make_iin,
     ok,
     person,
@@ -431,6 +432,7 @@ def test_a_case_left_open_when_a_member_leaves_does_not_follow_them_into_a_new_m
                 member_id=someone,
                 application_document=signed(date(2025, 3, 1), "W-9"),
                 effective_on=date(2025, 3, 1),
+                decision=formalised(date(2025, 3, 1)),
             )
         )
     )

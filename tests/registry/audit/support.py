@@ -25,6 +25,7 @@ from tests.registry.builders import (
     apply,
     build_tree,
     decided,
+    formalised,
     make_iin,
     names,
     ok,
@@ -174,6 +175,7 @@ def withdraw(registry: Registry, member_id: UUID, on: date) -> None:
                 member_id=member_id,
                 application_document=signed(on, "W-1"),
                 effective_on=on,
+                decision=formalised(on),
             )
         )
     )

@@ -245,3 +245,10 @@ def member_since(tree: Tree, admitted_on: date, *, card: str = "BQ-0000001-8") -
         recorded_by="registrar",
     )
     return record
+
+
+def formalised_by_own_ppo(record: Member, on: date) -> tuple[Decision, Ancestry]:
+    """The bureau of the member's own PPO formalising their withdrawal on `on` (Ch. 3.7), with the
+    ancestry that makes it competent: for tests about something other than the body."""
+    own = OrganisationRef(record.organisation_id, K.PRIMARY_ORGANISATION)
+    return decided(BodyKind.PPO_BUREAU, own.organisation_id, on), (own,)

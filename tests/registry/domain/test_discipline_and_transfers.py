@@ -36,6 +36,7 @@ from tests.registry.domain.support import (
     Tree,
     body,
     citizen,
+    formalised_by_own_ppo,
     months_later,
     personal,
     signed,
@@ -169,6 +170,9 @@ def _decide(
 def _withdraw(
     record: Member, on: date = LATER, *, decision: Decision | None = None, ppo: Ancestry = ()
 ) -> None:
+    """Formalised by the member's own PPO bureau unless the test names the body (Ch. 3.7)."""
+    if decision is None:
+        decision, ppo = formalised_by_own_ppo(record, on)
     record.withdraw(
         application_document=signed(on, "LEAVE-1"),
         effective_on=on,

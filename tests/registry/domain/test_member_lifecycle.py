@@ -17,6 +17,7 @@ from tests.registry.domain.support import (
     applicant,
     citizen,
     decided,
+    formalised_by_own_ppo,
     make_iin,
     member,
     personal,
@@ -38,8 +39,13 @@ def _meeting(tree: Tree, on: date = ADMITTED):
 
 
 def _withdraw(record: Member, on: date = date(2026, 6, 1)) -> None:
+    decision, ppo = formalised_by_own_ppo(record, on)
     record.withdraw(
-        application_document=signed(on, "LEAVE-1"), effective_on=on, ppo=(), recorded_by="clerk"
+        application_document=signed(on, "LEAVE-1"),
+        effective_on=on,
+        decision=decision,
+        ppo=ppo,
+        recorded_by="clerk",
     )
 
 
@@ -293,7 +299,7 @@ def test_a_member_cannot_be_rejected(tree):
 # --- withdrawal (Ch. 3.6, 5.1) --------------------------------------------------------------------
 
 
-def test_ch_5_1_a_member_may_withdraw_without_any_body_deciding(tree):
+def test_ch_5_1_a_member_may_withdraw_on_any_competent_bodys_formalising_decision(tree):
     record = member(tree)
     _withdraw(record, date(2026, 6, 1))
     assert record.status is MemberStatus.FORMER_MEMBER
@@ -583,6 +589,7 @@ def test_every_event_says_who_recorded_it_and_versions_run_from_1_in_order(tree)
     record.withdraw(
         application_document=signed(date(2026, 5, 1)),
         effective_on=date(2026, 5, 1),
+        decision=_meeting(tree, date(2026, 5, 1)),
         ppo=tree.ppo_line,
         recorded_by="clerk-withdraw",
     )

@@ -74,12 +74,19 @@ def test_ch_3_7_a_withdrawal_records_the_competent_body_that_formalised_it(tree,
     assert record.ended_on == SIGNED
 
 
-def test_ch_5_1_an_ordinary_members_withdrawal_may_rest_on_the_application_alone(tree):
+def test_ch_3_7_an_ordinary_members_withdrawal_without_a_formalising_body_is_refused(tree):
+    """Ch. 3.7: every termination is formalised by a body, not only a deputy's; the refusal says
+    which body to bring, and records nothing."""
     record = member(tree)
     record.collect_events()
-    _withdraw(record, tree, None)
-    (withdrew,) = record.collect_events()
-    assert withdrew.decision is None
+    missing = _refused(record, tree, None)
+    assert (missing.rule, missing.clause, missing.field) == (
+        "withdrawal-needs-formalising-body",
+        "Ch. 3.7",
+        "decision",
+    )
+    assert record.collect_events() == []
+    _withdraw(record, tree, _by(B.PPO_MEETING, tree.ppo))
     assert record.end_reason == WITHDRAWAL
 
 
@@ -127,7 +134,8 @@ def test_ch_9_8_a_maslikhat_deputys_withdrawal_is_formalised_by_a_branch_bureau(
 
 
 def test_ch_3_6_a_withdrawal_cannot_take_effect_before_the_application_was_signed(tree):
-    refused = _refused(member(tree), tree, None, effective_on=date(2026, 5, 31))
+    bureau = _by(B.PPO_BUREAU, tree.ppo, SIGNED)
+    refused = _refused(member(tree), tree, bureau, effective_on=date(2026, 5, 31))
     assert (refused.rule, refused.clause, refused.field) == (
         "withdrawal-before-application",
         "Ch. 3.6",

@@ -102,7 +102,7 @@ async def withdraw_member(
         member_id=member_id,
         application_document=document,
         effective_on=body.effective_on or document.signed_on,
-        decision=None if body.decision is None else translate.decision(body.decision),
+        decision=translate.decision(body.decision),
     )
     return await w.execute(command)
 

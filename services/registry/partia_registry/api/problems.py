@@ -58,14 +58,15 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_middleware(AnswerUnexpectedErrors)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [invalid_field(e) for e in exc.errors()]
-        first = errors[0] if errors else {"field": None, "message": "invalid request"}
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [invalid_field(e) | _charter_basis(request, e) for e in exc.errors()]
+        first = errors[0] if errors else {"field": None, "rule": None, "message": "invalid request"}
         return problem(
             422,
             "Invalid request",
             f"{first['field']}: {first['message']}",
-            rule="request-validation",
+            rule=first["rule"] if first.get("clause") else "request-validation",
+            clause=first.get("clause"),
             field=first["field"],
             errors=errors,
         )
@@ -173,6 +174,27 @@ def invalid_field(error: Any) -> dict[str, str]:
         "field": ".".join(location[1:]) or location[0],
         "rule": error["type"],
         "message": _ENUM_REPR.sub(r"'\1'", error["msg"]),
+    }
+
+
+def _charter_basis(request: Request, error: Any) -> dict[str, str]:
+    """A body field the Charter requires declares its rule and clause in the contract
+    (`x-charter-rule`, `x-charter-clause`), so leaving it out is refused with them, as the domain
+    would refuse it: e.g. a withdrawal without the body that formalised it (Ch. 3.7)."""
+    location = error["loc"]
+    if error["type"] != "missing" or len(location) != 2 or location[0] != "body":
+        return {}
+    body_field = getattr(request.scope.get("route"), "body_field", None)
+    model = getattr(getattr(body_field, "field_info", None), "annotation", None)
+    field = getattr(model, "model_fields", {}).get(location[1])
+    extra = getattr(field, "json_schema_extra", None)
+    if not isinstance(extra, dict) or "x-charter-rule" not in extra:
+        return {}
+    clause = str(extra["x-charter-clause"])
+    return {
+        "rule": str(extra["x-charter-rule"]),
+        "clause": clause,
+        "message": f"required by the Charter ({clause})",
     }
 
 

@@ -118,7 +118,7 @@ class WithdrawMember(Command):
     member_id: UUID
     application_document: ApplicationDocument
     effective_on: date
-    decision: Decision | None = None  # the body that formalised it (Ch. 3.7); required for deputies
+    decision: Decision  # the body that formalised it (Ch. 3.7): required for every withdrawal
 
 
 @dataclass(frozen=True, kw_only=True)

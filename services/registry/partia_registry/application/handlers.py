@@ -236,8 +236,7 @@ def reject_application(cmd: c.RejectApplication, uow: UnitOfWork) -> Receipt:
 
 def withdraw_member(cmd: c.WithdrawMember, uow: UnitOfWork) -> Receipt:
     member = uow.member(cmd.member_id)
-    if cmd.decision is not None:
-        _check_body(uow, cmd.decision)
+    _check_body(uow, cmd.decision)
     member.withdraw(
         application_document=cmd.application_document,
         effective_on=cmd.effective_on,

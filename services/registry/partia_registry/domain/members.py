@@ -125,8 +125,10 @@ class Member(Aggregate):
             aggregate.end_reason = None
 
     class Withdrew(Aggregate.Event):
-        """Version 2 added `decision`: the body that formalised the withdrawal (Ch. 3.7), or None
-        when it was recorded on the written application alone (every version 1 event)."""
+        """Version 2 added `decision`: the body that formalised the withdrawal (Ch. 3.7). Every new
+        withdrawal has one; it is None only in version 1 events, recorded on the written
+        application alone before the body was required (and in version 2 events written while it
+        was optional)."""
 
         class_version = 2
 
@@ -474,13 +476,15 @@ class Member(Aggregate):
         *,
         application_document: ApplicationDocument,
         effective_on: date,
-        decision: Decision | None = None,
+        decision: Decision | None,
         ppo: Ancestry,
         recorded_by: str,
     ) -> None:
         """The member leaves on their own written application: a right that cannot be refused
-        (Ch. 3.6, 5.1). A competent body formalises it (Ch. 3.7); for a deputy it must (Ch. 9.5,
-        9.8), for anyone else the application alone may be recorded."""
+        (Ch. 3.6, 5.1). A competent body formalises it (Ch. 3.7; for a deputy the Bureau of
+        Ch. 9.5 or 9.8), and its decision is required: only a missing or incompetent body, or an
+        effective date before the signature, is refused. `None` is accepted here only to be
+        refused with the rule, clause and field."""
         self._require(MemberStatus.MEMBER, "record the withdrawal of")
         chronology.check_withdrawal_not_before_application(
             effective_on, application_document.signed_on

@@ -139,27 +139,39 @@ def check_may_formalise_withdrawal(
     body: DecidingBody | None, ppo: Ancestry, *, national_deputy: bool, maslikhat_deputy: bool
 ) -> None:
     """Ch. 3.6, 3.7, 5.1: leaving is the member's right, so the body that formalises a withdrawal
-    cannot refuse it, but it must be one competent to end membership (Ch. 3.7): the PPO's meeting
-    or bureau, or the Bureau of a branch or of the party. A deputy's membership is ended only by
-    the party Bureau (Mazhilis, Kurultai: Ch. 9.5) or a branch Bureau (maslikhat: Ch. 9.8), and
-    that Bureau's decision is required: without it a deputy's exit would rest on nobody's word.
-    Anyone else's withdrawal may be recorded on the written application alone."""
+    cannot refuse it, but every termination is formalised by a body competent to end membership
+    (Ch. 3.7): the PPO's meeting or bureau, or the Bureau of a branch or of the party. A deputy's
+    membership is ended only by the party Bureau (Mazhilis, Kurultai: Ch. 9.5) or a branch Bureau
+    (maslikhat: Ch. 9.8). Only a missing or incompetent body is refused, never the withdrawal."""
     if body is None:
-        if national_deputy or maslikhat_deputy:
-            raise RuleViolation(
-                "deputy-withdrawal-needs-bureau",
-                "Ch. 3.7, 9.5" if national_deputy else "Ch. 3.7, 9.8",
-                "the member holds a deputy's mandate: their withdrawal is formalised by the Bureau "
-                f"of the Political Council {'of the party' if national_deputy else 'of a branch'}; "
-                "give that Bureau's decision",
-                field="decision",
-            )
+        _refuse_withdrawal_without_a_body(national_deputy, maslikhat_deputy)
         return
     check_competent(body, ppo, MEMBERSHIP_BODIES, what="formalising a withdrawal", clause="Ch. 3.7")
     if national_deputy or maslikhat_deputy:
         check_may_end_deputy_membership(
             body, ppo, national_deputy=national_deputy, maslikhat_deputy=maslikhat_deputy
         )
+
+
+def _refuse_withdrawal_without_a_body(national_deputy: bool, maslikhat_deputy: bool) -> None:
+    """A deputy is told which Bureau ends their mandate-bearing membership; anyone else which
+    bodies may formalise it."""
+    if national_deputy or maslikhat_deputy:
+        raise RuleViolation(
+            "deputy-withdrawal-needs-bureau",
+            "Ch. 3.7, 9.5" if national_deputy else "Ch. 3.7, 9.8",
+            "the member holds a deputy's mandate: their withdrawal is formalised by the Bureau "
+            f"of the Political Council {'of the party' if national_deputy else 'of a branch'}; "
+            "give that Bureau's decision",
+            field="decision",
+        )
+    raise RuleViolation(
+        "withdrawal-needs-formalising-body",
+        "Ch. 3.7",
+        "a withdrawal is formalised by the PPO's meeting or bureau, or the Bureau of a branch or "
+        "of the party; give that body's decision (it cannot refuse the withdrawal, Ch. 5.1)",
+        field="decision",
+    )
 
 
 APPEAL_BODIES = frozenset(
