@@ -569,7 +569,8 @@ def test_a_stale_runners_failed_rebuild_leaves_the_new_active_runners_rebuild_al
     stale_connect, new_connect = HeldConnect(url), HeldConnect(url)
     stale = ProjectionRunner(stale_connect, schema, EVENTS_TABLE)
     new = ProjectionRunner(new_connect, schema, EVENTS_TABLE)
-    assert stale.catch_up() == 0 and stale.active
+    assert stale.catch_up() == 0
+    assert stale.active
 
     stale_connect.arm()  # the stale rebuild's first connection waits
     stale.rebuild()
