@@ -100,3 +100,27 @@ def test_a_command_the_database_cannot_store_fails_alone_and_the_rest_of_its_bat
     assert len(set(members)) == 40
     uow = registry.store.unit_of_work()
     assert all(uow.member(member).organisation_id == ppo for member in members)
+
+
+def test_each_command_of_a_group_commit_is_answered_and_replayed_with_its_own_positions(
+    registry: Registry,
+) -> None:
+    """A client is told where its own events landed, not its batch-mates' (an idempotency row
+    holds only those too, so a batch's rows do not grow with the square of its size)."""
+    ppo = build_tree(registry).ppo
+    runner = BatchRunner(registry.store, handlers(card_prefix="BQ", clock=SystemClock()))
+    keyed = [
+        replace(application_by(f"Ахметова-{n}", ppo), idempotency=IdempotencyKey("r", f"k{n}", "b"))
+        for n in range(5)
+    ]
+
+    first = runner.run(keyed)
+    replays = runner.run(keyed)
+
+    own = [outcome.positions for outcome in first]
+    assert all(own)
+    assert len({p for positions in own if positions for p in positions}) == sum(
+        len(positions or ()) for positions in own
+    )
+    assert all(replay.replayed for replay in replays)
+    assert [replay.positions for replay in replays] == own

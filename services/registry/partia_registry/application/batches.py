@@ -78,9 +78,9 @@ class BatchRunner:
             return
         uow = self._store.unit_of_work()
         uow.prefetch({record for _, cmd in todo for record in cmd.named_records()})
-        decided: list[tuple[int, Receipt]] = []
+        decided: list[tuple[int, Receipt, int]] = []  # (index, receipt, number in the uow)
         for i, cmd in todo:
-            uow.begin_command()
+            number = uow.begin_command()
             try:
                 receipt = self._decide(cmd, uow)
             except Exception as refusal:
@@ -90,35 +90,36 @@ class BatchRunner:
                     self._attempt([(j, other) for j, other in todo if j not in outcomes], outcomes)
                     return
                 continue
-            decided.append((i, receipt))
+            decided.append((i, receipt, number))
         if decided:
             self._commit(uow, decided, dict(todo), outcomes)
 
     def _commit(
         self,
         uow: UnitOfWork,
-        decided: list[tuple[int, Receipt]],
+        decided: list[tuple[int, Receipt, int]],
         commands: dict[int, Command],
         outcomes: dict[int, Outcome],
     ) -> None:
         try:
-            positions = tuple(sorted(uow.commit()))
+            uow.commit()
         except ConcurrentChange:
             # Another writer got there first for one of them: decide each again, alone.
-            for i, _ in decided:
+            for i, _, _ in decided:
                 self._attempt_alone(i, commands[i], outcomes)
             return
         except (OperationalError, InterfaceError) as failure:
             # The database failed, not a command (the library has retried already).
             log.error("commit of %d commands failed", len(decided), exc_info=failure)
-            for i, _ in decided:
+            for i, _, _ in decided:
                 outcomes[i] = Outcome(error=failure)
             return
         except Exception as failure:
-            self._isolate([i for i, _ in decided], commands, outcomes, failure)
+            self._isolate([i for i, _, _ in decided], commands, outcomes, failure)
             return
-        for i, receipt in decided:
-            outcomes[i] = Outcome(receipt=receipt, positions=positions)
+        for i, receipt, number in decided:
+            # Its own events' positions, as its idempotency record keeps them for a replay.
+            outcomes[i] = Outcome(receipt=receipt, positions=uow.positions_of(number))
 
     def _isolate(
         self,

@@ -53,8 +53,9 @@ class UnitOfWork(Protocol):
 
     def active_children(self, organisation_id: UUID) -> int: ...
 
-    def begin_command(self) -> None:
-        """Mark the start of one command, so that `command_changed_state` can tell what it did."""
+    def begin_command(self) -> int:
+        """Mark the start of one command, so that `command_changed_state` can tell what it did;
+        returns its number in this unit of work (for `positions_of`)."""
         ...
 
     def command_changed_state(self) -> bool:
@@ -66,6 +67,11 @@ class UnitOfWork(Protocol):
     def commit(self) -> Sequence[int]:
         """Save every change in one transaction; return the log positions of the new events.
         Raises `ConcurrentChange` when another writer got there first."""
+        ...
+
+    def positions_of(self, command: int) -> tuple[int, ...]:
+        """After `commit`: the log positions of the events that command (numbered by
+        `begin_command`) caused, in order; what its idempotency record stores too."""
         ...
 
 

@@ -77,7 +77,7 @@ class RegistryRecorder(PostgresApplicationRecorder):
             self._insert_arrays = SQL(
                 "INSERT INTO {}.{} (originator_id, originator_version, topic, state)"
                 " SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[])"
-                " RETURNING notification_id"
+                " RETURNING notification_id, originator_id, originator_version"
             ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
         return self._insert_arrays
 
