@@ -25,12 +25,16 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
-from eventsourcing.persistence import InterfaceError, OperationalError
-
 from partia_contracts.text import MESSAGE, RULE, storable
 from partia_registry.application.commands import Command
 from partia_registry.application.handlers import Handler, Receipt
-from partia_registry.application.ports import ConcurrentChange, IdempotencyKey, Store, UnitOfWork
+from partia_registry.application.ports import (
+    ConcurrentChange,
+    IdempotencyKey,
+    Store,
+    StoreUnavailable,
+    UnitOfWork,
+)
 from partia_registry.domain.rules import NotFound, RuleViolation
 
 log = logging.getLogger(__name__)
@@ -108,8 +112,8 @@ class BatchRunner:
             for i, _, _ in decided:
                 self._attempt_alone(i, commands[i], outcomes)
             return
-        except (OperationalError, InterfaceError) as failure:
-            # The database failed, not a command (the library has retried already).
+        except StoreUnavailable as failure:
+            # The database failed, not a command (the store tells by SQLSTATE: decision 088).
             log.error("commit of %d commands failed", len(decided), exc_info=failure)
             for i, _, _ in decided:
                 outcomes[i] = Outcome(error=failure)

@@ -83,5 +83,10 @@ class Store(Protocol):
     ) -> dict[tuple[str, str], StoredOutcome]: ...
 
 
+class StoreUnavailable(Exception):
+    """The database itself failed during a commit (connection lost, server shutting down, out of
+    resources): no command's fault, so every command of the batch is answered with it."""
+
+
 class ConcurrentChange(Exception):
     """Another writer changed the same record (or claimed the same IIN) first; try again."""

@@ -13,10 +13,16 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, project_aggregate
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    StoredEvent,
+)
 from psycopg.sql import SQL
 
 from partia_registry.adapters.postgres.event_store import RegistryEventStore
+from partia_registry.adapters.postgres.failures import UNIQUE_VIOLATION, database_failed, sqlstate
 from partia_registry.adapters.postgres.indexes import (
     CARD_SERIAL,
     IDEMPOTENCY,
@@ -28,7 +34,12 @@ from partia_registry.adapters.postgres.indexes import (
 )
 from partia_registry.adapters.postgres.sealing import seal_clear_names
 from partia_registry.adapters.postgres.statements import Statement, table
-from partia_registry.application.ports import ConcurrentChange, IdempotencyKey, StoredOutcome
+from partia_registry.application.ports import (
+    ConcurrentChange,
+    IdempotencyKey,
+    StoredOutcome,
+    StoreUnavailable,
+)
 from partia_registry.domain.members import Member
 from partia_registry.domain.organisations import Organisation
 from partia_registry.domain.rules import NotFound
@@ -302,7 +313,14 @@ class PostgresUnitOfWork:
             )
         except IntegrityError as conflict:
             vault.keys_not_saved()
+            if sqlstate(conflict) not in (None, UNIQUE_VIOLATION):
+                raise  # one command's rows broke a table's rule: retrying cannot help
             raise ConcurrentChange(str(conflict)) from conflict
+        except (OperationalError, InterfaceError) as failure:
+            vault.keys_not_saved()
+            if database_failed(failure):
+                raise StoreUnavailable(str(failure)) from failure
+            raise  # e.g. an index row too large (54000): one command's doing
         except BaseException:
             vault.keys_not_saved()
             raise
