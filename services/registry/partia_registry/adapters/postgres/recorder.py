@@ -39,7 +39,7 @@ class RegistryRecorder(PostgresApplicationRecorder):
         """The library's, retried like the library does (10 tries, 0.2 s apart) but only when the
         database failed: an error one command caused (an index row too large) fails every try
         alike, and ten tries cost its batch ~2 s before it can be isolated (decision 088)."""
-        insert = PostgresApplicationRecorder.insert_events.__wrapped__  # type: ignore[attr-defined]
+        insert = PostgresApplicationRecorder.insert_events.__wrapped__
         for attempt in range(RETRIES):
             try:
                 return insert(self, stored_events, **kwargs)  # type: ignore[no-any-return]
