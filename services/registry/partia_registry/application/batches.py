@@ -21,11 +21,10 @@ itself (connection lost, already retried by the library) fails the whole batch.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields, is_dataclass
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 
-from partia_contracts.text import MESSAGE, RULE, storable
+from partia_contracts.text import MESSAGE, RULE, unstorable
 from partia_registry.application.commands import Command
 from partia_registry.application.handlers import Handler, Receipt
 from partia_registry.application.ports import (
@@ -173,7 +172,7 @@ class BatchRunner:
         if earlier is not None:
             return earlier
         if not isinstance(refusal, RuleViolation | NotFound | ConcurrentChange):
-            field = unstorable_text(cmd)
+            field = unstorable(asdict(cmd))  # the command's fields as the request's paths
             if field is not None:
                 return Outcome(error=UnstorableText(field))
             log.error("command %s failed", type(cmd).__name__, exc_info=refusal)
@@ -192,28 +191,6 @@ class BatchRunner:
                 )
             )
         return Outcome(receipt=dict(stored.result), replayed=True, positions=stored.positions)
-
-
-def unstorable_text(value: Any, path: str = "") -> str | None:
-    """The dotted path of the first text in `value` (a command, its dataclasses, sequences and
-    mappings) that PostgreSQL cannot store, or None."""
-    if isinstance(value, str):
-        return path if not storable(value) else None
-    if is_dataclass(value) and not isinstance(value, type):
-        children: Iterable[tuple[str, Any]] = (
-            (f.name, getattr(value, f.name)) for f in fields(value)
-        )
-    elif isinstance(value, Mapping):
-        children = ((str(k), v) for k, v in value.items())
-    elif isinstance(value, list | tuple | set | frozenset):
-        children = ((str(n), v) for n, v in enumerate(value))
-    else:
-        return None
-    for name, child in children:
-        found = unstorable_text(child, f"{path}.{name}" if path else name)
-        if found is not None:
-            return found
-    return None
 
 
 def _first_use_of_each_key(commands: Sequence[Command], outcomes: dict[int, Outcome]) -> Todo:

@@ -275,11 +275,11 @@ class ProjectionRunner:
         is still this rebuild, and the tables dropped are this rebuild's alone (its number came
         from a sequence), unless reads point at them."""
         outcome = {**progress, "outcome": "failed", "finished": time.time(), "reason": reason}
-        with self._connect() as conn, conn.transaction():
-            row = tables.state(conn, self._schema)
+        with self._connect() as conn:
             tables.finish_rebuild(conn, self._schema, new.number, outcome)
+            row = tables.state(conn, self._schema)
             if new.number not in (row.get("generation"), row.get("retired")):
-                new.drop(conn)
+                new.drop(conn)  # after the record: a table in the way must not hide the reason
 
     def _progress(self, conn: Connection[Any], progress: dict[str, Any], **changes: Any) -> None:
         progress.update(changes)
