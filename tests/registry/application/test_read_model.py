@@ -622,3 +622,18 @@ def test_starting_another_process_takes_no_exclusive_lock_on_the_read_models_poi
                 (tables.POINTER,),
             ).fetchall()
         assert "AccessExclusiveLock" not in {mode for (mode,) in locks}
+
+
+def test_a_database_from_before_the_generation_sequence_numbers_rebuilds_past_every_generation(
+    registry: Registry, settings: Any
+) -> None:
+    """An older version numbered rebuilds current + 1 and kept no sequence: the sequence made
+    on start must begin after every generation whose tables exist, retired ones included."""
+    url, schema = str(settings.database_url), settings.database_schema
+    runner_of(registry).stop()
+    with psycopg.connect(url, autocommit=True) as conn:
+        current = tables.state(conn, schema)["generation"]
+        conn.execute(f'DROP SEQUENCE "{schema}"."{tables.NUMBERS}"')
+        tables.Generation(schema, current + 3).create(conn)  # e.g. a failed rebuild's, left behind
+        tables.prepare(conn, schema)
+        assert tables.next_generation(conn, schema) == current + 4
