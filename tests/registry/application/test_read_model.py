@@ -9,6 +9,7 @@ from uuid import UUID
 
 import psycopg
 import pytest
+from psycopg.sql import SQL, Identifier
 
 from partia_registry.application import commands as c
 from partia_registry.composition import (
@@ -633,7 +634,7 @@ def test_a_database_from_before_the_generation_sequence_numbers_rebuilds_past_ev
     runner_of(registry).stop()
     with psycopg.connect(url, autocommit=True) as conn:
         current = tables.state(conn, schema)["generation"]
-        conn.execute(f'DROP SEQUENCE "{schema}"."{tables.NUMBERS}"')
+        conn.execute(SQL("DROP SEQUENCE {}").format(Identifier(schema, tables.NUMBERS)))
         tables.Generation(schema, current + 3).create(conn)  # e.g. a failed rebuild's, left behind
         tables.prepare(conn, schema)
         assert tables.next_generation(conn, schema) == current + 4
