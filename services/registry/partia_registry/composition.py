@@ -18,8 +18,11 @@ from psycopg_pool import ConnectionPool
 from pydantic import SecretStr
 
 from partia_registry.adapters.clock import SystemClock
+from partia_registry.adapters.collation import by_name
 from partia_registry.adapters.postgres.embedded import start_embedded_postgres
 from partia_registry.adapters.postgres.event_store import RegistryEventStore
+from partia_registry.adapters.postgres.indexes import MEMBER_INDEX, ORGANISATION_INDEX
+from partia_registry.adapters.postgres.personal_data import KEY_TABLE
 from partia_registry.adapters.postgres.queries import RegistryQueries
 from partia_registry.adapters.postgres.store import PostgresStore
 from partia_registry.application.batches import BatchRunner
@@ -29,7 +32,7 @@ from partia_registry.application.handlers import handlers
 from partia_registry.application.writer import CommandWriter
 from partia_registry.projections import tables
 from partia_registry.projections.reader import ReadModel
-from partia_registry.projections.reports import Reports
+from partia_registry.projections.reports import Reports, WriteSide
 from partia_registry.projections.runner import ProjectionRunner
 from partia_registry.settings import RegistrySettings, eventsourcing_env
 
@@ -116,7 +119,14 @@ def open_registry(
             report_pool.connection,
             store.schema,
             lambda: read_model.generation,
-            open_names=events.vault.open_names_with_keys,
+            WriteSide(
+                member_index=MEMBER_INDEX,
+                organisation_index=ORGANISATION_INDEX,
+                key_table=KEY_TABLE,
+                open_names=events.vault.open_names_with_keys,
+                sort_by_name=by_name,
+            ),
+            name_sort_limit=settings.name_sort_limit,
         ),
         report_pool=report_pool,
         projection=projection,

@@ -49,6 +49,13 @@ class RegistrySettings(BaseSettings):
         " began before the switch",
     )
 
+    name_sort_limit: int = Field(
+        default=20_000,
+        ge=0,
+        description="the most members a roll may have to be sorted by name (each name is opened"
+        " in the API process: ~30 µs and a few hundred bytes apiece); larger rolls are refused",
+    )
+
     def tokens(self) -> dict[str, str]:
         """token -> user name"""
         pairs = [p.strip() for p in self.api_tokens.get_secret_value().split(",") if p.strip()]

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from psycopg.sql import SQL, Identifier
 
 from partia_contracts.registry import api
+from partia_registry.api.app import create_app
 from partia_registry.settings import RegistrySettings
 from tests.registry.builders import ASTANA_ID, make_iin
 
@@ -196,3 +197,28 @@ def test_movements_read_your_own_writes_with_min_position(client: TestClient) ->
 
     assert answer.status_code == 200
     assert answer.json()["admissions"] == 2
+
+
+def test_a_roll_larger_than_the_name_sort_limit_is_refused_by_name_but_not_by_card(
+    settings: RegistrySettings,
+) -> None:
+    """Sorting by name opens every name on the roll in the API process: above the configured
+    limit it is a clear 422 naming `sort`, while a smaller roll and other sorts still answer."""
+    limited = settings.model_copy(update={"name_sort_limit": 2})
+    with TestClient(create_app(limited)) as client:
+        client.headers["Authorization"] = "Bearer registrar-token"
+        ppo, _, positions = party_with_members(client, 3)
+        ask = {"min_position": max(positions), "sort": "name"}
+
+        refused = client.get(f"/organisations/{ppo}/roll", params=ask)
+        by_card = client.get(f"/organisations/{ppo}/roll", params={**ask, "sort": "card_number"})
+        earlier_roll = client.get(f"/organisations/{ppo}/roll", params={**ask, "on": "2025-02-20"})
+
+    assert refused.status_code == 422
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    problem = refused.json()
+    assert (problem["field"], problem["rule"]) == ("sort", "name-sort-limit")
+    assert "2 members" in problem["detail"]
+    assert by_card.json()["total"] == 3
+    assert earlier_roll.status_code == 200  # two members on that day: within the limit
+    assert earlier_roll.json()["total"] == 2

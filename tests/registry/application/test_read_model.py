@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 from typing import Any
 from uuid import UUID
 
 import psycopg
 import pytest
+from psycopg.sql import SQL, Identifier
 
 from partia_registry.application import commands as c
-from partia_registry.composition import Registry, open_registry, projection_runner
+from partia_registry.composition import (
+    EVENTS_TABLE,
+    Registry,
+    open_registry,
+    projection_runner,
+)
 from partia_registry.domain.decisions import BodyKind
 from partia_registry.domain.discipline import AppealOutcome, ExclusionGround, SanctionKind
 from partia_registry.domain.members import TransferReason
@@ -527,3 +534,112 @@ def test_a_batch_from_a_stale_position_is_refused_and_changes_nothing(
     assert registry.read_model.position() == position
     assert roll_ids(registry, tree.ppo) == [someone]
     assert registry.reports.structure(on=None)["members"] == 1
+
+
+class HeldConnect:
+    """A runner's `connect` that, once armed, holds its `skip`+1-th caller until released (and
+    then fails it, if told to): lets a test stop a rebuild thread at a known point."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.countdown: int | None = None
+        self.reached, self.released = threading.Event(), threading.Event()
+        self.fail = False
+
+    def arm(self, skip: int = 0) -> None:
+        self.countdown = skip
+
+    def __call__(self) -> psycopg.Connection[Any]:
+        if self.countdown is not None:
+            if self.countdown == 0:
+                self.countdown = None
+                self.reached.set()
+                assert self.released.wait(60)
+                if self.fail:
+                    raise psycopg.OperationalError("the connection broke")
+            else:
+                self.countdown -= 1
+        return psycopg.connect(self.url, autocommit=True)
+
+
+def test_a_stale_runners_failed_rebuild_leaves_the_new_active_runners_rebuild_alone(
+    registry: Registry, settings: Any
+) -> None:
+    """A runner that lost its lock mid-rebuild (its session broke) must not clear the rebuild
+    state nor drop the tables of the rebuild the runner that took over is doing."""
+    tree = build_tree(registry)
+    member(registry, tree.ppo, date(1960, 1, 1), date(2025, 1, 10))
+    caught_up(registry)
+    runner_of(registry).stop()
+    url, schema = str(settings.database_url), settings.database_schema
+    stale_connect, new_connect = HeldConnect(url), HeldConnect(url)
+    stale = ProjectionRunner(stale_connect, schema, EVENTS_TABLE)
+    new = ProjectionRunner(new_connect, schema, EVENTS_TABLE)
+    assert stale.catch_up() == 0
+    assert stale.active
+
+    stale_connect.arm()  # the stale rebuild's first connection waits
+    stale.rebuild()
+    stale_thread = stale._rebuild
+    assert stale_connect.reached.wait(60)
+    with stale._lock:
+        stale._step_down()  # what `_follow` does after any exception: the lock is gone
+    new.catch_up()
+    assert new.active
+    new_connect.arm(skip=1)  # the new rebuild creates its tables, then waits
+    new.rebuild()
+    new_thread = new._rebuild
+    assert new_connect.reached.wait(60)
+    with psycopg.connect(url, autocommit=True) as conn:
+        building = tables.state(conn, schema)["rebuilding"]["generation"]
+
+    stale_connect.fail = True
+    stale_connect.released.set()  # the stale rebuild fails now
+    assert stale_thread is not None
+    stale_thread.join(60)
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert tables.state(conn, schema)["rebuilding"]["generation"] == building
+    new_connect.released.set()
+    assert new_thread is not None
+    new_thread.join(60)
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            row = tables.state(conn, schema)
+        assert row["last_rebuild"]["outcome"] == "succeeded"
+        assert row["generation"] == building
+        assert registry.reports.structure(on=None)["members"] == 1
+    finally:
+        new.stop()
+        stale.stop()
+
+
+def test_starting_another_process_takes_no_exclusive_lock_on_the_read_models_pointer(
+    registry: Registry, settings: Any
+) -> None:
+    """Every process start and every take-over prepares the read model; when its columns exist
+    that must not lock the pointer row's table against every process's generation look-up."""
+    with psycopg.connect(str(settings.database_url), autocommit=True) as conn:
+        with conn.transaction():
+            tables.prepare(conn, settings.database_schema)
+            locks = conn.execute(
+                "SELECT l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
+                " WHERE l.pid = pg_backend_pid() AND c.relname = %s",
+                (tables.POINTER,),
+            ).fetchall()
+        assert "AccessExclusiveLock" not in {mode for (mode,) in locks}
+
+
+def test_a_database_from_before_the_generation_sequence_numbers_rebuilds_past_every_generation(
+    registry: Registry, settings: Any
+) -> None:
+    """An older version numbered rebuilds current + 1 and kept no sequence: the sequence made
+    on start must begin after every generation whose tables exist, retired ones included."""
+    url, schema = str(settings.database_url), settings.database_schema
+    runner_of(registry).stop()
+    with psycopg.connect(url, autocommit=True) as conn:
+        current = tables.state(conn, schema)["generation"]
+        conn.execute(SQL("DROP SEQUENCE {}").format(Identifier(schema, tables.NUMBERS)))
+        tables.Generation(schema, current + 3).create(conn)  # e.g. a failed rebuild's, left behind
+        tables.prepare(conn, schema)
+        assert tables.next_generation(conn, schema) == current + 4

@@ -24,6 +24,7 @@ from partia_registry.api.responses import (
     json_response,
 )
 from partia_registry.composition import Registry
+from partia_registry.projections.reports import RollTooLargeToSortByName
 
 router = APIRouter(tags=["rolls and reports"])
 
@@ -90,6 +91,11 @@ ROLL_COLUMNS = [
     response_model=api.RollOnDate,
     responses={**READ_MODEL_ERRORS, **CSV},
     summary="The organisation's roll (or its whole subtree's), today or on any past date",
+    description="`sort=name` orders by name in Kazakh alphabetical order; names are sealed, so "
+    "each is opened in the registry to sort them, and a roll (or subtree) of more members than "
+    "the configured limit (`PARTIA_NAME_SORT_LIMIT`, 20,000 unless set) is refused with 422 "
+    "(field `sort`, rule `name-sort-limit`): sort by `card_number` or `admitted_on` instead, or "
+    "ask for an organisation lower down.",
 )
 def roll(
     organisation_id: UUID,
@@ -105,16 +111,25 @@ def roll(
     _caught_up(registry, min_position)
     registry.queries.require_organisation(organisation_id)  # 404 for an unknown one
     everything = format == "csv"
-    rows, total = registry.read_model.reading(
-        lambda: registry.reports.roll(
-            organisation_id,
-            on=on,
-            subtree=subtree,
-            sort=sort,
-            limit=None if everything else limit,
-            offset=0 if everything else offset,
+    try:
+        rows, total = registry.read_model.reading(
+            lambda: registry.reports.roll(
+                organisation_id,
+                on=on,
+                subtree=subtree,
+                sort=sort,
+                limit=None if everything else limit,
+                offset=0 if everything else offset,
+            )
         )
-    )
+    except RollTooLargeToSortByName as refusal:
+        raise ApiProblem(
+            422,
+            "Roll too large to sort by name",
+            str(refusal),
+            rule="name-sort-limit",
+            field="sort",
+        ) from None
     if everything:
         return _csv(rows, ROLL_COLUMNS, f"roll-{organisation_id}-{on or date.today()}.csv")
     return json_response(

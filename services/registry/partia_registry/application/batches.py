@@ -21,16 +21,19 @@ itself (connection lost, already retried by the library) fails the whole batch.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields, is_dataclass
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 
-from eventsourcing.persistence import InterfaceError, OperationalError
-
-from partia_contracts.text import MESSAGE, RULE, storable
+from partia_contracts.text import MESSAGE, RULE, unstorable
 from partia_registry.application.commands import Command
 from partia_registry.application.handlers import Handler, Receipt
-from partia_registry.application.ports import ConcurrentChange, IdempotencyKey, Store, UnitOfWork
+from partia_registry.application.ports import (
+    ConcurrentChange,
+    IdempotencyKey,
+    Store,
+    StoreUnavailable,
+    UnitOfWork,
+)
 from partia_registry.domain.rules import NotFound, RuleViolation
 
 log = logging.getLogger(__name__)
@@ -78,9 +81,9 @@ class BatchRunner:
             return
         uow = self._store.unit_of_work()
         uow.prefetch({record for _, cmd in todo for record in cmd.named_records()})
-        decided: list[tuple[int, Receipt]] = []
+        decided: list[tuple[int, Receipt, int]] = []  # (index, receipt, number in the uow)
         for i, cmd in todo:
-            uow.begin_command()
+            number = uow.begin_command()
             try:
                 receipt = self._decide(cmd, uow)
             except Exception as refusal:
@@ -90,35 +93,36 @@ class BatchRunner:
                     self._attempt([(j, other) for j, other in todo if j not in outcomes], outcomes)
                     return
                 continue
-            decided.append((i, receipt))
+            decided.append((i, receipt, number))
         if decided:
             self._commit(uow, decided, dict(todo), outcomes)
 
     def _commit(
         self,
         uow: UnitOfWork,
-        decided: list[tuple[int, Receipt]],
+        decided: list[tuple[int, Receipt, int]],
         commands: dict[int, Command],
         outcomes: dict[int, Outcome],
     ) -> None:
         try:
-            positions = tuple(sorted(uow.commit()))
+            uow.commit()
         except ConcurrentChange:
             # Another writer got there first for one of them: decide each again, alone.
-            for i, _ in decided:
+            for i, _, _ in decided:
                 self._attempt_alone(i, commands[i], outcomes)
             return
-        except (OperationalError, InterfaceError) as failure:
-            # The database failed, not a command (the library has retried already).
+        except StoreUnavailable as failure:
+            # The database failed, not a command (the store tells by SQLSTATE: decision 088).
             log.error("commit of %d commands failed", len(decided), exc_info=failure)
-            for i, _ in decided:
+            for i, _, _ in decided:
                 outcomes[i] = Outcome(error=failure)
             return
         except Exception as failure:
-            self._isolate([i for i, _ in decided], commands, outcomes, failure)
+            self._isolate([i for i, _, _ in decided], commands, outcomes, failure)
             return
-        for i, receipt in decided:
-            outcomes[i] = Outcome(receipt=receipt, positions=positions)
+        for i, receipt, number in decided:
+            # Its own events' positions, as its idempotency record keeps them for a replay.
+            outcomes[i] = Outcome(receipt=receipt, positions=uow.positions_of(number))
 
     def _isolate(
         self,
@@ -168,7 +172,7 @@ class BatchRunner:
         if earlier is not None:
             return earlier
         if not isinstance(refusal, RuleViolation | NotFound | ConcurrentChange):
-            field = unstorable_text(cmd)
+            field = unstorable(asdict(cmd))  # the command's fields as the request's paths
             if field is not None:
                 return Outcome(error=UnstorableText(field))
             log.error("command %s failed", type(cmd).__name__, exc_info=refusal)
@@ -187,28 +191,6 @@ class BatchRunner:
                 )
             )
         return Outcome(receipt=dict(stored.result), replayed=True, positions=stored.positions)
-
-
-def unstorable_text(value: Any, path: str = "") -> str | None:
-    """The dotted path of the first text in `value` (a command, its dataclasses, sequences and
-    mappings) that PostgreSQL cannot store, or None."""
-    if isinstance(value, str):
-        return path if not storable(value) else None
-    if is_dataclass(value) and not isinstance(value, type):
-        children: Iterable[tuple[str, Any]] = (
-            (f.name, getattr(value, f.name)) for f in fields(value)
-        )
-    elif isinstance(value, Mapping):
-        children = ((str(k), v) for k, v in value.items())
-    elif isinstance(value, list | tuple | set | frozenset):
-        children = ((str(n), v) for n, v in enumerate(value))
-    else:
-        return None
-    for name, child in children:
-        found = unstorable_text(child, f"{path}.{name}" if path else name)
-        if found is not None:
-            return found
-    return None
 
 
 def _first_use_of_each_key(commands: Sequence[Command], outcomes: dict[int, Outcome]) -> Todo:

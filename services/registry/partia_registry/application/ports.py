@@ -53,8 +53,9 @@ class UnitOfWork(Protocol):
 
     def active_children(self, organisation_id: UUID) -> int: ...
 
-    def begin_command(self) -> None:
-        """Mark the start of one command, so that `command_changed_state` can tell what it did."""
+    def begin_command(self) -> int:
+        """Mark the start of one command, so that `command_changed_state` can tell what it did;
+        returns its number in this unit of work (for `positions_of`)."""
         ...
 
     def command_changed_state(self) -> bool:
@@ -68,6 +69,11 @@ class UnitOfWork(Protocol):
         Raises `ConcurrentChange` when another writer got there first."""
         ...
 
+    def positions_of(self, command: int) -> tuple[int, ...]:
+        """After `commit`: the log positions of the events that command (numbered by
+        `begin_command`) caused, in order; what its idempotency record stores too."""
+        ...
+
 
 class Store(Protocol):
     def unit_of_work(self) -> UnitOfWork: ...
@@ -75,6 +81,11 @@ class Store(Protocol):
     def stored_outcomes(
         self, keys: Sequence[IdempotencyKey]
     ) -> dict[tuple[str, str], StoredOutcome]: ...
+
+
+class StoreUnavailable(Exception):
+    """The database itself failed during a commit (connection lost, server shutting down, out of
+    resources): no command's fault, so every command of the batch is answered with it."""
 
 
 class ConcurrentChange(Exception):

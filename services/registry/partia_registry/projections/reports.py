@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from psycopg import Connection
 from psycopg.rows import dict_row
-from psycopg.sql import SQL, Composable, Identifier
+from psycopg.sql import SQL, Composable, Identifier, Literal
 
-from partia_registry.adapters.collation import by_name as in_name_order
-from partia_registry.adapters.postgres.indexes import MEMBER_INDEX, ORGANISATION_INDEX
-from partia_registry.adapters.postgres.personal_data import KEY_TABLE
+from partia_registry.application.names import with_names
 from partia_registry.domain.iin import Sex
 from partia_registry.projections.tables import Generation
+
+T = TypeVar("T")
 
 MIN_PPO_MEMBERS = 3  # Ch. 6.6
 BRANCH_RIGHTS_MEMBERS = 1000  # Ch. 6.8: more than a thousand may be given a branch's rights
@@ -41,6 +41,35 @@ SORTS = {
 
 NameOpener = Callable[[Sequence[tuple[UUID, bytes | None, bytes | None]]], list[str | None]]
 """Opens (member, sealed name, wrapped key) triples: names and keys are read in one query."""
+NameSorter = Callable[[Iterable[T], Callable[[T], str | None]], list[T]]
+"""Items in alphabetical order of their names (those without one last), a stable sort."""
+NAME_SORT_LIMIT = 20_000
+
+
+@dataclass(frozen=True)
+class WriteSide:
+    """What the reports read beside the read model, from the write side's adapters, given by the
+    composition root (this layer imports no adapter): the tables of members' sealed names,
+    organisations' names and persons' wrapped keys, and how to open and sort those names."""
+
+    member_index: str
+    organisation_index: str
+    key_table: str
+    open_names: NameOpener
+    sort_by_name: NameSorter[Any]
+
+
+class RollTooLargeToSortByName(Exception):
+    """A roll sorted by name is read whole and every name opened in the API process: above a
+    limit it is refused (`PARTIA_NAME_SORT_LIMIT`), not left to cost tens of seconds."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"sort: a roll is sorted by name only up to {limit:,} members (names are sealed, so"
+            " each must be opened); this one has more: sort by card_number or admitted_on,"
+            " or ask for an organisation lower down"
+        )
+        self.limit = limit
 
 
 @dataclass(frozen=True)
@@ -70,12 +99,16 @@ class Reports:
         connect: Callable[[], AbstractContextManager[Connection[Any]]],
         schema: str,
         generation: Callable[[], Generation],
-        open_names: NameOpener,
+        write_side: WriteSide,
+        *,
+        name_sort_limit: int = NAME_SORT_LIMIT,
     ) -> None:
         self._connect = connect
         self._schema = schema
         self._generation = generation
-        self._open_names = open_names
+        self._write_side = write_side
+        self._open_names = write_side.open_names
+        self._name_sort_limit = name_sort_limit
 
     def roll(
         self,
@@ -149,7 +182,23 @@ class Reports:
         """Names are sealed (decision 021), so PostgreSQL cannot order by them: the whole roll is
         read (as plain tuples, the cheapest form), every name opened, the roll sorted in Kazakh
         alphabetical order with the card number breaking ties, and only then the page cut
-        (decision 020 has the cost)."""
+        (decision 020 has the cost). A roll above the name-sort limit is refused first, by a
+        count that stops at the limit (decision 089)."""
+        bounded = SQL(
+            "SELECT count(*) AS n FROM ({prefix}SELECT 1 FROM {spells} s WHERE {where}"
+            " AND {current} LIMIT {over}) q"
+        ).format(
+            prefix=prefix,
+            spells=g.table("spells"),
+            where=where,
+            current=day.spells(),
+            over=Literal(self._name_sort_limit + 1),
+        )
+        with self._connect() as conn, conn.cursor() as curs:
+            curs.execute(bounded, params)
+            counted = curs.fetchone()
+        if counted and counted[0] > self._name_sort_limit:
+            raise RollTooLargeToSortByName(self._name_sort_limit)
         query = SQL(
             "{prefix}SELECT s.member_id, s.organisation_id, s.card_number, m.sealed_name,"
             " s.admitted_on, s.valid_from AS on_roll_since, s.sex, s.birth_year, k.wrapped_key"
@@ -166,7 +215,7 @@ class Reports:
             columns = [c.name for c in curs.description or ()]
             roll = curs.fetchall()
         names = self._open_names([(row[0], row[3], row[8]) for row in roll])
-        ordered = in_name_order(zip(roll, names, strict=True), lambda pair: pair[1])
+        ordered = self._write_side.sort_by_name(zip(roll, names, strict=True), lambda p: p[1])
         page = ordered[offset : offset + limit] if limit else ordered[offset:]
         columns[3] = "full_name"
         return [
@@ -177,21 +226,17 @@ class Reports:
         """The member index's sealed name and the person's wrapped key, beside each spell."""
         return SQL(
             " LEFT JOIN {} m ON m.member_id = s.member_id LEFT JOIN {} k ON k.owner_id = s.member_id"
-        ).format(self._table(MEMBER_INDEX), self._table(KEY_TABLE))
+        ).format(
+            self._table(self._write_side.member_index), self._table(self._write_side.key_table)
+        )
 
     def _with_names(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The rows with their sealed names opened, as `full_name` (None once erased)."""
-        names = self._open_names(
-            [(r["member_id"], r["sealed_name"], r["wrapped_key"]) for r in rows]
+        return with_names(
+            rows,
+            lambda rs: self._open_names(
+                [(r["member_id"], r["sealed_name"], r["wrapped_key"]) for r in rs]
+            ),
         )
-        return [
-            {
-                ("full_name" if k == "sealed_name" else k): (name if k == "sealed_name" else v)
-                for k, v in row.items()
-                if k != "wrapped_key"
-            }
-            for row, name in zip(rows, names, strict=True)
-        ]
 
     def _current_page(
         self, g: Generation, organisation_id: UUID, limit: int, offset: int
@@ -225,7 +270,11 @@ class Reports:
                 SQL(
                     "SELECT o.organisation_id, o.kind, o.parent_id, i.names, i.code FROM {} o"
                     " JOIN {} i USING (organisation_id) WHERE {}"
-                ).format(g.table("organisations"), self._table(ORGANISATION_INDEX), day.units("o")),
+                ).format(
+                    g.table("organisations"),
+                    self._table(self._write_side.organisation_index),
+                    day.units("o"),
+                ),
                 params,
             )
             units = {r["organisation_id"]: r for r in curs.fetchall()}

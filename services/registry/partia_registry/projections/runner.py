@@ -226,7 +226,9 @@ class ProjectionRunner:
             assert self._conn is not None
             assert self.generation is not None
             progress = {
-                "generation": self.generation.number + 1,
+                # From a sequence, never current + 1: a runner that took over from this one
+                # would pick the same number and the two rebuilds would share tables.
+                "generation": tables.next_generation(self._conn, self._schema),
                 "position": 0,
                 "started": time.time(),
                 "phase": "starting",
@@ -261,13 +263,23 @@ class ProjectionRunner:
         except Exception as failure:
             log.exception("read model rebuild failed; reads stay on the current generation")
             try:
-                with self._connect() as conn:
-                    self._record_failure(conn, progress, _reason(failure))
-                    new.drop(conn)
+                self._abandon(new, progress, _reason(failure))
             except Exception:
                 log.exception("could not record the rebuild's failure")
         finally:
             self._rebuild = None
+
+    def _abandon(self, new: Generation, progress: dict[str, Any], reason: str) -> None:
+        """Record a failed rebuild and drop its tables. This runner may have lost its lock
+        meanwhile and another be rebuilding: its outcome is recorded only while `rebuilding`
+        is still this rebuild, and the tables dropped are this rebuild's alone (its number came
+        from a sequence), unless reads point at them."""
+        outcome = {**progress, "outcome": "failed", "finished": time.time(), "reason": reason}
+        with self._connect() as conn:
+            tables.finish_rebuild(conn, self._schema, new.number, outcome)
+            row = tables.state(conn, self._schema)
+            if new.number not in (row.get("generation"), row.get("retired")):
+                new.drop(conn)  # after the record: a table in the way must not hide the reason
 
     def _progress(self, conn: Connection[Any], progress: dict[str, Any], **changes: Any) -> None:
         progress.update(changes)

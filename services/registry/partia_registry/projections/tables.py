@@ -23,6 +23,17 @@ from partia_registry.projections.ledger import (
 )
 
 POINTER = "registry_read_model"
+NUMBERS = "registry_read_model_generations"
+"""The sequence generation numbers come from: two rebuilds never share a number, so one that
+failed can drop its own tables without touching another's (decision 085)."""
+POINTER_COLUMNS = (
+    ("rebuild_requested", "timestamptz"),
+    ("rebuilding", "jsonb"),
+    ("last_rebuild", "jsonb"),
+    ("last_failure", "jsonb"),
+    ("retired", "int"),
+    ("retired_at", "timestamptz"),
+)
 TABLES = ("spells", "organisations", "facts", "people", "current", "tracking")
 KEYS = (
     ("spells_key", "spells", "spell_id"),
@@ -170,9 +181,10 @@ def prepare(conn: Connection[Any], schema: str) -> Generation:
             (f"{lock_key(schema)}:prepare",),
         )
         create_pointer(conn, schema)
+        create_numbers(conn, schema)
         number = current_generation(conn, schema)
         if number is None:
-            number = 1
+            number = next_generation(conn, schema)
             Generation(schema, number).create(conn)
             Generation(schema, number).create_indexes(conn)
             point_to(conn, schema, number)
@@ -192,15 +204,49 @@ def create_pointer(conn: Connection[Any], schema: str) -> None:
             " generation int NOT NULL)"
         ).format(pointer)
     )
-    for column in (
-        "rebuild_requested timestamptz",
-        "rebuilding jsonb",
-        "last_rebuild jsonb",
-        "last_failure jsonb",
-        "retired int",
-        "retired_at timestamptz",
-    ):
-        conn.execute(SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {}").format(pointer, SQL(column)))
+    # Only the missing ones: ALTER TABLE takes an ACCESS EXCLUSIVE lock even when the column
+    # exists, which would queue every process's generation look-up behind it (decision 086).
+    present = {
+        row[0]
+        for row in conn.execute(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_schema = %s AND table_name = %s",
+            (schema, POINTER),
+        )
+    }
+    for column, kind in POINTER_COLUMNS:
+        if column not in present:
+            conn.execute(
+                SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
+                    pointer, Identifier(column), SQL(kind)
+                )
+            )
+
+
+def create_numbers(conn: Connection[Any], schema: str) -> None:
+    """The sequence of generation numbers, if missing, started after every generation whose
+    tables exist (a version before the sequence numbered them current + 1)."""
+    exists = conn.execute("SELECT to_regclass(%s)", (f'"{schema}"."{NUMBERS}"',)).fetchone()
+    if exists and exists[0] is not None:
+        return
+    numbers = Identifier(schema, NUMBERS)
+    conn.execute(SQL("CREATE SEQUENCE IF NOT EXISTS {} AS int").format(numbers))
+    row = conn.execute(
+        "SELECT max(substring(tablename FROM '^rm([0-9]+)_')::int) FROM pg_tables"
+        " WHERE schemaname = %s AND tablename ~ '^rm[0-9]+_'",
+        (schema,),
+    ).fetchone()
+    found = int(row[0]) if row and row[0] is not None else 0
+    highest = max(found, current_generation(conn, schema) or 0)
+    if highest > 0:
+        conn.execute("SELECT setval(%s::regclass, %s)", (f'"{schema}"."{NUMBERS}"', highest))
+
+
+def next_generation(conn: Connection[Any], schema: str) -> int:
+    """A generation number no other generation or rebuild has had or will have."""
+    row = conn.execute("SELECT nextval(%s::regclass)", (f'"{schema}"."{NUMBERS}"',)).fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 def current_generation(conn: Connection[Any], schema: str) -> int | None:
@@ -255,6 +301,24 @@ def update_state(conn: Connection[Any], schema: str, **values: Any) -> int:
         SQL("UPDATE {} SET {} WHERE id = 1").format(Identifier(schema, POINTER), assignments),
         params,
     ).rowcount
+
+
+def finish_rebuild(
+    conn: Connection[Any], schema: str, number: int, outcome: dict[str, Any]
+) -> bool:
+    """Record the failed outcome of the rebuild into generation `number`, only if that rebuild is
+    still the one in `rebuilding` (a runner that took over may have recorded it and started
+    another); returns whether it was."""
+    return (
+        conn.execute(
+            SQL(
+                "UPDATE {} SET rebuilding = NULL, last_rebuild = %s, last_failure = %s"
+                " WHERE id = 1 AND (rebuilding ->> 'generation')::int = %s"
+            ).format(Identifier(schema, POINTER)),
+            (Jsonb(outcome), Jsonb(outcome), number),
+        ).rowcount
+        == 1
+    )
 
 
 def request_rebuild(conn: Connection[Any], schema: str) -> bool:

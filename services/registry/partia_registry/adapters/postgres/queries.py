@@ -19,6 +19,7 @@ from partia_registry.adapters.postgres.indexes import (
 )
 from partia_registry.adapters.postgres.statements import table
 from partia_registry.adapters.postgres.store import PostgresStore
+from partia_registry.application.names import with_names
 from partia_registry.domain.dates import effective_on
 from partia_registry.domain.members import Member
 from partia_registry.domain.organisations import Organisation
@@ -180,16 +181,12 @@ class RegistryQueries:
         return self._with_names(rows), total
 
     def _with_names(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Rows with their sealed names opened (None once erased), as `full_name` where
-        `sealed_name` was."""
-        names = self._events.vault.open_names([(r["member_id"], r["sealed_name"]) for r in rows])
-        return [
-            {
-                ("full_name" if k == "sealed_name" else k): (name if k == "sealed_name" else v)
-                for k, v in row.items()
-            }
-            for row, name in zip(rows, names, strict=True)
-        ]
+        return with_names(
+            rows,
+            lambda rs: self._events.vault.open_names(
+                [(r["member_id"], r["sealed_name"]) for r in rs]
+            ),
+        )
 
     # --- the log, for services and auditors --------------------------------------------------
 

@@ -15,13 +15,15 @@ from psycopg.sql import SQL, Composed, Identifier
 
 @dataclass(frozen=True, slots=True)
 class Statement:
-    """A statement whose `%s` placeholders take, in order, the columns of `rows` as arrays."""
+    """A statement whose `%s` placeholders take, in order, the columns of `rows` as arrays, then
+    the arrays in `more` (of another length, for a second `unnest`)."""
 
     sql: SQL | Composed
     rows: list[tuple[Any, ...]]
+    more: tuple[list[Any], ...] = ()
 
     def parameters(self) -> list[list[Any]]:
-        return [list(column) for column in zip(*self.rows, strict=True)]
+        return [*(list(column) for column in zip(*self.rows, strict=True)), *self.more]
 
 
 def table(schema: str, name: str) -> Identifier:

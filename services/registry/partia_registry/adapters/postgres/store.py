@@ -13,10 +13,16 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, project_aggregate
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    StoredEvent,
+)
 from psycopg.sql import SQL
 
 from partia_registry.adapters.postgres.event_store import RegistryEventStore
+from partia_registry.adapters.postgres.failures import UNIQUE_VIOLATION, database_failed, sqlstate
 from partia_registry.adapters.postgres.indexes import (
     CARD_SERIAL,
     IDEMPOTENCY,
@@ -28,7 +34,12 @@ from partia_registry.adapters.postgres.indexes import (
 )
 from partia_registry.adapters.postgres.sealing import seal_clear_names
 from partia_registry.adapters.postgres.statements import Statement, table
-from partia_registry.application.ports import ConcurrentChange, IdempotencyKey, StoredOutcome
+from partia_registry.application.ports import (
+    ConcurrentChange,
+    IdempotencyKey,
+    StoredOutcome,
+    StoreUnavailable,
+)
 from partia_registry.domain.members import Member
 from partia_registry.domain.organisations import Organisation
 from partia_registry.domain.rules import NotFound
@@ -206,8 +217,11 @@ class PostgresUnitOfWork:
         self._store = store
         self._aggregates: dict[UUID, Member | Organisation] = {}
         self._claimed: dict[bytes, UUID] = {}
-        self._outcomes: list[tuple[IdempotencyKey, Mapping[str, Any]]] = []
+        self._outcomes: list[tuple[IdempotencyKey, Mapping[str, Any], int]] = []
         self._handed_out: dict[UUID, int] = {}  # record -> its pending events when handed out
+        self._command = -1  # the current command's number (-1: none begun)
+        self._caused_by: dict[tuple[UUID, int], int] = {}  # (record, version) -> command
+        self._positions: dict[int, list[int]] = {}  # command -> its events' positions
 
     def prefetch(self, record_ids: Iterable[UUID]) -> None:
         self._store.prefetch(record_ids)
@@ -255,8 +269,23 @@ class PostgresUnitOfWork:
             (organisation_id,),
         )
 
-    def begin_command(self) -> None:
+    def begin_command(self) -> int:
+        self._attribute()
         self._handed_out = {}
+        self._command += 1
+        return self._command
+
+    def _attribute(self) -> None:
+        """Note which events the current command caused: those its records gained since they
+        were handed out to it (each command's answer and idempotency record hold its own)."""
+        for aggregate_id, pending in self._handed_out.items():
+            for event in self._aggregates[aggregate_id].pending_events[max(pending, 0) :]:
+                self._caused_by.setdefault(
+                    (event.originator_id, event.originator_version), self._command
+                )
+
+    def positions_of(self, command: int) -> tuple[int, ...]:
+        return tuple(sorted(self._positions.get(command, ())))
 
     def command_changed_state(self) -> bool:
         return any(
@@ -265,9 +294,10 @@ class PostgresUnitOfWork:
         )
 
     def remember_outcome(self, key: IdempotencyKey, result: Mapping[str, Any]) -> None:
-        self._outcomes.append((key, result))
+        self._outcomes.append((key, result, self._command))
 
     def commit(self) -> Sequence[int]:
+        self._attribute()
         aggregates = list(self._aggregates.values())
         events = [e for a in aggregates for e in a.collect_events()]
         if not events:
@@ -283,7 +313,14 @@ class PostgresUnitOfWork:
             )
         except IntegrityError as conflict:
             vault.keys_not_saved()
+            if sqlstate(conflict) not in (None, UNIQUE_VIOLATION):
+                raise  # one command's rows broke a table's rule: retrying cannot help
             raise ConcurrentChange(str(conflict)) from conflict
+        except (OperationalError, InterfaceError) as failure:
+            vault.keys_not_saved()
+            if database_failed(failure):
+                raise StoreUnavailable(str(failure)) from failure
+            raise  # e.g. an index row too large (54000): one command's doing
         except BaseException:
             vault.keys_not_saved()
             raise
@@ -291,25 +328,43 @@ class PostgresUnitOfWork:
         for owner in erased:
             vault.forget(owner)
         store.cache.put_back(aggregates)
+        for r in recordings:
+            caused = (r.domain_event.originator_id, r.domain_event.originator_version)
+            self._positions.setdefault(self._caused_by.get(caused, -1), []).append(
+                r.notification.id
+            )
         return [r.notification.id for r in recordings]
 
     def _remembered(self) -> Statement | None:
-        """The idempotency rows, with the positions of the events this commit records (read from
-        the events' insert, `new`, in the same statement: see RegistryRecorder)."""
+        """The idempotency rows, each with the positions of the events its own command caused
+        (read from the events' insert, `new`, in the same statement: see RegistryRecorder)."""
         if not self._outcomes:
             return None
         sql = SQL(
             "INSERT INTO {} (actor, key, fingerprint, result)"
-            " SELECT u.actor, u.key, u.fingerprint, u.result || jsonb_build_object('positions',"
-            " (SELECT coalesce(jsonb_agg(notification_id ORDER BY notification_id), '[]')"
-            " FROM new))"
-            " FROM unnest(%b::text[], %b::text[], %b::text[], %b::jsonb[])"
-            " AS u(actor, key, fingerprint, result)"
+            " SELECT u.actor, u.key, u.fingerprint,"
+            " u.result || jsonb_build_object('positions', coalesce(p.positions, '[]'))"
+            " FROM unnest(%b::text[], %b::text[], %b::text[], %b::jsonb[], %b::int4[])"
+            " AS u(actor, key, fingerprint, result, command)"
+            " LEFT JOIN (SELECT c.command,"
+            " jsonb_agg(n.notification_id ORDER BY n.notification_id) AS positions"
+            " FROM unnest(%b::int4[], %b::uuid[], %b::int8[])"
+            " AS c(command, originator_id, originator_version)"
+            " JOIN new n USING (originator_id, originator_version) GROUP BY c.command) p"
+            " USING (command)"
         )
         rows: list[tuple[Any, ...]] = [
-            (k.actor, k.key, k.fingerprint, json.dumps(result)) for k, result in self._outcomes
+            (k.actor, k.key, k.fingerprint, json.dumps(result), command)
+            for k, result, command in self._outcomes
         ]
-        return Statement(sql.format(table(self._store.schema, IDEMPOTENCY)), rows)
+        remembering = {command for _, _, command in self._outcomes}
+        caused = [
+            (command, record, version)
+            for (record, version), command in self._caused_by.items()
+            if command in remembering
+        ]
+        more = ([c[0] for c in caused], [c[1] for c in caused], [c[2] for c in caused])
+        return Statement(sql.format(table(self._store.schema, IDEMPOTENCY)), rows, more)
 
     def _get(self, aggregate_id: UUID, cls: type[A], what: str) -> A:
         found = self._aggregates.get(aggregate_id)
