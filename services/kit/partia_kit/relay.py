@@ -96,18 +96,23 @@ def position_table(name: str) -> str:
 
 
 def create_position_table(conn: psycopg.Connection[Any], schema: str, name: str) -> None:
-    conn.execute(
-        SQL(
-            "CREATE TABLE IF NOT EXISTS {} (only_row boolean PRIMARY KEY DEFAULT true"
-            " CHECK (only_row), position bigint NOT NULL, broker jsonb NOT NULL,"
-            " updated_at timestamptz NOT NULL DEFAULT now())"
-        ).format(Identifier(schema, position_table(name)))
-    )
-    conn.execute(
-        SQL("INSERT INTO {} (position, broker) VALUES (0, '{{}}') ON CONFLICT DO NOTHING").format(
-            Identifier(schema, position_table(name))
+    """Create the table and its one row if missing (safe to run from many processes at once)."""
+    table = Identifier(schema, position_table(name))
+    with conn.transaction():
+        # CREATE TABLE IF NOT EXISTS is not safe against a concurrent copy of itself.
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(f"{schema}.{name}.create"),))
+        conn.execute(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} (only_row boolean PRIMARY KEY DEFAULT true"
+                " CHECK (only_row), position bigint NOT NULL, broker jsonb NOT NULL,"
+                " updated_at timestamptz NOT NULL DEFAULT now())"
+            ).format(table)
         )
-    )
+        conn.execute(
+            SQL(
+                "INSERT INTO {} (position, broker) VALUES (0, '{{}}') ON CONFLICT DO NOTHING"
+            ).format(table)
+        )
 
 
 def read_state(conn: psycopg.Connection[Any], schema: str, name: str) -> RelayState:

@@ -85,6 +85,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run_relay(settings: RegistrySettings, args: argparse.Namespace) -> int:
     """Relay until SIGTERM or Ctrl-C; stands by while another copy is active."""
     assert settings.database_url is not None
+    logging.getLogger("kafka").setLevel(logging.WARNING)  # it logs every connection at INFO
     events = RegistryEventStore(
         eventsourcing_env(settings.database_url, settings.database_schema, 1),
         settings.master_key_bytes(),
