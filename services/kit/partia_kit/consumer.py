@@ -65,6 +65,9 @@ class ConsumerConfig:
     max_poll_records: int = 500
     first_backoff: float = 0.1
     max_backoff: float = 5.0
+    session_timeout: float = 10.0
+    """How long a silent (killed) member keeps its partitions before the group moves them."""
+    heartbeat_interval: float = 3.0
 
 
 def offsets_table(name: str) -> str:
@@ -139,6 +142,8 @@ class Consumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=self.config.max_poll_records,
+            session_timeout_ms=int(self.config.session_timeout * 1000),
+            heartbeat_interval_ms=int(self.config.heartbeat_interval * 1000),
         )
         self._kafka.subscribe(list(self.config.topics), listener=_SeekToStored(self))
         try:
