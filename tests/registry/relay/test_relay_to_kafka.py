@@ -14,6 +14,7 @@ import jsonschema_rs
 
 from partia_contracts.schemas import SCHEMA_ROOT
 from partia_kit.broker import Broker, start_broker
+from partia_kit.relay import republish_from
 from partia_kit.testing import Record, wait_for
 from partia_registry.composition import Registry
 from partia_registry.relay import MEMBERS_TOPIC, ORGANISATIONS_TOPIC
@@ -144,3 +145,32 @@ def test_a_broker_restarted_empty_gets_everything_again_and_commands_never_waite
         broker.stop()
     expected = {str(e.event_id) for e in logged(registry)}
     assert set(_ids(arrived)) == expected, "the restarted broker holds the whole history again"
+
+
+def test_republish_from_a_position_publishes_again_everything_after_it(
+    registry: Registry, settings: RegistrySettings, tmp_path: Path
+) -> None:
+    own = start_broker(log=tmp_path / "broker.log")
+    try:
+        tree = build_tree(registry)
+        admissions(registry, tree.ppo, 5)
+        events = logged(registry)
+        middle = events[len(events) // 2].position
+        assert middle is not None
+        with relay_thread(settings, registry, own.bootstrap):
+            wait_for(lambda: caught_up(settings, registry), what="the first publication")
+            assert settings.database_url is not None
+            republish_from(settings.database_url, settings.database_schema, "registry", middle)
+            expected_total = len(events) + sum(1 for e in events if e.position > middle)
+
+            def all_again() -> bool:
+                topics = published(own.bootstrap, registry)
+                return sum(len(rs) for rs in topics.values()) >= expected_total
+
+            wait_for(all_again, what="the events after the position, again")
+        counts = _ids([r for rs in published(own.bootstrap, registry).values() for r in rs])
+    finally:
+        own.stop()
+    assert {e: n for e, n in counts.items() if n == 2} == {
+        str(e.event_id): 2 for e in events if e.position is not None and e.position > middle
+    }
