@@ -6,7 +6,7 @@ One run, side by side on one machine, one PostgreSQL and one broker:
   1. starts a throwaway embedded PostgreSQL and the embedded broker (Tansu, memory storage);
   2. writes a history through the registry's own write path (applications and admissions, two
      events per member; setup, not timed);
-  3. ceiling: the same client library (kafka-python, the relay's producer settings) sends the very
+  3. ceiling: the same client library (confluent-kafka, the relay's producer settings) sends the very
      bytes the relay will send (same keys, headers and values) to a topic of its own, and waits for
      every acknowledgement;
   4. TIMED: the relay publishes the whole log from position 0 (read, decode, map to the contract
@@ -32,8 +32,9 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from kafka import KafkaAdminClient, KafkaProducer
-from kafka.admin import NewTopic
+from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
 
 from bench.party import make_iin
 from bench.postgres import throwaway_postgres
@@ -44,6 +45,7 @@ from partia_kit.relay import (
     RelayConfig,
     StoredRecord,
     create_position_table,
+    produce_and_wait,
     producer_settings,
 )
 from partia_registry.application import commands as c
@@ -219,24 +221,18 @@ def _the_relays_messages(config: RelayConfig, to_messages: object) -> list[Outbo
 
 
 def _ceiling(config: RelayConfig, messages: list[OutboundMessage]) -> Rate:
-    """The same client, settings and bytes, straight from memory to a topic of its own."""
+    """The same client, settings and bytes, straight from memory to a topic of its own, in the
+    relay's rhythm (a batch, then wait for its acknowledgements)."""
     topic = f"bench.ceiling.{uuid.uuid4().hex[:8]}"
-    admin = KafkaAdminClient(bootstrap_servers=config.bootstrap_servers)
-    admin.create_topics([NewTopic(topic, max(config.topics.values()), 1)])
-    admin.close()
-    producer = KafkaProducer(**producer_settings(config))
+    admin = AdminClient({"bootstrap.servers": config.bootstrap_servers})
+    for future in admin.create_topics([NewTopic(topic, max(config.topics.values()), 1)]).values():
+        future.result(timeout=15)
+    retargeted = [OutboundMessage(topic, m.key, m.headers, m.value) for m in messages]
+    producer = Producer(producer_settings(config))
     started = time.perf_counter()
-    for start in range(0, len(messages), config.batch_size):  # the relay's rhythm: batch, wait
-        futures = [
-            producer.send(topic, key=m.key, value=m.value, headers=m.headers)
-            for m in messages[start : start + config.batch_size]
-        ]
-        producer.flush()
-        for future in futures:
-            future.get()
-    seconds = time.perf_counter() - started
-    producer.close()
-    return Rate(len(messages), seconds)
+    for start in range(0, len(retargeted), config.batch_size):
+        produce_and_wait(producer, retargeted[start : start + config.batch_size], 60.0)
+    return Rate(len(messages), time.perf_counter() - started)
 
 
 def _relay(config: RelayConfig, relay: Relay) -> Rate:

@@ -21,7 +21,6 @@ The command path never waits for any of this: it only writes the events table.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
@@ -33,9 +32,16 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
-from kafka.admin import NewTopic
-from kafka.errors import KafkaError, TopicAlreadyExistsError
+from confluent_kafka import (
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    Producer,
+    TopicPartition,
+)
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
 from psycopg.sql import SQL, Identifier
 
 from partia_kit.messages import OutboundMessage
@@ -75,7 +81,11 @@ class RelayConfig:
     max_backoff: float = 5.0
     replication_factor: int = 1
     idempotent_producer: bool = False
-    """Apache Kafka supports it; the embedded broker (Tansu 0.6) answers it with UnknownError."""
+    """Apache Kafka supports it; kept off until checked against the embedded broker (Tansu 0.6),
+    which answered kafka-python's attempt with UnknownError. Off, one request in flight keeps
+    the order; a retried request may leave a duplicate, which consumers drop by event id."""
+    delivery_timeout: float = 10.0
+    """How long the producer keeps trying one message before the batch counts as failed."""
 
 
 @dataclass
@@ -89,6 +99,10 @@ class RelayState:
 
 class BrokerLostData(RuntimeError):
     """What the relay published is no longer on the broker."""
+
+
+class NotAcknowledged(RuntimeError):
+    """The broker did not acknowledge every message of a batch (the batch is sent again)."""
 
 
 def position_table(name: str) -> str:
@@ -153,8 +167,8 @@ class Relay:
     def __init__(self, config: RelayConfig, to_messages: ToMessages) -> None:
         self.config = config
         self._to_messages = to_messages
-        self._producer: KafkaProducer | None = None
-        self._inspector: KafkaConsumer | None = None
+        self._producer: Producer | None = None
+        self._inspector: Consumer | None = None
         self._last_check = 0.0
         self.active = threading.Event()
         """Set while this copy holds the lock and publishes."""
@@ -201,7 +215,7 @@ class Relay:
             except BrokerLostData as lost:
                 log.warning("relay %s: %s; publishing again from the start", self.config.name, lost)
                 self._reset(conn)
-            except KafkaError as error:
+            except (KafkaException, NotAcknowledged) as error:
                 log.warning(
                     "relay %s: broker error %r; retrying in %.1f s",
                     self.config.name,
@@ -270,31 +284,26 @@ class Relay:
 
     def _produce(self, messages: list[OutboundMessage]) -> dict[str, int]:
         """Send, wait for every acknowledgement; the highest acknowledged offset per partition."""
-        producer = self._producer_client()
-        futures = [
-            producer.send(m.topic, key=m.key, value=m.value, headers=m.headers) for m in messages
-        ]
-        producer.flush()
-        highest: dict[str, int] = {}
-        for future in futures:
-            metadata = future.get()  # raises the KafkaError if this message was not acknowledged
-            key = f"{metadata.topic}:{metadata.partition}"
-            highest[key] = max(highest.get(key, -1), metadata.offset)
-        return highest
+        return produce_and_wait(
+            self._producer_client(), messages, self.config.delivery_timeout + 5.0
+        )
 
     def _check_broker(self, conn: psycopg.Connection[Any], state: RelayState) -> None:
         """Raise `BrokerLostData` if what was published is gone; remember the end offsets."""
         inspector = self._inspector_client()
-        present = inspector.topics()
+        present = inspector.list_topics(timeout=5.0).topics
         missing = [t for t in self.config.topics if t not in present]
-        if missing and state.acknowledged:
-            raise BrokerLostData(f"topics {missing} are missing")
+        for key in state.acknowledged:
+            topic, _, partition = key.rpartition(":")
+            if topic not in present or int(partition) not in present[topic].partitions:
+                raise BrokerLostData(f"{key} is missing")
         if missing:
             self._ensure_topics()
-        partitions = [_partition(key) for key in state.acknowledged]
-        ends = inspector.end_offsets(partitions) if partitions else {}
-        for tp, end in ends.items():
-            key = f"{tp.topic}:{tp.partition}"
+        for key in state.acknowledged:
+            topic, _, partition = key.rpartition(":")
+            _, end = inspector.get_watermark_offsets(
+                TopicPartition(topic, int(partition)), timeout=5.0
+            )
             if end < state.seen_end.get(key, 0):
                 raise BrokerLostData(f"{key} end offset went back to {end}")
             state.seen_end[key] = end
@@ -302,61 +311,91 @@ class Relay:
 
     def _ensure_topics(self) -> None:
         cfg = self.config
-        admin = KafkaAdminClient(
-            bootstrap_servers=cfg.bootstrap_servers, client_id=f"{cfg.name}-relay"
-        )
-        try:
-            for topic, partitions in cfg.topics.items():
-                with contextlib.suppress(TopicAlreadyExistsError):
-                    admin.create_topics([NewTopic(topic, partitions, cfg.replication_factor)])
-        finally:
-            admin.close()
+        admin = AdminClient({"bootstrap.servers": cfg.bootstrap_servers})
+        wanted = [NewTopic(t, n, cfg.replication_factor) for t, n in cfg.topics.items()]
+        for future in admin.create_topics(wanted, operation_timeout=10).values():
+            try:
+                future.result(timeout=15)
+            except KafkaException as error:
+                if error.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                    raise
 
-    def _producer_client(self) -> KafkaProducer:
+    def _producer_client(self) -> Producer:
         if self._producer is None:
-            self._producer = KafkaProducer(**producer_settings(self.config))
+            self._producer = Producer(producer_settings(self.config))
         return self._producer
 
-    def _inspector_client(self) -> KafkaConsumer:
+    def _inspector_client(self) -> Consumer:
         if self._inspector is None:
-            self._inspector = KafkaConsumer(
-                bootstrap_servers=self.config.bootstrap_servers,
-                client_id=f"{self.config.name}-relay-check",
-                enable_auto_commit=False,
+            self._inspector = Consumer(
+                {
+                    "bootstrap.servers": self.config.bootstrap_servers,
+                    "group.id": f"{self.config.name}-relay-check",  # required; never joined
+                    "enable.auto.commit": False,
+                    "allow.auto.create.topics": False,
+                }
             )
         return self._inspector
 
     def _close_clients(self) -> None:
-        for client in (self._producer, self._inspector):
-            if client is not None:
-                try:
-                    client.close(timeout=1)
-                except Exception:  # closing a client of a dead broker may fail; it is gone anyway
-                    log.debug("closing a Kafka client failed", exc_info=True)
+        if self._producer is not None:
+            self._producer.purge()  # what was not acknowledged is sent again from the log
+            self._producer.flush(0)
+        if self._inspector is not None:
+            self._inspector.close()
         self._producer = self._inspector = None
         self._last_check = 0.0
 
 
+def produce_and_wait(
+    producer: Producer, messages: list[OutboundMessage], timeout: float
+) -> dict[str, int]:
+    """Send `messages` and wait for every acknowledgement (`NotAcknowledged` otherwise); the
+    highest acknowledged offset per `topic:partition`."""
+    highest: dict[str, int] = {}
+    failures: list[KafkaError] = []
+
+    def delivered(error: KafkaError | None, message: Message) -> None:
+        if error is not None:
+            failures.append(error)
+            return
+        key = f"{message.topic()}:{message.partition()}"
+        offset = message.offset() or 0
+        if offset > highest.get(key, -1):
+            highest[key] = offset
+
+    for m in messages:
+        headers: list[tuple[str, str | bytes | None]] = [*m.headers]
+        while True:
+            try:
+                producer.produce(
+                    m.topic, key=m.key, value=m.value, headers=headers, on_delivery=delivered
+                )
+                break
+            except BufferError:  # the local queue is full: let deliveries drain it
+                producer.poll(0.05)
+    left = producer.flush(timeout)
+    if failures or left:
+        reason = failures[0] if failures else f"{left} messages still unacknowledged"
+        raise NotAcknowledged(f"{len(failures) or left} of {len(messages)}: {reason}")
+    return highest
+
+
 def producer_settings(config: RelayConfig) -> dict[str, Any]:
-    """acks=all, and one request in flight so a retried batch cannot overtake the next one
-    (per-key order); idempotence where the broker supports it."""
+    """librdkafka settings: acks=all, and one request in flight so a retried request cannot
+    overtake the next one (per-key order); idempotence where the broker supports it."""
     return {
-        "bootstrap_servers": config.bootstrap_servers,
-        "client_id": f"{config.name}-relay",
+        "bootstrap.servers": config.bootstrap_servers,
+        "client.id": f"{config.name}-relay",
         "acks": "all",
-        "retries": 5,
-        "max_in_flight_requests_per_connection": 1,
-        "enable_idempotence": config.idempotent_producer,
-        "linger_ms": 5,
-        "batch_size": 256 * 1024,
-        "request_timeout_ms": 10_000,
-        "max_block_ms": 10_000,
+        "enable.idempotence": config.idempotent_producer,
+        "max.in.flight.requests.per.connection": 5 if config.idempotent_producer else 1,
+        "linger.ms": 5,
+        "message.timeout.ms": int(config.delivery_timeout * 1000),
+        "queue.buffering.max.messages": 1_000_000,
+        # A topic made by a metadata request would get the broker's default partition count.
+        "allow.auto.create.topics": False,
     }
-
-
-def _partition(key: str) -> TopicPartition:
-    topic, _, partition = key.rpartition(":")
-    return TopicPartition(topic, int(partition))
 
 
 def _lock_key(name: str) -> int:

@@ -82,6 +82,7 @@ def relay_config(settings: RegistrySettings, registry: Registry, bootstrap: str)
         idle_wait=0.05,
         standby_wait=0.2,
         max_backoff=0.5,
+        delivery_timeout=3.0,
     )
 
 
