@@ -6,6 +6,8 @@ Extensions (CloudEvents names are lowercase letters and digits only):
 - `logposition`: the producing service's event-log position;
 - `businessdate`: the date on which the fact took effect (ISO 8601), when the event has one.
 
+`content-type` is `application/json` (the binding's name for `datacontenttype`).
+
 `ce_type` ends in the contract's major version (`….v1`): a consumer that reads v1 dead-letters
 a v2 message instead of misreading it.
 """
@@ -15,14 +17,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from cloudevents.core.bindings import kafka
 from cloudevents.core.formats.json import JSONFormat
-from cloudevents.core.v1.event import CloudEvent
 
 JSON = "application/json"
+JSON_BYTES = JSON.encode()
 _FORMAT = JSONFormat()
 _VERSIONED_TYPE = re.compile(r"^(?P<name>.+)\.v(?P<major>[0-9]+)$")
 
@@ -50,23 +52,28 @@ def integration_message(
     position: int,
     business_date: date | None = None,
 ) -> OutboundMessage:
-    """A CloudEvents binary-mode message; `body` is the JSON of the contract event."""
-    attributes: dict[str, Any] = {
-        "id": event_id,
-        "source": source,
-        "type": event_type,
-        "time": time,
-        "subject": subject,
-        "datacontenttype": JSON,
-        "partitionkey": key,
-        "logposition": position,
-    }
+    """A CloudEvents binary-mode message; `body` is the JSON of the contract event.
+
+    The headers are written here rather than through the SDK's event object, whose validation
+    cost about 20 µs a message on the relay's hot path; the SDK reads them back in the tests and
+    in the consumer."""
+    if time.tzinfo is None:
+        raise ValueError("ce_time needs a timezone")
+    stamp = time.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    headers = [
+        ("ce_specversion", b"1.0"),
+        ("ce_id", event_id.encode()),
+        ("ce_source", source.encode()),
+        ("ce_type", event_type.encode()),
+        ("ce_time", stamp.encode()),
+        ("ce_subject", subject.encode()),
+        ("content-type", JSON_BYTES),
+        ("ce_partitionkey", key.encode()),
+        ("ce_logposition", str(position).encode()),
+    ]
     if business_date is not None:
-        attributes["businessdate"] = business_date.isoformat()
-    encoded = kafka.to_binary(CloudEvent(attributes, body), _FORMAT)
-    return OutboundMessage(
-        topic=topic, key=key.encode(), headers=list(encoded.headers.items()), value=encoded.value
-    )
+        headers.append(("ce_businessdate", business_date.isoformat().encode()))
+    return OutboundMessage(topic=topic, key=key.encode(), headers=headers, value=body)
 
 
 @dataclass(frozen=True)
