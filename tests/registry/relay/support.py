@@ -12,9 +12,15 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
-from partia_contracts.registry.v1 import IntegrationEvent
+import psycopg
+from psycopg.sql import SQL, Identifier
+
+from partia_contracts.registry.v1 import REGISTRY_EVENTS, IntegrationEvent
+from partia_kit.consumer import Consumer, ConsumerConfig
+from partia_kit.messages import IncomingEvent
 from partia_kit.relay import Relay, RelayConfig, relay_lag
 from partia_kit.testing import Record, read_topic, wait_for
 from partia_registry.application import commands as c
@@ -159,3 +165,47 @@ def logged(registry: Registry) -> list[IntegrationEvent]:
     from partia_registry.adapters.integration_events import to_integration_events
 
     return list(to_integration_events(registry.queries.log_page(0, 1_000_000)))
+
+
+def follow(settings: RegistrySettings, bootstrap: str, expected: int) -> list[str]:
+    """A downstream consumer (the toolkit) of both topics whose effect is a row per event applied;
+    the event ids it applied, once `expected` distinct ones are in."""
+    assert settings.database_url is not None
+    url, schema = settings.database_url, settings.database_schema
+    table = Identifier(schema, "followed")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(SQL("CREATE TABLE {} (event_id text NOT NULL)").format(table))
+
+    def on_event(conn: psycopg.Connection[Any], event: IncomingEvent) -> None:
+        conn.execute(SQL("INSERT INTO {} VALUES (%s)").format(table), (event.id,))
+
+    def applied() -> list[str]:
+        with psycopg.connect(url) as conn:
+            return [r[0] for r in conn.execute(SQL("SELECT event_id FROM {}").format(table))]
+
+    handlers = {
+        f"partia.{model.model_fields['event_type'].default}.v1": on_event
+        for model in REGISTRY_EVENTS
+    }
+    consumer = Consumer(
+        ConsumerConfig(
+            name="follower",
+            database_url=url,
+            schema=schema,
+            bootstrap_servers=bootstrap,
+            topics=list(TOPICS),
+            session_timeout=1.0,
+            heartbeat_interval=0.2,
+        ),
+        handlers,
+    )
+    stop = threading.Event()
+    thread = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: len(set(applied())) >= expected, what="the consumer to apply every event")
+    finally:
+        stop.set()
+        thread.join(15)
+    assert not consumer.dead_lettered
+    return applied()

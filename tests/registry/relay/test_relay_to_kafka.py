@@ -23,6 +23,7 @@ from tests.registry.builders import build_tree
 from tests.registry.relay.support import (
     admissions,
     caught_up,
+    follow,
     logged,
     position,
     published,
@@ -70,10 +71,11 @@ def test_every_integration_event_arrives_on_its_topic_in_order_per_key_as_a_vali
     assert len({e.event_type for e in expected.values()}) >= 5
 
 
-def test_a_relay_killed_mid_stream_and_restarted_leaves_nothing_missing(
-    registry: Registry, settings: RegistrySettings, kafka_broker: Broker, tmp_path: Path
+def test_a_relay_killed_mid_stream_and_restarted_leaves_nothing_missing_and_a_consumer_applies_each_once(
+    registry: Registry, settings: RegistrySettings, tmp_path: Path
 ) -> None:
-    """Only the unacknowledged tail (at most one batch of 50) may arrive twice."""
+    """Only the unacknowledged tail (at most one batch of 50) may arrive twice; a consumer built
+    on the toolkit applies every event once all the same."""
     own = start_broker(log=tmp_path / "broker.log")  # its topics hold this test's events only
     try:
         tree = build_tree(registry)
@@ -93,11 +95,14 @@ def test_a_relay_killed_mid_stream_and_restarted_leaves_nothing_missing(
         finally:
             second.terminate()
             second.wait(10)
+        applied = follow(settings, own.bootstrap, expected=len(logged(registry)))
     finally:
         own.stop()
     counts = _ids(arrived)
     assert set(counts) == {str(e.event_id) for e in logged(registry)}
     assert sum(n - 1 for n in counts.values()) <= 50
+    assert sorted(applied) == sorted(set(applied)), "no event applied twice"
+    assert set(applied) == set(counts)
 
 
 def test_two_relays_against_one_database_publish_each_event_once(
