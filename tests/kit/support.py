@@ -102,6 +102,7 @@ def config(
         max_backoff=0.1,
         session_timeout=1.0,  # a killed consumer's partitions move on quickly
         heartbeat_interval=0.2,
+        lag_interval=0.1,
     )
 
 

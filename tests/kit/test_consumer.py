@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from kafka import TopicPartition
 
 from partia_kit.broker import Broker
 from partia_kit.consumer import INCOMPATIBLE_VERSION, REFUSED, UNREADABLE, Consumer, TransientError
@@ -162,3 +164,29 @@ def test_a_redelivered_event_is_applied_once(
     with consumer_thread(consumer):
         wait_for(lambda: consumer.duplicates == 1, what="the duplicate")
     assert [n for _, n in effects(database_url, schema)] == [1, 2]
+
+
+def test_the_lag_counts_what_is_not_applied_yet_per_partition_including_a_message_being_retried(
+    database_url: str, schema: str, kafka_broker: Broker
+) -> None:
+    topic = new_topic(kafka_broker.bootstrap)
+    good = record_effect(schema)
+    blocked = threading.Event()
+    blocked.set()
+
+    def stuck_on_3(conn: psycopg.Connection[Any], event: IncomingEvent) -> None:
+        if event.data["n"] == 3 and blocked.is_set():
+            raise TransientError("the registry is down")
+        good(conn, event)
+
+    produce(kafka_broker.bootstrap, [message(topic, n) for n in range(1, 6)])
+    consumer = Consumer(
+        config(database_url, schema, kafka_broker.bootstrap, topic), {ADMITTED: stuck_on_3}
+    )
+    partition = TopicPartition(topic, 0)
+    with consumer_thread(consumer):
+        wait_for(lambda: consumer.lag() == {partition: 3}, what="a lag of 3 (messages 3, 4, 5)")
+        assert [n for _, n in effects(database_url, schema)] == [1, 2]
+        blocked.clear()
+        wait_for(lambda: consumer.lag() == {partition: 0}, what="no lag")
+    assert [n for _, n in effects(database_url, schema)] == [1, 2, 3, 4, 5]

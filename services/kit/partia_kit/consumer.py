@@ -12,13 +12,15 @@ PostgreSQL, the truth. So a crash anywhere applies nothing twice and loses nothi
 - `TransientError` and a lost database connection are retried with capped exponential backoff;
   the partition waits (later messages of the same key must not overtake).
 - A type nobody handles is skipped and counted (`Consumer.skipped`).
-- `Consumer.lag()` gives the lag per assigned partition.
+- `Consumer.lag()` gives the lag per assigned partition: end offset minus the next offset to
+  apply (not to fetch: a message being retried counts as not applied).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -62,6 +64,8 @@ class ConsumerConfig:
     bootstrap_servers: str
     topics: Sequence[str]
     poll_timeout: float = 0.2
+    lag_interval: float = 2.0
+    """How often `lag()` is measured (by the consuming thread: Kafka clients are not shared)."""
     max_poll_records: int = 500
     first_backoff: float = 0.1
     max_backoff: float = 5.0
@@ -129,6 +133,9 @@ class Consumer:
         self.duplicates = 0
         self.skipped: Counter[str] = Counter()
         self.dead_lettered: Counter[str] = Counter()
+        self._applied_next: dict[TopicPartition, int] = {}
+        self._lag: dict[TopicPartition, int] = {}
+        self._lag_measured = 0.0
 
     # --- running ---------------------------------------------------------------------------
 
@@ -157,6 +164,7 @@ class Consumer:
     def poll_once(self) -> int:
         """Process what one poll brings; the number of messages."""
         assert self._kafka is not None
+        self._measure_lag()
         batches = self._kafka.poll(timeout_ms=int(self.config.poll_timeout * 1000))
         done = 0
         for tp, records in batches.items():
@@ -180,11 +188,23 @@ class Consumer:
             self._conn = None
 
     def lag(self) -> dict[TopicPartition, int]:
-        """Messages not yet applied, per assigned partition."""
-        assert self._kafka is not None
+        """Messages not yet applied, per assigned partition, as last measured (every
+        `lag_interval` seconds, also while a message is being retried). Safe from any thread."""
+        return dict(self._lag)
+
+    def _measure_lag(self, force: bool = False) -> None:
+        if self._kafka is None:
+            return
+        if not force and time.monotonic() - self._lag_measured < self.config.lag_interval:
+            return
         assigned = list(self._kafka.assignment())
-        ends = self._kafka.end_offsets(assigned) if assigned else {}
-        return {tp: max(0, end - self._kafka.position(tp)) for tp, end in ends.items()}
+        if assigned:
+            ends = self._kafka.end_offsets(assigned)
+            starts = self._kafka.beginning_offsets(assigned)
+            self._lag = {
+                tp: max(0, end - self._applied_next.get(tp, starts[tp])) for tp, end in ends.items()
+            }
+        self._lag_measured = time.monotonic()
 
     # --- one message -----------------------------------------------------------------------
 
@@ -248,6 +268,7 @@ class Consumer:
                 ).format(Identifier(schema, offsets_table(name))),
                 (record.topic, record.partition, record.offset + 1),
             )
+        self._applied_next[TopicPartition(record.topic, record.partition)] = record.offset + 1
 
     def _with_retries(self, attempt: Callable[[], None]) -> None:
         backoff = self.config.first_backoff
@@ -259,6 +280,7 @@ class Consumer:
                 log.warning("%s: %r; retrying in %.2f s", self.config.name, error, backoff)
                 if self._conn is not None and self._conn.broken:
                     self._conn = None
+            self._measure_lag()
             if self._stop.wait(backoff):
                 raise Stopped
             backoff = min(backoff * 2, self.config.max_backoff)
@@ -321,6 +343,7 @@ class Consumer:
         for tp in assigned:
             if tp in stored:
                 self._kafka.seek(tp, stored[tp])
+                self._applied_next[tp] = stored[tp]
 
 
 class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
