@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import threading
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -128,6 +129,36 @@ def test_two_relays_against_one_database_publish_each_event_once(
     assert set(counts) == {str(e.event_id) for e in logged(registry)}
     assert max(counts.values()) == 1
     assert all(p.returncode == 0 for p in relays), "both stopped cleanly on SIGTERM"
+
+
+def test_when_the_active_relay_dies_the_standby_takes_over(
+    registry: Registry, settings: RegistrySettings, tmp_path: Path
+) -> None:
+    own = start_broker(log=tmp_path / "broker.log")
+    relays: list[subprocess.Popen[bytes]] = []
+    try:
+        tree = build_tree(registry)
+        logs = [tmp_path / f"relay{i}.log" for i in (1, 2)]
+        relays = [relay_process(settings, own.bootstrap, log) for log in logs]
+        wait_for(lambda: any("standing by" in log.read_text() for log in logs), what="a standby")
+        active = next(i for i, log in enumerate(logs) if "standing by" not in log.read_text())
+        admissions(registry, tree.ppo, 20)
+        wait_for(lambda: caught_up(settings, registry), what="the active relay")
+        os.kill(relays[active].pid, signal.SIGKILL)
+        relays[active].wait(10)
+        admissions(registry, tree.ppo, 20)  # only the standby can publish these
+        wait_for(lambda: caught_up(settings, registry), what="the standby to take over")
+        arrived = [r for rs in published(own.bootstrap, registry).values() for r in rs]
+        assert "relay registry active" in logs[1 - active].read_text(), "the standby took over"
+    finally:
+        for process in relays:
+            process.terminate()
+        for process in relays:
+            process.wait(10)
+        own.stop()
+    counts = _ids(arrived)
+    assert set(counts) == {str(e.event_id) for e in logged(registry)}
+    assert max(counts.values()) == 1
 
 
 def test_a_broker_restarted_empty_gets_everything_again_and_commands_never_waited_for_it(
