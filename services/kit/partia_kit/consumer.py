@@ -1,0 +1,359 @@
+"""The consumer toolkit: each message applied once in effect, none blocking its partition.
+
+A service gives handlers per CloudEvents type (`partia.registry.member.admitted.v1`); each handler
+gets an open PostgreSQL transaction and the event, and makes its effect in that transaction. In
+the same transaction the toolkit records the event id (a second delivery is skipped) and the
+next offset of the partition. Only after that commit is the offset committed to Kafka, which is
+for visibility (lag, ops tools): on (re)assignment the consumer seeks to the offsets stored in
+PostgreSQL, the truth. So a crash anywhere applies nothing twice and loses nothing.
+
+- A message that can never be processed (unreadable, the handler refuses it, an incompatible
+  major version) goes to `<topic>.dlq` with the reason in its headers, and the partition moves on.
+- `TransientError` and a lost database connection are retried with capped exponential backoff;
+  the partition waits (later messages of the same key must not overtake).
+- A type nobody handles is skipped and counted (`Consumer.skipped`).
+- `Consumer.lag()` gives the lag per assigned partition: end offset minus the next offset to
+  apply (not to fetch: a message being retried counts as not applied).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from kafka import ConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+from kafka.structs import OffsetAndMetadata, TopicPartition
+from psycopg.sql import SQL, Identifier
+
+from partia_kit.messages import IncomingEvent, UnreadableMessage, read_message, split_type
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[psycopg.Connection[Any], IncomingEvent], None]
+"""Makes the effect of one event, inside the transaction it is given; raises to refuse it."""
+
+
+class TransientError(Exception):
+    """Try again later (a dependency is down); the message is not at fault."""
+
+
+class Stopped(Exception):
+    """The consumer was asked to stop while waiting to retry."""
+
+
+# Reasons in the `dlq_reason` header.
+UNREADABLE = "unreadable"
+INCOMPATIBLE_VERSION = "incompatible-version"
+REFUSED = "handler-refused"
+
+
+@dataclass(frozen=True)
+class ConsumerConfig:
+    name: str
+    """The consumer group id, and the prefix of its tables in `schema`."""
+    database_url: str
+    schema: str
+    bootstrap_servers: str
+    topics: Sequence[str]
+    poll_timeout: float = 0.2
+    lag_interval: float = 2.0
+    """How often `lag()` is measured (by the consuming thread: Kafka clients are not shared)."""
+    max_poll_records: int = 500
+    first_backoff: float = 0.1
+    max_backoff: float = 5.0
+    session_timeout: float = 10.0
+    """How long a silent (killed) member keeps its partitions before the group moves them."""
+    heartbeat_interval: float = 3.0
+
+
+def offsets_table(name: str) -> str:
+    return f"{name}_consumer_offsets"
+
+
+def seen_table(name: str) -> str:
+    return f"{name}_consumer_seen"
+
+
+def create_tables(conn: psycopg.Connection[Any], schema: str, name: str) -> None:
+    with conn.transaction():
+        conn.execute(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} (topic text NOT NULL, partition int NOT NULL,"
+                " next_offset bigint NOT NULL, PRIMARY KEY (topic, partition))"
+            ).format(Identifier(schema, offsets_table(name)))
+        )
+        conn.execute(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} (event_id text PRIMARY KEY,"
+                " seen_at timestamptz NOT NULL DEFAULT now())"
+            ).format(Identifier(schema, seen_table(name)))
+        )
+
+
+def stored_offsets(
+    conn: psycopg.Connection[Any], schema: str, name: str
+) -> dict[TopicPartition, int]:
+    """The next offset to read per partition, as applied (the truth, not Kafka's commits)."""
+    rows = conn.execute(
+        SQL("SELECT topic, partition, next_offset FROM {}").format(
+            Identifier(schema, offsets_table(name))
+        )
+    ).fetchall()
+    return {TopicPartition(topic, partition): offset for topic, partition, offset in rows}
+
+
+class Consumer:
+    def __init__(
+        self,
+        config: ConsumerConfig,
+        handlers: Mapping[str, Handler],
+        *,
+        after_effect: Callable[[IncomingEvent], None] | None = None,
+    ) -> None:
+        """`handlers` by versioned type; `after_effect` runs after the database commit and before
+        the Kafka commit (metrics, and tests that crash there)."""
+        self.config = config
+        self._handlers = dict(handlers)
+        self._handled_names = {split_type(t)[0]: t for t in handlers}
+        self._after_effect = after_effect
+        self._conn: psycopg.Connection[Any] | None = None
+        self._kafka: KafkaConsumer | None = None
+        self._producer: KafkaProducer | None = None
+        self._dlq_topics: set[str] = set()
+        self._stop = threading.Event()
+        self.applied = 0
+        self.duplicates = 0
+        self.skipped: Counter[str] = Counter()
+        self.dead_lettered: Counter[str] = Counter()
+        self._applied_next: dict[TopicPartition, int] = {}
+        self._lag: dict[TopicPartition, int] = {}
+        self._lag_measured = 0.0
+
+    # --- running ---------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        self._stop = stop
+        self._connect_database()
+        self._kafka = KafkaConsumer(
+            bootstrap_servers=self.config.bootstrap_servers,
+            group_id=self.config.name,
+            client_id=self.config.name,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=self.config.max_poll_records,
+            session_timeout_ms=int(self.config.session_timeout * 1000),
+            heartbeat_interval_ms=int(self.config.heartbeat_interval * 1000),
+        )
+        self._kafka.subscribe(list(self.config.topics), listener=_SeekToStored(self))
+        try:
+            while not stop.is_set():
+                self.poll_once()
+        except Stopped:
+            pass
+        finally:
+            self.close()
+
+    def poll_once(self) -> int:
+        """Process what one poll brings; the number of messages."""
+        assert self._kafka is not None
+        self._measure_lag()
+        batches = self._kafka.poll(timeout_ms=int(self.config.poll_timeout * 1000))
+        done = 0
+        for tp, records in batches.items():
+            for record in records:
+                self._process(record)
+                done += 1
+            last = records[-1].offset
+            self._kafka.commit({tp: OffsetAndMetadata(last + 1, "", -1)})
+        return done
+
+    def close(self) -> None:
+        for client in (self._kafka, self._producer):
+            if client is not None:
+                try:
+                    client.close()
+                except Exception:  # a dead broker; nothing left to release
+                    log.debug("closing a Kafka client failed", exc_info=True)
+        self._kafka = self._producer = None
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def lag(self) -> dict[TopicPartition, int]:
+        """Messages not yet applied, per assigned partition, as last measured (every
+        `lag_interval` seconds, also while a message is being retried). Safe from any thread."""
+        return dict(self._lag)
+
+    def _measure_lag(self, force: bool = False) -> None:
+        if self._kafka is None:
+            return
+        if not force and time.monotonic() - self._lag_measured < self.config.lag_interval:
+            return
+        assigned = list(self._kafka.assignment())
+        if assigned:
+            ends = self._kafka.end_offsets(assigned)
+            starts = self._kafka.beginning_offsets(assigned)
+            self._lag = {
+                tp: max(0, end - self._applied_next.get(tp, starts[tp])) for tp, end in ends.items()
+            }
+        self._lag_measured = time.monotonic()
+
+    # --- one message -----------------------------------------------------------------------
+
+    def _process(self, record: Any) -> None:
+        try:
+            event = read_message(
+                record.topic,
+                record.partition,
+                record.offset,
+                record.key,
+                record.headers,
+                record.value,
+            )
+        except UnreadableMessage as error:
+            self._dead_letter(record, UNREADABLE, str(error))
+            return
+        handler = self._handlers.get(event.type)
+        if handler is None:
+            if event.type_name in self._handled_names:
+                self._dead_letter(
+                    record,
+                    INCOMPATIBLE_VERSION,
+                    f"{event.type} is not {self._handled_names[event.type_name]}",
+                )
+            else:
+                self.skipped[event.type] += 1
+                self._apply(record, None, None)
+            return
+        try:
+            self._with_retries(lambda: self._apply(record, event, handler))
+        except Stopped:
+            raise
+        except Exception as error:  # the handler refused this message: it will never pass
+            log.warning("%s: dead-lettering %s: %r", self.config.name, event.id, error)
+            self._dead_letter(record, REFUSED, f"{type(error).__name__}: {error}")
+            return
+        if self._after_effect is not None:
+            self._after_effect(event)
+
+    def _apply(self, record: Any, event: IncomingEvent | None, handler: Handler | None) -> None:
+        """The effect (if any), the event id and the next offset, in one transaction."""
+        conn = self._database()
+        schema, name = self.config.schema, self.config.name
+        with conn.transaction():
+            if event is not None and handler is not None:
+                first_time = conn.execute(
+                    SQL("INSERT INTO {} (event_id) VALUES (%s) ON CONFLICT DO NOTHING").format(
+                        Identifier(schema, seen_table(name))
+                    ),
+                    (event.id,),
+                ).rowcount
+                if first_time:
+                    handler(conn, event)
+                    self.applied += 1
+                else:
+                    self.duplicates += 1
+            conn.execute(
+                SQL(
+                    "INSERT INTO {} (topic, partition, next_offset) VALUES (%s, %s, %s)"
+                    " ON CONFLICT (topic, partition) DO UPDATE SET next_offset = excluded.next_offset"
+                ).format(Identifier(schema, offsets_table(name))),
+                (record.topic, record.partition, record.offset + 1),
+            )
+        self._applied_next[TopicPartition(record.topic, record.partition)] = record.offset + 1
+
+    def _with_retries(self, attempt: Callable[[], None]) -> None:
+        backoff = self.config.first_backoff
+        while True:
+            try:
+                attempt()
+                return
+            except (TransientError, psycopg.OperationalError) as error:
+                log.warning("%s: %r; retrying in %.2f s", self.config.name, error, backoff)
+                if self._conn is not None and self._conn.broken:
+                    self._conn = None
+            self._measure_lag()
+            if self._stop.wait(backoff):
+                raise Stopped
+            backoff = min(backoff * 2, self.config.max_backoff)
+
+    def _dead_letter(self, record: Any, reason: str, detail: str) -> None:
+        """Publish the message unchanged to `<topic>.dlq` with why, then move past it."""
+        dlq = f"{record.topic}.dlq"
+        self._ensure_topic(dlq)
+        headers = [
+            *record.headers,
+            ("dlq_reason", reason.encode()),
+            ("dlq_error", detail[:1000].encode()),
+            ("dlq_topic", record.topic.encode()),
+            ("dlq_partition", str(record.partition).encode()),
+            ("dlq_offset", str(record.offset).encode()),
+            ("dlq_consumer", self.config.name.encode()),
+        ]
+        producer = self._producer_client()
+        producer.send(dlq, key=record.key, value=record.value, headers=headers).get(timeout=30)
+        self.dead_lettered[reason] += 1
+        self._with_retries(lambda: self._apply(record, None, None))
+
+    # --- clients ---------------------------------------------------------------------------
+
+    def _connect_database(self) -> psycopg.Connection[Any]:
+        self._conn = psycopg.connect(self.config.database_url, autocommit=True)
+        create_tables(self._conn, self.config.schema, self.config.name)
+        return self._conn
+
+    def _database(self) -> psycopg.Connection[Any]:
+        if self._conn is None or self._conn.closed:
+            return self._connect_database()
+        return self._conn
+
+    def _producer_client(self) -> KafkaProducer:
+        if self._producer is None:
+            self._producer = KafkaProducer(
+                bootstrap_servers=self.config.bootstrap_servers,
+                client_id=f"{self.config.name}-dlq",
+                acks="all",
+                max_in_flight_requests_per_connection=1,
+            )
+        return self._producer
+
+    def _ensure_topic(self, topic: str) -> None:
+        if topic in self._dlq_topics:
+            return
+        admin = KafkaAdminClient(bootstrap_servers=self.config.bootstrap_servers)
+        try:
+            admin.create_topics([NewTopic(topic, 1, 1)])
+        except TopicAlreadyExistsError:
+            pass
+        finally:
+            admin.close()
+        self._dlq_topics.add(topic)
+
+    def _seek_to_stored(self, assigned: list[TopicPartition]) -> None:
+        assert self._kafka is not None
+        stored = stored_offsets(self._database(), self.config.schema, self.config.name)
+        for tp in assigned:
+            if tp in stored:
+                self._kafka.seek(tp, stored[tp])
+                self._applied_next[tp] = stored[tp]
+
+
+class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
+    """On assignment, continue from what PostgreSQL says was applied."""
+
+    def __init__(self, consumer: Consumer) -> None:
+        self._consumer = consumer
+
+    def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        pass
+
+    def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        self._consumer._seek_to_stored(assigned)

@@ -1,0 +1,118 @@
+"""`python -m partia_registry relay`: the registry's integration events onto Kafka.
+
+The generic relay (`partia_kit.relay`) does the reading, producing and position keeping; this
+module only says what the registry publishes: each stored event's contract event (the same
+translation as `GET /events`, personal data left sealed) on
+
+- `partia.registry.members.v1`, keyed by member id, and
+- `partia.registry.organisations.v1`, keyed by organisation id,
+
+so each member's and each organisation's events arrive in order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import threading
+from types import FrameType
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+
+from partia_kit.messages import OutboundMessage, integration_message
+from partia_kit.relay import Relay, RelayConfig, StoredRecord, ToMessages, republish_from
+from partia_registry.adapters.integration_events import to_integration_event
+from partia_registry.adapters.postgres.event_store import RegistryEventStore
+from partia_registry.settings import RegistrySettings, eventsourcing_env
+
+log = logging.getLogger(__name__)
+
+MEMBERS_TOPIC = "partia.registry.members.v1"
+ORGANISATIONS_TOPIC = "partia.registry.organisations.v1"
+TOPICS = {MEMBERS_TOPIC: 6, ORGANISATIONS_TOPIC: 1}
+SOURCE = "/partia/registry"
+RELAY_NAME = "registry"
+DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
+
+
+def registry_messages(mapper: Any) -> ToMessages:
+    """Stored event → its integration message; `mapper` decodes with personal data sealed."""
+
+    def to_messages(record: StoredRecord) -> list[OutboundMessage]:
+        event = mapper.to_domain_event(
+            StoredEvent(record.originator_id, record.originator_version, record.topic, record.state)
+        )
+        contract = to_integration_event(event, record.position)
+        member_event = contract.event_type.startswith("registry.member.")
+        key = str(contract.aggregate_id)
+        return [
+            integration_message(
+                topic=MEMBERS_TOPIC if member_event else ORGANISATIONS_TOPIC,
+                key=key,
+                event_id=str(contract.event_id),
+                source=SOURCE,
+                event_type=f"partia.{contract.event_type}.v{contract.schema_version}",
+                time=contract.recorded_at,
+                subject=key,
+                body=contract.model_dump_json().encode(),
+                position=record.position,
+                business_date=contract.effective_on,
+            )
+        ]
+
+    return to_messages
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--bootstrap",
+        default=os.environ.get("PARTIA_KAFKA_BOOTSTRAP", DEFAULT_BOOTSTRAP),
+        help="Kafka bootstrap servers (env PARTIA_KAFKA_BOOTSTRAP; default: %(default)s)",
+    )
+    parser.add_argument("--batch", type=int, default=1000, help="stored events per produce round")
+    parser.add_argument(
+        "--from",
+        dest="republish_from",
+        type=int,
+        metavar="POSITION",
+        help="publish again everything after this log position (0 = all), then keep relaying",
+    )
+
+
+def run_relay(settings: RegistrySettings, args: argparse.Namespace) -> int:
+    """Relay until SIGTERM or Ctrl-C; stands by while another copy is active."""
+    assert settings.database_url is not None
+    logging.getLogger("kafka").setLevel(logging.WARNING)  # it logs every connection at INFO
+    events = RegistryEventStore(
+        eventsourcing_env(settings.database_url, settings.database_schema, 1),
+        settings.master_key_bytes(),
+    )
+    try:
+        config = RelayConfig(
+            name=RELAY_NAME,
+            database_url=settings.database_url,
+            schema=settings.database_schema,
+            events_table=events.recorder.events_table_name,  # type: ignore[attr-defined]
+            bootstrap_servers=args.bootstrap,
+            topics=TOPICS,
+            batch_size=args.batch,
+        )
+        if args.republish_from is not None:
+            republish_from(config.database_url, config.schema, config.name, args.republish_from)
+            log.info("relay: publishing again after position %d", args.republish_from)
+        relay = Relay(config, registry_messages(events.vault_mapper().without_personal_data()))
+        stop = threading.Event()
+
+        def request_stop(signum: int, frame: FrameType | None) -> None:
+            stop.set()
+
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
+        print(f"registry relay → {args.bootstrap} (topics: {', '.join(TOPICS)})", flush=True)
+        relay.run(stop)
+        return 0
+    finally:
+        events.close()

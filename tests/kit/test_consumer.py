@@ -1,0 +1,192 @@
+"""The consumer toolkit against a real broker and a real PostgreSQL: each message applied once in
+effect whatever crashes, and no message blocking its partition for good."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from kafka import TopicPartition
+
+from partia_kit.broker import Broker
+from partia_kit.consumer import INCOMPATIBLE_VERSION, REFUSED, UNREADABLE, Consumer, TransientError
+from partia_kit.messages import IncomingEvent, OutboundMessage
+from partia_kit.testing import read_topic, wait_for
+from tests.kit.support import (
+    ADMITTED,
+    config,
+    consumer_thread,
+    effects,
+    effects_table,
+    message,
+    new_topic,
+    produce,
+    record_effect,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def schema(database_url: str) -> str:
+    name = f"kit_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        effects_table(conn, name)
+    return name
+
+
+def _consumer_process(
+    database_url: str, schema: str, broker: Broker, topic: str, kill_after: int, log: Path
+) -> subprocess.Popen[bytes]:
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                str(REPO / "tests/kit/consumer_process.py"),
+                database_url,
+                schema,
+                broker.bootstrap,
+                topic,
+                str(kill_after),
+            ],
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def test_a_consumer_killed_between_its_effect_and_its_commit_applies_nothing_twice(
+    database_url: str, schema: str, kafka_broker: Broker, tmp_path: Path
+) -> None:
+    topic = new_topic(kafka_broker.bootstrap)
+    produce(kafka_broker.bootstrap, [message(topic, n) for n in range(1, 41)])
+    for kill_after in (7, 11):  # each run dies after its 7th/11th effect, before Kafka's commit
+        crashing = _consumer_process(
+            database_url, schema, kafka_broker, topic, kill_after, tmp_path / "c.log"
+        )
+        assert crashing.wait(60) == -9, "the consumer killed itself mid-stream"
+    assert 0 < len(effects(database_url, schema)) < 40
+    finishing = _consumer_process(database_url, schema, kafka_broker, topic, 0, tmp_path / "c.log")
+    try:
+        wait_for(lambda: len(effects(database_url, schema)) >= 40, what="all 40 effects")
+    finally:
+        finishing.terminate()
+        finishing.wait(15)
+    applied = effects(database_url, schema)
+    assert [n for _, n in applied] == list(range(1, 41)), "each once, in order"
+
+
+def test_a_poison_message_goes_to_the_dead_letter_topic_with_its_reason_and_the_partition_moves_on(
+    database_url: str, schema: str, kafka_broker: Broker
+) -> None:
+    topic = new_topic(kafka_broker.bootstrap)
+    good = record_effect(schema)
+
+    def refuse_13(conn: psycopg.Connection[Any], event: IncomingEvent) -> None:
+        if event.data["n"] == 13:
+            raise ValueError("n must not be 13")
+        good(conn, event)
+
+    not_a_cloudevent = OutboundMessage(topic, b"member-1", [], b"{}")
+    produce(
+        kafka_broker.bootstrap,
+        [
+            message(topic, 1),
+            message(topic, 13),
+            not_a_cloudevent,
+            message(topic, 2, event_type="partia.registry.member.admitted.v2"),
+            message(topic, 3, event_type="partia.registry.member.renamed.v1"),
+            message(topic, 4),
+        ],
+    )
+    consumer = Consumer(
+        config(database_url, schema, kafka_broker.bootstrap, topic), {ADMITTED: refuse_13}
+    )
+    with consumer_thread(consumer):
+        wait_for(
+            lambda: len(effects(database_url, schema)) >= 2, what="the messages after the poison"
+        )
+    assert [n for _, n in effects(database_url, schema)] == [1, 4]
+    dead = read_topic(kafka_broker.bootstrap, f"{topic}.dlq", until=lambda rs: len(rs) >= 3)
+    reasons = {r.headers["dlq_reason"].decode(): r for r in dead}
+    assert set(reasons) == {REFUSED, UNREADABLE, INCOMPATIBLE_VERSION}
+    assert b"n must not be 13" in reasons[REFUSED].headers["dlq_error"]
+    assert reasons[REFUSED].headers["ce_id"] == b"event-13", "the message is kept as it was"
+    assert reasons[REFUSED].headers["dlq_topic"] == topic.encode()
+    assert consumer.skipped == Counter({"partia.registry.member.renamed.v1": 1}), (
+        "unknown types are counted"
+    )
+    assert consumer.dead_lettered == Counter({REFUSED: 1, UNREADABLE: 1, INCOMPATIBLE_VERSION: 1})
+
+
+def test_a_transient_error_is_retried_until_it_passes_and_later_messages_wait_for_it(
+    database_url: str, schema: str, kafka_broker: Broker
+) -> None:
+    topic = new_topic(kafka_broker.bootstrap)
+    good = record_effect(schema)
+    failures = Counter[int]()
+
+    def flaky(conn: psycopg.Connection[Any], event: IncomingEvent) -> None:
+        if event.data["n"] == 2 and failures[2] < 3:
+            failures[2] += 1
+            raise TransientError("the registry is restarting")
+        good(conn, event)
+
+    produce(kafka_broker.bootstrap, [message(topic, n) for n in (1, 2, 3)])
+    consumer = Consumer(
+        config(database_url, schema, kafka_broker.bootstrap, topic), {ADMITTED: flaky}
+    )
+    with consumer_thread(consumer):
+        wait_for(lambda: len(effects(database_url, schema)) >= 3, what="all three effects")
+        wait_for(lambda: sum(consumer.lag().values()) == 0, what="no lag")
+    assert [n for _, n in effects(database_url, schema)] == [1, 2, 3]
+    assert failures[2] == 3
+    assert not consumer.dead_lettered
+
+
+def test_a_redelivered_event_is_applied_once(
+    database_url: str, schema: str, kafka_broker: Broker
+) -> None:
+    """The relay may publish its unacknowledged tail twice: the event id decides."""
+    topic = new_topic(kafka_broker.bootstrap)
+    produce(kafka_broker.bootstrap, [message(topic, 1), message(topic, 2), message(topic, 1)])
+    consumer = Consumer(
+        config(database_url, schema, kafka_broker.bootstrap, topic),
+        {ADMITTED: record_effect(schema)},
+    )
+    with consumer_thread(consumer):
+        wait_for(lambda: consumer.duplicates == 1, what="the duplicate")
+    assert [n for _, n in effects(database_url, schema)] == [1, 2]
+
+
+def test_the_lag_counts_what_is_not_applied_yet_per_partition_including_a_message_being_retried(
+    database_url: str, schema: str, kafka_broker: Broker
+) -> None:
+    topic = new_topic(kafka_broker.bootstrap)
+    good = record_effect(schema)
+    blocked = threading.Event()
+    blocked.set()
+
+    def stuck_on_3(conn: psycopg.Connection[Any], event: IncomingEvent) -> None:
+        if event.data["n"] == 3 and blocked.is_set():
+            raise TransientError("the registry is down")
+        good(conn, event)
+
+    produce(kafka_broker.bootstrap, [message(topic, n) for n in range(1, 6)])
+    consumer = Consumer(
+        config(database_url, schema, kafka_broker.bootstrap, topic), {ADMITTED: stuck_on_3}
+    )
+    partition = TopicPartition(topic, 0)
+    with consumer_thread(consumer):
+        wait_for(lambda: consumer.lag() == {partition: 3}, what="a lag of 3 (messages 3, 4, 5)")
+        assert [n for _, n in effects(database_url, schema)] == [1, 2]
+        blocked.clear()
+        wait_for(lambda: consumer.lag() == {partition: 0}, what="no lag")
+    assert [n for _, n in effects(database_url, schema)] == [1, 2, 3, 4, 5]
