@@ -28,7 +28,7 @@ from partia_registry.composition import Registry
 from partia_registry.domain.decisions import BodyKind
 from partia_registry.relay import TOPICS, registry_messages
 from partia_registry.settings import RegistrySettings
-from tests.registry.builders import admit, apply, build_tree, decided, ok, signed
+from tests.registry.builders import admit, apply, build_tree, decided, formalised, ok, signed
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -57,6 +57,7 @@ def varied_history(registry: Registry, members: int) -> None:
                     member_id=member,
                     application_document=signed(date(2026, 4, 1), "W-1"),
                     effective_on=date(2026, 4, 1),
+                    decision=formalised(date(2026, 4, 2)),
                 )
             )
         )
