@@ -6,9 +6,11 @@ import select
 from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.utils import retry
 from psycopg import Connection, Cursor
+from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
@@ -28,6 +30,36 @@ class RegistryRecorder(PostgresApplicationRecorder):
 
     vault: PersonalDataVault
     _insert_arrays: Composed | None = None
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """The library's insert in one round trip instead of two: BEGIN, the statements, the
+        insert and COMMIT go out together and one sync reads every result. The library syncs once
+        before COMMIT so that a unique violation arrives as an IntegrityError; here it arrives
+        from the same sync (the server skips the rest of the pipeline, COMMIT included, so
+        nothing is stored), and the connection, left in a failed transaction, is rolled back
+        before it goes back to the pool. Each round trip costs the writer thread a wait for the
+        GIL as well as the network, so this matters more than its size suggests (bench/README)."""
+        with self.datastore.get_connection() as conn:
+            failure: Exception | None = None
+            try:
+                with conn.pipeline(), conn.transaction():
+                    with conn.cursor() as curs:
+                        self._insert_events(curs, stored_events, **kwargs)
+                    inserted = conn.cursor()
+                    if stored_events:
+                        self._insert_stored_events(inserted, stored_events, **kwargs)
+            except Exception as error:
+                failure = error
+            if failure is not None:
+                if conn.info.transaction_status != TransactionStatus.IDLE:
+                    conn.rollback()
+                raise failure
+            if not stored_events:
+                return None
+            return self._fetch_ids_after_insert_events(inserted, stored_events, **kwargs)
 
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
