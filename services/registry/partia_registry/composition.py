@@ -93,7 +93,7 @@ def open_registry(
     runner = BatchRunner(
         store, handlers(card_prefix=settings.card_prefix, clock=clock or SystemClock())
     )
-    writer = CommandWriter(runner.run, max_batch=settings.max_batch)
+    writer = CommandWriter(runner.run, max_batch=settings.max_batch, nice=settings.writer_nice)
     with psycopg.connect(url, autocommit=True) as conn:
         tables.prepare(conn, store.schema)  # the tables readers need, before any runner ran
     assert store.events_table == EVENTS_TABLE

@@ -37,6 +37,14 @@ class RegistrySettings(BaseSettings):
     party: str = "baytaq"
     pool_size: int = 10
     max_batch: int = 256
+    writer_nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="how much lower the writer thread's OS priority is than the request threads'"
+        " (Linux nice increment; 0 keeps it equal): a batch's completion then waits for a core"
+        " rather than a read (decision 071)",
+    )
     run_projection: bool = Field(
         default=True,
         description="fold the log into the read model in this process (while no other process"

@@ -74,7 +74,22 @@ class BatchRunner:
     def run(self, commands: Sequence[Command]) -> list[Outcome]:
         outcomes: dict[int, Outcome] = {}
         self._attempt(_first_use_of_each_key(commands, outcomes), outcomes)
+        self._recheck_refusals(commands, outcomes)
         return [outcomes[i] for i in range(len(commands))]
+
+    def _recheck_refusals(self, commands: Sequence[Command], outcomes: dict[int, Outcome]) -> None:
+        """A batch decides on the records as this writer last knew them; a commit proves they
+        were current (the store refuses a commit on a stale read), a refusal commits nothing. So
+        after a batch with refusals, ask whether anything changed meanwhile, and if so decide the
+        refused commands again, alone, on fresh records."""
+        refused = [
+            i
+            for i, outcome in outcomes.items()
+            if isinstance(outcome.error, RuleViolation | NotFound) and not outcome.replayed
+        ]
+        if refused and self._store.catch_up():
+            for i in refused:
+                self._attempt_alone(i, commands[i], outcomes)
 
     def _attempt(self, todo: Todo, outcomes: dict[int, Outcome]) -> None:
         if not todo:
@@ -142,6 +157,7 @@ class BatchRunner:
 
     def _attempt_alone(self, i: int, cmd: Command, outcomes: dict[int, Outcome]) -> None:
         for _ in range(RETRIES_AFTER_CONFLICT):
+            self._store.catch_up()  # it lost to another writer: forget what that one changed
             earlier = self._earlier_outcome(cmd.idempotency)
             if earlier is not None:
                 outcomes[i] = earlier

@@ -78,6 +78,10 @@ class UnitOfWork(Protocol):
 class Store(Protocol):
     def unit_of_work(self) -> UnitOfWork: ...
 
+    def catch_up(self) -> bool:
+        """Forget cached records that other writers changed; True when the log had changed."""
+        ...
+
     def stored_outcomes(
         self, keys: Sequence[IdempotencyKey]
     ) -> dict[tuple[str, str], StoredOutcome]: ...

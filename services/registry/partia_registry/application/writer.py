@@ -3,11 +3,15 @@
 While a batch commits, new commands queue up; the next batch takes all of them (up to a limit).
 Under light load a batch is one command and nothing waits; under heavy load batches grow and the
 cost of a commit is shared. Callers get a Future, so async HTTP handlers can await it.
+
+The thread runs at a lower OS priority (`nice`, decision 071): when the cores are busy, a read
+request's threads get a core before the writer does, and the writer's batches simply grow.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 from concurrent.futures import Future
@@ -21,9 +25,10 @@ _STOP = object()
 
 
 class CommandWriter:
-    def __init__(self, run_batch: CommandRunner, *, max_batch: int = 256) -> None:
+    def __init__(self, run_batch: CommandRunner, *, max_batch: int = 256, nice: int = 0) -> None:
         self._run_batch = run_batch
         self._max_batch = max_batch
+        self._nice = nice
         self._queue: queue.SimpleQueue[tuple[Command, Future[Outcome]] | object] = (
             queue.SimpleQueue()
         )
@@ -50,6 +55,7 @@ class CommandWriter:
             self._started = False
 
     def _loop(self) -> None:
+        self._lower_priority()
         while True:
             first = self._queue.get()
             if first is _STOP:
@@ -68,6 +74,16 @@ class CommandWriter:
             self._run(batch)  # type: ignore[arg-type]
             if stop_after:
                 return
+
+    def _lower_priority(self) -> None:
+        """Linux gives each thread its own nice value; raising one's own needs no privilege."""
+        if not self._nice or not hasattr(os, "setpriority"):
+            return
+        me = threading.get_native_id()
+        try:
+            os.setpriority(os.PRIO_PROCESS, me, os.getpriority(os.PRIO_PROCESS, me) + self._nice)
+        except OSError as failure:  # not Linux, or a sandbox that forbids it: run as we are
+            log.warning("could not lower the writer thread's priority: %s", failure)
 
     def _run(self, batch: list[tuple[Command, Future[Outcome]]]) -> None:
         commands = [command for command, _ in batch]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import select
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import Connection, Cursor
+from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
@@ -36,18 +38,46 @@ class RegistryRecorder(PostgresApplicationRecorder):
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        """The library's, retried like the library does (10 tries, 0.2 s apart) but only when the
-        database failed: an error one command caused (an index row too large) fails every try
-        alike, and ten tries cost its batch ~2 s before it can be isolated (decision 088)."""
-        insert = PostgresApplicationRecorder.insert_events.__wrapped__
+        """Retried like the library does (10 tries, 0.2 s apart) but only when the database
+        failed: an error one command caused (an index row too large) fails every try alike, and
+        ten tries cost its batch ~2 s before it can be isolated (decision 088)."""
         for attempt in range(RETRIES):
             try:
-                return insert(self, stored_events, **kwargs)  # type: ignore[no-any-return]
+                return self._insert_in_one_round_trip(stored_events, **kwargs)
             except (InterfaceError, OperationalError) as failure:
                 if attempt + 1 == RETRIES or not database_failed(failure):
                     raise
                 time.sleep(RETRY_WAIT)
         raise AssertionError("unreachable")
+
+    def _insert_in_one_round_trip(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """The library's insert in one round trip instead of two: BEGIN, the statements, the
+        insert and COMMIT go out together and one sync reads every result. The library syncs once
+        before COMMIT so that a unique violation arrives as an IntegrityError; here it arrives
+        from the same sync (the server skips the rest of the pipeline, COMMIT included, so
+        nothing is stored), and the connection, left in a failed transaction, is rolled back
+        before it goes back to the pool. Each round trip costs the writer thread a wait for the
+        GIL as well as the network, so this matters more than its size suggests (bench/README)."""
+        with self.datastore.get_connection() as conn:
+            failure: Exception | None = None
+            try:
+                with conn.pipeline(), conn.transaction():
+                    with conn.cursor() as curs:
+                        self._insert_events(curs, stored_events, **kwargs)
+                    inserted = conn.cursor()
+                    if stored_events:
+                        self._insert_stored_events(inserted, stored_events, **kwargs)
+            except Exception as error:
+                failure = error
+            if failure is not None:
+                if conn.info.transaction_status != TransactionStatus.IDLE:
+                    conn.rollback()
+                raise failure
+            if not stored_events:
+                return None
+            return self._fetch_ids_after_insert_events(inserted, stored_events, **kwargs)
 
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -65,11 +95,14 @@ class RegistryRecorder(PostgresApplicationRecorder):
         escaping of every event's bytes cost more than deciding the command."""
         self._lock_table(curs)  # the library prepares it explicitly
         curs.execute(SQL("NOTIFY {}").format(Identifier(self.channel_name)), prepare=True)
+        read: Mapping[UUID, int] = kwargs.get("read") or {}
         events: list[list[Any]] = [
             [e.originator_id for e in stored_events],
             [e.originator_version for e in stored_events],
             [e.topic for e in stored_events],
             [e.state for e in stored_events],
+            list(read),
+            list(read.values()),
         ]
         remembered: Statement | None = kwargs.get("remembered")
         if remembered is None:
@@ -93,12 +126,24 @@ class RegistryRecorder(PostgresApplicationRecorder):
         return [row["notification_id"] for row in curs.fetchall()]
 
     def _insert_arrays_statement(self) -> Composed:
+        """The events, plus a copy of the newer version of any record read at an older one
+        (`read`: record -> the version the batch's commands read). The statement runs after the
+        table lock, so it sees every other writer's commit: when one recorded a version the
+        batch did not see, the copy collides with it exactly as if the batch had written that
+        version, and the batch fails as a conflict (ConcurrentChange) with nothing stored.
+        This is what lets the writer skip asking "what did others change" before each batch."""
         if self._insert_arrays is None:
+            log = SQL("{}.{}").format(
+                Identifier(self.datastore.schema), Identifier(self.events_table_name)
+            )
             self._insert_arrays = SQL(
-                "INSERT INTO {}.{} (originator_id, originator_version, topic, state)"
+                "INSERT INTO {} (originator_id, originator_version, topic, state)"
                 " SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[])"
+                " UNION ALL SELECT l.originator_id, l.originator_version, l.topic, l.state"
+                " FROM {} AS l JOIN unnest(%b::uuid[], %b::bigint[]) AS r(id, version)"
+                " ON l.originator_id = r.id AND l.originator_version = r.version + 1"
                 " RETURNING notification_id, originator_id, originator_version"
-            ).format(Identifier(self.datastore.schema), Identifier(self.events_table_name))
+            ).format(log, log)
         return self._insert_arrays
 
 

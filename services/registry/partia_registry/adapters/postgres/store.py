@@ -119,7 +119,6 @@ class PostgresStore:
         return hmac.new(self._fingerprint_key, request, hashlib.sha256).hexdigest()
 
     def unit_of_work(self) -> PostgresUnitOfWork:
-        self._forget_what_others_changed()
         return PostgresUnitOfWork(self)
 
     def prefetch(self, record_ids: Iterable[UUID]) -> None:
@@ -152,10 +151,18 @@ class PostgresStore:
                 loaded.append(aggregate)
         self.cache.put_back(loaded)
 
-    def _forget_what_others_changed(self) -> None:
-        """Other processes may write too (more workers, more instances): before each batch, read
-        which records the log says changed since the last look, and drop cached copies that are
-        older. Commit order is log order (the table lock), so no change can be passed over."""
+    def catch_up(self) -> bool:
+        """Other processes may write too (more workers, more instances): read which records the
+        log says changed since the last look, and drop cached copies that are older. Commit order
+        is log order (the table lock), so no change can be passed over. True when the log held
+        rows this store had not accounted for (another writer's, or its own after a gap).
+
+        This is not needed before a batch: a commit checks, under the table lock, that no record
+        its commands read has a newer version than the one they read (`PostgresUnitOfWork`), so
+        a decision on a stale copy fails as a conflict and is decided again. A refusal commits
+        nothing: the batch runner catches up after a batch with refusals and decides those again
+        when anything changed."""
+        found = False
         rows = self.query(
             SQL(
                 "SELECT originator_id, max(originator_version) AS version,"
@@ -166,8 +173,24 @@ class PostgresStore:
             prepare=False,  # a generic plan for "position > $1" scans the whole log
         )
         for row in rows:
+            found = True
             self.cache.forget_older_than(row["originator_id"], row["version"])
             self._seen_position = max(self._seen_position, row["position"])
+        return found
+
+    def committed(self, positions: Sequence[int]) -> None:
+        """This store's own commit took these positions: when they follow the last position seen
+        with no gap, no other writer committed in between and the next look can start after them.
+        Otherwise (another writer, or a gap a failed insert left) look now, so that the next
+        look stays short and says "changed" only when something did."""
+        if not positions:
+            return
+        if positions[0] == self._seen_position + 1 and positions[-1] - positions[0] + 1 == len(
+            positions
+        ):
+            self._seen_position = positions[-1]
+        else:
+            self.catch_up()
 
     def query(
         self, sql: Any, params: Sequence[Any] = (), *, prepare: bool = True
@@ -222,6 +245,7 @@ class PostgresUnitOfWork:
         self._command = -1  # the current command's number (-1: none begun)
         self._caused_by: dict[tuple[UUID, int], int] = {}  # (record, version) -> command
         self._positions: dict[int, list[int]] = {}  # command -> its events' positions
+        self._read: dict[UUID, int] = {}  # stored record -> the version its commands read
 
     def prefetch(self, record_ids: Iterable[UUID]) -> None:
         self._store.prefetch(record_ids)
@@ -309,7 +333,7 @@ class PostgresUnitOfWork:
         alongside += [vault.destroy(owner) for owner in erased]
         try:
             recordings = store.events.events.put(
-                events, alongside=alongside, remembered=self._remembered()
+                events, alongside=alongside, remembered=self._remembered(), read=self._read
             )
         except IntegrityError as conflict:
             vault.keys_not_saved()
@@ -333,7 +357,9 @@ class PostgresUnitOfWork:
             self._positions.setdefault(self._caused_by.get(caused, -1), []).append(
                 r.notification.id
             )
-        return [r.notification.id for r in recordings]
+        positions = sorted(r.notification.id for r in recordings)
+        store.committed(positions)
+        return positions
 
     def _remembered(self) -> Statement | None:
         """The idempotency rows, each with the positions of the events its own command caused
@@ -376,6 +402,7 @@ class PostgresUnitOfWork:
                 except AggregateNotFoundError:
                     raise NotFound(what, aggregate_id) from None
             self._aggregates[aggregate_id] = found
+            self._read[found.id] = found.version
         if not isinstance(found, cls):
             raise NotFound(what, aggregate_id)
         self._handed_out.setdefault(aggregate_id, len(found.pending_events))
