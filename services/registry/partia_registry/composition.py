@@ -8,7 +8,8 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,22 +81,23 @@ def open_registry(
     if url is None:
         server, url = start_embedded_postgres(settings.data_dir / "pgdata")
     master_key = settings.master_key_bytes()
-    _ensure_schema(url, settings.database_schema)
-    events = RegistryEventStore(
-        eventsourcing_env(url, settings.database_schema, settings.pool_size), master_key
-    )
-    store = PostgresStore(events, master_key)
-    store.create_tables()
-    if bootstrap:
-        created = bootstrap_party(store, PartyDefinition.load(settings.party))
-        if created:
-            log.info("bootstrap created %d organisations", created)
+    with _installing(url, settings.database_schema):
+        _ensure_schema(url, settings.database_schema)
+        events = RegistryEventStore(
+            eventsourcing_env(url, settings.database_schema, settings.pool_size), master_key
+        )
+        store = PostgresStore(events, master_key)
+        store.create_tables()
+        if bootstrap:
+            created = bootstrap_party(store, PartyDefinition.load(settings.party))
+            if created:
+                log.info("bootstrap created %d organisations", created)
+        with psycopg.connect(url, autocommit=True) as conn:
+            tables.prepare(conn, store.schema)  # the tables readers need, before any runner ran
     runner = BatchRunner(
         store, handlers(card_prefix=settings.card_prefix, clock=clock or SystemClock())
     )
     writer = CommandWriter(runner.run, max_batch=settings.max_batch, nice=settings.writer_nice)
-    with psycopg.connect(url, autocommit=True) as conn:
-        tables.prepare(conn, store.schema)  # the tables readers need, before any runner ran
     assert store.events_table == EVENTS_TABLE
     projection = projection_runner(settings, url) if settings.run_projection else None
     report_pool: ConnectionPool[Any] = ConnectionPool(
@@ -193,6 +195,17 @@ def prepare_database(settings: RegistrySettings) -> tuple[Any, RegistrySettings]
             server.cleanup()
         raise
     return server, settings
+
+
+@contextmanager
+def _installing(url: str, schema: str) -> Iterator[None]:
+    """One process at a time creates or upgrades a schema's tables and loads the party: two
+    processes started together (`serve` and its runner, two relays, two instances) would otherwise
+    run the same `CREATE ... IF NOT EXISTS` at once, which PostgreSQL refuses ("tuple concurrently
+    updated"). A session advisory lock, released when its connection closes, whatever happens."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", (f"partia:{schema}",))
+        yield
 
 
 def _ensure_schema(url: str, schema: str) -> None:
