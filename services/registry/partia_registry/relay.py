@@ -87,7 +87,12 @@ def run_relay(settings: RegistrySettings, args: argparse.Namespace) -> int:
     assert settings.database_url is not None
     logging.getLogger("kafka").setLevel(logging.WARNING)  # it logs every connection at INFO
     events = RegistryEventStore(
-        eventsourcing_env(settings.database_url, settings.database_schema, 1),
+        # the tables exist (prepare_database made them under its lock): creating them again here,
+        # outside that lock, races another starting process ("tuple concurrently updated")
+        {
+            **eventsourcing_env(settings.database_url, settings.database_schema, 1),
+            "CREATE_TABLE": "no",
+        },
         settings.master_key_bytes(),
     )
     try:
