@@ -3,7 +3,6 @@ effect is a row per application (so applying twice shows), run in this process o
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -17,6 +16,7 @@ from psycopg.sql import SQL, Identifier
 
 from partia_kit.consumer import Consumer, ConsumerConfig, Handler
 from partia_kit.messages import IncomingEvent, OutboundMessage, integration_message
+from partia_kit.testing import running
 
 ADMITTED = "partia.registry.member.admitted.v1"
 
@@ -108,12 +108,5 @@ def config(
 
 @contextmanager
 def consumer_thread(consumer: Consumer) -> Iterator[Consumer]:
-    stop = threading.Event()
-    thread = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
-    thread.start()
-    try:
+    with running(consumer.run, "consumer"):
         yield consumer
-    finally:
-        stop.set()
-        thread.join(15)
-        assert not thread.is_alive(), "the consumer did not stop"

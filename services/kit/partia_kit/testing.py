@@ -7,8 +7,10 @@ test, for tests that stop and restart it.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +18,21 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from partia_kit.broker import Broker, start_broker
+
+
+@contextmanager
+def running(run: Callable[[threading.Event], None], what: str) -> Iterator[None]:
+    """`run(stop)` (a relay's or a consumer's loop) in a thread of this process until the block
+    ends; then it is told to stop and must have stopped within 15 s."""
+    stop = threading.Event()
+    thread = threading.Thread(target=run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(15)
+        assert not thread.is_alive(), f"the {what} did not stop"
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ from partia_contracts.registry.v1 import REGISTRY_EVENTS, IntegrationEvent
 from partia_kit.consumer import Consumer, ConsumerConfig
 from partia_kit.messages import IncomingEvent
 from partia_kit.relay import Relay, RelayConfig, relay_lag
-from partia_kit.testing import Record, read_topic, wait_for
+from partia_kit.testing import Record, read_topic, running, wait_for
 from partia_registry.application import commands as c
 from partia_registry.composition import Registry
 from partia_registry.domain.decisions import BodyKind
@@ -99,15 +99,8 @@ def relay_thread(settings: RegistrySettings, registry: Registry, bootstrap: str)
         relay_config(settings, registry, bootstrap),
         registry_messages(registry.events.vault_mapper().without_personal_data()),
     )
-    stop = threading.Event()
-    thread = threading.Thread(target=relay.run, args=(stop,), daemon=True)
-    thread.start()
-    try:
+    with running(relay.run, "relay"):
         yield relay
-    finally:
-        stop.set()
-        thread.join(15)
-        assert not thread.is_alive(), "the relay did not stop"
 
 
 def caught_up(settings: RegistrySettings, registry: Registry) -> bool:
@@ -145,6 +138,14 @@ def relay_process(settings: RegistrySettings, bootstrap: str, log: Path) -> subp
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+
+
+def stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM to every relay process first, then wait for each (they stop in parallel)."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.wait(10)
 
 
 def published(bootstrap: str, registry: Registry, limit: float = 30.0) -> dict[str, list[Record]]:

@@ -30,6 +30,7 @@ from tests.registry.relay.support import (
     published,
     relay_process,
     relay_thread,
+    stop_all,
     varied_history,
 )
 
@@ -123,10 +124,7 @@ def test_two_relays_against_one_database_publish_each_event_once(
         wait_for(lambda: caught_up(settings, registry), what="the relays to catch up")
         arrived = [r for rs in published(own.bootstrap, registry).values() for r in rs]
     finally:
-        for process in relays:
-            process.terminate()
-        for process in relays:
-            process.wait(10)
+        stop_all(relays)
         own.stop()
     counts = _ids(arrived)
     assert set(counts) == {str(e.event_id) for e in logged(registry)}
@@ -154,10 +152,7 @@ def test_when_the_active_relay_dies_the_standby_takes_over(
         arrived = [r for rs in published(own.bootstrap, registry).values() for r in rs]
         assert "relay registry active" in logs[1 - active].read_text(), "the standby took over"
     finally:
-        for process in relays:
-            process.terminate()
-        for process in relays:
-            process.wait(10)
+        stop_all(relays)
         own.stop()
     counts = _ids(arrived)
     assert set(counts) == {str(e.event_id) for e in logged(registry)}
