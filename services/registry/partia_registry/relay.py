@@ -24,9 +24,10 @@ from eventsourcing.persistence import StoredEvent
 
 from partia_kit.messages import OutboundMessage, integration_message
 from partia_kit.relay import Relay, RelayConfig, StoredRecord, ToMessages, republish_from
+from partia_kit.settings import eventsourcing_env
 from partia_registry.adapters.integration_events import to_integration_event
 from partia_registry.adapters.postgres.event_store import RegistryEventStore
-from partia_registry.settings import RegistrySettings, eventsourcing_env
+from partia_registry.settings import RegistrySettings
 
 log = logging.getLogger(__name__)
 

@@ -1,41 +1,16 @@
-"""Typed settings, read from PARTIA_* environment variables (or a .env file)."""
+"""The registry's settings: the shared ones (`partia_kit.settings`) and its own, read from PARTIA_*
+environment variables (or a .env file)."""
 
 from __future__ import annotations
 
-import base64
-import os
-import uuid
-from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from pydantic import Field
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from partia_kit.settings import ServiceSettings
 
 
-class RegistrySettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="PARTIA_", env_file=".env", extra="ignore")
-
-    database_url: str | None = Field(
-        default=None,
-        description="postgresql://user:password@host:port/dbname; unset = embedded PostgreSQL",
-    )
-    database_schema: str = "public"
-    data_dir: Path = Field(default=Path(".partia"), description="the embedded database")
-    key_dir: Path | None = Field(
-        default=None,
-        description="where the development master key is kept when PARTIA_MASTER_KEY is unset; "
-        "never inside data_dir (default: $XDG_CONFIG_HOME/partia/keys, or ~/.config/partia/keys)",
-    )
-    api_tokens: SecretStr = Field(
-        default=SecretStr(""),
-        description="comma-separated user=token pairs allowed to call the API",
-    )
-    master_key: SecretStr | None = Field(
-        default=None, description="base64 of 32 random bytes; wraps every person's data key"
-    )
+class RegistrySettings(ServiceSettings):
     card_prefix: str = Field(default="BQ", pattern=r"^[A-Z]{1,4}$")
     party: str = "baytaq"
-    pool_size: int = 10
     max_batch: int = 256
     writer_nice: int = Field(
         default=10,
@@ -63,102 +38,3 @@ class RegistrySettings(BaseSettings):
         description="the most members a roll may have to be sorted by name (each name is opened"
         " in the API process: ~30 µs and a few hundred bytes apiece); larger rolls are refused",
     )
-
-    def tokens(self) -> dict[str, str]:
-        """token -> user name"""
-        pairs = [p.strip() for p in self.api_tokens.get_secret_value().split(",") if p.strip()]
-        result: dict[str, str] = {}
-        for pair in pairs:
-            user, _, token = pair.partition("=")
-            if not user or not token:
-                raise ValueError("PARTIA_API_TOKENS must be comma-separated user=token pairs")
-            result[token] = user
-        return result
-
-    def master_key_bytes(self) -> bytes:
-        """The configured master key; with the embedded database, a development key kept outside
-        the data directory (decision 022), so a copy of that directory opens nothing."""
-        if self.master_key is not None:
-            return _decode_key(self.master_key.get_secret_value())
-        if self.database_url is not None:
-            raise ValueError(
-                "set PARTIA_MASTER_KEY (base64 of 32 bytes) when using an external database"
-            )
-        return _decode_key(development_key_file(self.data_dir, self.key_dir).read_text().strip())
-
-
-def development_key_file(data_dir: Path, key_dir: Path | None = None) -> Path:
-    """The development master key of the installation in `data_dir`, created on first use in the
-    user's configuration directory under the installation's id (kept in the data directory: not a
-    secret), so the data directory may be moved and copied without it. A key an older version
-    kept in the data directory is moved out."""
-    keys = (key_dir or _default_key_dir()).resolve()
-    if keys.is_relative_to(data_dir.resolve()):
-        raise ValueError(f"PARTIA_KEY_DIR {keys} is inside the data directory: keep the key apart")
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = keys / f"{_installation_id(data_dir)}.key"
-    old = data_dir / "master.key"
-    if old.exists():
-        if not path.exists():
-            _write_new(path, old.read_text().strip())
-        elif path.read_text().strip() != old.read_text().strip():
-            raise ValueError(f"two different master keys: {old} and {path}; keep the right one")
-        old.unlink()  # copies of the data directory made from now on hold no key
-    if not path.exists():
-        _write_new(path, base64.b64encode(os.urandom(32)).decode())
-    return path
-
-
-def _default_key_dir() -> Path:
-    config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(config) / "partia" / "keys"
-
-
-def _installation_id(data_dir: Path) -> str:
-    path = data_dir / "installation-id"
-    if not path.exists():
-        _write_new(path, uuid.uuid4().hex)
-    return path.read_text().strip()
-
-
-def _write_new(path: Path, text: str) -> None:
-    """Create a file readable by its owner only, whole or not at all; never overwrite one (if
-    another process made it first, theirs is used)."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    draft = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.link(draft, path)  # atomic, and fails if the file exists
-    except FileExistsError:
-        pass
-    finally:
-        draft.unlink()
-
-
-def _decode_key(text: str) -> bytes:
-    key = base64.b64decode(text)
-    if len(key) != 32:
-        raise ValueError("the master key must be base64 of exactly 32 bytes")
-    return key
-
-
-def eventsourcing_env(database_url: str, schema: str, pool_size: int) -> dict[str, str]:
-    """The `eventsourcing` library's POSTGRES_* settings for a postgresql:// URL (a unix-socket
-    directory may be given as ?host=/path, as libpq allows)."""
-    url = urlsplit(database_url)
-    query = parse_qs(url.query)
-    host = query.get("host", [url.hostname or "localhost"])[0]
-    return {
-        "POSTGRES_DBNAME": (url.path or "/postgres").lstrip("/") or "postgres",
-        "POSTGRES_HOST": host,
-        "POSTGRES_PORT": str(url.port or query.get("port", ["5432"])[0]),
-        "POSTGRES_USER": unquote(url.username or "postgres"),
-        "POSTGRES_PASSWORD": unquote(url.password or ""),
-        "POSTGRES_SCHEMA": schema,
-        "POSTGRES_POOL_SIZE": str(pool_size),
-        "POSTGRES_MAX_OVERFLOW": str(pool_size),
-        "POSTGRES_CONNECT_TIMEOUT": "10",
-        "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
-    }

@@ -67,3 +67,8 @@ def test_by_default_the_key_goes_to_the_users_configuration_directory(
 def test_a_key_directory_inside_the_data_directory_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="inside the data directory"):
         embedded(tmp_path / "partia", tmp_path / "partia" / "keys").master_key_bytes()
+
+
+def test_the_service_lowers_its_writer_by_default() -> None:
+    """Decision 071: the registry's writer thread yields the cores to its request threads."""
+    assert RegistrySettings().writer_nice > 0

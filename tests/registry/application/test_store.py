@@ -8,7 +8,7 @@ import pytest
 from psycopg.sql import SQL
 
 from bench import party
-from partia_registry.adapters.postgres.statements import table
+from partia_kit.postgres.statements import table
 from partia_registry.application.ports import ConcurrentChange
 from partia_registry.composition import Registry
 

@@ -1,7 +1,6 @@
 """Pure test data for the domain tests: no database, no application layer.
 
-The IIN check digit is re-implemented here from DOMAIN §9, independently of the code under test,
-so that the tests compare the registry against the written rule rather than against itself.
+IINs are made by the independent check-digit oracle in `tests/kit/iin_oracle.py`.
 """
 
 from __future__ import annotations
@@ -21,52 +20,9 @@ from partia_registry.domain.organisations import OrganisationKind
 from partia_registry.domain.people import Declarations, PersonalData
 from partia_registry.domain.policies.eligibility import BarredOffice
 from partia_registry.domain.policies.structure import Ancestry, OrganisationRef
+from tests.kit.iin_oracle import make_iin
 
 K = OrganisationKind
-
-FIRST_WEIGHTS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
-SECOND_WEIGHTS = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
-CENTURY_DIGIT = {
-    (1800, False): 1,
-    (1800, True): 2,
-    (1900, False): 3,
-    (1900, True): 4,
-    (2000, False): 5,
-    (2000, True): 6,
-}
-
-
-def remainder(first_eleven: str, weights: tuple[int, ...]) -> int:
-    return sum(int(d) * w for d, w in zip(first_eleven, weights, strict=True)) % 11
-
-
-def reference_check_digit(first_eleven: str) -> int | None:
-    """DOMAIN §9, written out step by step."""
-    first = remainder(first_eleven, FIRST_WEIGHTS)
-    if first != 10:
-        return first
-    second = remainder(first_eleven, SECOND_WEIGHTS)
-    if second != 10:
-        return second
-    return None
-
-
-def iin_prefix(born: date, *, female: bool = False) -> str:
-    """Digits 1-7 of an IIN: YYMMDD and the century-and-sex digit."""
-    century = born.year // 100 * 100
-    return f"{born:%y%m%d}{CENTURY_DIGIT[(century, female)]}"
-
-
-def make_iin(born: date, *, female: bool = False, serial: int = 0) -> str:
-    """The first valid IIN for `born` whose serial (digits 8-11) is `serial` or the next one up."""
-    prefix = iin_prefix(born, female=female)
-    for n in range(serial, serial + 10_000):
-        first = f"{prefix}{n % 10_000:04d}"
-        digit = reference_check_digit(first)
-        if digit is not None:
-            return first + str(digit)
-    raise AssertionError("no valid serial")  # pragma: no cover
-
 
 # --- people ---------------------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from partia_kit.iin import IIN, InvalidIIN
 from partia_registry.domain.decisions import ApplicationDocument, DecidingBody, Decision
 from partia_registry.domain.discipline import (
     Appeal,
@@ -26,7 +27,6 @@ from partia_registry.domain.discipline import (
     SanctionKind,
     SanctionStatus,
 )
-from partia_registry.domain.iin import IIN, InvalidIIN
 from partia_registry.domain.mandates import Mandate, MandateKind
 from partia_registry.domain.people import Declarations, Demographics, PersonalData
 from partia_registry.domain.policies import chronology, competence, deadlines, eligibility

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from partia_registry.domain.iin import IIN
+from partia_kit.iin import IIN
 from partia_registry.domain.policies.eligibility import BarredOffice
 
 

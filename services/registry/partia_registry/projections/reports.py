@@ -14,8 +14,8 @@ from psycopg import Connection
 from psycopg.rows import dict_row
 from psycopg.sql import SQL, Composable, Identifier, Literal
 
+from partia_kit.iin import Sex
 from partia_registry.application.names import with_names
-from partia_registry.domain.iin import Sex
 from partia_registry.projections.tables import Generation
 
 T = TypeVar("T")

@@ -17,7 +17,7 @@ from uuid import UUID
 
 from psycopg.sql import SQL, Composable
 
-from partia_registry.adapters.postgres.statements import RowShape, Statement, table
+from partia_kit.postgres.statements import RowShape, Statement, table
 from partia_registry.domain.discipline import SanctionKind
 from partia_registry.domain.members import EXCLUSION, WITHDRAWAL, Member, MemberStatus
 from partia_registry.domain.organisations import Organisation

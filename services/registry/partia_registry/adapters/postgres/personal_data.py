@@ -25,7 +25,7 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.utils import get_topic
 from psycopg.sql import SQL
 
-from partia_registry.adapters.postgres.statements import Statement, table
+from partia_kit.postgres.statements import Statement, table
 from partia_registry.domain.people import PersonalData
 
 KEY_TABLE = "registry_personal_data_keys"

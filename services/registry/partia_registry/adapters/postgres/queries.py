@@ -11,13 +11,13 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import StoredEvent
 from psycopg.sql import SQL
 
+from partia_kit.postgres.statements import table
 from partia_registry.adapters.postgres.indexes import (
     CASE_INDEX,
     MEMBER_INDEX,
     ORGANISATION_INDEX,
     SANCTION_INDEX,
 )
-from partia_registry.adapters.postgres.statements import table
 from partia_registry.adapters.postgres.store import PostgresStore
 from partia_registry.application.names import with_names
 from partia_registry.domain.dates import effective_on

@@ -15,9 +15,9 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
-from partia_registry.adapters.postgres.failures import database_failed
+from partia_kit.postgres.failures import database_failed
+from partia_kit.postgres.statements import Statement
 from partia_registry.adapters.postgres.personal_data import PersonalDataVault
-from partia_registry.adapters.postgres.statements import Statement
 
 RETRIES, RETRY_WAIT = 10, 0.2  # the library's, for a failure of the database itself
 

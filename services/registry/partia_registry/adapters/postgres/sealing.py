@@ -18,9 +18,9 @@ import psycopg
 from eventsourcing.postgres import PostgresDatastore
 from psycopg.sql import SQL
 
+from partia_kit.postgres.statements import table
 from partia_registry.adapters.postgres.indexes import MEMBER_INDEX
 from partia_registry.adapters.postgres.personal_data import PersonalDataVault
-from partia_registry.adapters.postgres.statements import table
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,9 @@ from eventsourcing.persistence import (
 )
 from psycopg.sql import SQL
 
+from partia_kit.postgres.failures import UNIQUE_VIOLATION, database_failed, sqlstate
+from partia_kit.postgres.statements import Statement, table
 from partia_registry.adapters.postgres.event_store import RegistryEventStore
-from partia_registry.adapters.postgres.failures import UNIQUE_VIOLATION, database_failed, sqlstate
 from partia_registry.adapters.postgres.indexes import (
     CARD_SERIAL,
     IDEMPOTENCY,
@@ -33,7 +34,6 @@ from partia_registry.adapters.postgres.indexes import (
     iin_digest,
 )
 from partia_registry.adapters.postgres.sealing import seal_clear_names
-from partia_registry.adapters.postgres.statements import Statement, table
 from partia_registry.application.ports import (
     ConcurrentChange,
     IdempotencyKey,

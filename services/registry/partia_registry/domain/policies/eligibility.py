@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
-from partia_registry.domain.iin import age_on
+from partia_kit.iin import age_on
 from partia_registry.domain.rules import RuleViolation
 
 MINIMUM_AGE = 18

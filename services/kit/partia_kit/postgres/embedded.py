@@ -29,7 +29,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from partia_registry.adapters.postgres.embedded_settings import (
+from partia_kit.postgres.embedded_settings import (
     machine_memory,
     server_settings,
     write_server_settings,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import psycopg
 
-from partia_registry.adapters.postgres.embedded import start_embedded_postgres
-from partia_registry.adapters.postgres.embedded_settings import (
+from partia_kit.postgres.embedded import start_embedded_postgres
+from partia_kit.postgres.embedded_settings import (
     CONF_NAME,
     GIB,
     machine_memory,

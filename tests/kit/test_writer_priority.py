@@ -6,23 +6,20 @@ import os
 import threading
 from collections.abc import Sequence
 
-from partia_registry.application.batches import Outcome
-from partia_registry.application.commands import Command
-from partia_registry.application.writer import CommandWriter
-from partia_registry.settings import RegistrySettings
+from partia_kit.writer import CommandWriter
 
 
 def _priority_of_the_thread_that_runs_batches(nice: int) -> tuple[int, int]:
     seen: list[int] = []
 
-    def run_batch(commands: Sequence[Command]) -> list[Outcome]:
+    def run_batch(commands: Sequence[str]) -> list[str]:
         seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
-        return [Outcome(receipt={}) for _ in commands]
+        return ["done" for _ in commands]
 
     writer = CommandWriter(run_batch, nice=nice)
     writer.start()
     try:
-        writer.execute(Command(actor="registrar"), timeout=10)
+        writer.execute("a command", timeout=10)
     finally:
         writer.stop()
     return seen[0], os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
@@ -38,7 +35,3 @@ def test_with_no_increment_the_writer_runs_at_the_callers_priority() -> None:
     writer, caller = _priority_of_the_thread_that_runs_batches(nice=0)
 
     assert writer == caller
-
-
-def test_the_service_lowers_its_writer_by_default() -> None:
-    assert RegistrySettings().writer_nice > 0

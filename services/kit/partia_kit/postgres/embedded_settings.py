@@ -63,8 +63,8 @@ def server_settings(memory_bytes: int) -> dict[str, str]:
 
 def render(settings: dict[str, str]) -> str:
     lines = [
-        "# Written by partia_registry at every start of the embedded server; edits are lost.",
-        "# Sized to this machine's memory: see adapters/postgres/embedded_settings.py.",
+        "# Written by partia at every start of the embedded server; edits are lost.",
+        "# Sized to this machine's memory: see partia_kit/postgres/embedded_settings.py.",
     ]
     lines += [f"{name} = '{value}'" for name, value in settings.items()]
     return "\n".join(lines) + "\n"

@@ -6,6 +6,10 @@ cost of a commit is shared. Callers get a Future, so async HTTP handlers can awa
 
 The thread runs at a lower OS priority (`nice`, decision 071): when the cores are busy, a read
 request's threads get a core before the writer does, and the writer's batches simply grow.
+
+Generic over what a command and its outcome are: a service hands it a function that decides a
+batch of its commands in one transaction (the registry's `BatchRunner.run`) and returns one
+outcome per command, in order.
 """
 
 from __future__ import annotations
@@ -14,25 +18,34 @@ import logging
 import os
 import queue
 import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-
-from partia_registry.application.batches import CommandRunner, Outcome
-from partia_registry.application.commands import Command
+from typing import Generic, TypeVar
 
 log = logging.getLogger(__name__)
 
 _STOP = object()
 
+Command = TypeVar("Command")
+Outcome = TypeVar("Outcome")
 
-class CommandWriter:
-    def __init__(self, run_batch: CommandRunner, *, max_batch: int = 256, nice: int = 0) -> None:
+
+class CommandWriter(Generic[Command, Outcome]):
+    def __init__(
+        self,
+        run_batch: Callable[[Sequence[Command]], list[Outcome]],
+        *,
+        max_batch: int = 256,
+        nice: int = 0,
+        name: str = "registry-writer",
+    ) -> None:
         self._run_batch = run_batch
         self._max_batch = max_batch
         self._nice = nice
         self._queue: queue.SimpleQueue[tuple[Command, Future[Outcome]] | object] = (
             queue.SimpleQueue()
         )
-        self._thread = threading.Thread(target=self._loop, name="registry-writer", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._started = False
 
     def start(self) -> None:

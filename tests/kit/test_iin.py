@@ -8,8 +8,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from partia_registry.domain.iin import IIN, InvalidIIN, Sex, age_on, check_digit
-from tests.registry.domain.support import (
+from partia_kit.iin import IIN, InvalidIIN, Sex, age_on, check_digit
+from tests.kit.iin_oracle import (
     FIRST_WEIGHTS,
     SECOND_WEIGHTS,
     iin_prefix,

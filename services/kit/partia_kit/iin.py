@@ -1,4 +1,5 @@
-"""Individual identification numbers (IIN): the check digit and what the digits say (DOMAIN §9)."""
+"""Kazakhstan's identification numbers: IIN (individuals) and BIN (businesses and other legal
+entities), their shared check digit and what their digits say (DOMAIN §9)."""
 
 from __future__ import annotations
 
@@ -71,6 +72,71 @@ class IIN:
         except ValueError:
             raise InvalidIIN("digits 1-6 are not a real birth date (YYMMDD)") from None
         return cls(value=text, birth_date=born, sex=Sex(sex))
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class EntityType(StrEnum):
+    """Digit 5 of a BIN."""
+
+    RESIDENT_LEGAL_ENTITY = "4"
+    NON_RESIDENT_LEGAL_ENTITY = "5"  # a foreign legal entity
+    JOINT_INDIVIDUAL_ENTREPRENEURSHIP = "6"
+
+
+class Office(StrEnum):
+    """Digit 6 of a BIN."""
+
+    HEAD_OFFICE = "0"
+    BRANCH = "1"
+    REPRESENTATIVE_OFFICE = "2"
+    PEASANT_FARM = "3"
+
+
+class InvalidBIN(ValueError):
+    """The text is not a valid BIN; `reason` says which check failed."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class BIN:
+    """A valid BIN. Build one with `BIN.parse`; it proves the check digit, the month of
+    registration (digits 1-4, YYMM) and the entity type and office (digits 5 and 6)."""
+
+    value: str
+    registered_month: int
+    entity_type: EntityType
+    office: Office
+
+    @classmethod
+    def parse(cls, text: str) -> BIN:
+        if len(text) != 12 or not text.isascii() or not text.isdigit():
+            raise InvalidBIN("a BIN is exactly 12 digits")
+        expected = check_digit(text[:11])
+        if expected is None or expected != int(text[11]):
+            raise InvalidBIN("the check digit (12th digit) does not match the first 11 digits")
+        month = int(text[2:4])
+        if not 1 <= month <= 12:
+            raise InvalidBIN("digits 3-4 must be the month of registration (01-12)")
+        if text[4] not in set(EntityType):
+            raise InvalidBIN("the 5th digit must be 4, 5 or 6 (the type of entity)")
+        if text[5] not in set(Office):
+            raise InvalidBIN("the 6th digit must be 0-3 (head office, branch, ...)")
+        return cls(
+            value=text,
+            registered_month=month,
+            entity_type=EntityType(text[4]),
+            office=Office(text[5]),
+        )
+
+    @property
+    def foreign(self) -> bool:
+        """A non-resident legal entity is a foreign legal entity (DOMAIN §9)."""
+        return self.entity_type is EntityType.NON_RESIDENT_LEGAL_ENTITY
 
     def __str__(self) -> str:
         return self.value
