@@ -30,10 +30,8 @@ from eventsourcing.persistence import (
     UUIDAsHex,
 )
 
-from partia_registry.adapters.postgres.personal_data import (
-    PersonalDataMapper,
-    register_sealed_transcoding,
-)
+from partia_kit.vault import register_sealed_transcoding
+from partia_registry.adapters.postgres.personal_data import PersonalDataMapper
 from partia_registry.adapters.postgres.transcodings import register_registry_transcodings
 from partia_registry.audit.exportfile import ExportReader
 from partia_registry.audit.findings import Report

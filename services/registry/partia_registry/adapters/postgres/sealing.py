@@ -19,8 +19,8 @@ from eventsourcing.postgres import PostgresDatastore
 from psycopg.sql import SQL
 
 from partia_kit.postgres.statements import table
+from partia_kit.vault import PersonalDataVault
 from partia_registry.adapters.postgres.indexes import MEMBER_INDEX
-from partia_registry.adapters.postgres.personal_data import PersonalDataVault
 
 log = logging.getLogger(__name__)
 

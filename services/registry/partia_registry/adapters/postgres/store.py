@@ -363,7 +363,7 @@ class PostgresUnitOfWork:
 
     def _remembered(self) -> Statement | None:
         """The idempotency rows, each with the positions of the events its own command caused
-        (read from the events' insert, `new`, in the same statement: see RegistryRecorder)."""
+        (read from the events' insert, `new`, in the same statement: see partia_kit.postgres.recorder.EventRecorder)."""
         if not self._outcomes:
             return None
         sql = SQL(

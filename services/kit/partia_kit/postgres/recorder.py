@@ -17,12 +17,12 @@ from psycopg.sql import SQL, Composed, Identifier
 
 from partia_kit.postgres.failures import database_failed
 from partia_kit.postgres.statements import Statement
-from partia_registry.adapters.postgres.personal_data import PersonalDataVault
+from partia_kit.vault import PersonalDataVault
 
 RETRIES, RETRY_WAIT = 10, 0.2  # the library's, for a failure of the database itself
 
 
-class RegistryRecorder(PostgresApplicationRecorder):
+class EventRecorder(PostgresApplicationRecorder):
     """Runs `alongside` statements (indexes) and `remembered` (idempotency records) and stores the personal-data keys
     the mapper made for these events, all in the events' own transaction, so none of them can
     disagree with the events after a crash.
