@@ -10,11 +10,12 @@ from uuid import UUID
 
 import pytest
 
+from partia_kit.idempotency import IdempotencyKey
 from partia_registry.adapters.clock import SystemClock
 from partia_registry.application import commands as c
 from partia_registry.application.batches import BatchRunner
 from partia_registry.application.handlers import handlers
-from partia_registry.application.ports import ConcurrentChange, IdempotencyKey
+from partia_registry.application.ports import ConcurrentChange
 from partia_registry.composition import Registry
 from partia_registry.domain.decisions import BodyKind
 from partia_registry.domain.organisations import OrganisationKind

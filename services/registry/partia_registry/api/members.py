@@ -7,8 +7,9 @@ from uuid import UUID
 from fastapi import APIRouter, Response, status
 
 from partia_contracts.registry import api
+from partia_kit.http.dependencies import COMMAND_OPENAPI
 from partia_registry.api import translate
-from partia_registry.api.dependencies import COMMAND_OPENAPI, Reader, Writer
+from partia_registry.api.dependencies import Reader, Writer
 from partia_registry.api.responses import COMMAND_ERRORS, READ_ERRORS, created, with_location
 from partia_registry.application import commands as c
 from partia_registry.domain.members import TerminationGround

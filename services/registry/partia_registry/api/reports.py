@@ -12,10 +12,11 @@ from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
 from partia_contracts.registry import api
+from partia_kit.http.dependencies import COMMAND_OPENAPI
+from partia_kit.http.problems import ApiProblem
 from partia_registry.api import parameters
-from partia_registry.api.dependencies import COMMAND_OPENAPI, Reader, Writer
+from partia_registry.api.dependencies import Reader, Writer
 from partia_registry.api.parameters import MAX_POSITION, Offset
-from partia_registry.api.problems import ApiProblem
 from partia_registry.api.responses import (
     COMMAND_ERRORS,
     CSV,

@@ -25,11 +25,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 from partia_contracts.text import MESSAGE, RULE, unstorable
+from partia_kit.idempotency import IdempotencyKey
 from partia_registry.application.commands import Command
 from partia_registry.application.handlers import Handler, Receipt
 from partia_registry.application.ports import (
     ConcurrentChange,
-    IdempotencyKey,
     Store,
     StoreUnavailable,
     UnitOfWork,

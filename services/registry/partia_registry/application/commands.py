@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from partia_registry.application.ports import IdempotencyKey
+from partia_kit.idempotency import IdempotencyKey
 from partia_registry.domain.decisions import ApplicationDocument, DecidingBody, Decision
 from partia_registry.domain.discipline import AppealOutcome, ExclusionGround, SanctionKind
 from partia_registry.domain.mandates import MandateKind

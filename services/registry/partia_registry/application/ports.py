@@ -3,33 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
 
+from partia_kit.idempotency import IdempotencyKey, StoredOutcome
 from partia_registry.domain.members import Member
 from partia_registry.domain.organisations import Organisation
-
-
-@dataclass(frozen=True, slots=True)
-class IdempotencyKey:
-    """A client's promise that requests with this key are the same request (RFC draft
-    "The Idempotency-Key HTTP Header Field"). Keys are scoped to the acting user."""
-
-    actor: str
-    key: str
-    fingerprint: str  # hash of method, path and body: the same key with another body is refused
-    legacy_fingerprint: str | None = None  # how rows stored before canonical bodies were hashed
-
-    def same_request(self, stored_fingerprint: str) -> bool:
-        return stored_fingerprint in (self.fingerprint, self.legacy_fingerprint)
-
-
-@dataclass(frozen=True, slots=True)
-class StoredOutcome:
-    fingerprint: str
-    result: Mapping[str, Any]
-    positions: tuple[int, ...] | None = None  # None: stored before positions were kept
 
 
 class UnitOfWork(Protocol):

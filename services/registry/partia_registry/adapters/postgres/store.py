@@ -21,6 +21,7 @@ from eventsourcing.persistence import (
 )
 from psycopg.sql import SQL
 
+from partia_kit.idempotency import IdempotencyKey, StoredOutcome, derive_fingerprint_key
 from partia_kit.postgres.failures import UNIQUE_VIOLATION, database_failed, sqlstate
 from partia_kit.postgres.statements import Statement, table
 from partia_registry.adapters.postgres.event_store import RegistryEventStore
@@ -34,12 +35,7 @@ from partia_registry.adapters.postgres.indexes import (
     iin_digest,
 )
 from partia_registry.adapters.postgres.sealing import seal_clear_names
-from partia_registry.application.ports import (
-    ConcurrentChange,
-    IdempotencyKey,
-    StoredOutcome,
-    StoreUnavailable,
-)
+from partia_registry.application.ports import ConcurrentChange, StoreUnavailable
 from partia_registry.domain.members import Member
 from partia_registry.domain.organisations import Organisation
 from partia_registry.domain.rules import NotFound
@@ -52,12 +48,6 @@ CARD_SERIAL_BLOCK = 100
 def derive_pepper(master_key: bytes) -> bytes:
     """The key for IIN digests, derived from the master key so there is one secret to keep."""
     return hmac.new(master_key, b"partia/iin-digest/v1", hashlib.sha256).digest()
-
-
-def derive_fingerprint_key(master_key: bytes) -> bytes:
-    """The key for request fingerprints: a request body holds an applicant's IIN and names, so an
-    unkeyed hash of it would let anyone with the database confirm a guessed application."""
-    return hmac.new(master_key, b"partia/request-fingerprint/v1", hashlib.sha256).digest()
 
 
 class AggregateCache:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from starlette.requests import Request
 
-from partia_registry.api.dependencies import _url_path
+from partia_kit.http.dependencies import _url_path
 
 
 @pytest.mark.parametrize(
