@@ -2,36 +2,28 @@
 
 from __future__ import annotations
 
-import base64
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from partia_kit.postgres.embedded import start_embedded_postgres
-from partia_kit.testing import kafka_broker, own_kafka_broker  # noqa: F401  # real Kafka brokers
+from partia_kit.testing import (  # noqa: F401  # real Kafka brokers, a real PostgreSQL
+    database_url,
+    kafka_broker,
+    new_master_key,
+    new_schema,
+    own_kafka_broker,
+)
 from partia_registry.composition import Registry, open_registry
 from partia_registry.settings import RegistrySettings
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real PostgreSQL server started for this test run (never skipped: no server, no pass)."""
-    server, url = start_embedded_postgres(tmp_path_factory.mktemp("pg") / "data", throwaway=True)
-    try:
-        yield url
-    finally:
-        server.cleanup()
-
-
 @pytest.fixture
-def settings(database_url: str) -> RegistrySettings:
+def settings(database_url: str) -> RegistrySettings:  # noqa: F811  # the fixture, as pytest passes it
     return RegistrySettings(
         database_url=database_url,
-        database_schema=f"test_{uuid.uuid4().hex[:12]}",
-        master_key=base64.b64encode(os.urandom(32)).decode(),
+        database_schema=new_schema(),
+        master_key=new_master_key(),
         api_tokens="registrar=registrar-token,auditor=auditor-token",
         pool_size=4,
         data_dir=Path("/nonexistent"),

@@ -17,6 +17,7 @@ from uuid import UUID
 
 from psycopg.sql import SQL, Composable
 
+from partia_kit.postgres.idempotency import create_idempotency_table_sql
 from partia_kit.postgres.statements import RowShape, Statement, table
 from partia_registry.domain.discipline import SanctionKind
 from partia_registry.domain.members import EXCLUSION, WITHDRAWAL, Member, MemberStatus
@@ -57,11 +58,7 @@ def create_tables_sql(schema: str) -> list[Composable]:
         SQL("CREATE INDEX IF NOT EXISTS {} ON {} (kind)").format(
             SQL(ORGANISATION_INDEX + "_kind"), organisations
         ),
-        SQL(
-            "CREATE TABLE IF NOT EXISTS {} (actor text NOT NULL, key text NOT NULL,"
-            " fingerprint text NOT NULL, result jsonb NOT NULL,"
-            " created_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (actor, key))"
-        ).format(table(schema, IDEMPOTENCY)),
+        create_idempotency_table_sql(schema, IDEMPOTENCY),
         SQL("CREATE SEQUENCE IF NOT EXISTS {}").format(table(schema, CARD_SERIAL)),
         # Added with transfers and discipline; ADD COLUMN keeps older installations working.
         SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS residence_deadline date").format(members),

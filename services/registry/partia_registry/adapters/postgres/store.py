@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import itertools
-import json
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Mapping, Sequence
@@ -23,6 +22,7 @@ from psycopg.sql import SQL
 
 from partia_kit.idempotency import IdempotencyKey, StoredOutcome, derive_fingerprint_key
 from partia_kit.postgres.failures import UNIQUE_VIOLATION, database_failed, sqlstate
+from partia_kit.postgres.idempotency import remembered, stored_outcomes, stored_outcomes_query
 from partia_kit.postgres.statements import Statement, table
 from partia_registry.adapters.postgres.event_store import RegistryEventStore
 from partia_registry.adapters.postgres.indexes import (
@@ -192,14 +192,7 @@ class PostgresStore:
     def stored_outcomes(
         self, keys: Sequence[IdempotencyKey]
     ) -> dict[tuple[str, str], StoredOutcome]:
-        rows = self.query(
-            SQL(
-                "SELECT actor, key, fingerprint, result FROM {} WHERE (actor, key) IN "
-                "(SELECT * FROM unnest(%s::text[], %s::text[]))"
-            ).format(table(self.schema, IDEMPOTENCY)),
-            ([k.actor for k in keys], [k.key for k in keys]),
-        )
-        return {(r["actor"], r["key"]): _stored_outcome(r) for r in rows}
+        return stored_outcomes(self.query(*stored_outcomes_query(self.schema, IDEMPOTENCY, keys)))
 
     def next_card_serial(self) -> int:
         """Serials come from a PostgreSQL sequence in blocks: never reused, possibly with gaps."""
@@ -213,16 +206,6 @@ class PostgresStore:
 
     def count(self, sql: Any, params: Sequence[Any]) -> int:
         return int(self.query(sql, params)[0]["count"])
-
-
-def _stored_outcome(row: Mapping[str, Any]) -> StoredOutcome:
-    """Rows stored before the positions were kept have none: a replay then says nothing about
-    positions rather than claim there were none."""
-    result = dict(row["result"])
-    positions = result.pop("positions", None)
-    return StoredOutcome(
-        row["fingerprint"], result, None if positions is None else tuple(positions)
-    )
 
 
 class PostgresUnitOfWork:
@@ -352,35 +335,7 @@ class PostgresUnitOfWork:
         return positions
 
     def _remembered(self) -> Statement | None:
-        """The idempotency rows, each with the positions of the events its own command caused
-        (read from the events' insert, `new`, in the same statement: see partia_kit.postgres.recorder.EventRecorder)."""
-        if not self._outcomes:
-            return None
-        sql = SQL(
-            "INSERT INTO {} (actor, key, fingerprint, result)"
-            " SELECT u.actor, u.key, u.fingerprint,"
-            " u.result || jsonb_build_object('positions', coalesce(p.positions, '[]'))"
-            " FROM unnest(%b::text[], %b::text[], %b::text[], %b::jsonb[], %b::int4[])"
-            " AS u(actor, key, fingerprint, result, command)"
-            " LEFT JOIN (SELECT c.command,"
-            " jsonb_agg(n.notification_id ORDER BY n.notification_id) AS positions"
-            " FROM unnest(%b::int4[], %b::uuid[], %b::int8[])"
-            " AS c(command, originator_id, originator_version)"
-            " JOIN new n USING (originator_id, originator_version) GROUP BY c.command) p"
-            " USING (command)"
-        )
-        rows: list[tuple[Any, ...]] = [
-            (k.actor, k.key, k.fingerprint, json.dumps(result), command)
-            for k, result, command in self._outcomes
-        ]
-        remembering = {command for _, _, command in self._outcomes}
-        caused = [
-            (command, record, version)
-            for (record, version), command in self._caused_by.items()
-            if command in remembering
-        ]
-        more = ([c[0] for c in caused], [c[1] for c in caused], [c[2] for c in caused])
-        return Statement(sql.format(table(self._store.schema, IDEMPOTENCY)), rows, more)
+        return remembered(self._store.schema, IDEMPOTENCY, self._outcomes, self._caused_by)
 
     def _get(self, aggregate_id: UUID, cls: type[A], what: str) -> A:
         found = self._aggregates.get(aggregate_id)
