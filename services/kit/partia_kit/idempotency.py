@@ -24,6 +24,10 @@ class IdempotencyKey:
         return stored_fingerprint in (self.fingerprint, self.legacy_fingerprint)
 
 
+class IdempotencyKeyReused(Exception):
+    """The same Idempotency-Key came with a different request."""
+
+
 @dataclass(frozen=True, slots=True)
 class StoredOutcome:
     fingerprint: str

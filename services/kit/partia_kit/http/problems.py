@@ -1,7 +1,7 @@
 """Every error as RFC 9457 `application/problem+json`, naming the field and the rule.
 
 `install_problem_handlers` answers what every service's HTTP layer refuses alike (invalid requests,
-authentication, headers, unknown paths, unexpected errors); a service adds the handlers for its own
+authentication, headers, a reused Idempotency-Key, unknown paths, unexpected errors); a service adds the handlers for its own
 refusals (the registry's: its rules, conflicts, unknown records) after it."""
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from partia_kit.idempotency import IdempotencyKeyReused
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +73,16 @@ def install_problem_handlers(app: FastAPI, *, service: str) -> None:
             clause=first.get("clause"),
             field=first["field"],
             errors=errors,
+        )
+
+    @app.exception_handler(IdempotencyKeyReused)
+    async def key_reused(_: Request, exc: IdempotencyKeyReused) -> JSONResponse:
+        return problem(
+            422,
+            "Idempotency-Key reused",
+            str(exc),
+            rule="idempotency-key-reused",
+            field="Idempotency-Key",
         )
 
     @app.exception_handler(ApiProblem)

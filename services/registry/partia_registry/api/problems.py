@@ -1,5 +1,5 @@
 """The registry's refusals as RFC 9457 `application/problem+json` (`partia_kit.http.problems`):
-its rules, conflicts with its state, unknown records, reused keys and concurrent changes."""
+its rules, conflicts with its state, unknown records and concurrent changes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from fastapi.responses import JSONResponse
 
 from partia_kit.http import problems
 from partia_kit.http.problems import problem
-from partia_registry.application.batches import IdempotencyKeyReused
 from partia_registry.application.ports import ConcurrentChange
 from partia_registry.domain.rules import NotFound, RuleViolation, StateConflict
 
@@ -43,16 +42,6 @@ def install_problem_handlers(app: FastAPI) -> None:
             f"{exc.field or exc.what}: no {exc.what} {exc.identifier} exists",
             rule="unknown-reference",
             field=exc.field or _field_for(exc.what),
-        )
-
-    @app.exception_handler(IdempotencyKeyReused)
-    async def key_reused(_: Request, exc: IdempotencyKeyReused) -> JSONResponse:
-        return problem(
-            422,
-            "Idempotency-Key reused",
-            str(exc),
-            rule="idempotency-key-reused",
-            field="Idempotency-Key",
         )
 
     @app.exception_handler(ConcurrentChange)

@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 from partia_contracts.text import MESSAGE, RULE, unstorable
-from partia_kit.idempotency import IdempotencyKey
+from partia_kit.idempotency import IdempotencyKey, IdempotencyKeyReused
 from partia_registry.application.commands import Command
 from partia_registry.application.handlers import Handler, Receipt
 from partia_registry.application.ports import (
@@ -39,10 +39,6 @@ from partia_registry.domain.rules import NotFound, RuleViolation
 log = logging.getLogger(__name__)
 
 RETRIES_AFTER_CONFLICT = 3
-
-
-class IdempotencyKeyReused(Exception):
-    """The same Idempotency-Key came with a different request."""
 
 
 class UnstorableText(RuleViolation):
@@ -227,4 +223,4 @@ def _first_use_of_each_key(commands: Sequence[Command], outcomes: dict[int, Outc
 
 
 CommandRunner = Callable[[Sequence[Command]], list[Outcome]]
-__all__ = ["BatchRunner", "CommandRunner", "IdempotencyKeyReused", "Outcome", "UnstorableText"]
+__all__ = ["BatchRunner", "CommandRunner", "Outcome", "UnstorableText"]
