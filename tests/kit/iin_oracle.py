@@ -41,20 +41,20 @@ def iin_prefix(born: date, *, female: bool = False) -> str:
 
 def make_iin(born: date, *, female: bool = False, serial: int = 0) -> str:
     """The first valid IIN for `born` whose serial (digits 8-11) is `serial` or the next one up."""
-    prefix = iin_prefix(born, female=female)
-    for n in range(serial, serial + 10_000):
-        first = f"{prefix}{n % 10_000:04d}"
-        digit = reference_check_digit(first)
-        if digit is not None:
-            return first + str(digit)
-    raise AssertionError("no valid serial")  # pragma: no cover
+    return _first_valid(iin_prefix(born, female=female), serial, 4)
 
 
 def make_bin(yymm: str, entity_type: str, office: str, *, serial: int = 0) -> str:
     """The first valid BIN registered in `yymm` with digits 5 and 6 as given, whose serial
     (digits 7-11) is `serial` or the next one up."""
-    for n in range(serial, serial + 100_000):
-        first = f"{yymm}{entity_type}{office}{n % 100_000:05d}"
+    return _first_valid(f"{yymm}{entity_type}{office}", serial, 5)
+
+
+def _first_valid(prefix: str, serial: int, width: int) -> str:
+    """`prefix`, the first serial of `width` digits from `serial` up that has a check digit, and
+    that digit."""
+    for n in range(serial, serial + 10**width):
+        first = f"{prefix}{n % 10**width:0{width}d}"
         digit = reference_check_digit(first)
         if digit is not None:
             return first + str(digit)

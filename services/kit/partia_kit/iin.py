@@ -26,12 +26,20 @@ class Sex(StrEnum):
     FEMALE = "female"
 
 
-class InvalidIIN(ValueError):
-    """The text is not a valid IIN; `reason` says which check failed."""
+class InvalidNumber(ValueError):
+    """The text is not a valid IIN or BIN; `reason` says which check failed."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class InvalidIIN(InvalidNumber):
+    """The text is not a valid IIN."""
+
+
+class InvalidBIN(InvalidNumber):
+    """The text is not a valid BIN."""
 
 
 def check_digit(first_eleven: str) -> int | None:
@@ -48,6 +56,15 @@ def check_digit(first_eleven: str) -> int | None:
     return None
 
 
+def _check_twelve_digits(text: str, what: str, invalid: type[InvalidNumber]) -> None:
+    """What an IIN and a BIN share: twelve ASCII digits, the last the check digit."""
+    if len(text) != 12 or not text.isascii() or not text.isdigit():
+        raise invalid(f"{what} is exactly 12 digits")
+    expected = check_digit(text[:11])
+    if expected is None or expected != int(text[11]):
+        raise invalid("the check digit (12th digit) does not match the first 11 digits")
+
+
 @dataclass(frozen=True, slots=True)
 class IIN:
     """A valid IIN. Build one with `IIN.parse`; it proves the check digit and the birth date."""
@@ -58,11 +75,7 @@ class IIN:
 
     @classmethod
     def parse(cls, text: str) -> IIN:
-        if len(text) != 12 or not text.isascii() or not text.isdigit():
-            raise InvalidIIN("an IIN is exactly 12 digits")
-        expected = check_digit(text[:11])
-        if expected is None or expected != int(text[11]):
-            raise InvalidIIN("the check digit (12th digit) does not match the first 11 digits")
+        _check_twelve_digits(text, "an IIN", InvalidIIN)
         century_and_sex = _CENTURY_AND_SEX.get(text[6])
         if century_and_sex is None:
             raise InvalidIIN("the 7th digit must be 1-6 (century of birth and sex)")
@@ -94,14 +107,6 @@ class Office(StrEnum):
     PEASANT_FARM = "3"
 
 
-class InvalidBIN(ValueError):
-    """The text is not a valid BIN; `reason` says which check failed."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
 @dataclass(frozen=True, slots=True)
 class BIN:
     """A valid BIN. Build one with `BIN.parse`; it proves the check digit, the month of
@@ -114,11 +119,7 @@ class BIN:
 
     @classmethod
     def parse(cls, text: str) -> BIN:
-        if len(text) != 12 or not text.isascii() or not text.isdigit():
-            raise InvalidBIN("a BIN is exactly 12 digits")
-        expected = check_digit(text[:11])
-        if expected is None or expected != int(text[11]):
-            raise InvalidBIN("the check digit (12th digit) does not match the first 11 digits")
+        _check_twelve_digits(text, "a BIN", InvalidBIN)
         month = int(text[2:4])
         if not 1 <= month <= 12:
             raise InvalidBIN("digits 3-4 must be the month of registration (01-12)")
