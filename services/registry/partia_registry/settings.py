@@ -64,6 +64,23 @@ class RegistrySettings(BaseSettings):
         " in the API process: ~30 µs and a few hundred bytes apiece); larger rolls are refused",
     )
 
+    ready_max_projection_lag: int = Field(
+        default=10_000,
+        ge=0,
+        description="`/ready` answers 503 while the read model is more events behind the log",
+    )
+    ready_max_relay_lag: int = Field(
+        default=100_000,
+        ge=0,
+        description="`/ready` answers 503 while more events than this are not yet on Kafka"
+        " (large: a broker outage must not take the API out of service, decision 111)",
+    )
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = Field(
+        default=None,
+        description="`project` and `relay` serve /health, /ready and /metrics on this port",
+    )
+
     def tokens(self) -> dict[str, str]:
         """token -> user name"""
         pairs = [p.strip() for p in self.api_tokens.get_secret_value().split(",") if p.strip()]

@@ -20,6 +20,7 @@ from partia_registry.api.problems import ApiProblem
 from partia_registry.application.commands import Command
 from partia_registry.application.ports import IdempotencyKey
 from partia_registry.composition import Registry
+from partia_registry.operations import ApiMetrics
 
 MAX_KEY_LENGTH = 200
 IDEMPOTENCY_KEY_DESCRIPTION = (
@@ -64,12 +65,18 @@ class CommandContext:
     registry: Registry
     actor: str
     idempotency: IdempotencyKey
+    metrics: ApiMetrics
 
     async def execute(self, command: Command, status_code: int = 200) -> Response:
         """Hand the command to the writer and wait for its outcome; refusals become problems.
         The receipt is plain JSON already, so it is sent as it is (the endpoint's response_model
         documents it)."""
-        outcome = await asyncio.wrap_future(self.registry.writer.submit(command))
+        try:
+            outcome = await asyncio.wrap_future(self.registry.writer.submit(command))
+        except BaseException:
+            self.metrics.count_command(command, None)
+            raise
+        self.metrics.count_command(command, outcome)
         if outcome.error is not None:
             raise outcome.error
         assert outcome.receipt is not None
@@ -98,7 +105,8 @@ async def writer(request: Request) -> CommandContext:
     return CommandContext(
         registry,
         actor,
-        IdempotencyKey(
+        metrics=request.app.state.metrics,
+        idempotency=IdempotencyKey(
             actor=actor,
             key=key,
             fingerprint=registry.store.request_fingerprint(request_line + _canonical(body)),
