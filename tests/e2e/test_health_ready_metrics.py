@@ -1,4 +1,7 @@
-"""/health, /ready and /metrics of real processes, over HTTP, without a token (decision 112)."""
+"""/health, /ready and /metrics of real processes, over HTTP, without a token (decision 112).
+
+The relays here publish to a broker of the test's own: the registry's topic names are fixed, and
+the session's broker is read by tests that expect each event on it once."""
 
 from __future__ import annotations
 
@@ -41,7 +44,7 @@ def metric(text: str, name: str, **labels: str) -> float | None:
 
 
 def test_ready_turns_503_while_the_relay_lags_past_its_limit_and_200_once_it_caught_up(
-    settings: RegistrySettings, kafka_broker: Broker
+    settings: RegistrySettings, own_kafka_broker: Broker
 ) -> None:
     with served(settings, tokens="registrar=e2e-token", PARTIA_READY_MAX_RELAY_LAG="3") as base:
         assert httpx.get(f"{base}/health").json() == {"status": "ok"}
@@ -59,7 +62,11 @@ def test_ready_turns_503_while_the_relay_lags_past_its_limit_and_200_once_it_cau
         wait_for(lambda: ready(base).json()["checks"]["projection_lag"]["ok"], what="the runner")
 
         with registry_process(
-            settings, "relay", "--bootstrap", kafka_broker.bootstrap, tokens="registrar=e2e-token"
+            settings,
+            "relay",
+            "--bootstrap",
+            own_kafka_broker.bootstrap,
+            tokens="registrar=e2e-token",
         ):
             wait_for(lambda: ready(base).status_code == 200, what="/ready after the relay ran")
         caught_up = ready(base).json()["checks"]
@@ -127,7 +134,7 @@ def test_metrics_count_an_accepted_and_a_refused_command_and_time_requests_by_ro
 
 
 def test_project_and_relay_serve_health_ready_and_metrics_on_their_metrics_port(
-    settings: RegistrySettings, kafka_broker: Broker
+    settings: RegistrySettings, own_kafka_broker: Broker
 ) -> None:
     tokens = "registrar=e2e-token"
     ports = {"project": free_port(), "relay": free_port()}
@@ -140,7 +147,7 @@ def test_project_and_relay_serve_health_ready_and_metrics_on_their_metrics_port(
             settings,
             "relay",
             "--bootstrap",
-            kafka_broker.bootstrap,
+            own_kafka_broker.bootstrap,
             tokens=tokens,
             PARTIA_METRICS_PORT=str(ports["relay"]),
         ),
@@ -155,7 +162,9 @@ def test_project_and_relay_serve_health_ready_and_metrics_on_their_metrics_port(
             assert set(checks) == {"database", own}
             text = httpx.get(f"{base}/metrics").text
             assert metric(text, "partia_positions_up", service="registry") == 1
-            assert metric(text, "partia_relay_position", service="registry", relay="registry")
+            relay = {"service": "registry", "relay": "registry"}
+            assert metric(text, "partia_relay_position", **relay) is not None
+            assert metric(text, "partia_relay_lag_events", **relay) is not None
             assert httpx.get(f"{base}/elsewhere").status_code == 404
 
 

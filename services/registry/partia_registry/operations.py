@@ -151,6 +151,7 @@ class RequestTimer:
     def __init__(self, app: ASGIApp, metrics: ApiMetrics) -> None:
         self.app = app
         self.metrics = metrics
+        self._series: dict[tuple[str, str, int], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -160,9 +161,13 @@ class RequestTimer:
 
         async def timed_send(message: Message) -> None:
             if message["type"] == "http.response.start":
-                self.metrics.requests.labels(
-                    scope["method"], route_template(scope), str(message["status"])
-                ).observe(time.perf_counter() - started)
+                key = (scope["method"], route_template(scope), message["status"])
+                series = self._series.get(key)
+                if series is None:  # `labels()` checks and locks: once per series, not request
+                    series = self._series[key] = self.metrics.requests.labels(
+                        key[0], key[1], str(key[2])
+                    )
+                series.observe(time.perf_counter() - started)
             await send(message)
 
         await self.app(scope, receive, timed_send)
