@@ -174,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
             server, url = start_embedded_postgres(args.data_dir / "pgdata")
         env = _environment(url, _master_key(args.data_dir), tokens)
         for service in SERVICES:
-            _prepare(service, env)
+            if not _prepare(service, env):
+                return 1
         planned = processes(SERVICES, args.base_port, bootstrap, env)
         _print_plan(planned, url, args.data_dir, tokens, args.base_port)
         return _supervise(planned)
@@ -221,14 +222,20 @@ def _master_key(data_dir: Path) -> str:
     return key
 
 
-def _prepare(service: Service, env: Mapping[str, str]) -> None:
+def _prepare(service: Service, env: Mapping[str, str]) -> bool:
     """The service's schema, tables and first data, once, before its processes start."""
     print(f"preparing {service.name} (schema {service.schema})", flush=True)
-    subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", service.package, "bootstrap"],
         env={**env, "PARTIA_DATABASE_SCHEMA": service.schema},
-        check=True,
     )
+    if done.returncode != 0:
+        print(
+            f"!!! PREPARING {service.name.upper()} FAILED (exit {done.returncode}): nothing was"
+            " started; its output above says why",
+            file=sys.stderr,
+        )
+    return done.returncode == 0
 
 
 def _print_plan(
