@@ -1,4 +1,4 @@
-# Two commands: `make run` starts the registry, `make test` runs every test. `make bench` prints the figures.
+# Two commands: `make run` starts the whole system, `make test` runs every test. `make bench` prints the figures.
 # Needs only Python 3.11+ and the package registries; everything else installs into .venv.
 
 PYTHON ?= python3
@@ -23,9 +23,10 @@ $(STAMP): $(SOURCES)
 
 install: $(STAMP)
 
+# make run: PostgreSQL, the broker, every service's API, read-model runner and relay (what runs
+# where is printed at start); Ctrl-C stops all of it.
 run: install
-	@echo "API token for this machine: $(PARTIA_API_TOKENS)  (set PARTIA_API_TOKENS=user=token,... to change)"
-	$(BIN)/python -m partia_registry serve --host 127.0.0.1 --port 8000
+	$(BIN)/python -m partia_kit.run
 
 test: install lint typecheck unit
 

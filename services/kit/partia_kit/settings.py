@@ -37,6 +37,23 @@ class ServiceSettings(BaseSettings):
         default=None, description="base64 of 32 random bytes; wraps every person's data key"
     )
     pool_size: int = 10
+    ready_max_projection_lag: int = Field(
+        default=10_000,
+        ge=0,
+        description="`/ready` answers 503 while a read model is more events behind the log",
+    )
+    ready_max_relay_lag: int = Field(
+        default=100_000,
+        ge=0,
+        description="`/ready` answers 503 while more events than this are not yet on Kafka"
+        " (large: a broker outage must not take the API out of service, decision 111)",
+    )
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = Field(
+        default=None,
+        description="processes without an HTTP API (`project`, `relay`) serve /health, /ready"
+        " and /metrics on this port",
+    )
 
     def tokens(self) -> dict[str, str]:
         """token -> user name"""

@@ -63,10 +63,16 @@ def main(argv: list[str] | None = None) -> int:
         run_projection(settings, parent=int(parent))
         return 0
     server, settings = prepare_database(settings)
+    operations = None
     try:
         if args.command == "bootstrap":
             print("the tables, the party and its regional branches are in place")
             return 0
+        if args.command in ("project", "relay"):  # /health, /ready, /metrics if asked for
+            from partia_registry.operations import serve_if_configured
+
+            is_relay = args.command == "relay"
+            operations = serve_if_configured(settings, projection=not is_relay, relay=is_relay)
         if args.command == "project":
             from partia_registry.composition import run_projection
 
@@ -77,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         with _projection_process(settings, enabled=not args.no_projection):
             return _serve(settings, args.host, args.port, args.workers)
     finally:
+        if operations is not None:
+            operations.stop()
         if server is not None:
             stop_embedded_postgres(server)
 

@@ -9,11 +9,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi_offline import FastAPIOffline
 
+from partia_kit.operations import metrics_text, readiness
 from partia_registry.api import discipline, feed, members, organisations, reports
 from partia_registry.api.problems import install_problem_handlers
 from partia_registry.composition import Registry, open_registry
+from partia_registry.operations import ApiMetrics, RequestTimer, checks
 from partia_registry.settings import RegistrySettings
 
 DESCRIPTION = """
@@ -43,6 +46,9 @@ def create_app(
         gc.freeze()
         gc.set_threshold(50_000, 20, 100)
         app.state.registry = registry
+        app.state.metrics.watch_positions(
+            lambda: registry.report_pool.connection(timeout=5), registry.settings.database_schema
+        )
         try:
             yield
         finally:
@@ -65,21 +71,54 @@ def create_app(
     app.include_router(reports.router)
     app.include_router(feed.router)
 
-    @app.get(
-        "/health",
-        tags=["operations"],
-        summary="Liveness: the service and its database answer",
-        openapi_extra={"security": []},  # the one endpoint that needs no token
-    )
-    def health() -> dict[str, str]:
-        app.state.registry.store.query("SELECT 1")
-        return {"status": "ok"}
-
+    _add_operations(app)
     return app
 
 
+def _add_operations(app: FastAPI) -> None:
+    """/health, /ready and /metrics, without a token (decision 112), and the request timer."""
+    metrics = ApiMetrics()
+    app.state.metrics = metrics
+    app.add_middleware(RequestTimer, metrics=metrics)
+    open_to_all: dict[str, Any] = {"security": []}
+
+    @app.get(
+        "/health",
+        tags=["operations"],
+        summary="Liveness: the process answers (the database is /ready's business)",
+        openapi_extra=open_to_all,
+    )
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get(
+        "/ready",
+        tags=["operations"],
+        summary="Readiness: the database answers and the read model and the relay are not too"
+        " far behind (200, or 503 naming the check that failed)",
+        openapi_extra=open_to_all,
+    )
+    def ready() -> JSONResponse:
+        registry: Registry = app.state.registry
+        status, body = readiness(
+            checks(lambda: registry.report_pool.connection(timeout=5), registry.settings)
+        )
+        return JSONResponse(body, status)
+
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics: request latency, commands by outcome, positions and lags",
+        openapi_extra=open_to_all,
+        response_class=PlainTextResponse,
+    )
+    def prometheus_metrics() -> Response:
+        body, kind = metrics_text(metrics.registry)
+        return Response(body, media_type=kind)
+
+
 def _declare_bearer_security(app: FastAPI) -> None:
-    """Every endpoint but /health needs `Authorization: Bearer <token>`; say so in the OpenAPI
+    """Every endpoint but /health, /ready and /metrics needs `Authorization: Bearer <token>`; say so in the OpenAPI
     document (so the docs page offers "Authorize") without a per-request dependency for it."""
 
     generate = app.openapi

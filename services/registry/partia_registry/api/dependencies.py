@@ -18,6 +18,7 @@ from partia_kit.http.dependencies import bearer_user, idempotency_key
 from partia_kit.idempotency import IdempotencyKey
 from partia_registry.application.commands import Command
 from partia_registry.composition import Registry
+from partia_registry.operations import ApiMetrics
 
 
 async def reader(request: Request) -> Registry:
@@ -31,12 +32,18 @@ class CommandContext:
     registry: Registry
     actor: str
     idempotency: IdempotencyKey
+    metrics: ApiMetrics
 
     async def execute(self, command: Command, status_code: int = 200) -> Response:
         """Hand the command to the writer and wait for its outcome; refusals become problems.
         The receipt is plain JSON already, so it is sent as it is (the endpoint's response_model
         documents it)."""
-        outcome = await asyncio.wrap_future(self.registry.writer.submit(command))
+        try:
+            outcome = await asyncio.wrap_future(self.registry.writer.submit(command))
+        except BaseException:
+            self.metrics.count_command(command, None)
+            raise
+        self.metrics.count_command(command, outcome)
         if outcome.error is not None:
             raise outcome.error
         assert outcome.receipt is not None
@@ -51,7 +58,7 @@ async def writer(request: Request) -> CommandContext:
     registry: Registry = request.app.state.registry
     actor = bearer_user(request, registry.tokens)
     key = await idempotency_key(request, actor, registry.store.request_fingerprint)
-    return CommandContext(registry, actor, key)
+    return CommandContext(registry, actor, key, metrics=request.app.state.metrics)
 
 
 Reader = Annotated[Registry, Depends(reader)]

@@ -1,0 +1,278 @@
+"""`make run`: the whole system on one machine, from one command.
+
+    python -m partia_kit.run [--data-dir .partia] [--base-port 8000] [--broker-port 9092]
+
+One embedded PostgreSQL (data in `--data-dir`; each service in its own schema), the Kafka-protocol
+broker (Tansu, memory storage: the relays refill it from the event stores), and for every service
+its API, its read-model runner and its outbox relay, each a process of its own with its log lines
+prefixed by its name. Honcho (a kept clone of Foreman) starts and watches the processes.
+
+- Ctrl-C or SIGTERM stops every process, then PostgreSQL.
+- A process that exits on its own is reported in capitals, and then everything stops (decision
+  110): on a laptop a half-running system hides the failure; in production the containers'
+  orchestrator restarts what dies (docker-compose, deploy/).
+- Before the processes start, each service prepares its schema once (`python -m <package>
+  bootstrap`: tables, migrations, the party's first organisations), so none of them races another.
+
+Ports: service number i (registry 0, finance 1, notifications 2) serves its API on base+i, its
+read-model runner's /health, /ready and /metrics on base+10+i and its relay's on base+20+i.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime
+import os
+import secrets
+import shlex
+import socket
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from honcho.manager import Manager  # type: ignore[import-untyped]
+from honcho.printer import Message, Printer  # type: ignore[import-untyped]
+
+
+@dataclass(frozen=True)
+class Service:
+    """A service of the system and how it is run: `python -m <package> serve | project | relay |
+    bootstrap`, the commands every Partia service offers."""
+
+    name: str
+    package: str
+    number: int
+    """Its place in the port plan (see the module's docstring)."""
+    relay: bool = True
+    projection: bool = True
+
+    @property
+    def schema(self) -> str:
+        return self.name
+
+
+SERVICES = [
+    Service("registry", "partia_registry", 0),
+    # Service("finance", "partia_finance", 1),
+    # Service("notifications", "partia_notifications", 2),
+]
+"""Every service `make run` starts; finance and notifications join as their issues land."""
+
+
+@dataclass(frozen=True)
+class Process:
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    where: str
+    """What an operator reaches it at, for the table printed at start."""
+
+
+def processes(
+    services: list[Service], base_port: int, bootstrap: str, env: Mapping[str, str]
+) -> list[Process]:
+    """Every long-running process of the system, with its environment."""
+    python = [sys.executable, "-m"]
+    found = [
+        Process(
+            "broker",
+            [*python, "partia_kit.broker", "--port", bootstrap.rpartition(":")[2]],
+            dict(env),
+            f"Kafka protocol on {bootstrap} (Tansu, memory storage)",
+        )
+    ]
+    for service in services:
+        own = {**env, "PARTIA_DATABASE_SCHEMA": service.schema, "PARTIA_KAFKA_BOOTSTRAP": bootstrap}
+        api = base_port + service.number
+        found.append(
+            Process(
+                f"{service.name}-api",
+                [*python, service.package, "serve", "--port", str(api), "--no-projection"],
+                own | {"PARTIA_RUN_PROJECTION": "false"},
+                f"http://127.0.0.1:{api}  (API docs /docs; /health /ready /metrics)",
+            )
+        )
+        followers = [("project", service.projection, 10), ("relay", service.relay, 20)]
+        for command, wanted, offset in followers:
+            if not wanted:
+                continue
+            port = base_port + offset + service.number
+            argv = [*python, service.package, command]
+            if command == "relay":
+                argv += ["--bootstrap", bootstrap]
+            found.append(
+                Process(
+                    f"{service.name}-{command}",
+                    argv,
+                    own | {"PARTIA_METRICS_PORT": str(port), "PARTIA_METRICS_HOST": "127.0.0.1"},
+                    f"http://127.0.0.1:{port}/metrics  (/health /ready)",
+                )
+            )
+    return found
+
+
+class _Reporter(Printer):  # type: ignore[misc]
+    """Honcho's printer, which also notices the first process that stopped on its own (before
+    anyone asked it to) and says so loudly."""
+
+    def __init__(self, output: TextIO) -> None:
+        super().__init__(output)
+        self.stopping = False
+        self.died: str | None = None
+
+    def write(self, message: Message) -> None:
+        super().write(message)
+        text = message.data if isinstance(message.data, str) else ""
+        if message.name != "system":
+            return
+        if " received" in text or text.startswith("sending SIG"):
+            self.stopping = True
+        elif " stopped (rc=" in text and not self.stopping and self.died is None:
+            self.died = text.strip()
+            self.stopping = True
+            super().write(
+                Message(
+                    "line",
+                    f"!!! {self.died.upper()} WITHOUT BEING ASKED: STOPPING EVERYTHING"
+                    " (its last lines above say why)\n",
+                    datetime.datetime.now(),
+                    "system",
+                    None,
+                )
+            )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m partia_kit.run", description=__doc__)
+    parser.add_argument(
+        "--data-dir", type=Path, default=Path(os.environ.get("PARTIA_DATA_DIR", ".partia"))
+    )
+    parser.add_argument("--base-port", type=int, default=8000)
+    parser.add_argument("--broker-port", type=int, default=9092)
+    args = parser.parse_args(argv)
+    from partia_kit.postgres.embedded import (
+        exit_on_termination_signals,
+        start_embedded_postgres,
+        stop_embedded_postgres,
+    )
+
+    exit_on_termination_signals()  # SIGTERM during start-up: stop what has started
+    bootstrap = f"127.0.0.1:{args.broker_port}"
+    busy = [port for port in _ports(args) if not _free(port)]
+    if busy:
+        print(f"port(s) {busy} already in use (another `make run`?)", file=sys.stderr)
+        return 2
+    tokens = os.environ.get("PARTIA_API_TOKENS") or f"dev={secrets.token_urlsafe(16)}"
+    server = None
+    url = os.environ.get("PARTIA_DATABASE_URL")
+    try:
+        if url is None:
+            server, url = start_embedded_postgres(args.data_dir / "pgdata")
+        env = _environment(url, _master_key(args.data_dir), tokens)
+        for service in SERVICES:
+            if not _prepare(service, env):
+                return 1
+        planned = processes(SERVICES, args.base_port, bootstrap, env)
+        _print_plan(planned, url, args.data_dir, tokens, args.base_port)
+        return _supervise(planned)
+    finally:
+        if server is not None:
+            print("stopping PostgreSQL", flush=True)
+            stop_embedded_postgres(server)
+
+
+def _supervise(planned: list[Process]) -> int:
+    reporter = _Reporter(sys.stdout)
+    manager = Manager(printer=reporter)
+    for process in planned:
+        # `exec`: the pid honcho reports (and signals) is the process itself, not a shell
+        manager.add_process(process.name, "exec " + shlex.join(process.argv), env=process.env)
+    manager.loop()
+    if reporter.died is not None:
+        print(f"partia: {reporter.died} on its own; everything was stopped", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _environment(url: str, master_key: str, tokens: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "PARTIA_DATABASE_URL": url,
+        "PARTIA_MASTER_KEY": master_key,
+        "PARTIA_API_TOKENS": tokens,
+        "PYTHONUNBUFFERED": "1",  # log lines as they happen, not when a buffer fills
+    }
+
+
+def _master_key(data_dir: Path) -> str:
+    """PARTIA_MASTER_KEY, or the installation's development key kept outside `data_dir`."""
+    given = os.environ.get("PARTIA_MASTER_KEY")
+    if given:
+        return given
+    from partia_kit.settings import development_key_file
+
+    key_dir = os.environ.get("PARTIA_KEY_DIR")
+    path = development_key_file(data_dir, Path(key_dir) if key_dir else None)
+    key = path.read_text().strip()
+    base64.b64decode(key, validate=True)
+    return key
+
+
+def _prepare(service: Service, env: Mapping[str, str]) -> bool:
+    """The service's schema, tables and first data, once, before its processes start."""
+    print(f"preparing {service.name} (schema {service.schema})", flush=True)
+    done = subprocess.run(
+        [sys.executable, "-m", service.package, "bootstrap"],
+        env={**env, "PARTIA_DATABASE_SCHEMA": service.schema},
+    )
+    if done.returncode != 0:
+        print(
+            f"!!! PREPARING {service.name.upper()} FAILED (exit {done.returncode}): nothing was"
+            " started; its output above says why",
+            file=sys.stderr,
+        )
+    return done.returncode == 0
+
+
+def _print_plan(
+    planned: list[Process], url: str, data_dir: Path, tokens: str, base_port: int
+) -> None:
+    user, _, token = tokens.split(",")[0].partition("=")
+    width = max(len(p.name) for p in planned)
+    lines = [
+        "",
+        "What runs where",
+        f"  {'postgresql'.ljust(width)}  {url}  (data in {data_dir}/, a schema per service)",
+        *(f"  {p.name.ljust(width)}  {p.where}" for p in planned),
+        "",
+        f"API token: {token}  (user {user}; set PARTIA_API_TOKENS=user=token,... to choose)",
+        f'  curl -H "Authorization: Bearer {token}" http://127.0.0.1:{base_port}/organisations',
+        "Ctrl-C stops everything.",
+        "",
+    ]
+    print("\n".join(lines), flush=True)
+
+
+def _ports(args: argparse.Namespace) -> list[int]:
+    ports = [args.broker_port]
+    for service in SERVICES:
+        ports += [args.base_port + offset + service.number for offset in (0, 10, 20)]
+    return ports
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers will
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,258 @@
+"""`make run` (`python -m partia_kit.run`): the whole system from one command, on free ports and a
+data directory of the test's own, stopped the way people stop it."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from partia_kit.testing import read_topic, wait_for
+from tests.e2e.test_registry_service import application, decision
+from tests.registry.builders import make_iin
+
+pytestmark = pytest.mark.e2e
+
+TOKEN = "run-token"
+MEMBERS_TOPIC = "partia.registry.members.v1"
+
+
+@dataclass
+class System:
+    supervisor: subprocess.Popen[bytes]
+    log: Path
+    data_dir: Path
+    api: str
+    bootstrap: str
+    ports: list[int]
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def started(self) -> dict[str, int]:
+        """Each process honcho started and its pid, from its log lines."""
+        return {
+            name: int(pid)
+            for name, pid in re.findall(r"\| (\S+) started \(pid=(\d+)\)", self.output())
+        }
+
+    def postgres(self) -> list[int]:
+        """The embedded PostgreSQL server and its own processes."""
+        first = (self.data_dir / "pgdata" / "postmaster.pid").read_text().split("\n")[0]
+        return [int(first), *descendants(int(first))]
+
+
+def descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_base_port() -> int:
+    """A port P with P, P+10 and P+20 free (the API, its runner's and its relay's metrics)."""
+    for _ in range(100):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            base = int(s.getsockname()[1])
+        if base + 20 < 65536 and all(port_free(base + offset) for offset in (0, 10, 20)):
+            return base
+    raise AssertionError("no free ports")
+
+
+@contextmanager
+def whole_system(tmp_path: Path) -> Iterator[System]:
+    base = free_base_port()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        broker_port = int(s.getsockname()[1])
+    data_dir = tmp_path / "partia"
+    log = tmp_path / "run.log"
+    env = {
+        **os.environ,
+        "PARTIA_API_TOKENS": f"tester={TOKEN}",
+        "PARTIA_KEY_DIR": str(tmp_path / "keys"),
+    }
+    env.pop("PARTIA_DATABASE_URL", None)
+    env.pop("PARTIA_MASTER_KEY", None)
+    with log.open("wb") as out:
+        supervisor = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "partia_kit.run",
+                "--data-dir",
+                str(data_dir),
+                "--base-port",
+                str(base),
+                "--broker-port",
+                str(broker_port),
+            ],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, as a terminal's foreground job
+        )
+    system = System(
+        supervisor,
+        log,
+        data_dir,
+        f"http://127.0.0.1:{base}",
+        f"127.0.0.1:{broker_port}",
+        [base, base + 10, base + 20, broker_port],
+    )
+    try:
+        wait_for(lambda: _ready(system), limit=120, what=f"/ready:\n{system.output()}")
+        yield system
+    finally:
+        if supervisor.poll() is None:
+            supervisor.terminate()  # the orderly stop, PostgreSQL included
+            try:
+                supervisor.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(supervisor.pid, signal.SIGKILL)
+                supervisor.wait()
+                for pid in system.started().values():
+                    if alive(pid):
+                        os.kill(pid, signal.SIGKILL)
+
+
+def _ready(system: System) -> bool:
+    if system.supervisor.poll() is not None:
+        raise AssertionError(f"make run exited:\n{system.output()}")
+    try:
+        return httpx.get(f"{system.api}/ready").status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def admit_a_member(api: str) -> str:
+    client = httpx.Client(base_url=api, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
+
+    def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = client.post(path, json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+        assert response.status_code in (200, 201), response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    with client:
+        regions = client.get("/organisations", params={"kind": "regional_branch"}).json()
+        astana = next(r for r in regions["items"] if r["code"] == "astana")["organisation_id"]
+        district = post(
+            "/organisations",
+            {
+                "kind": "territorial_branch",
+                "parent_id": astana,
+                "names": {"kk": "Есіл", "ru": "Есиль", "en": "Yesil"},
+                "decision": decision("branch_bureau", astana, "2026-01-10"),
+            },
+        )["organisation_id"]
+        ppo = post(
+            "/organisations",
+            {
+                "kind": "primary_organisation",
+                "parent_id": district,
+                "names": {"kk": "№1", "ru": "№1", "en": "No. 1"},
+                "decision": decision("branch_bureau", district, "2026-01-20"),
+            },
+        )["organisation_id"]
+        member: str = post("/applications", application(ppo, make_iin(date(1985, 5, 5)), "Run"))[
+            "member_id"
+        ]
+        post(
+            f"/members/{member}/admission", {"decision": decision("ppo_meeting", ppo, "2026-03-10")}
+        )
+        return member
+
+
+def all_gone(pids: list[int], ports: list[int]) -> bool:
+    return not any(alive(pid) for pid in pids) and all(port_free(port) for port in ports)
+
+
+def test_make_run_starts_the_system_an_admission_reaches_kafka_and_ctrl_c_stops_everything(
+    tmp_path: Path,
+) -> None:
+    with whole_system(tmp_path) as system:
+        assert {"broker", "registry-api", "registry-project", "registry-relay"} <= set(
+            system.started()
+        )
+        assert TOKEN in system.output()  # the token to call the API with is printed
+        member = admit_a_member(system.api)
+
+        def admitted(records: list[Any]) -> bool:
+            return any(
+                r.key == member.encode() and b"admitted" in r.headers.get("ce_type", b"")
+                for r in records
+            )
+
+        assert admitted(read_topic(system.bootstrap, MEMBERS_TOPIC, until=admitted, limit=60))
+        processes = [*system.started().values(), *system.postgres()]
+
+        os.killpg(system.supervisor.pid, signal.SIGINT)  # Ctrl-C in the terminal
+        assert system.supervisor.wait(60) == 0  # a stop that was asked for
+        wait_for(lambda: all_gone(processes, system.ports), limit=30, what="every process gone")
+        assert not (system.data_dir / "pgdata" / "postmaster.pid").exists()
+
+
+def test_a_process_that_dies_is_reported_and_the_whole_system_stops_with_postgres(
+    tmp_path: Path,
+) -> None:
+    with whole_system(tmp_path) as system:
+        processes = [*system.started().values(), *system.postgres()]
+        os.kill(system.started()["registry-relay"], signal.SIGKILL)
+
+        assert system.supervisor.wait(60) == 1
+        output = system.output()
+        assert "REGISTRY-RELAY STOPPED (RC=-9) WITHOUT BEING ASKED" in output
+        wait_for(lambda: all_gone(processes, system.ports), limit=30, what="every process gone")
+        assert not (system.data_dir / "pgdata" / "postmaster.pid").exists()
+
+
+def test_sigterm_stops_the_whole_system_with_postgres(tmp_path: Path) -> None:
+    with whole_system(tmp_path) as system:
+        processes = [*system.started().values(), *system.postgres()]
+        system.supervisor.terminate()
+        assert system.supervisor.wait(60) == 0
+        wait_for(lambda: all_gone(processes, system.ports), limit=30, what="every process gone")
+        assert not (system.data_dir / "pgdata" / "postmaster.pid").exists()
