@@ -54,9 +54,7 @@ def test_the_image_has_a_healthcheck_on_the_ready_route_of_its_port_without_curl
 
 
 def test_no_secret_is_baked_into_the_image() -> None:
-    names = set(dockerfile().envs) | {
-        value.split("=")[0] for value in _builder_args()
-    }
+    names = set(dockerfile().envs) | {value.split("=")[0] for value in _builder_args()}
     assert {n for n in names if SECRET_LOOKING.search(n)} == set()
     assert not re.search(r"COPY[^\n]*(secrets|\.env)", (ROOT / "Dockerfile").read_text())
 
