@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import re
+import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -113,9 +115,13 @@ def parse_command(argv: list[str]) -> Any:
     def parse_then_stop(self: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> Any:
         raise _Parsed(original(self, *args, **kwargs))
 
-    with mock.patch.object(argparse.ArgumentParser, "parse_args", parse_then_stop):
+    takes_argv = bool(inspect.signature(target).parameters)  # main(argv) or main() on sys.argv
+    with (
+        mock.patch.object(argparse.ArgumentParser, "parse_args", parse_then_stop),
+        mock.patch.object(sys, "argv", list(argv)),
+    ):
         try:
-            target(argv[1:])
+            target(argv[1:]) if takes_argv else target()
         except _Parsed as parsed:
             return parsed.namespace
     raise AssertionError(f"{argv[0]} ran without parsing its arguments with argparse")
