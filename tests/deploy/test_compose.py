@@ -4,11 +4,17 @@ schema and against the code it runs (settings, command-line parsers, ports, HTTP
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import uuid
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import jsonschema
+import psycopg
 import pytest
 import yaml
 
@@ -156,3 +162,38 @@ def image_variables_defaults() -> dict[str, str]:
     from tests.deploy.support import dockerfile
 
     return dict(dockerfile().envs)
+
+
+def test_the_migrate_container_migrates_the_database_its_secret_file_names(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The URL reaches the containers as a file, not a variable: a `partia migrate` that read only
+    PARTIA_DATABASE_URL would fall back to an embedded throwaway database inside the container,
+    migrate that, and report success while the real database stayed behind."""
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "partia_database_url").write_text(database_url + "\n")
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PARTIA_")},
+        **environment("migrate"),
+        "PARTIA_SECRETS_DIR": str(secrets),
+        "PARTIA_DATABASE_SCHEMA": schema,
+        "PARTIA_DATA_DIR": str(tmp_path / "data"),  # were it to start an embedded one
+        "PARTIA_KEY_DIR": str(tmp_path / "keys"),
+    }
+    script, *args = SERVICES["migrate"]["command"]
+    installed = Path(sys.executable).parent / script
+    assert installed.exists(), f"no {script} console script installed"
+
+    done = subprocess.run(
+        [str(installed), *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    with psycopg.connect(database_url) as conn:
+        tables = conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = %s", (schema,)
+        ).fetchone()
+    assert tables is not None
+    assert tables[0] > 0, f"nothing was migrated in schema {schema} of the secret's database"
