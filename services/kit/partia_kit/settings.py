@@ -12,11 +12,37 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SecretsSettingsSource,
+    SettingsConfigDict,
+)
 
 
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PARTIA_", env_file=".env", extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Any setting may also come from a file named like its variable in lower case
+        (`partia_master_key`, `partia_api_tokens`, `partia_database_url`) in the directory
+        PARTIA_SECRETS_DIR names: Docker and Kubernetes mount secrets as such files, which keeps
+        them out of the environment (decision 107). A variable that is set wins over a file."""
+        directory = os.environ.get("PARTIA_SECRETS_DIR")
+        if not directory:
+            return init_settings, env_settings, dotenv_settings, file_secret_settings
+        if not Path(directory).is_dir():
+            raise ValueError(f"PARTIA_SECRETS_DIR {directory} is not a directory")
+        files = SecretsSettingsSource(settings_cls, secrets_dir=directory)
+        return init_settings, env_settings, dotenv_settings, files
 
     database_url: str | None = Field(
         default=None,

@@ -1,0 +1,169 @@
+"""What the deployment files are checked against: the code itself (its settings classes, its
+command-line parsers, its HTTP routes), never a second list kept by hand."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import re
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import yaml
+from dockerfile_parse import DockerfileParser
+from pydantic_settings import BaseSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ROOT / "services"
+
+# os.environ.get("PARTIA_X" / os.environ["PARTIA_X"] / os.getenv("PARTIA_X"), not assignments
+_ENVIRON_READ = re.compile(
+    r"""(?:os\.environ\.get\(|os\.getenv\(|os\.environ\[)\s*["']([A-Z][A-Z0-9_]*)["']\s*(?!\]\s*=[^=])"""
+)
+
+
+def settings_classes() -> list[type[BaseSettings]]:
+    """Every pydantic-settings class of the services' packages."""
+    for module in sorted(SERVICES.glob("*/partia_*/settings.py")):
+        importlib.import_module(f"{module.parent.name}.settings")
+    found: list[type[BaseSettings]] = []
+    pending = list(BaseSettings.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if cls.__module__.startswith("partia_"):
+            found.append(cls)
+    return found
+
+
+def settings_variables() -> set[str]:
+    """PARTIA_* names the settings classes read (prefix + field name, upper case)."""
+    names: set[str] = set()
+    for cls in settings_classes():
+        prefix = cls.model_config.get("env_prefix", "")
+        names.update(f"{prefix}{field}".upper() for field in cls.model_fields)
+    return names
+
+
+def environ_variables() -> set[str]:
+    """Names the services' code reads straight from os.environ (found in the source)."""
+    names: set[str] = set()
+    for source in SERVICES.glob("*/partia_*/**/*.py"):
+        names.update(_ENVIRON_READ.findall(source.read_text()))
+    return names
+
+
+def variables_the_code_reads() -> set[str]:
+    return settings_variables() | environ_variables()
+
+
+def dockerfile() -> DockerfileParser:
+    return DockerfileParser(str(ROOT / "Dockerfile"))
+
+
+def final_stage(parser: DockerfileParser) -> list[dict[str, Any]]:
+    """The instructions of the last build stage (the image that runs)."""
+    instructions = parser.structure
+    last_from = max(i for i, ins in enumerate(instructions) if ins["instruction"] == "FROM")
+    return instructions[last_from:]
+
+
+def image_variables() -> set[str]:
+    """ENV names the image sets for itself (e.g. the HEALTHCHECK's URL)."""
+    return set(dockerfile().envs)
+
+
+def image_default(name: str) -> str:
+    """The default of a build ARG of the runtime stage."""
+    for ins in final_stage(dockerfile()):
+        if ins["instruction"] == "ARG" and ins["value"].startswith(f"{name}="):
+            return str(ins["value"].split("=", 1)[1])
+    raise AssertionError(f"the Dockerfile's runtime stage has no ARG {name}=default")
+
+
+def app_routes() -> set[str]:
+    """Paths the registry's HTTP app serves."""
+    from partia_registry.api.app import create_app
+
+    return {route.path for route in create_app().routes if hasattr(route, "path")}
+
+
+class _Parsed(Exception):
+    def __init__(self, namespace: Any) -> None:
+        super().__init__(namespace)
+        self.namespace = namespace
+
+
+def parse_command(argv: list[str]) -> Any:
+    """Parse `argv` with the real parser of the console script argv[0] without running it: the
+    parsed arguments (argparse) or the innermost command's context (click/Typer). An unknown
+    script, subcommand or option raises (SystemExit or AssertionError)."""
+    if argv[0] == "partia-service":  # the image's name for the service it was built for
+        argv = [f"partia-{image_default('SERVICE')}", *argv[1:]]
+    scripts = entry_points(group="console_scripts", name=argv[0])
+    assert scripts, f"no installed console script named {argv[0]!r}"
+    target = next(iter(scripts)).load()
+    command = _click_command(target)
+    if command is not None:
+        return _parse_click(command, argv)
+    original = argparse.ArgumentParser.parse_args
+
+    def parse_then_stop(self: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> Any:
+        raise _Parsed(original(self, *args, **kwargs))
+
+    takes_argv = bool(inspect.signature(target).parameters)  # main(argv) or main() on sys.argv
+    with (
+        mock.patch.object(argparse.ArgumentParser, "parse_args", parse_then_stop),
+        mock.patch.object(sys, "argv", list(argv)),
+    ):
+        try:
+            target(argv[1:]) if takes_argv else target()
+        except _Parsed as parsed:
+            return parsed.namespace
+    raise AssertionError(f"{argv[0]} ran without parsing its arguments with argparse")
+
+
+def _click_command(target: Any) -> Any:
+    """The click command behind a Typer app, a click command, or a function in a module that
+    defines one as `app` or `cli`; None for an argparse program."""
+    try:
+        import click
+    except ImportError:  # pragma: no cover - no click installed: argparse only
+        return None
+    candidates = [target]
+    module = importlib.import_module(target.__module__) if hasattr(target, "__module__") else None
+    if module is not None:
+        candidates += [getattr(module, "app", None), getattr(module, "cli", None)]
+    for candidate in candidates:
+        if isinstance(candidate, click.Command):
+            return candidate
+        if type(candidate).__name__ == "Typer":
+            import typer.main
+
+            return typer.main.get_command(candidate)
+    return None
+
+
+def _parse_click(command: Any, argv: list[str]) -> Any:
+    import click
+
+    ctx = command.make_context(argv[0], list(argv[1:]))
+    while isinstance(ctx.command, click.Group):
+        rest = [*ctx._protected_args, *ctx.args]
+        if not rest:
+            break
+        name, sub, remaining = ctx.command.resolve_command(ctx, rest)
+        assert sub is not None, f"{argv}: no subcommand {rest[0]!r}"
+        ctx = sub.make_context(name, remaining, parent=ctx)
+    return ctx
+
+
+def load_yaml_documents(path: Path) -> list[Any]:
+    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc is not None]
+
+
+SECRET_LOOKING = re.compile(r"KEY|TOKEN|PASSWORD|SECRET|CREDENTIAL|DATABASE_URL", re.IGNORECASE)

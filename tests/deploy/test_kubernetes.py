@@ -1,0 +1,210 @@
+"""deploy/kubernetes, checked offline: what `kustomize build` would need (listed files exist,
+patches and merges find their targets), every manifest against Kubernetes' own schemas
+(kubernetes-validate ships them), and against the code: commands, variables, probe paths, ports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+
+from tests.deploy.support import (
+    ROOT,
+    SECRET_LOOKING,
+    app_routes,
+    load_yaml_documents,
+    parse_command,
+    settings_variables,
+    variables_the_code_reads,
+)
+
+KUBERNETES = ROOT / "deploy" / "kubernetes"
+BASE = KUBERNETES / "base"
+OVERLAYS = sorted(p.parent for p in (KUBERNETES / "overlays").glob("*/kustomization.yaml"))
+# the oldest and the newest Kubernetes the validator knows, within upstream support or near it
+VERSIONS = ["1.31.0", kubernetes_validate.utils.latest_version()]
+
+
+def kustomization(directory: Path) -> dict[str, Any]:
+    (document,) = load_yaml_documents(directory / "kustomization.yaml")
+    assert isinstance(document, dict)
+    return document
+
+
+def manifests(directory: Path) -> list[dict[str, Any]]:
+    """The resources a kustomization lists, its bases' included (what `kustomize build` reads)."""
+    found: list[dict[str, Any]] = []
+    for entry in kustomization(directory).get("resources", []):
+        path = (directory / entry).resolve()
+        if path.is_dir():
+            found += manifests(path)
+        else:
+            found += load_yaml_documents(path)
+    return found
+
+
+def workloads() -> dict[str, dict[str, Any]]:
+    """Deployments and Jobs of the base by name."""
+    return {m["metadata"]["name"]: m for m in manifests(BASE) if m["kind"] in {"Deployment", "Job"}}
+
+
+def container(name: str) -> dict[str, Any]:
+    (only,) = workloads()[name]["spec"]["template"]["spec"]["containers"]
+    return only  # type: ignore[no-any-return]
+
+
+def env_of(name: str) -> dict[str, str]:
+    return {e["name"]: e["value"] for e in container(name).get("env", [])}
+
+
+def config_literals(directory: Path) -> dict[str, str]:
+    literals: dict[str, str] = {}
+    for generator in kustomization(directory).get("configMapGenerator", []):
+        for literal in generator.get("literals", []):
+            key, _, value = literal.partition("=")
+            literals[key] = value
+    return literals
+
+
+@pytest.mark.parametrize("directory", [BASE, *OVERLAYS], ids=lambda p: p.name)
+def test_every_file_a_kustomization_lists_exists(directory: Path) -> None:
+    listed = kustomization(directory).get("resources", [])
+    assert listed
+    for entry in listed:
+        path = directory / entry
+        assert path.is_file() or (path / "kustomization.yaml").is_file(), entry
+
+
+@pytest.mark.parametrize("directory", OVERLAYS, ids=lambda p: p.name)
+def test_an_overlays_patches_and_merges_find_their_targets_in_the_base(directory: Path) -> None:
+    spec = kustomization(directory)
+    names = {(m["kind"], m["metadata"]["name"]) for m in manifests(directory)}
+    for patch in spec.get("patches", []):
+        assert (patch["target"]["kind"], patch["target"]["name"]) in names
+    base_maps = {g["name"] for g in kustomization(BASE).get("configMapGenerator", [])}
+    for generator in spec.get("configMapGenerator", []):
+        if generator.get("behavior") == "merge":
+            assert generator["name"] in base_maps
+    images = {c["image"] for name in workloads() for c in [container(name)]}
+    assert {image["name"] for image in spec.get("images", [])} <= images
+
+
+@pytest.mark.parametrize("directory", OVERLAYS, ids=lambda p: p.name)
+def test_an_overlays_secrets_are_files_named_after_settings_and_kept_out_of_git(
+    directory: Path,
+) -> None:
+    readable = {name.lower() for name in settings_variables()}
+    ignored = (ROOT / ".gitignore").read_text().splitlines()
+    assert "/deploy/kubernetes/overlays/*/secrets/" in ignored
+    for generator in kustomization(directory).get("secretGenerator", []):
+        assert "literals" not in generator, "a secret's value is never written in git"
+        for file in generator["files"]:
+            assert file.startswith("secrets/")
+            assert Path(file).name in readable
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("directory", [BASE, *OVERLAYS], ids=lambda p: p.name)
+def test_every_manifest_is_valid_under_the_kubernetes_schemas(
+    directory: Path, version: str
+) -> None:
+    for manifest in manifests(directory):
+        kubernetes_validate.validate(manifest, version, strict=True)
+
+
+def test_the_base_holds_the_api_the_projection_the_relay_and_the_migration_job() -> None:
+    kinds = {(m["kind"], m["metadata"]["name"]) for m in manifests(BASE)}
+    assert kinds == {
+        ("Job", "partia-migrate"),
+        ("Deployment", "registry-api"),
+        ("Service", "registry"),
+        ("Deployment", "registry-projection"),
+        ("Service", "registry-projection-metrics"),
+        ("Deployment", "registry-relay"),
+        ("Service", "registry-relay-metrics"),
+    }
+
+
+@pytest.mark.parametrize("name", ["registry-projection", "registry-relay"])
+def test_the_projection_and_the_relay_run_as_one_replica_replaced_not_rolled(name: str) -> None:
+    spec = workloads()[name]["spec"]
+    assert spec["replicas"] == 1
+    assert spec["strategy"] == {"type": "Recreate"}
+
+
+@pytest.mark.parametrize("name", sorted(workloads()))
+def test_each_command_is_one_the_cli_accepts(name: str) -> None:
+    parse_command(container(name)["command"])
+
+
+@pytest.mark.parametrize("name", sorted(workloads()))
+def test_every_variable_set_is_one_the_code_reads_and_none_is_a_secret(name: str) -> None:
+    names = set(env_of(name)) | set(config_literals(BASE))
+    for overlay in OVERLAYS:
+        names |= set(config_literals(overlay))
+    assert names - variables_the_code_reads() == set()
+    assert {n for n in names if SECRET_LOOKING.search(n) and not n.endswith("_DIR")} == set()
+
+
+@pytest.mark.parametrize("name", sorted(workloads()))
+def test_secrets_are_mounted_where_partia_secrets_dir_points(name: str) -> None:
+    mounts = {m["name"]: m for m in container(name)["volumeMounts"]}
+    assert mounts["secrets"]["mountPath"] == config_literals(BASE)["PARTIA_SECRETS_DIR"]
+    assert mounts["secrets"]["readOnly"] is True
+
+
+@pytest.mark.parametrize("name", sorted(workloads()))
+def test_every_container_runs_as_an_unprivileged_user_with_resource_requests(name: str) -> None:
+    pod = workloads()[name]["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert container(name)["securityContext"]["allowPrivilegeEscalation"] is False
+    resources = container(name)["resources"]
+    assert resources["requests"]["cpu"]
+    assert resources["requests"]["memory"]
+    assert resources["limits"]["memory"]
+
+
+def test_the_api_is_probed_on_its_port_ready_for_readiness_and_health_for_liveness() -> None:
+    api = container("registry-api")
+    port = parse_command(api["command"]).port
+    assert port == parse_command(["partia-registry", "serve"]).port  # the code's default, 8000
+    ports = {p["name"]: p["containerPort"] for p in api["ports"]}
+    assert api["readinessProbe"]["httpGet"]["path"] == "/ready"
+    assert api["livenessProbe"]["httpGet"]["path"] == "/health"
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        get = api[probe]["httpGet"]
+        assert ports[get["port"]] == port, probe
+        assert get["path"] in app_routes(), probe
+
+
+@pytest.mark.parametrize("name", ["registry-projection", "registry-relay"])
+def test_the_projection_and_relay_are_probed_on_their_metrics_port(name: str) -> None:
+    runner = container(name)
+    ports = {p["name"]: p["containerPort"] for p in runner["ports"]}
+    metrics_port = int(env_of(name)["PARTIA_METRICS_PORT"])
+    assert env_of(name)["PARTIA_METRICS_HOST"] == "0.0.0.0"  # the kubelet probes the pod's IP
+    assert runner["readinessProbe"]["httpGet"]["path"] == "/ready"
+    assert runner["livenessProbe"]["httpGet"]["path"] == "/health"
+    for probe in ("readinessProbe", "livenessProbe"):
+        get = runner[probe]["httpGet"]
+        assert ports[get["port"]] == metrics_port, probe
+        assert get["path"] in app_routes(), probe
+
+
+def test_every_service_selects_pods_of_a_workload_and_targets_a_named_port() -> None:
+    pods = {
+        m["metadata"]["name"]: m["spec"]["template"]
+        for m in manifests(BASE)
+        if m["kind"] == "Deployment"
+    }
+    for service in (m for m in manifests(BASE) if m["kind"] == "Service"):
+        selector = service["spec"]["selector"]
+        (workload,) = [
+            name
+            for name, template in pods.items()
+            if selector.items() <= template["metadata"]["labels"].items()
+        ]
+        named = {p["name"] for p in container(workload)["ports"]}
+        assert {p["targetPort"] for p in service["spec"]["ports"]} <= named
