@@ -35,7 +35,7 @@ ENVELOPE = {
 }
 """Contract fields the line already shows (or that say nothing to a reader): left out of the
 payload summary."""
-SUMMARY_WIDTH = 100
+SUMMARY_WIDTH = 160
 
 app = typer.Typer(
     name="partia-ops",
@@ -144,10 +144,15 @@ def event_line(raw: Raw) -> str:
 
 
 def summary(event: IncomingEvent) -> str:
-    """The payload's own fields as `name=value`, nested objects by their first scalar fields."""
+    """The payload's own fields as `name=value`, nested objects by their first scalar fields;
+    the envelope and fields repeating the subject (`member_id`) are left out."""
     if not isinstance(event.data, dict):
         return _clip(json.dumps(event.data, ensure_ascii=False))
-    parts = [f"{k}={_brief(v)}" for k, v in event.data.items() if k not in ENVELOPE]
+    parts = [
+        f"{k}={_brief(v)}"
+        for k, v in event.data.items()
+        if k not in ENVELOPE and v != event.subject
+    ]
     return _clip(" ".join(parts))
 
 
