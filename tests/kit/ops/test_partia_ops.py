@@ -4,8 +4,10 @@ with `tail`, `topics`, `dlq list` and `dlq replay`, and what `republish` makes a
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import threading
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -107,6 +109,38 @@ def test_tail_shows_an_admission_made_in_the_registry_as_one_readable_line(
     assert f"organisation_id={tree.ppo}" in line
     assert "card_number=" in line
     assert "event_id=" not in line, "the envelope is in the line's own columns"
+
+
+def test_tail_following_a_topic_shows_an_admission_made_after_it_started(
+    registry: Registry, settings: RegistrySettings, kafka_broker: Broker
+) -> None:
+    tree = build_tree(registry)
+    member = apply(registry, tree.ppo)
+    with relay_thread(settings, registry, kafka_broker.bootstrap):
+        wait_for(lambda: caught_up(settings, registry), what="the relay to catch up")
+        tail = subprocess.Popen(
+            [str(PARTIA_OPS), "tail", MEMBERS_TOPIC, "--member", str(member)],
+            env={**os.environ, "PARTIA_KAFKA_BOOTSTRAP": kafka_broker.bootstrap},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert tail.stderr is not None
+            assert tail.stdout is not None
+            assert "Following partia.registry.members.v1 from now" in tail.stderr.readline()
+            lines: list[str] = []
+            reader = threading.Thread(target=lambda: lines.extend(tail.stdout or []), daemon=True)
+            reader.start()
+            admit(registry, member, tree.ppo)
+            wait_for(lambda: len(lines) > 0, what="the admission's line")
+        finally:
+            tail.send_signal(signal.SIGINT)
+            tail.wait(15)
+    [line] = lines
+    assert "partia.registry.member.admitted.v1" in line, "only what happened after it started"
+    assert f"subject={member}" in line
+    assert tail.returncode == 0, "Ctrl-C stops it cleanly"
 
 
 def test_tail_of_a_topic_that_does_not_exist_says_so_without_a_traceback(

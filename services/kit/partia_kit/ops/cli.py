@@ -111,8 +111,17 @@ def tail(
     ] = True,
 ) -> None:
     """One line per event: time, type, subject, business date, log position, where, payload."""
+
+    def ready() -> None:
+        if follow:
+            where = "the beginning" if from_beginning else "now"
+            Console(stderr=True).print(f"Following {topic} from {where} (Ctrl-C to stop)")
+
     try:
-        for raw in kafka.read(bootstrap, topic, from_beginning=from_beginning, follow=follow):
+        events = kafka.read(
+            bootstrap, topic, from_beginning=from_beginning, follow=follow, on_ready=ready
+        )
+        for raw in events:
             if member is None or kafka.matches_member(raw, member):
                 typer.echo(event_line(raw))
     except (OpsError, KafkaError) as error:

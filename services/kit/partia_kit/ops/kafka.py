@@ -9,7 +9,7 @@ Whatever the broker refuses is reported in `Overview.problems`, never raised.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -192,6 +192,7 @@ def read(
     poll_seconds: float = 0.5,
     starts: dict[int, int] | None = None,
     consumer: KafkaConsumer | None = None,
+    on_ready: Callable[[], None] | None = None,
 ) -> Iterator[Raw]:
     """The records of `topic` in arrival order per partition: from the beginning (or the end, or
     `starts` per partition), then either until the end seen at the start (`follow=False`) or
@@ -206,6 +207,7 @@ def read(
                 poll_seconds=poll_seconds,
                 starts=starts,
                 consumer=own,
+                on_ready=on_ready,
             )
         return
     assigned = partitions_of(consumer, topic)
@@ -217,7 +219,11 @@ def read(
     for tp in assigned:
         if starts is not None and tp.partition in starts:
             consumer.seek(tp, starts[tp.partition])
+    for tp in assigned:
+        consumer.position(tp)  # resolves the seek now: what arrives after this is read
     ends = consumer.end_offsets(assigned)
+    if on_ready is not None:
+        on_ready()
     while True:
         if not follow and all(consumer.position(tp) >= ends[tp] for tp in assigned):
             return
