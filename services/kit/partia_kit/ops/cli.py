@@ -75,14 +75,15 @@ def topics(bootstrap: Bootstrap = DEFAULT_BOOTSTRAP) -> None:
         raise _fail(str(error)) from error
     console = _console()
     table = Table(title=f"Topics on {bootstrap}")
-    for column in ("topic", "partition", "start", "end"):
-        table.add_column(column, justify="left" if column == "topic" else "right")
+    for column in ("topic", "part", "start", "end"):
+        table.add_column(column, justify="left" if column == "topic" else "right", no_wrap=True)
     for p in seen.partitions:
         table.add_row(p.topic, str(p.partition), str(p.start), str(p.end))
     console.print(table)
     lags = Table(title="Consumer groups (lag = end offset - committed offset)")
-    for column in ("group", "topic", "partition", "committed", "end", "lag"):
-        lags.add_column(column, justify="left" if column in ("group", "topic") else "right")
+    for column in ("group", "topic", "part", "committed", "end", "lag"):
+        named = column in ("group", "topic")  # never cut: people copy them into commands
+        lags.add_column(column, justify="left" if named else "right", no_wrap=named)
     for g in seen.lags:
         lags.add_row(g.group, g.topic, str(g.partition), str(g.committed), str(g.end), str(g.lag))
     console.print(lags)
@@ -226,12 +227,16 @@ def dlq_list(
     bootstrap: Bootstrap = DEFAULT_BOOTSTRAP,
 ) -> None:
     """Every dead letter: where it came from, which consumer gave up on it, and why."""
+    count = 0
     try:
         for name in kafka.dlq_topics(bootstrap, topic):
             for raw in kafka.read(bootstrap, name, from_beginning=True, follow=False):
                 typer.echo(dead_letter_line(raw))
+                count += 1
     except (OpsError, KafkaError) as error:
         raise _fail(str(error)) from error
+    if count == 0:
+        typer.echo("No dead letters.", err=True)
 
 
 def dead_letter_line(raw: Raw) -> str:
