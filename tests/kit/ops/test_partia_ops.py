@@ -1,5 +1,8 @@
 """`partia-ops` against a real broker (Tansu) and a real PostgreSQL: what operations staff see
-with `tail`, `topics`, `dlq list` and `dlq replay`, and what `republish` makes a relay do."""
+with `tail`, `topics`, `dlq list` and `dlq replay`, and what `republish` makes a relay do.
+
+Tests that run the registry's relay use a broker of their own: the registry's topic names are
+fixed, and other tests count what the session broker's registry topics hold."""
 
 from __future__ import annotations
 
@@ -70,12 +73,12 @@ def schema(database_url: str) -> str:
 
 
 def test_tail_shows_an_admission_made_in_the_registry_as_one_readable_line(
-    registry: Registry, settings: RegistrySettings, kafka_broker: Broker
+    registry: Registry, settings: RegistrySettings, own_kafka_broker: Broker
 ) -> None:
     tree = build_tree(registry)
     member = apply(registry, tree.ppo)
     admit(registry, member, tree.ppo)
-    with relay_thread(settings, registry, kafka_broker.bootstrap):
+    with relay_thread(settings, registry, own_kafka_broker.bootstrap):
         wait_for(lambda: caught_up(settings, registry), what="the relay to catch up")
     admitted = next(e for e in logged(registry) if e.event_type == "registry.member.admitted")
 
@@ -89,7 +92,7 @@ def test_tail_shows_an_admission_made_in_the_registry_as_one_readable_line(
             "--member",
             str(member),
         ],
-        env={**os.environ, "PARTIA_KAFKA_BOOTSTRAP": kafka_broker.bootstrap},
+        env={**os.environ, "PARTIA_KAFKA_BOOTSTRAP": own_kafka_broker.bootstrap},
         capture_output=True,
         text=True,
         timeout=60,
@@ -112,15 +115,15 @@ def test_tail_shows_an_admission_made_in_the_registry_as_one_readable_line(
 
 
 def test_tail_following_a_topic_shows_an_admission_made_after_it_started(
-    registry: Registry, settings: RegistrySettings, kafka_broker: Broker
+    registry: Registry, settings: RegistrySettings, own_kafka_broker: Broker
 ) -> None:
     tree = build_tree(registry)
     member = apply(registry, tree.ppo)
-    with relay_thread(settings, registry, kafka_broker.bootstrap):
+    with relay_thread(settings, registry, own_kafka_broker.bootstrap):
         wait_for(lambda: caught_up(settings, registry), what="the relay to catch up")
         tail = subprocess.Popen(
             [str(PARTIA_OPS), "tail", MEMBERS_TOPIC, "--member", str(member)],
-            env={**os.environ, "PARTIA_KAFKA_BOOTSTRAP": kafka_broker.bootstrap},
+            env={**os.environ, "PARTIA_KAFKA_BOOTSTRAP": own_kafka_broker.bootstrap},
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -300,11 +303,11 @@ def _each_twice(bootstrap: str, expected: set[str]) -> bool:
 
 
 def test_republish_refuses_to_move_a_relay_forward_or_to_guess_a_service(
-    registry: Registry, settings: RegistrySettings, kafka_broker: Broker
+    registry: Registry, settings: RegistrySettings, own_kafka_broker: Broker
 ) -> None:
     assert settings.database_url is not None
     build_tree(registry)
-    with relay_thread(settings, registry, kafka_broker.bootstrap):
+    with relay_thread(settings, registry, own_kafka_broker.bootstrap):
         wait_for(lambda: caught_up(settings, registry), what="the relay to catch up")
     where = ["--database-url", settings.database_url, "--schema", settings.database_schema]
 

@@ -119,6 +119,8 @@ def overview(bootstrap: str) -> Overview:
     result.partitions = [
         PartitionOffsets(tp.topic, tp.partition, starts[tp], ends[tp]) for tp in assigned
     ]
+    if not assigned:
+        return result
     with _admin(bootstrap) as admin:
         try:
             result.groups = sorted(name for name, _ in admin.list_consumer_groups())
@@ -224,10 +226,14 @@ def read(
     ends = consumer.end_offsets(assigned)
     if on_ready is not None:
         on_ready()
+    empty_polls = 0
     while True:
         if not follow and all(consumer.position(tp) >= ends[tp] for tp in assigned):
             return
         batch = consumer.poll(timeout_ms=int(poll_seconds * 1000))
+        empty_polls = 0 if batch else empty_polls + 1
+        if not follow and empty_polls >= 3:
+            return  # the end offset lies past the last record (a broker's offsets can skip)
         for records in batch.values():
             for r in records:
                 yield Raw(
