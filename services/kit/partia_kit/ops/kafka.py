@@ -232,7 +232,7 @@ def read(
             return
         batch = consumer.poll(timeout_ms=int(poll_seconds * 1000))
         empty_polls = 0 if batch else empty_polls + 1
-        if not follow and empty_polls >= 3:
+        if not follow and empty_polls >= 10:  # 5 s of nothing
             return  # the end offset lies past the last record (a broker's offsets can skip)
         for records in batch.values():
             for r in records:
