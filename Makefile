@@ -52,6 +52,7 @@ bench: install
 
 schemas: install
 	$(BIN)/python -m partia_contracts.schemas write
+	$(BIN)/python -m partia_contracts.asyncapi write
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
