@@ -44,7 +44,11 @@ class ServiceMigrations:
 
 def installed() -> dict[str, Callable[[], ServiceMigrations]]:
     """The services whose migrations are installed, by name (not yet loaded)."""
-    return {ep.name: ep.load for ep in entry_points(group=ENTRY_POINTS)}
+
+    def loader(entry: Any) -> Callable[[], ServiceMigrations]:
+        return lambda: entry.load()()
+
+    return {ep.name: loader(ep) for ep in entry_points(group=ENTRY_POINTS)}
 
 
 def upgrade(database_url: str, service: ServiceMigrations, revision: str = "head") -> None:
@@ -175,6 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     known = installed()
     unknown = sorted(set(args.service or ()) - set(known))
     if unknown:
