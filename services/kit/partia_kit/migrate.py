@@ -97,7 +97,7 @@ def current(database_url: str, service: ServiceMigrations) -> str | None:
 def head(service: ServiceMigrations) -> str:
     heads = _script_directory(service.script_location).get_heads()
     assert len(heads) == 1, f"{service.name}: the migrations must form one line, not {heads}"
-    return heads[0]
+    return str(heads[0])
 
 
 @lru_cache

@@ -15,9 +15,9 @@ from typing import Any
 
 import psycopg
 from psycopg_pool import ConnectionPool
-from partia_kit import migrate as migrations
 from pydantic import SecretStr
 
+from partia_kit import migrate as migrations
 from partia_registry.adapters.clock import SystemClock
 from partia_registry.adapters.collation import by_name
 from partia_registry.adapters.postgres.embedded import start_embedded_postgres
@@ -31,11 +31,11 @@ from partia_registry.application.bootstrap import PartyDefinition, bootstrap_par
 from partia_registry.application.clock import Clock
 from partia_registry.application.handlers import handlers
 from partia_registry.application.writer import CommandWriter
+from partia_registry.migrations import for_schema
 from partia_registry.projections import tables
 from partia_registry.projections.reader import ReadModel
 from partia_registry.projections.reports import Reports, WriteSide
 from partia_registry.projections.runner import ProjectionRunner
-from partia_registry.migrations import for_schema
 from partia_registry.settings import RegistrySettings, eventsourcing_env
 
 log = logging.getLogger(__name__)

@@ -15,8 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 from uuid import UUID
 
-
-from partia_registry.adapters.postgres.statements import RowShape, Statement, table
+from partia_registry.adapters.postgres.statements import RowShape, Statement
 from partia_registry.domain.discipline import SanctionKind
 from partia_registry.domain.members import EXCLUSION, WITHDRAWAL, Member, MemberStatus
 from partia_registry.domain.organisations import Organisation
