@@ -66,12 +66,6 @@ class PersonalDataVault:
         self._cache: OrderedDict[UUID, tuple[bytes, float]] = OrderedDict()
         self._unsaved: dict[UUID, bytes] = {}
 
-    def create_table_sql(self) -> SQL | Any:
-        return SQL(
-            "CREATE TABLE IF NOT EXISTS {} (owner_id uuid PRIMARY KEY, wrapped_key bytea NOT NULL, "
-            "created_at timestamptz NOT NULL DEFAULT now())"
-        ).format(self._table)
-
     def seal(self, owner_id: UUID, plaintext: bytes, *, new_owner: bool) -> SealedPersonalData:
         nonce = os.urandom(_NONCE_BYTES)
         key = self._sealing_key(owner_id, new_owner=new_owner)

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from psycopg.sql import SQL, Identifier
 from psycopg_pool import ConnectionPool
 from pydantic import SecretStr
 
+from partia_kit import migrate as migrations
 from partia_kit.postgres.embedded import start_embedded_postgres
 from partia_kit.settings import eventsourcing_env
 from partia_kit.writer import CommandWriter
@@ -33,6 +33,7 @@ from partia_registry.application.bootstrap import PartyDefinition, bootstrap_par
 from partia_registry.application.clock import Clock
 from partia_registry.application.commands import Command
 from partia_registry.application.handlers import handlers
+from partia_registry.migrations import for_schema
 from partia_registry.projections import tables
 from partia_registry.projections.reader import ReadModel
 from partia_registry.projections.reports import Reports, WriteSide
@@ -84,7 +85,7 @@ def open_registry(
         server, url = start_embedded_postgres(settings.data_dir / "pgdata")
     master_key = settings.master_key_bytes()
     with _installing(url, settings.database_schema):
-        _ensure_schema(url, settings.database_schema)
+        migrations.upgrade(url, for_schema(settings.database_schema))
         events = RegistryEventStore(
             eventsourcing_env(url, settings.database_schema, settings.pool_size), master_key
         )
@@ -160,7 +161,7 @@ def run_projection(settings: RegistrySettings, *, parent: int | None = None) -> 
     until the `parent` process is gone: `serve` may be killed outright); as a standby while
     another runner is active, taking over when it stops."""
     assert settings.database_url is not None
-    _ensure_schema(settings.database_url, settings.database_schema)
+    migrations.upgrade(settings.database_url, for_schema(settings.database_schema))
     runner = projection_runner(settings, settings.database_url)
     previous = signal.signal(signal.SIGTERM, lambda *_: runner.request_stop())
     if parent is not None:
@@ -201,15 +202,11 @@ def prepare_database(settings: RegistrySettings) -> tuple[Any, RegistrySettings]
 
 @contextmanager
 def _installing(url: str, schema: str) -> Iterator[None]:
-    """One process at a time creates or upgrades a schema's tables and loads the party: two
-    processes started together (`serve` and its runner, two relays, two instances) would otherwise
-    run the same `CREATE ... IF NOT EXISTS` at once, which PostgreSQL refuses ("tuple concurrently
-    updated"). A session advisory lock, released when its connection closes, whatever happens."""
+    """One process at a time migrates a schema, creates the event store's tables and loads the
+    party: two processes started together (`serve` and its runner, two relays, two instances)
+    would otherwise run the same `CREATE ... IF NOT EXISTS` at once, which PostgreSQL refuses
+    ("tuple concurrently updated"). A session advisory lock, released when its connection closes,
+    whatever happens. (The migrations take a lock of their own, for `partia migrate`.)"""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", (f"partia:{schema}",))
         yield
-
-
-def _ensure_schema(url: str, schema: str) -> None:
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(SQL("CREATE SCHEMA IF NOT EXISTS {}").format(Identifier(schema)))

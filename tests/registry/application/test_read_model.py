@@ -11,6 +11,7 @@ import psycopg
 import pytest
 from psycopg.sql import SQL, Identifier
 
+from partia_kit import migrate
 from partia_registry.application import commands as c
 from partia_registry.composition import (
     EVENTS_TABLE,
@@ -21,6 +22,7 @@ from partia_registry.composition import (
 from partia_registry.domain.decisions import BodyKind
 from partia_registry.domain.discipline import AppealOutcome, ExclusionGround, SanctionKind
 from partia_registry.domain.members import TransferReason
+from partia_registry.migrations import for_schema
 from partia_registry.projections import tables
 from partia_registry.projections.ledger import Changes, MembershipLedger
 from partia_registry.projections.runner import ProjectionRunner
@@ -633,13 +635,16 @@ def test_starting_another_process_takes_no_exclusive_lock_on_the_read_models_poi
 def test_a_database_from_before_the_generation_sequence_numbers_rebuilds_past_every_generation(
     registry: Registry, settings: Any
 ) -> None:
-    """An older version numbered rebuilds current + 1 and kept no sequence: the sequence made
-    on start must begin after every generation whose tables exist, retired ones included."""
+    """An older version numbered rebuilds current + 1 and kept no sequence (nor versioned
+    migrations): the sequence the first migration makes must begin after every generation whose
+    tables exist, retired ones included."""
     url, schema = str(settings.database_url), settings.database_schema
     runner_of(registry).stop()
     with psycopg.connect(url, autocommit=True) as conn:
         current = tables.state(conn, schema)["generation"]
         conn.execute(SQL("DROP SEQUENCE {}").format(Identifier(schema, tables.NUMBERS)))
+        conn.execute(SQL("DROP TABLE {}").format(Identifier(schema, "alembic_version_registry")))
         tables.Generation(schema, current + 3).create(conn)  # e.g. a failed rebuild's, left behind
+        migrate.upgrade(url, for_schema(schema))
         tables.prepare(conn, schema)
         assert tables.next_generation(conn, schema) == current + 4

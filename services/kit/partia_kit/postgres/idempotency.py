@@ -18,14 +18,6 @@ from partia_kit.idempotency import IdempotencyKey, StoredOutcome
 from partia_kit.postgres.statements import Statement, table
 
 
-def create_idempotency_table_sql(schema: str, name: str) -> Composed:
-    return SQL(
-        "CREATE TABLE IF NOT EXISTS {} (actor text NOT NULL, key text NOT NULL,"
-        " fingerprint text NOT NULL, result jsonb NOT NULL,"
-        " created_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (actor, key))"
-    ).format(table(schema, name))
-
-
 def stored_outcomes_query(
     schema: str, name: str, keys: Sequence[IdempotencyKey]
 ) -> tuple[Composed, tuple[list[str], list[str]]]:

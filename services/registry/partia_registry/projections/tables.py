@@ -26,14 +26,6 @@ POINTER = "registry_read_model"
 NUMBERS = "registry_read_model_generations"
 """The sequence generation numbers come from: two rebuilds never share a number, so one that
 failed can drop its own tables without touching another's (decision 085)."""
-POINTER_COLUMNS = (
-    ("rebuild_requested", "timestamptz"),
-    ("rebuilding", "jsonb"),
-    ("last_rebuild", "jsonb"),
-    ("last_failure", "jsonb"),
-    ("retired", "int"),
-    ("retired_at", "timestamptz"),
-)
 TABLES = ("spells", "organisations", "facts", "people", "current", "tracking")
 KEYS = (
     ("spells_key", "spells", "spell_id"),
@@ -172,16 +164,16 @@ def lock_key(schema: str) -> str:
 
 
 def prepare(conn: Connection[Any], schema: str) -> Generation:
-    """The pointer table and a first generation, if missing; idempotent, and safe when several
-    processes start at once (a transaction lock serialises them). Returns the current one."""
+    """A first generation, if missing; idempotent, and safe when several processes start at once
+    (a transaction lock serialises them). Returns the current one. The pointer table and the
+    sequence of generation numbers are the migrations' (`partia_registry.migrations`); the
+    generations' tables, named at run time, are made here (decision 117)."""
     with conn.transaction():
         # Not the runner's lock (held for as long as a runner is active): one for this alone.
         conn.execute(
             "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
             (f"{lock_key(schema)}:prepare",),
         )
-        create_pointer(conn, schema)
-        create_numbers(conn, schema)
         number = current_generation(conn, schema)
         if number is None:
             number = next_generation(conn, schema)
@@ -192,54 +184,6 @@ def prepare(conn: Connection[Any], schema: str) -> Generation:
         upgrade(conn, generation)
         start_tracking(conn, generation)
     return generation
-
-
-def create_pointer(conn: Connection[Any], schema: str) -> None:
-    """One row: the generation reads use, and what every process must know about the read model
-    (a rebuild requested or running, the last rebuild's outcome, a retired generation)."""
-    pointer = Identifier(schema, POINTER)
-    conn.execute(
-        SQL(
-            "CREATE TABLE IF NOT EXISTS {} (id int PRIMARY KEY CHECK (id = 1),"
-            " generation int NOT NULL)"
-        ).format(pointer)
-    )
-    # Only the missing ones: ALTER TABLE takes an ACCESS EXCLUSIVE lock even when the column
-    # exists, which would queue every process's generation look-up behind it (decision 086).
-    present = {
-        row[0]
-        for row in conn.execute(
-            "SELECT column_name FROM information_schema.columns"
-            " WHERE table_schema = %s AND table_name = %s",
-            (schema, POINTER),
-        )
-    }
-    for column, kind in POINTER_COLUMNS:
-        if column not in present:
-            conn.execute(
-                SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
-                    pointer, Identifier(column), SQL(kind)
-                )
-            )
-
-
-def create_numbers(conn: Connection[Any], schema: str) -> None:
-    """The sequence of generation numbers, if missing, started after every generation whose
-    tables exist (a version before the sequence numbered them current + 1)."""
-    exists = conn.execute("SELECT to_regclass(%s)", (f'"{schema}"."{NUMBERS}"',)).fetchone()
-    if exists and exists[0] is not None:
-        return
-    numbers = Identifier(schema, NUMBERS)
-    conn.execute(SQL("CREATE SEQUENCE IF NOT EXISTS {} AS int").format(numbers))
-    row = conn.execute(
-        "SELECT max(substring(tablename FROM '^rm([0-9]+)_')::int) FROM pg_tables"
-        " WHERE schemaname = %s AND tablename ~ '^rm[0-9]+_'",
-        (schema,),
-    ).fetchone()
-    found = int(row[0]) if row and row[0] is not None else 0
-    highest = max(found, current_generation(conn, schema) or 0)
-    if highest > 0:
-        conn.execute("SELECT setval(%s::regclass, %s)", (f'"{schema}"."{NUMBERS}"', highest))
 
 
 def next_generation(conn: Connection[Any], schema: str) -> int:
@@ -281,7 +225,7 @@ def switch(conn: Connection[Any], schema: str, old: int, new: int) -> None:
 
 
 def state(conn: Connection[Any], schema: str) -> dict[str, Any]:
-    """The pointer row as a dict (see `create_pointer`), with the seconds since `retired_at`."""
+    """The pointer row as a dict, with the seconds since `retired_at`."""
     with conn.cursor(row_factory=dict_row) as curs:
         curs.execute(
             SQL(

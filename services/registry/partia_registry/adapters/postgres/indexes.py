@@ -15,10 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 from uuid import UUID
 
-from psycopg.sql import SQL, Composable
-
-from partia_kit.postgres.idempotency import create_idempotency_table_sql
-from partia_kit.postgres.statements import RowShape, Statement, table
+from partia_kit.postgres.statements import RowShape, Statement
 from partia_registry.domain.discipline import SanctionKind
 from partia_registry.domain.members import EXCLUSION, WITHDRAWAL, Member, MemberStatus
 from partia_registry.domain.organisations import Organisation
@@ -29,58 +26,6 @@ SANCTION_INDEX = "registry_sanction_index"
 CASE_INDEX = "registry_case_index"
 IDEMPOTENCY = "registry_idempotency"
 CARD_SERIAL = "registry_card_serial"
-
-
-def create_tables_sql(schema: str) -> list[Composable]:
-    members, organisations = table(schema, MEMBER_INDEX), table(schema, ORGANISATION_INDEX)
-    return [
-        SQL(
-            "CREATE TABLE IF NOT EXISTS {} ("
-            " member_id uuid PRIMARY KEY,"
-            " iin_digest bytea UNIQUE,"  # NULL once erased: the person may then start afresh
-            " status text NOT NULL,"
-            " organisation_id uuid NOT NULL,"
-            " card_number text UNIQUE,"
-            " sealed_name bytea,"  # sealed with the person's own key (decision 021)
-            " applied_on date, admitted_on date, ended_on date, end_reason text)"
-        ).format(members),
-        SQL("CREATE INDEX IF NOT EXISTS {} ON {} (organisation_id, status)").format(
-            SQL(MEMBER_INDEX + "_roll"), members
-        ),
-        SQL(
-            "CREATE TABLE IF NOT EXISTS {} ("
-            " organisation_id uuid PRIMARY KEY, kind text NOT NULL, parent_id uuid,"
-            " names jsonb NOT NULL, code text, founded_on date, dissolved_on date)"
-        ).format(organisations),
-        SQL("CREATE INDEX IF NOT EXISTS {} ON {} (parent_id)").format(
-            SQL(ORGANISATION_INDEX + "_parent"), organisations
-        ),
-        SQL("CREATE INDEX IF NOT EXISTS {} ON {} (kind)").format(
-            SQL(ORGANISATION_INDEX + "_kind"), organisations
-        ),
-        create_idempotency_table_sql(schema, IDEMPOTENCY),
-        SQL("CREATE SEQUENCE IF NOT EXISTS {}").format(table(schema, CARD_SERIAL)),
-        # Added with transfers and discipline; ADD COLUMN keeps older installations working.
-        SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS residence_deadline date").format(members),
-        SQL(
-            "CREATE TABLE IF NOT EXISTS {} ("
-            " sanction_id uuid PRIMARY KEY, member_id uuid NOT NULL, organisation_id uuid NOT NULL,"
-            " kind text NOT NULL, decided_on date NOT NULL, appeal_deadline date NOT NULL,"
-            " status text NOT NULL, appeal_status text, appeal_filed_on date,"
-            " appeal_body_kind text, appeal_body_organisation_id uuid)"
-        ).format(table(schema, SANCTION_INDEX)),
-        SQL("CREATE INDEX IF NOT EXISTS {} ON {} (organisation_id)").format(
-            SQL(SANCTION_INDEX + "_organisation"), table(schema, SANCTION_INDEX)
-        ),
-        SQL(
-            "CREATE TABLE IF NOT EXISTS {} ("
-            " case_id uuid PRIMARY KEY, member_id uuid NOT NULL, organisation_id uuid NOT NULL,"
-            " opened_on date NOT NULL, reference text NOT NULL, closed_on date, outcome text)"
-        ).format(table(schema, CASE_INDEX)),
-        SQL("CREATE INDEX IF NOT EXISTS {} ON {} (organisation_id)").format(
-            SQL(CASE_INDEX + "_organisation"), table(schema, CASE_INDEX)
-        ),
-    ]
 
 
 def iin_digest(pepper: bytes, iin: str) -> bytes:

@@ -31,7 +31,6 @@ from partia_registry.adapters.postgres.indexes import (
     MEMBER_INDEX,
     ORGANISATION_INDEX,
     IndexWriter,
-    create_tables_sql,
     iin_digest,
 )
 from partia_registry.adapters.postgres.sealing import seal_clear_names
@@ -95,10 +94,8 @@ class PostgresStore:
         self._seen_position = events.recorder.max_notification_id() or 0
 
     def create_tables(self) -> None:
-        with self.events.datastore.transaction(commit=True) as curs:
-            curs.execute(self.events.vault.create_table_sql())
-            for statement in create_tables_sql(self.schema):
-                curs.execute(statement)
+        """What the migrations (`partia_registry.migrations`, which made the tables) cannot do:
+        seal the names an older version left in the clear (it needs the master key)."""
         seal_clear_names(self.events.datastore, self.schema, self.events.vault)
 
     def digest(self, iin: str) -> bytes:
