@@ -22,10 +22,10 @@ The goal (issue 9): >= 20,000 events/s. The ratio compares the relay with the me
 from __future__ import annotations
 
 import argparse
-import cProfile
-import pstats
 import base64
+import cProfile
 import os
+import pstats
 import sys
 import time
 import uuid
