@@ -13,6 +13,7 @@ so each member's and each organisation's events arrive in order.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import signal
@@ -163,6 +164,10 @@ def run_relay(settings: RegistrySettings, args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, request_stop)
         signal.signal(signal.SIGINT, request_stop)
         print(f"registry relay → {args.bootstrap} (topics: {', '.join(TOPICS)})", flush=True)
+        # What start-up made (modules, models, clients) lives as long as the process: frozen, the
+        # collector's full passes skip it (decision 120).
+        gc.collect()
+        gc.freeze()
         relay.run(stop)
         return 0
     finally:
