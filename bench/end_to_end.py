@@ -1,0 +1,337 @@
+"""End to end: from an admission's HTTP reply to its effect in a consumer, at a steady rate.
+
+    python -m bench.end_to_end [--rate 500] [--seconds 30]
+
+One run on one machine, every part in its own process, as in production:
+  1. a throwaway embedded PostgreSQL, the embedded broker (Tansu, memory storage), the registry
+     (`python -m partia_registry serve`), its relay (`python -m partia_registry relay`), and a
+     consumer (`partia_kit.consumer`: effect and position in one PostgreSQL transaction) whose
+     effect records each admitted member; after each commit it notes the time (`time.time()`);
+  2. set-up, untimed: a territorial branch, PPOs, and rate x seconds applications through the
+     API; waits until the consumer has applied every one of them;
+  3. TIMED: admits those applicants at a steady `--rate` for `--seconds`, open loop (each
+     request leaves at its scheduled time, whatever the earlier replies do);
+  4. waits until the consumer has applied every admission.
+Latency per admission = the consumer's commit of its effect - the arrival of the registry's
+2xx reply (accepted). Goal (issue 9): p99 <= 500 ms. Both clocks are the machine's wall clock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import math
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from multiprocessing.synchronize import Event
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from bench.admissions import (
+    HOST,
+    admission,
+    adult_iins,
+    application,
+    check_load,
+    create_organisations,
+    member_ids,
+    registry_import_path,
+    registry_server,
+    stop,
+)
+from bench.cli import BenchmarkFailed, add_output_arguments, finish
+from bench.loadgen import Sent, percentile, run_async, run_load, run_open_loop
+from bench.postgres import throwaway_postgres
+
+GOAL_P99_MS = 500.0
+CONSUMER = "bench_e2e"
+SCHEMA = "bench_consumer"
+ADMITTED = "partia.registry.member.admitted.v1"
+SUBMITTED = "partia.registry.member.application_submitted.v1"
+
+
+# --- the consumer (its own process) ---------------------------------------------------------
+
+
+def consumer_process(database_url: str, bootstrap: str, out: str, stop_event: Event) -> None:
+    """Apply admissions and applications (one effect row each) until `stop_event`; then write
+    {event type: {member id: commit time}} to `out`."""
+    from partia_kit.consumer import Consumer, ConsumerConfig
+    from partia_kit.messages import IncomingEvent
+    from partia_registry.relay import MEMBERS_TOPIC
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops it
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+        conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {SCHEMA}.applied (event_id text PRIMARY KEY,"
+            " event_type text NOT NULL, member_id text NOT NULL)"
+        )
+
+    def effect(conn: psycopg.Connection[Any], event: IncomingEvent) -> None:
+        conn.execute(
+            f"INSERT INTO {SCHEMA}.applied (event_id, event_type, member_id) VALUES (%s, %s, %s)",
+            (event.id, event.type, event.subject),
+        )
+
+    committed: dict[str, dict[str, float]] = {ADMITTED: {}, SUBMITTED: {}}
+
+    def after_commit(event: IncomingEvent) -> None:
+        committed[event.type].setdefault(str(event.subject), time.time())
+
+    config = ConsumerConfig(
+        name=CONSUMER,
+        database_url=database_url,
+        schema=SCHEMA,
+        bootstrap_servers=bootstrap,
+        topics=[MEMBERS_TOPIC],
+    )
+    consumer = Consumer(config, {ADMITTED: effect, SUBMITTED: effect}, after_effect=after_commit)
+    stopping = threading.Event()
+
+    def watch() -> None:
+        stop_event.wait()
+        stopping.set()
+
+    threading.Thread(target=watch, daemon=True).start()
+    try:
+        consumer.run(stopping)
+    finally:
+        Path(out).write_text(json.dumps(committed))
+
+
+def applied_count(database_url: str, event_type: str) -> int:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT to_regclass(%s)", (f"{SCHEMA}.applied",)).fetchone()
+        if not exists or exists[0] is None:
+            return 0
+        row = conn.execute(
+            f"SELECT count(*) FROM {SCHEMA}.applied WHERE event_type = %s", (event_type,)
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+
+def wait_for_consumer(database_url: str, event_type: str, count: int, timeout: float) -> float:
+    """Seconds until the consumer applied `count` events of `event_type`."""
+    started = time.monotonic()
+    while (n := applied_count(database_url, event_type)) < count:
+        if time.monotonic() - started > timeout:
+            raise BenchmarkFailed(
+                f"the consumer applied {n} of {count} {event_type} within {timeout:.0f} s"
+            )
+        time.sleep(0.2)
+    return time.monotonic() - started
+
+
+# --- the processes --------------------------------------------------------------------------
+
+
+@contextmanager
+def relay_process(database_url: str, master_key: str, bootstrap: str, log: Path) -> Iterator[None]:
+    env = {**os.environ, "PARTIA_DATABASE_URL": database_url, "PARTIA_MASTER_KEY": master_key}
+    if extra := registry_import_path():
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [extra, env.get("PYTHONPATH")]))
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "partia_registry", "relay", "--bootstrap", bootstrap],
+            env=env,
+            cwd=log.parent,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield
+    finally:
+        stop(process)
+
+
+@contextmanager
+def consumer(database_url: str, bootstrap: str, out: Path) -> Iterator[dict[str, dict[str, float]]]:
+    """Yields {event type: {member id: commit time}}, filled once the consumer has stopped."""
+    committed: dict[str, dict[str, float]] = {}
+    context = multiprocessing.get_context("spawn")
+    stop_event = context.Event()
+    process = context.Process(
+        target=consumer_process, args=(database_url, bootstrap, str(out), stop_event)
+    )
+    process.start()
+    try:
+        yield committed
+    finally:
+        stop_event.set()
+        process.join(30)
+        if process.is_alive():
+            process.kill()
+        if out.exists():
+            committed.update(json.loads(out.read_text()))
+
+
+@contextmanager
+def broker() -> Iterator[str]:
+    from partia_kit.broker import start_broker
+
+    running = start_broker()
+    try:
+        yield running.bootstrap
+    finally:
+        running.stop()
+
+
+# --- the figures ----------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    rate: float
+    seconds: float
+    sent: int
+    achieved_rate: float
+    """Admissions answered per second over the timed phase (first send to last reply)."""
+    http_p50_ms: float
+    http_p99_ms: float
+    late_sends_p99_ms: float
+    """How late requests left against their schedule (waiting for a free connection)."""
+    latencies_ms: list[float] = field(repr=False)
+    catch_up_seconds: float
+    problems: list[str]
+
+    def p(self, q: float) -> float:
+        return percentile(self.latencies_ms, q)
+
+    @property
+    def goal_met(self) -> bool:
+        return not self.problems and self.p(99) <= GOAL_P99_MS
+
+    def as_json(self) -> dict[str, Any]:
+        figures = asdict(self)
+        figures.pop("latencies_ms")
+        figures.update(
+            p50_ms=self.p(50),
+            p95_ms=self.p(95),
+            p99_ms=self.p(99),
+            max_ms=self.p(100),
+            goal={"p99_ms": GOAL_P99_MS, "met": self.goal_met},
+        )
+        return figures
+
+
+def figures(
+    args: argparse.Namespace,
+    sent: list[Sent],
+    applied: dict[str, float],
+    members: list[str],
+    catch_up: float,
+) -> Figures:
+    problems: list[str] = []
+    latencies: list[float] = []
+    for member, request in zip(members, sent, strict=True):
+        if not 200 <= request.status < 300:
+            problems.append(f"admission of {member}: HTTP {request.status}: {request.body[:200]!r}")
+        elif member not in applied:
+            problems.append(f"admission of {member} was never applied by the consumer")
+        else:
+            latencies.append((applied[member] - request.answered) * 1000)
+    answered = [s.answered for s in sent if not math.isnan(s.answered)]
+    elapsed = max(answered) - min(s.sent for s in sent)
+    http = sorted((s.answered - s.sent) * 1000 for s in sent if not math.isnan(s.answered))
+    late = sorted((s.sent - s.scheduled) * 1000 for s in sent)
+    return Figures(
+        rate=args.rate,
+        seconds=args.seconds,
+        sent=len(sent),
+        achieved_rate=len(answered) / elapsed,
+        http_p50_ms=percentile(http, 50),
+        http_p99_ms=percentile(http, 99),
+        late_sends_p99_ms=percentile(late, 99),
+        latencies_ms=sorted(latencies),
+        catch_up_seconds=catch_up,
+        problems=problems,
+    )
+
+
+def print_report(f: Figures) -> None:
+    verdict = "INVALID (errors)" if f.problems else "MET" if f.goal_met else "NOT MET"
+    print()
+    print(f"end to end: {f.sent:,} admissions at {f.rate:,.0f}/s for {f.seconds:.0f} s (open loop)")
+    print(f"  achieved rate            {f.achieved_rate:8.0f} admissions/s")
+    print(f"  HTTP reply               p50 {f.http_p50_ms:7.1f}   p99 {f.http_p99_ms:7.1f} ms")
+    print(f"  sends late (p99)         {f.late_sends_p99_ms:8.1f} ms")
+    print(
+        f"  reply -> consumer commit p50 {f.p(50):7.1f}   p95 {f.p(95):7.1f}   "
+        f"p99 {f.p(99):7.1f}   max {f.p(100):7.1f} ms"
+    )
+    print(f"  consumer caught up       {f.catch_up_seconds:8.1f} s after the last reply")
+    print(f"goal p99 <= {GOAL_P99_MS:.0f} ms: {verdict}")
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> Figures:
+    registry_import_path()
+    count = int(args.rate * args.seconds)
+    master_key = base64.b64encode(os.urandom(32)).decode()
+    with (
+        tempfile.TemporaryDirectory(prefix="partia-bench-") as tmp,
+        throwaway_postgres() as dsn,
+        broker() as bootstrap,
+        registry_server(
+            dsn, Path(tmp), args.startup_timeout, extra_env={"PARTIA_MASTER_KEY": master_key}
+        ) as registry,
+        relay_process(dsn, master_key, bootstrap, Path(tmp) / "relay.log"),
+        consumer(dsn, bootstrap, Path(tmp) / "applied.json") as committed,
+    ):
+        ppos = run_async(create_organisations(registry.port, args.ppos))
+        ppo_of = [ppos[n % len(ppos)] for n in range(count)]
+        iins = adult_iins()
+        applications = [application(n, next(iins), ppo_of[n]) for n in range(count)]
+        applied = run_async(run_load(HOST, registry.port, applications, 32, collect_bodies=True))
+        check_load("applications", applied)
+        members = member_ids(applied)
+        print(f"setup: {applied.summary()}", flush=True)
+        waited = wait_for_consumer(dsn, SUBMITTED, count, args.catch_up_timeout)
+        print(f"setup: the consumer applied every application {waited:.1f} s later", flush=True)
+
+        admissions = [admission(m, p) for m, p in zip(members, ppo_of, strict=True)]
+        sent = run_async(
+            run_open_loop(HOST, registry.port, admissions, args.rate, args.connections)
+        )
+        catch_up = wait_for_consumer(dsn, ADMITTED, count, args.catch_up_timeout)
+    # `committed` was filled when the consumer stopped, on leaving the `with`
+    if ADMITTED not in committed:
+        raise BenchmarkFailed("the consumer wrote no commit times")
+    return figures(args, sent, committed[ADMITTED], members, catch_up)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.end_to_end",
+        description="From an admission's HTTP reply to its effect in a Kafka consumer, p50/p95/p99 "
+        "at a steady rate.",
+    )
+    parser.add_argument("--rate", type=float, default=500.0, help="admissions per second")
+    parser.add_argument("--seconds", type=float, default=30.0, help="of steady admissions")
+    parser.add_argument("--ppos", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=64, help="keep-alive connections")
+    parser.add_argument("--startup-timeout", type=float, default=60.0)
+    parser.add_argument("--catch-up-timeout", type=float, default=120.0)
+    add_output_arguments(parser)
+    args = parser.parse_args(argv)
+    return finish(args, run, print_report, lambda f: f.goal_met)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
