@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import argparse
 import base64
+import cProfile
 import json
 import math
 import multiprocessing
 import os
+import pstats
 import signal
 import subprocess
 import sys
@@ -65,9 +67,12 @@ SUBMITTED = "partia.registry.member.application_submitted.v1"
 # --- the consumer (its own process) ---------------------------------------------------------
 
 
-def consumer_process(database_url: str, bootstrap: str, out: str, stop_event: Event) -> None:
+def consumer_process(
+    database_url: str, bootstrap: str, out: str, stop_event: Event, profile: bool
+) -> None:
     """Apply admissions and applications (one effect row each) until `stop_event`; then write
-    {event type: {member id: commit time}} to `out`."""
+    {"handled:<type>" or "committed:<type>": {member id: time.time()}} to `out` (when the handler
+    started, when the transaction had committed)."""
     from partia_kit.consumer import Consumer, ConsumerConfig
     from partia_kit.messages import IncomingEvent
     from partia_registry.relay import MEMBERS_TOPIC
@@ -80,16 +85,21 @@ def consumer_process(database_url: str, bootstrap: str, out: str, stop_event: Ev
             " event_type text NOT NULL, member_id text NOT NULL)"
         )
 
+    times: dict[str, dict[str, float]] = {
+        f"{stage}:{kind}": {}
+        for stage in ("handled", "committed")
+        for kind in (ADMITTED, SUBMITTED)
+    }
+
     def effect(conn: psycopg.Connection[Any], event: IncomingEvent) -> None:
+        times[f"handled:{event.type}"].setdefault(str(event.subject), time.time())
         conn.execute(
             f"INSERT INTO {SCHEMA}.applied (event_id, event_type, member_id) VALUES (%s, %s, %s)",
             (event.id, event.type, event.subject),
         )
 
-    committed: dict[str, dict[str, float]] = {ADMITTED: {}, SUBMITTED: {}}
-
     def after_commit(event: IncomingEvent) -> None:
-        committed[event.type].setdefault(str(event.subject), time.time())
+        times[f"committed:{event.type}"].setdefault(str(event.subject), time.time())
 
     config = ConsumerConfig(
         name=CONSUMER,
@@ -106,10 +116,16 @@ def consumer_process(database_url: str, bootstrap: str, out: str, stop_event: Ev
         stopping.set()
 
     threading.Thread(target=watch, daemon=True).start()
+    profiler = cProfile.Profile() if profile else None
+    if profiler is not None:
+        profiler.enable()
     try:
         consumer.run(stopping)
     finally:
-        Path(out).write_text(json.dumps(committed))
+        if profiler is not None:
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+        Path(out).write_text(json.dumps(times))
 
 
 def applied_count(database_url: str, event_type: str) -> int:
@@ -133,6 +149,34 @@ def wait_for_consumer(database_url: str, event_type: str, count: int, timeout: f
             )
         time.sleep(0.2)
     return time.monotonic() - started
+
+
+def produce_times(bootstrap: str, count: int) -> dict[str, float]:
+    """{member id: when the relay produced its admission} from the Kafka record timestamps
+    (CreateTime, set by the relay's producer; milliseconds)."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    from partia_registry.relay import MEMBERS_TOPIC
+
+    reader = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    produced: dict[str, float] = {}
+    try:
+        partitions = [
+            TopicPartition(MEMBERS_TOPIC, p)
+            for p in reader.partitions_for_topic(MEMBERS_TOPIC) or ()
+        ]
+        reader.assign(partitions)
+        reader.seek_to_beginning(*partitions)
+        deadline = time.monotonic() + 60
+        while len(produced) < count and time.monotonic() < deadline:
+            for records in reader.poll(timeout_ms=500).values():
+                for r in records:
+                    headers = dict(r.headers)
+                    if headers.get("ce_type") == ADMITTED.encode():
+                        produced[headers["ce_subject"].decode()] = r.timestamp / 1000
+    finally:
+        reader.close()
+    return produced
 
 
 # --- the processes --------------------------------------------------------------------------
@@ -159,13 +203,15 @@ def relay_process(database_url: str, master_key: str, bootstrap: str, log: Path)
 
 
 @contextmanager
-def consumer(database_url: str, bootstrap: str, out: Path) -> Iterator[dict[str, dict[str, float]]]:
-    """Yields {event type: {member id: commit time}}, filled once the consumer has stopped."""
+def consumer(
+    database_url: str, bootstrap: str, out: Path, profile: bool
+) -> Iterator[dict[str, dict[str, float]]]:
+    """Yields what `consumer_process` wrote, once the consumer has stopped."""
     committed: dict[str, dict[str, float]] = {}
     context = multiprocessing.get_context("spawn")
     stop_event = context.Event()
     process = context.Process(
-        target=consumer_process, args=(database_url, bootstrap, str(out), stop_event)
+        target=consumer_process, args=(database_url, bootstrap, str(out), stop_event, profile)
     )
     process.start()
     try:
@@ -194,6 +240,19 @@ def broker() -> Iterator[str]:
 
 
 @dataclass
+class Stages:
+    """Per member id, when its admission was produced, handled and committed (`time.time()`)."""
+
+    produced: dict[str, float]
+    handled: dict[str, float]
+    committed: dict[str, float]
+
+
+def _ms(values: list[float]) -> list[float]:
+    return sorted(v * 1000 for v in values)
+
+
+@dataclass
 class Figures:
     rate: float
     seconds: float
@@ -205,6 +264,12 @@ class Figures:
     late_sends_p99_ms: float
     """How late requests left against their schedule (waiting for a free connection)."""
     latencies_ms: list[float] = field(repr=False)
+    relay_ms: list[float] = field(repr=False)
+    """Reply -> produced by the relay (negative when the relay was quicker than the reply)."""
+    delivery_ms: list[float] = field(repr=False)
+    """Produced -> the consumer's handler started (broker, fetch, the consumer's queue)."""
+    apply_ms: list[float] = field(repr=False)
+    """Handler started -> the transaction committed."""
     catch_up_seconds: float
     problems: list[str]
 
@@ -217,7 +282,12 @@ class Figures:
 
     def as_json(self) -> dict[str, Any]:
         figures = asdict(self)
-        figures.pop("latencies_ms")
+        for name in ("latencies_ms", "relay_ms", "delivery_ms", "apply_ms"):
+            values = figures.pop(name)
+            figures[name.replace("_ms", "_p50_p99_ms")] = [
+                percentile(values, 50),
+                percentile(values, 99),
+            ]
         figures.update(
             p50_ms=self.p(50),
             p95_ms=self.p(95),
@@ -231,19 +301,28 @@ class Figures:
 def figures(
     args: argparse.Namespace,
     sent: list[Sent],
-    applied: dict[str, float],
+    stages: Stages,
     members: list[str],
     catch_up: float,
 ) -> Figures:
     problems: list[str] = []
     latencies: list[float] = []
+    relay: list[float] = []
+    delivery: list[float] = []
+    apply: list[float] = []
     for member, request in zip(members, sent, strict=True):
+        committed = stages.committed.get(member)
         if not 200 <= request.status < 300:
             problems.append(f"admission of {member}: HTTP {request.status}: {request.body[:200]!r}")
-        elif member not in applied:
+        elif committed is None:
             problems.append(f"admission of {member} was never applied by the consumer")
         else:
-            latencies.append((applied[member] - request.answered) * 1000)
+            latencies.append(committed - request.answered)
+            handled = stages.handled[member]
+            apply.append(committed - handled)
+            if (produced := stages.produced.get(member)) is not None:
+                relay.append(produced - request.answered)
+                delivery.append(handled - produced)
     answered = [s.answered for s in sent if not math.isnan(s.answered)]
     elapsed = max(answered) - min(s.sent for s in sent)
     http = sorted((s.answered - s.sent) * 1000 for s in sent if not math.isnan(s.answered))
@@ -256,7 +335,10 @@ def figures(
         http_p50_ms=percentile(http, 50),
         http_p99_ms=percentile(http, 99),
         late_sends_p99_ms=percentile(late, 99),
-        latencies_ms=sorted(latencies),
+        latencies_ms=_ms(latencies),
+        relay_ms=_ms(relay),
+        delivery_ms=_ms(delivery),
+        apply_ms=_ms(apply),
         catch_up_seconds=catch_up,
         problems=problems,
     )
@@ -273,6 +355,15 @@ def print_report(f: Figures) -> None:
         f"  reply -> consumer commit p50 {f.p(50):7.1f}   p95 {f.p(95):7.1f}   "
         f"p99 {f.p(99):7.1f}   max {f.p(100):7.1f} ms"
     )
+    for label, values in (
+        ("  reply -> relay produced", f.relay_ms),
+        ("  produced -> handler    ", f.delivery_ms),
+        ("  handler -> commit      ", f.apply_ms),
+    ):
+        print(
+            f"{label}   p50 {percentile(values, 50):7.1f}   p95 {percentile(values, 95):7.1f}   "
+            f"p99 {percentile(values, 99):7.1f} ms"
+        )
     print(f"  consumer caught up       {f.catch_up_seconds:8.1f} s after the last reply")
     print(f"goal p99 <= {GOAL_P99_MS:.0f} ms: {verdict}")
 
@@ -292,7 +383,12 @@ def run(args: argparse.Namespace) -> Figures:
             dsn, Path(tmp), args.startup_timeout, extra_env={"PARTIA_MASTER_KEY": master_key}
         ) as registry,
         relay_process(dsn, master_key, bootstrap, Path(tmp) / "relay.log"),
-        consumer(dsn, bootstrap, Path(tmp) / "applied.json") as committed,
+        consumer(
+            dsn + "&options=-c%20synchronous_commit%3Doff",
+            bootstrap,
+            Path(tmp) / "applied.json",
+            args.profile,
+        ) as committed,
     ):
         ppos = run_async(create_organisations(registry.port, args.ppos))
         ppo_of = [ppos[n % len(ppos)] for n in range(count)]
@@ -310,10 +406,12 @@ def run(args: argparse.Namespace) -> Figures:
             run_open_loop(HOST, registry.port, admissions, args.rate, args.connections)
         )
         catch_up = wait_for_consumer(dsn, ADMITTED, count, args.catch_up_timeout)
+        produced = produce_times(bootstrap, count)
     # `committed` was filled when the consumer stopped, on leaving the `with`
-    if ADMITTED not in committed:
+    if f"committed:{ADMITTED}" not in committed:
         raise BenchmarkFailed("the consumer wrote no commit times")
-    return figures(args, sent, committed[ADMITTED], members, catch_up)
+    stages = Stages(produced, committed[f"handled:{ADMITTED}"], committed[f"committed:{ADMITTED}"])
+    return figures(args, sent, stages, members, catch_up)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -328,6 +426,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=64, help="keep-alive connections")
     parser.add_argument("--startup-timeout", type=float, default=60.0)
     parser.add_argument("--catch-up-timeout", type=float, default=120.0)
+    parser.add_argument("--profile", action="store_true", help="cProfile the consumer process")
     add_output_arguments(parser)
     args = parser.parse_args(argv)
     return finish(args, run, print_report, lambda f: f.goal_met)
