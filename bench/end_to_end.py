@@ -43,6 +43,7 @@ import psycopg
 
 from bench.admissions import (
     HOST,
+    CpuMeter,
     admission,
     adult_iins,
     application,
@@ -56,8 +57,11 @@ from bench.admissions import (
 from bench.cli import BenchmarkFailed, add_output_arguments, finish
 from bench.loadgen import Sent, percentile, run_async, run_load, run_open_loop
 from bench.postgres import throwaway_postgres
+from partia_kit.relay import RelayConfig
 
 GOAL_P99_MS = 500.0
+ASYNC_COMMIT = "&options=-c%20synchronous_commit%3Doff"
+IDLE_WINDOW = 3.0  # seconds of nothing written, to see what the relay's polling costs
 CONSUMER = "bench_e2e"
 SCHEMA = "bench_consumer"
 ADMITTED = "partia.registry.member.admitted.v1"
@@ -124,7 +128,7 @@ def consumer_process(
     finally:
         if profiler is not None:
             profiler.disable()
-            pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
         Path(out).write_text(json.dumps(times))
 
 
@@ -183,13 +187,24 @@ def produce_times(bootstrap: str, count: int) -> dict[str, float]:
 
 
 @contextmanager
-def relay_process(database_url: str, master_key: str, bootstrap: str, log: Path) -> Iterator[None]:
+def relay_process(
+    database_url: str, master_key: str, bootstrap: str, idle_wait: float, log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
     env = {**os.environ, "PARTIA_DATABASE_URL": database_url, "PARTIA_MASTER_KEY": master_key}
     if extra := registry_import_path():
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [extra, env.get("PYTHONPATH")]))
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "partia_registry", "relay", "--bootstrap", bootstrap],
+            [
+                sys.executable,
+                "-m",
+                "partia_registry",
+                "relay",
+                "--bootstrap",
+                bootstrap,
+                "--idle-wait",
+                str(idle_wait),
+            ],
             env=env,
             cwd=log.parent,
             stdout=out,
@@ -197,7 +212,7 @@ def relay_process(database_url: str, master_key: str, bootstrap: str, log: Path)
             start_new_session=True,
         )
     try:
-        yield
+        yield process
     finally:
         stop(process)
 
@@ -272,6 +287,10 @@ class Figures:
     """Handler started -> the transaction committed."""
     catch_up_seconds: float
     problems: list[str]
+    relay_cpu_idle: float = 0.0
+    """The relay process's CPU (share of a core) while nothing is written: its idle polling."""
+    relay_cpu_busy: float = 0.0
+    """The same during the timed phase."""
 
     def p(self, q: float) -> float:
         return percentile(self.latencies_ms, q)
@@ -364,6 +383,10 @@ def print_report(f: Figures) -> None:
             f"{label}   p50 {percentile(values, 50):7.1f}   p95 {percentile(values, 95):7.1f}   "
             f"p99 {percentile(values, 99):7.1f} ms"
         )
+    print(
+        f"  relay process CPU        {f.relay_cpu_idle:8.1%} of a core idle, "
+        f"{f.relay_cpu_busy:.1%} during the run"
+    )
     print(f"  consumer caught up       {f.catch_up_seconds:8.1f} s after the last reply")
     print(f"goal p99 <= {GOAL_P99_MS:.0f} ms: {verdict}")
 
@@ -382,9 +405,11 @@ def run(args: argparse.Namespace) -> Figures:
         registry_server(
             dsn, Path(tmp), args.startup_timeout, extra_env={"PARTIA_MASTER_KEY": master_key}
         ) as registry,
-        relay_process(dsn, master_key, bootstrap, Path(tmp) / "relay.log"),
+        relay_process(
+            dsn, master_key, bootstrap, args.relay_idle_wait, Path(tmp) / "relay.log"
+        ) as relay,
         consumer(
-            dsn + "&options=-c%20synchronous_commit%3Doff",
+            dsn + ("" if args.consumer_synchronous_commit else ASYNC_COMMIT),
             bootstrap,
             Path(tmp) / "applied.json",
             args.profile,
@@ -401,17 +426,25 @@ def run(args: argparse.Namespace) -> Figures:
         waited = wait_for_consumer(dsn, SUBMITTED, count, args.catch_up_timeout)
         print(f"setup: the consumer applied every application {waited:.1f} s later", flush=True)
 
+        meter = CpuMeter(relay.pid)
+        before = meter.read()
+        time.sleep(IDLE_WINDOW)
+        relay_idle = CpuMeter.used(before, meter.read()) / IDLE_WINDOW
         admissions = [admission(m, p) for m, p in zip(members, ppo_of, strict=True)]
+        before = meter.read()
         sent = run_async(
             run_open_loop(HOST, registry.port, admissions, args.rate, args.connections)
         )
         catch_up = wait_for_consumer(dsn, ADMITTED, count, args.catch_up_timeout)
+        relay_busy = CpuMeter.used(before, meter.read()) / (time.time() - sent[0].sent)
         produced = produce_times(bootstrap, count)
     # `committed` was filled when the consumer stopped, on leaving the `with`
     if f"committed:{ADMITTED}" not in committed:
         raise BenchmarkFailed("the consumer wrote no commit times")
     stages = Stages(produced, committed[f"handled:{ADMITTED}"], committed[f"committed:{ADMITTED}"])
-    return figures(args, sent, stages, members, catch_up)
+    result = figures(args, sent, stages, members, catch_up)
+    result.relay_cpu_idle, result.relay_cpu_busy = relay_idle, relay_busy
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -426,6 +459,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=64, help="keep-alive connections")
     parser.add_argument("--startup-timeout", type=float, default=60.0)
     parser.add_argument("--catch-up-timeout", type=float, default=120.0)
+    parser.add_argument(
+        "--relay-idle-wait",
+        type=float,
+        default=RelayConfig.idle_wait,
+        metavar="SECONDS",
+        help="the relay's poll interval when caught up (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--consumer-async-commit",
+        dest="consumer_synchronous_commit",
+        action="store_false",
+        help="the consumer's transactions with synchronous_commit off (see decision 121)",
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile the consumer process")
     add_output_arguments(parser)
     args = parser.parse_args(argv)

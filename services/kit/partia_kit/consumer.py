@@ -168,11 +168,13 @@ class Consumer:
         self._measure_lag()
         batches = self._kafka.poll(timeout_ms=int(self.config.poll_timeout * 1000))
         done = 0
+        applied: dict[TopicPartition, OffsetAndMetadata] = {}
         for tp, records in batches.items():
             self._process_batch(records)
             done += len(records)
-            last = records[-1].offset
-            self._kafka.commit({tp: OffsetAndMetadata(last + 1, "", -1)})
+            applied[tp] = OffsetAndMetadata(records[-1].offset + 1, "", -1)
+        if applied:
+            self._kafka.commit(applied)  # one request for the poll, not one per partition
         return done
 
     def close(self) -> None:
@@ -275,17 +277,24 @@ class Consumer:
         applied = duplicates = 0
         skipped: Counter[str] = Counter()
         with conn.transaction():
+            # every event id at once; those that come back are new (a second copy within the
+            # run is not: the first one's row is there)
+            new = {
+                row[0]
+                for row in conn.execute(
+                    SQL(
+                        "INSERT INTO {} (event_id) SELECT * FROM unnest(%s::text[])"
+                        " ON CONFLICT DO NOTHING RETURNING event_id"
+                    ).format(Identifier(schema, seen_table(name))),
+                    ([event.id for _, event, handler in run if handler is not None],),
+                ).fetchall()
+            }
             for _, event, handler in run:
                 if handler is None:
                     skipped[event.type] += 1
                     continue
-                first_time = conn.execute(
-                    SQL("INSERT INTO {} (event_id) VALUES (%s) ON CONFLICT DO NOTHING").format(
-                        Identifier(schema, seen_table(name))
-                    ),
-                    (event.id,),
-                ).rowcount
-                if first_time:
+                if event.id in new:
+                    new.discard(event.id)
                     handler(conn, event)
                     applied += 1
                 else:

@@ -121,6 +121,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--batch", type=int, default=1000, help="stored events per produce round")
     parser.add_argument(
+        "--idle-wait",
+        type=float,
+        default=RelayConfig.idle_wait,
+        metavar="SECONDS",
+        help="when caught up, look for new events this often (default: %(default)s)",
+    )
+    parser.add_argument(
         "--from",
         dest="republish_from",
         type=int,
@@ -151,6 +158,7 @@ def run_relay(settings: RegistrySettings, args: argparse.Namespace) -> int:
             bootstrap_servers=args.bootstrap,
             topics=TOPICS,
             batch_size=args.batch,
+            idle_wait=args.idle_wait,
         )
         if args.republish_from is not None:
             republish_from(config.database_url, config.schema, config.name, args.republish_from)
