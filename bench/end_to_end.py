@@ -74,7 +74,8 @@ SUBMITTED = "partia.registry.member.application_submitted.v1"
 def consumer_process(
     database_url: str, bootstrap: str, out: str, stop_event: Event, profile: bool
 ) -> None:
-    """Apply admissions and applications (one effect row each) until `stop_event`; then write
+    """Apply admissions and applications (one effect row each, with the database's time of the
+    insert; the figures use the time after the commit, below) until `stop_event`; then write
     {"handled:<type>" or "committed:<type>": {member id: time.time()}} to `out` (when the handler
     started, when the transaction had committed)."""
     from partia_kit.consumer import Consumer, ConsumerConfig
@@ -86,7 +87,8 @@ def consumer_process(
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
         conn.execute(
             f"CREATE TABLE IF NOT EXISTS {SCHEMA}.applied (event_id text PRIMARY KEY,"
-            " event_type text NOT NULL, member_id text NOT NULL)"
+            " event_type text NOT NULL, member_id text NOT NULL,"
+            " applied_at timestamptz NOT NULL DEFAULT clock_timestamp())"
         )
 
     times: dict[str, dict[str, float]] = {
