@@ -68,6 +68,11 @@ class ConsumerConfig:
     lag_interval: float = 2.0
     """How often `lag()` is measured (by the consuming thread: Kafka clients are not shared)."""
     max_poll_records: int = 500
+    fetch_max_wait: float = 0.05
+    """How long the broker may hold a fetch that found nothing new. The embedded broker (Tansu)
+    held a group member's fetch that long even when messages came in meanwhile: kafka-python's
+    0.5 s default added ~130 ms (p50) to every message; 0.05 s costs ~1.5% of a core while idle
+    (decision 122)."""
     first_backoff: float = 0.1
     max_backoff: float = 5.0
     session_timeout: float = 10.0
@@ -150,6 +155,7 @@ class Consumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=self.config.max_poll_records,
+            fetch_max_wait_ms=int(self.config.fetch_max_wait * 1000),
             session_timeout_ms=int(self.config.session_timeout * 1000),
             heartbeat_interval_ms=int(self.config.heartbeat_interval * 1000),
         )
