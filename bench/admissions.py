@@ -39,12 +39,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import chain
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import httpx
 
 from bench.ceiling import CeilingResult, insert_ceiling
+from bench.cli import BenchmarkFailed, add_output_arguments, finish
 from bench.loadgen import LoadResult, Request, percentile, run_async, run_load
 from bench.postgres import throwaway_postgres
 
@@ -54,10 +54,6 @@ GOAL_RATIO = 0.11  # admissions/s over the durable-INSERT ceiling of the same ru
 HOST = "127.0.0.1"
 TOKEN = "bench-token"
 REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-class BenchmarkFailed(Exception):
-    """The run cannot produce a trustworthy figure; the message says why."""
 
 
 # --- the registry process -------------------------------------------------------------------
@@ -672,10 +668,6 @@ def run(args: argparse.Namespace) -> Figures:
     )
 
 
-def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.admissions",
@@ -698,36 +690,15 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="PostgreSQL's default memory and checkpoint settings instead of the machine-sized ones",
     )
-    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures here")
-    parser.add_argument(
-        "--check", action="store_true", help="exit 2 when the goal is not met (for CI gates)"
-    )
+    add_output_arguments(parser)
     args = parser.parse_args(argv)
-
-    signal.signal(signal.SIGTERM, _raise_interrupt)  # clean up on `kill` as on Ctrl-C
-    try:
-        figures = run(args)
-    except BenchmarkFailed as exc:
-        print(f"\n*** BENCHMARK FAILED ***\n{exc}\n", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\ninterrupted; the registry and PostgreSQL were stopped", file=sys.stderr)
-        return 130
-
-    print_report(figures)
-    if figures.problems:
-        print(
-            "*** THE RUN HAD ERRORS: the admission figures above are not valid ***", file=sys.stderr
-        )
-        for problem in figures.problems:
-            print(problem, file=sys.stderr)
-    if args.json:
-        args.json.write_text(json.dumps(figures.as_json(), indent=2) + "\n")
-    if figures.problems:
-        return 1
-    if args.check and not figures.goal_met:
-        return 2
-    return 0
+    return finish(
+        args,
+        run,
+        print_report,
+        lambda f: f.goal_met,
+        stopped="the registry and PostgreSQL were stopped",
+    )
 
 
 if __name__ == "__main__":

@@ -300,3 +300,63 @@ def run_async(main: Coroutine[Any, Any, T]) -> T:
         loop_factory = uvloop.new_event_loop
     with asyncio.Runner(loop_factory=loop_factory) as runner:
         return runner.run(main)
+
+
+# --- open loop ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """One request of an open-loop run; times are `time.time()` seconds, comparable with what
+    other processes on the machine record."""
+
+    scheduled: float
+    sent: float
+    answered: float  # when the last byte of the reply arrived (NaN on a transport error)
+    status: int
+    body: bytes
+
+
+async def run_open_loop(
+    host: str, port: int, requests: Sequence[Request], rate: float, connections: int
+) -> list[Sent]:
+    """Send request i at start + i/rate, whatever the earlier replies do (an open loop: a slow
+    server meets the same arrivals, and its queueing shows in the latencies).
+
+    Each request goes out on a free keep-alive connection of `connections`; when none is free it
+    waits for one, and `sent - scheduled` shows it (size `connections` above rate x latency)."""
+    payloads = [encode_request(r, host, port) for r in requests]
+    free: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
+    for connection in await asyncio.gather(*(_open(host, port) for _ in range(connections))):
+        free.put_nowait(connection)
+    results: list[Sent | None] = [None] * len(payloads)
+    loop = asyncio.get_running_loop()
+    clock_offset = time.time() - loop.time()
+
+    async def one(index: int, scheduled: float) -> None:
+        reader, writer = await free.get()
+        sent = time.time()
+        writer.write(payloads[index])
+        try:
+            status, body, will_close = await read_response(reader)
+        except (ProtocolError, ConnectionError) as exc:
+            results[index] = Sent(scheduled, sent, math.nan, 0, repr(exc).encode())
+            writer.close()
+            will_close = True
+        else:
+            results[index] = Sent(scheduled, sent, time.time(), status, body)
+        if will_close:
+            writer.close()
+            reader, writer = await _open(host, port)
+        free.put_nowait((reader, writer))
+
+    start = loop.time() + 0.05
+    async with asyncio.TaskGroup() as tasks:
+        for index in range(len(payloads)):
+            at = start + index / rate
+            if (wait := at - loop.time()) > 0:
+                await asyncio.sleep(wait)
+            tasks.create_task(one(index, at + clock_offset))
+    while not free.empty():
+        free.get_nowait()[1].close()
+    return [r for r in results if r is not None]

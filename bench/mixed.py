@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import multiprocessing
-import signal
 import sys
 import tempfile
 import time
@@ -37,7 +35,6 @@ from typing import Any
 from bench.admissions import (
     HOST,
     TOKEN,
-    BenchmarkFailed,
     CpuMeter,
     admission,
     adult_iins,
@@ -52,6 +49,7 @@ from bench.admissions import (
     server_memory_line,
     wal_lsn,
 )
+from bench.cli import BenchmarkFailed, add_output_arguments, finish
 from bench.loadgen import (
     LoadResult,
     Request,
@@ -349,10 +347,6 @@ def print_report(f: Figures) -> None:
     print()
 
 
-def _raise_interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.mixed",
@@ -370,26 +364,15 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="PostgreSQL's default memory and checkpoint settings instead of the machine-sized ones",
     )
-    parser.add_argument("--json", type=Path, metavar="PATH")
-    parser.add_argument("--check", action="store_true", help="exit 2 when the goal is not met")
+    add_output_arguments(parser)
     args = parser.parse_args(argv)
-
-    signal.signal(signal.SIGTERM, _raise_interrupt)
-    try:
-        figures = run(args)
-    except BenchmarkFailed as exc:
-        print(f"\n*** BENCHMARK FAILED ***\n{exc}\n", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\ninterrupted; the registry and PostgreSQL were stopped", file=sys.stderr)
-        return 130
-    print_report(figures)
-    if args.json:
-        args.json.write_text(json.dumps(figures.as_json(), indent=2) + "\n")
-    if figures.problems:
-        print("*** THE RUN HAD ERRORS ***\n" + "\n".join(figures.problems), file=sys.stderr)
-        return 1
-    return 2 if args.check and not figures.goal_met else 0
+    return finish(
+        args,
+        run,
+        print_report,
+        lambda f: f.goal_met,
+        stopped="the registry and PostgreSQL were stopped",
+    )
 
 
 if __name__ == "__main__":

@@ -41,7 +41,6 @@ import os
 import pstats
 import random
 import resource
-import signal
 import subprocess
 import sys
 import tempfile
@@ -58,12 +57,12 @@ from bench import mixed
 from bench.admissions import (
     HOST,
     TOKEN,
-    BenchmarkFailed,
     CpuMeter,
     postmaster_pid,
     registry_import_path,
     registry_server,
 )
+from bench.cli import BenchmarkFailed, add_output_arguments, finish
 from bench.loadgen import LoadResult, Request, percentile, run_async, run_load
 from bench.postgres import throwaway_postgres
 
@@ -1115,10 +1114,6 @@ def print_report(f: Figures) -> None:
         print(f.profile)
 
 
-def _raise_interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.read_side",
@@ -1150,31 +1145,16 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="PostgreSQL's default memory and checkpoint settings instead of the machine-sized ones",
     )
-    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures here")
-    parser.add_argument("--check", action="store_true", help="exit 2 when a goal is not met")
+    add_output_arguments(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
-
-    signal.signal(signal.SIGTERM, _raise_interrupt)
-    try:
-        figures = run(args)
-    except BenchmarkFailed as exc:
-        print(f"\n*** BENCHMARK FAILED ***\n{exc}\n", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\ninterrupted; PostgreSQL was stopped and its files deleted", file=sys.stderr)
-        return 130
-    print_report(figures)
-    if args.json:
-        args.json.write_text(json.dumps(figures.as_json(), indent=2, default=str) + "\n")
-    if figures.problems:
-        print("*** CHECKS FAILED: the figures above are not valid ***", file=sys.stderr)
-        for problem in figures.problems[:20]:
-            print(problem, file=sys.stderr)
-        return 1
-    if args.check and not all(m for m in figures.verdicts().values() if m is not None):
-        return 2
-    return 0
+    return finish(
+        args,
+        run,
+        print_report,
+        lambda f: all(m for m in f.verdicts().values() if m is not None),
+        stopped="PostgreSQL was stopped and its files deleted",
+    )
 
 
 if __name__ == "__main__":

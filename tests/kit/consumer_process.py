@@ -32,7 +32,8 @@ def main() -> None:
             os.kill(os.getpid(), signal.SIGKILL)  # between the effect's commit and Kafka's
 
     consumer = Consumer(
-        config(database_url, schema, bootstrap, topic),
+        # five a poll, so five a transaction: a kill lands amid the stream, not after all of it
+        config(database_url, schema, bootstrap, topic, max_poll_records=5),
         {ADMITTED: record_effect(schema)},
         after_effect=after_effect,
     )

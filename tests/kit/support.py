@@ -90,7 +90,12 @@ def effects(database_url: str, schema: str) -> list[tuple[str, int]]:
 
 
 def config(
-    database_url: str, schema: str, bootstrap: str, topic: str, name: str = "follower"
+    database_url: str,
+    schema: str,
+    bootstrap: str,
+    topic: str,
+    name: str = "follower",
+    max_poll_records: int = 500,
 ) -> ConsumerConfig:
     return ConsumerConfig(
         name=name,
@@ -103,6 +108,7 @@ def config(
         session_timeout=1.0,  # a killed consumer's partitions move on quickly
         heartbeat_interval=0.2,
         lag_interval=0.1,
+        max_poll_records=max_poll_records,
     )
 
 

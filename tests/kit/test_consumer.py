@@ -190,3 +190,46 @@ def test_the_lag_counts_what_is_not_applied_yet_per_partition_including_a_messag
         blocked.clear()
         wait_for(lambda: consumer.lag() == {partition: 0}, what="no lag")
     assert [n for _, n in effects(database_url, schema)] == [1, 2, 3, 4, 5]
+
+
+def test_the_messages_of_one_poll_are_applied_in_one_transaction_not_one_each(
+    database_url: str, schema: str, kafka_broker: Broker
+) -> None:
+    """One commit per message capped a consumer at a few hundred messages/s (decision 121)."""
+    topic = new_topic(kafka_broker.bootstrap)
+    produce(kafka_broker.bootstrap, [message(topic, n) for n in range(1, 101)])
+    transactions: set[int] = set()
+
+    def effect(conn: psycopg.Connection[Any], event: IncomingEvent) -> None:
+        row = conn.execute("SELECT txid_current()").fetchone()
+        assert row is not None
+        transactions.add(int(row[0]))
+        record_effect(schema)(conn, event)
+
+    consumer = Consumer(
+        config(database_url, schema, kafka_broker.bootstrap, topic), {ADMITTED: effect}
+    )
+    with consumer_thread(consumer):
+        wait_for(lambda: consumer.applied == 100, what="every message")
+    assert [n for _, n in effects(database_url, schema)] == list(range(1, 101))
+    assert len(transactions) <= 10, f"{len(transactions)} transactions for 100 messages"
+
+
+def test_a_refused_message_amid_a_poll_is_dead_lettered_and_the_others_are_applied_once(
+    database_url: str, schema: str, kafka_broker: Broker
+) -> None:
+    topic = new_topic(kafka_broker.bootstrap)
+    produce(kafka_broker.bootstrap, [message(topic, n) for n in range(1, 21)])
+
+    def effect(conn: psycopg.Connection[Any], event: IncomingEvent) -> None:
+        if event.data["n"] == 7:
+            raise ValueError("n = 7 is refused")
+        record_effect(schema)(conn, event)
+
+    consumer = Consumer(
+        config(database_url, schema, kafka_broker.bootstrap, topic), {ADMITTED: effect}
+    )
+    with consumer_thread(consumer):
+        wait_for(lambda: consumer.applied == 19, what="the other nineteen")
+    assert [n for _, n in effects(database_url, schema)] == [n for n in range(1, 21) if n != 7]
+    assert consumer.dead_lettered == Counter({REFUSED: 1})

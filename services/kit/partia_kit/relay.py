@@ -75,7 +75,9 @@ class RelayConfig:
     topics: Mapping[str, int]
     """Every topic the relay publishes to, with its partition count (created when missing)."""
     batch_size: int = 1000
-    idle_wait: float = 0.2
+    idle_wait: float = 0.05
+    """When caught up, look again this often: 0.2 s added ~100 ms to every event's way to the
+    consumers (p50); 0.05 s costs the relay ~0.6% of a core more while idle (decision 122)."""
     broker_check_interval: float = 2.0
     standby_wait: float = 1.0
     max_backoff: float = 5.0
