@@ -15,83 +15,20 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from partia_contracts.registry.v1 import REGISTRY_EVENTS, IntegrationEvent
+from partia_contracts.registry.v1 import IntegrationEvent
 from partia_contracts.schemas import SCHEMA_ROOT, schema_path
+from partia_contracts.topics import SYSTEMS, Channel, System, cloudevent_type
 
 ASYNCAPI_ROOT = SCHEMA_ROOT.parent / "asyncapi"
 """`contracts/asyncapi/` of the source checkout."""
 WRITE_COMMAND = "python -m partia_contracts.asyncapi write"
 PAYLOAD_FORMAT = "application/schema+json;version=draft-2020-12"
 KAFKA_BINDING_VERSION = "0.5.0"
-
-
-@dataclass(frozen=True)
-class Channel:
-    """One topic: its name, partitions, what its key is, and which events it carries."""
-
-    id: str
-    topic: str
-    partitions: int
-    key: str
-    """What the Kafka key (and `ce_subject`, `ce_partitionkey`) holds."""
-    description: str
-    events: tuple[type[IntegrationEvent], ...]
-
-
-@dataclass(frozen=True)
-class System:
-    name: str
-    title: str
-    source: str
-    """`ce_source` of its messages."""
-    channels: tuple[Channel, ...]
-
-
-def event_type(model: type[IntegrationEvent]) -> str:
-    return str(model.model_fields["event_type"].default)
-
-
-def _events(prefix: str) -> tuple[type[IntegrationEvent], ...]:
-    return tuple(m for m in REGISTRY_EVENTS if event_type(m).startswith(prefix))
-
-
-REGISTRY = System(
-    name="registry",
-    title="Partia member registry: integration events",
-    source="/partia/registry",
-    channels=(
-        Channel(
-            id="members",
-            topic="partia.registry.members.v1",
-            partitions=6,
-            key="member id",
-            description="Every member's lifecycle, in order per member: applications, "
-            "admissions, transfers, sanctions, appeals, mandates, exits.",
-            events=_events("registry.member."),
-        ),
-        Channel(
-            id="organisations",
-            topic="partia.registry.organisations.v1",
-            partitions=1,
-            key="organisation id",
-            description="The party's organisational tree, in order per organisation.",
-            events=_events("registry.organisation."),
-        ),
-    ),
-)
-SYSTEMS: tuple[System, ...] = (REGISTRY,)
-
-
-def cloudevent_type(model: type[IntegrationEvent]) -> str:
-    """`ce_type`: `partia.` + the contract's event type + its major version."""
-    version = model.model_fields["schema_version"].default
-    return f"partia.{event_type(model)}.v{version}"
 
 
 def document_path(system: System, root: Path = ASYNCAPI_ROOT) -> Path:

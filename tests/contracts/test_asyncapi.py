@@ -18,7 +18,6 @@ import yaml
 
 from partia_contracts.asyncapi import (
     ASYNCAPI_ROOT,
-    REGISTRY,
     WRITE_COMMAND,
     check_documents,
     cloudevent_type,
@@ -29,6 +28,7 @@ from partia_contracts.asyncapi import (
 )
 from partia_contracts.registry import MemberAdmitted
 from partia_contracts.schemas import PUBLISHED_EVENTS
+from partia_contracts.topics import REGISTRY
 from partia_kit.messages import integration_message
 from partia_registry.relay import SOURCE, TOPICS
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 
+from partia_contracts.topics import REGISTRY
 from partia_kit.messages import JSON_BYTES, OutboundMessage, integration_message
 from partia_kit.relay import Relay, RelayConfig, StoredRecord, ToMessages, republish_from
 from partia_kit.settings import eventsourcing_env
@@ -34,10 +35,10 @@ from partia_registry.settings import RegistrySettings
 
 log = logging.getLogger(__name__)
 
-MEMBERS_TOPIC = "partia.registry.members.v1"
-ORGANISATIONS_TOPIC = "partia.registry.organisations.v1"
-TOPICS = {MEMBERS_TOPIC: 6, ORGANISATIONS_TOPIC: 1}
-SOURCE = "/partia/registry"
+MEMBERS_TOPIC = REGISTRY.channel("members").topic
+ORGANISATIONS_TOPIC = REGISTRY.channel("organisations").topic
+TOPICS = {channel.topic: channel.partitions for channel in REGISTRY.channels}
+SOURCE = REGISTRY.source
 RELAY_NAME = "registry"
 DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
 
