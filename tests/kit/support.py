@@ -116,3 +116,11 @@ def config(
 def consumer_thread(consumer: Consumer) -> Iterator[Consumer]:
     with running(consumer.run, "consumer"):
         yield consumer
+
+
+def new_effects_schema(database_url: str, prefix: str) -> str:
+    """A fresh schema holding the test consumers' effects table."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        effects_table(conn, name)
+    return name

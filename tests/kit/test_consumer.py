@@ -6,7 +6,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -24,8 +23,8 @@ from tests.kit.support import (
     config,
     consumer_thread,
     effects,
-    effects_table,
     message,
+    new_effects_schema,
     new_topic,
     produce,
     record_effect,
@@ -36,10 +35,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def schema(database_url: str) -> str:
-    name = f"kit_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        effects_table(conn, name)
-    return name
+    return new_effects_schema(database_url, "kit")
 
 
 def _consumer_process(

@@ -237,14 +237,7 @@ class Consumer:
         """The message with its handler (None: a type nobody handles), or None when it must go
         to the dead-letter topic."""
         try:
-            event = read_message(
-                record.topic,
-                record.partition,
-                record.offset,
-                record.key,
-                record.headers,
-                record.value,
-            )
+            event = _read(record)
         except UnreadableMessage:
             return None
         handler = self._handlers.get(event.type)
@@ -318,14 +311,7 @@ class Consumer:
 
     def _process(self, record: Any) -> None:
         try:
-            event = read_message(
-                record.topic,
-                record.partition,
-                record.offset,
-                record.key,
-                record.headers,
-                record.value,
-            )
+            event = _read(record)
         except UnreadableMessage as error:
             self._dead_letter(record, UNREADABLE, str(error))
             return
@@ -468,3 +454,10 @@ class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
 
     def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         self._consumer._seek_to_stored(assigned)
+
+
+def _read(record: Any) -> IncomingEvent:
+    """A Kafka record as an integration event (UnreadableMessage when it is not one)."""
+    return read_message(
+        record.topic, record.partition, record.offset, record.key, record.headers, record.value
+    )

@@ -34,8 +34,8 @@ from tests.kit.support import (
     config,
     consumer_thread,
     effects,
-    effects_table,
     message,
+    new_effects_schema,
     new_topic,
     produce,
     record_effect,
@@ -63,10 +63,7 @@ def table_rows(text: str) -> list[list[str]]:
 
 @pytest.fixture
 def schema(database_url: str) -> str:
-    name = f"ops_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        effects_table(conn, name)
-    return name
+    return new_effects_schema(database_url, "ops")
 
 
 # --- tail ----------------------------------------------------------------------------------
