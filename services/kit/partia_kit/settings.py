@@ -19,6 +19,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from partia_kit.masterkeys import MasterKeys
+
 
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PARTIA_", env_file=".env", extra="ignore")
@@ -62,6 +64,11 @@ class ServiceSettings(BaseSettings):
     master_key: SecretStr | None = Field(
         default=None, description="base64 of 32 random bytes; wraps every person's data key"
     )
+    previous_master_keys: SecretStr = Field(
+        default=SecretStr(""),
+        description="comma-separated base64 master keys that wrapped keys may still be wrapped by"
+        " while a rotation is under way (decision 160); empty once `rotate-master-key` is done",
+    )
     pool_size: int = 10
     ready_max_projection_lag: int = Field(
         default=10_000,
@@ -102,6 +109,13 @@ class ServiceSettings(BaseSettings):
                 "set PARTIA_MASTER_KEY (base64 of 32 bytes) when using an external database"
             )
         return _decode_key(development_key_file(self.data_dir, self.key_dir).read_text().strip())
+
+    def master_keys(self) -> MasterKeys:
+        """The current master key and the previous ones still accepted (a rotation)."""
+        previous = self.previous_master_keys.get_secret_value().split(",")
+        return MasterKeys(
+            self.master_key_bytes(), [_decode_key(k.strip()) for k in previous if k.strip()]
+        )
 
 
 def development_key_file(data_dir: Path, key_dir: Path | None = None) -> Path:

@@ -10,6 +10,8 @@ personal data gone and every fact around it intact.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import os
 import threading
 import time
@@ -17,7 +19,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -26,12 +28,14 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.utils import get_topic
 from psycopg.sql import SQL
 
+from partia_kit.masterkeys import MasterKeys
 from partia_kit.postgres.statements import Statement, table
 
 _NONCE_BYTES = 12
 _CACHE_SIZE = 50_000
 _CACHE_SECONDS = 30.0  # how long another process may still read data erased elsewhere
 _NAME_CONTEXT = b"/index-name"  # bound into a sealed name: it opens only as that, for that owner
+_DERIVED_OWNERS = UUID("5f0c3d1e-7a55-4c1b-9d0e-6b1f2a7c9e40")  # namespace of derived secrets
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +61,15 @@ class PersonalDataVault:
     service its own table, e.g. `registry_personal_data_keys`)."""
 
     def __init__(
-        self, datastore: PostgresDatastore, schema: str, master_key: bytes, key_table: str
+        self,
+        datastore: PostgresDatastore,
+        schema: str,
+        master_key: bytes | MasterKeys,
+        key_table: str,
     ) -> None:
         self._datastore = datastore
         self._table = table(schema, key_table)
-        self._master = AESGCM(master_key)
+        self.master = master_key if isinstance(master_key, MasterKeys) else MasterKeys(master_key)
         self._lock = threading.Lock()
         self._cache: OrderedDict[UUID, tuple[bytes, float]] = OrderedDict()
         self._unsaved: dict[UUID, bytes] = {}
@@ -113,7 +121,7 @@ class PersonalDataVault:
         return [
             None
             if sealed is None or wrapped is None
-            else _open(self._unwrap(owner, bytes(wrapped)), owner, bytes(sealed))
+            else _open(self.master.unwrap(owner, bytes(wrapped)), owner, bytes(sealed))
             for owner, sealed, wrapped in rows
         ]
 
@@ -144,13 +152,14 @@ class PersonalDataVault:
         """Keys made since the last commit: they must be stored with the events they sealed."""
         with self._lock:
             rows: list[tuple[Any, ...]] = [
-                (owner, self._wrap(owner, key)) for owner, key in self._unsaved.items()
+                (owner, self.master.wrap(owner, key), self.master.current_id)
+                for owner, key in self._unsaved.items()
             ]
         if not rows:
             return []
         sql = SQL(
-            "INSERT INTO {} (owner_id, wrapped_key)"
-            " SELECT * FROM unnest(%b::uuid[], %b::bytea[]) ON CONFLICT DO NOTHING"
+            "INSERT INTO {} (owner_id, wrapped_key, key_id)"
+            " SELECT * FROM unnest(%b::uuid[], %b::bytea[], %b::text[]) ON CONFLICT DO NOTHING"
         )
         return [Statement(sql.format(self._table), rows)]
 
@@ -185,13 +194,16 @@ class PersonalDataVault:
     def _fetch_keys(self, owner_ids: list[UUID]) -> dict[UUID, bytes]:
         with self._datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(
-                SQL("SELECT owner_id, wrapped_key FROM {} WHERE owner_id = ANY(%s::uuid[])").format(
-                    self._table
-                ),
+                SQL(
+                    "SELECT owner_id, wrapped_key, key_id FROM {} WHERE owner_id = ANY(%s::uuid[])"
+                ).format(self._table),
                 (owner_ids,),
             )
             rows = curs.fetchall()
-        keys = {r["owner_id"]: self._unwrap(r["owner_id"], bytes(r["wrapped_key"])) for r in rows}
+        keys = {
+            r["owner_id"]: self.master.unwrap(r["owner_id"], bytes(r["wrapped_key"]), r["key_id"])
+            for r in rows
+        }
         with self._lock:
             for owner_id, key in keys.items():
                 self._remember(owner_id, key)
@@ -213,14 +225,14 @@ class PersonalDataVault:
                 return cached[0]
         with self._datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(
-                SQL("SELECT wrapped_key FROM {} WHERE owner_id = %s").format(self._table),
+                SQL("SELECT wrapped_key, key_id FROM {} WHERE owner_id = %s").format(self._table),
                 (owner_id,),
                 prepare=True,
             )
             row = curs.fetchone()
         if row is None:
             return None
-        key = self._unwrap(owner_id, bytes(row["wrapped_key"]))
+        key = self.master.unwrap(owner_id, bytes(row["wrapped_key"]), row["key_id"])
         with self._lock:
             self._remember(owner_id, key)
         return key
@@ -231,12 +243,46 @@ class PersonalDataVault:
         while len(self._cache) > _CACHE_SIZE:
             self._cache.popitem(last=False)
 
-    def _wrap(self, owner_id: UUID, key: bytes) -> bytes:
-        nonce = os.urandom(_NONCE_BYTES)
-        return nonce + self._master.encrypt(nonce, key, owner_id.bytes)
+    def derived_secret(self, label: bytes) -> bytes:
+        """A service-wide secret (the IIN digests' key, the request fingerprints' key) that keys
+        rows already stored, so it must outlive a rotation of the master key (decision 161). Kept
+        in the key table under an owner id of its own, wrapped like a person's key (a rotation
+        re-wraps it with the rest); made on first use as HMAC(master key, label) of the master key
+        that wrapped the keys already stored (the one every earlier version derived it from), or
+        of the current one in a new installation."""
+        owner = uuid5(_DERIVED_OWNERS, label.decode())
+        select = SQL("SELECT wrapped_key, key_id FROM {} WHERE owner_id = %s").format(self._table)
+        with self._datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(select, (owner,))
+            row = curs.fetchone()
+            if row is None:
+                secret = hmac.new(self.master.raw(self._original_key(curs)), label, hashlib.sha256)
+                curs.execute(
+                    SQL(
+                        "INSERT INTO {} (owner_id, wrapped_key, key_id) VALUES (%s, %s, %s)"
+                        " ON CONFLICT DO NOTHING"
+                    ).format(self._table),
+                    (owner, self.master.wrap(owner, secret.digest()), self.master.current_id),
+                )
+                conn.commit()
+                curs.execute(select, (owner,))
+                row = curs.fetchone()
+        assert row is not None
+        return self.master.unwrap(owner, bytes(row["wrapped_key"]), row["key_id"])
 
-    def _unwrap(self, owner_id: UUID, wrapped: bytes) -> bytes:
-        return self._master.decrypt(wrapped[:_NONCE_BYTES], wrapped[_NONCE_BYTES:], owner_id.bytes)
+    def _original_key(self, curs: Any) -> str:
+        """The id of the master key the stored keys were first wrapped by: one of those wrapped
+        before key ids were recorded, if any, else any; the current key if there are none."""
+        curs.execute(
+            SQL(
+                "SELECT owner_id, wrapped_key, key_id FROM {}"
+                " ORDER BY key_id IS NULL DESC, created_at LIMIT 1"
+            ).format(self._table)
+        )
+        row = curs.fetchone()
+        if row is None:
+            return self.master.current_id
+        return self.master.which(row["owner_id"], bytes(row["wrapped_key"]), row["key_id"])
 
 
 class SealingMapper(Mapper[UUID]):

@@ -38,6 +38,12 @@ def main(argv: list[str] | None = None) -> int:
         " standbys and take over)",
     )
     sub.add_parser("bootstrap", help="create the tables, the party and its regional branches")
+    rotate = sub.add_parser(
+        "rotate-master-key",
+        help="re-wrap every person's data key with PARTIA_MASTER_KEY, reading the old ones with"
+        " PARTIA_PREVIOUS_MASTER_KEYS, while the service serves (resumable; safe to run again)",
+    )
+    rotate.add_argument("--batch-size", type=int, default=1000, help="keys per transaction")
     from partia_registry import relay
 
     relay.add_arguments(sub.add_parser("relay", help="publish the integration events to Kafka"))
@@ -69,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "bootstrap":
             print("the tables, the party and its regional branches are in place")
             return 0
+        if args.command == "rotate-master-key":
+            return _rotate_master_key(settings, args.batch_size)
         if args.command in ("project", "relay"):  # /health, /ready, /metrics if asked for
             from partia_registry.operations import serve_if_configured
 
@@ -88,6 +96,44 @@ def main(argv: list[str] | None = None) -> int:
             operations.stop()
         if server is not None:
             stop_embedded_postgres(server)
+
+
+def _rotate_master_key(settings: RegistrySettings, batch_size: int) -> int:
+    from partia_kit.keyrotation import remaining, rotate
+    from partia_registry.adapters.postgres.personal_data import KEY_TABLE
+
+    assert settings.database_url is not None
+    keys = settings.master_keys()
+    print(f"re-wrapping with master key {keys.current_id}; accepted: {', '.join(keys.ids)}")
+    done = rotate(
+        settings.database_url,
+        settings.database_schema,
+        KEY_TABLE,
+        keys,
+        batch_size=batch_size,
+        progress=lambda r: print(f"  {r.rewrapped} re-wrapped", flush=True),
+    )
+    print(f"re-wrapped {done.rewrapped} keys in {done.batches} batches")
+    if not done.complete:
+        print(
+            f"{len(done.unopened)} keys are wrapped by a master key that is not configured"
+            f" (first: {done.unopened[0]}); add it to PARTIA_PREVIOUS_MASTER_KEYS and run again",
+            file=sys.stderr,
+        )
+        return 1
+    left = remaining(settings.database_url, settings.database_schema, KEY_TABLE, keys)
+    if left:  # made meanwhile by a process still wrapping with another key
+        print(
+            f"{left} keys were wrapped by another master key meanwhile: a process still runs with"
+            " an older PARTIA_MASTER_KEY; restart it with this one and run again",
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        f"every key is wrapped by master key {keys.current_id}: once every process runs with it,"
+        " PARTIA_PREVIOUS_MASTER_KEYS may be emptied"
+    )
+    return 0
 
 
 def _serve(settings: RegistrySettings, host: str, port: int, workers: int) -> int:

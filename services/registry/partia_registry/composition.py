@@ -83,13 +83,13 @@ def open_registry(
     url = settings.database_url
     if url is None:
         server, url = start_embedded_postgres(settings.data_dir / "pgdata")
-    master_key = settings.master_key_bytes()
+    master_keys = settings.master_keys()
     with _installing(url, settings.database_schema):
         migrations.upgrade(url, for_schema(settings.database_schema))
         events = RegistryEventStore(
-            eventsourcing_env(url, settings.database_schema, settings.pool_size), master_key
+            eventsourcing_env(url, settings.database_schema, settings.pool_size), master_keys
         )
-        store = PostgresStore(events, master_key)
+        store = PostgresStore(events)
         store.create_tables()
         if bootstrap:
             created = bootstrap_party(store, PartyDefinition.load(settings.party))

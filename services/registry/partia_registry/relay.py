@@ -149,7 +149,7 @@ def run_relay(settings: RegistrySettings, args: argparse.Namespace) -> int:
             **eventsourcing_env(settings.database_url, settings.database_schema, 1),
             "CREATE_TABLE": "no",
         },
-        settings.master_key_bytes(),
+        settings.master_keys(),
     )
     try:
         config = RelayConfig(

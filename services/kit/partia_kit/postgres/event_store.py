@@ -15,6 +15,7 @@ from eventsourcing.persistence import JSONTranscoder, Mapper
 from eventsourcing.postgres import PostgresFactory
 from eventsourcing.utils import get_topic
 
+from partia_kit.masterkeys import MasterKeys
 from partia_kit.postgres.recorder import EventRecorder
 from partia_kit.vault import PersonalDataVault, SealingMapper, register_sealed_transcoding
 
@@ -23,7 +24,7 @@ class EventStore(Application[UUID]):
     mapper_class: ClassVar[type[SealingMapper]] = SealingMapper
     key_table: ClassVar[str]
 
-    def __init__(self, env: dict[str, str], master_key: bytes) -> None:
+    def __init__(self, env: dict[str, str], master_key: bytes | MasterKeys) -> None:
         self._master_key = master_key
         env = {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",

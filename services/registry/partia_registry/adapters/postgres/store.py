@@ -20,7 +20,7 @@ from eventsourcing.persistence import (
 )
 from psycopg.sql import SQL
 
-from partia_kit.idempotency import IdempotencyKey, StoredOutcome, derive_fingerprint_key
+from partia_kit.idempotency import IdempotencyKey, StoredOutcome
 from partia_kit.postgres.failures import UNIQUE_VIOLATION, database_failed, sqlstate
 from partia_kit.postgres.idempotency import remembered, stored_outcomes, stored_outcomes_query
 from partia_kit.postgres.statements import Statement, table
@@ -44,9 +44,14 @@ A = TypeVar("A", Member, Organisation)
 CARD_SERIAL_BLOCK = 100
 
 
+IIN_DIGEST_LABEL = b"partia/iin-digest/v1"
+FINGERPRINT_LABEL = b"partia/request-fingerprint/v1"
+
+
 def derive_pepper(master_key: bytes) -> bytes:
-    """The key for IIN digests, derived from the master key so there is one secret to keep."""
-    return hmac.new(master_key, b"partia/iin-digest/v1", hashlib.sha256).digest()
+    """The key for IIN digests as an installation's first master key derives it (the store keeps
+    it, wrapped, so that it outlives a rotation of the master key: decision 161)."""
+    return hmac.new(master_key, IIN_DIGEST_LABEL, hashlib.sha256).digest()
 
 
 class AggregateCache:
@@ -81,11 +86,12 @@ class AggregateCache:
 
 
 class PostgresStore:
-    def __init__(self, events: RegistryEventStore, master_key: bytes, cache_size: int = 100_000):
+    def __init__(self, events: RegistryEventStore, cache_size: int = 100_000):
         self.events = events
         self.schema = events.schema
-        self._pepper = derive_pepper(master_key)
-        self._fingerprint_key = derive_fingerprint_key(master_key)
+        # Not the master key itself: these key stored rows, and the master key may be rotated.
+        self._pepper = events.vault.derived_secret(IIN_DIGEST_LABEL)
+        self._fingerprint_key = events.vault.derived_secret(FINGERPRINT_LABEL)
         self.index = IndexWriter(self.schema, self.digest, events.vault.seal_name)
         self.cache = AggregateCache(cache_size)
         self._serials: deque[int] = deque()
