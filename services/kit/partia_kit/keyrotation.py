@@ -5,9 +5,12 @@ Run with the new key as PARTIA_MASTER_KEY and the old one in PARTIA_PREVIOUS_MAS
 every process of the service runs with that configuration. Batch by batch, each its own short
 transaction: the batch's rows are locked (an erasure of one of them waits for the batch, then
 deletes the re-wrapped key: nothing erased comes back, since a batch only updates rows it found),
-opened with whichever configured key wrapped them and wrapped again with the current key. Stopped
-at any point, it resumes where it stopped: a key already re-wrapped carries the current key's id
-and is not touched again, so a second run (or two at once) is harmless.
+opened with whichever configured key wrapped them and wrapped again with the current key. Rows
+another transaction holds (an erasure under way) are skipped, never waited for, so the rotation
+can be in no deadlock with the service's writer; a pass that re-wrapped anything is followed by
+another for what it skipped. Stopped at any point, it resumes where it stopped: a key already
+re-wrapped carries the current key's id and is not touched again, so a second run (or two at
+once) is harmless.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ class Rotation:
     current_id: str
     rewrapped: int = 0
     batches: int = 0
-    unopened: list[UUID] = field(default_factory=list)
+    unopened: set[UUID] = field(default_factory=set)
     """Keys no configured master key opens: left as they are, reported."""
 
     @property
@@ -53,7 +56,7 @@ def rotate(
     t = table(schema, key_table)
     pick = SQL(
         "SELECT owner_id, wrapped_key, key_id FROM {} WHERE owner_id > %s"
-        " AND key_id IS DISTINCT FROM %s ORDER BY owner_id LIMIT %s FOR UPDATE"
+        " AND key_id IS DISTINCT FROM %s ORDER BY owner_id LIMIT %s FOR UPDATE SKIP LOCKED"
     ).format(t)
     rewrap = SQL(
         "UPDATE {} t SET wrapped_key = v.wrapped_key, key_id = v.key_id"
@@ -61,16 +64,20 @@ def rotate(
         " WHERE t.owner_id = v.owner_id"
     ).format(t)
     done = Rotation(keys.current_id)
-    after = UUID(int=0)
+    after, this_pass = UUID(int=0), 0
     with psycopg.connect(database_url, row_factory=dict_row) as conn:
         while max_batches is None or done.batches < max_batches:
             with conn.transaction():
                 rows = conn.execute(pick, (after, keys.current_id, batch_size)).fetchall()
-                if not rows:
-                    break
                 owners, wrapped = _rewrapped(rows, keys, done)
                 conn.execute(rewrap, (owners, wrapped, [keys.current_id] * len(owners)))
+            if not rows:
+                if this_pass == 0:
+                    break
+                after, this_pass = UUID(int=0), 0  # again, for rows that were locked
+                continue
             after = rows[-1]["owner_id"]
+            this_pass += len(owners)
             done.rewrapped += len(owners)
             done.batches += 1
             if progress is not None:
@@ -88,7 +95,7 @@ def _rewrapped(
         try:
             key = keys.unwrap(owner, bytes(row["wrapped_key"]), row["key_id"])
         except MasterKeyMissing:
-            done.unopened.append(owner)
+            done.unopened.add(owner)
             continue
         owners.append(owner)
         wrapped.append(keys.wrap(owner, key))

@@ -117,15 +117,17 @@ def _rotate_master_key(settings: RegistrySettings, batch_size: int) -> int:
     if not done.complete:
         print(
             f"{len(done.unopened)} keys are wrapped by a master key that is not configured"
-            f" (first: {done.unopened[0]}); add it to PARTIA_PREVIOUS_MASTER_KEYS and run again",
+            f" (e.g. the key of {min(done.unopened)}); add it to PARTIA_PREVIOUS_MASTER_KEYS and"
+            " run again",
             file=sys.stderr,
         )
         return 1
     left = remaining(settings.database_url, settings.database_schema, KEY_TABLE, keys)
-    if left:  # made meanwhile by a process still wrapping with another key
+    if left:  # made meanwhile by a process wrapping with another key, or held by a transaction
         print(
-            f"{left} keys were wrapped by another master key meanwhile: a process still runs with"
-            " an older PARTIA_MASTER_KEY; restart it with this one and run again",
+            f"{left} keys are still wrapped by another master key: made meanwhile by a process"
+            " with an older PARTIA_MASTER_KEY (restart it with this one) or locked at the time;"
+            " run again",
             file=sys.stderr,
         )
         return 1

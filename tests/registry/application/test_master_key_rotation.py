@@ -234,3 +234,30 @@ def test_the_command_rotates_and_says_when_the_old_key_may_go(settings: Registry
     assert f"every key is wrapped by master key {key_id(new)}" in run.stdout
     with opened(configured(settings, new)) as registry:
         assert [iin_of(registry, m) for m in people] == list(people.values())
+
+
+def test_a_key_an_erasure_holds_is_not_waited_for_and_stays_erased(
+    settings: RegistrySettings,
+) -> None:
+    """The rotation skips rows another transaction holds, so it can be in no deadlock with the
+    writer; the key the erasure deletes is gone, and a later run finds nothing left to do."""
+    new = os.urandom(32)
+    both = configured(settings, new, settings.master_key_bytes())
+    with opened(settings) as registry:
+        people = list(members(registry, 3))
+    keys_table = f'"{settings.database_schema}".{KEY_TABLE}'
+    with psycopg.connect(str(settings.database_url)) as erasure:
+        erasure.execute(f"SELECT 1 FROM {keys_table} WHERE owner_id = %s FOR UPDATE", (people[0],))
+
+        first = rotation(both)  # would wait for the erasure for ever if it took the lock
+
+        assert people[0] not in {o for o, _, k in stored_keys(settings) if k == key_id(new)}
+        erasure.execute(f"DELETE FROM {keys_table} WHERE owner_id = %s", (people[0],))
+    again = rotation(both)
+
+    assert first.complete
+    assert again.rewrapped == 0
+    assert people[0] not in {o for o, _, _ in stored_keys(settings)}
+    assert (
+        remaining(str(both.database_url), both.database_schema, KEY_TABLE, both.master_keys()) == 0
+    )
