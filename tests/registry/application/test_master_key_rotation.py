@@ -261,3 +261,21 @@ def test_a_key_an_erasure_holds_is_not_waited_for_and_stays_erased(
     assert (
         remaining(str(both.database_url), both.database_schema, KEY_TABLE, both.master_keys()) == 0
     )
+
+
+def test_the_previous_keys_are_read_from_a_file_in_the_secrets_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Decision 162: keys come from files a secrets manager mounts, not from the environment."""
+    current, older, oldest = os.urandom(32), os.urandom(32), os.urandom(32)
+    (tmp_path / "partia_master_key").write_text(base64.b64encode(current).decode() + "\n")
+    (tmp_path / "partia_previous_master_keys").write_text(
+        f"{base64.b64encode(older).decode()}, {base64.b64encode(oldest).decode()}\n"
+    )
+    monkeypatch.setenv("PARTIA_SECRETS_DIR", str(tmp_path))
+    monkeypatch.delenv("PARTIA_MASTER_KEY", raising=False)
+    monkeypatch.delenv("PARTIA_PREVIOUS_MASTER_KEYS", raising=False)
+
+    keys = RegistrySettings(database_url="postgresql://db/partia").master_keys()
+
+    assert keys.ids == [key_id(current), key_id(older), key_id(oldest)]
