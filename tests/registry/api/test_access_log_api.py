@@ -7,15 +7,18 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
 import pytest
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from psycopg.sql import SQL, Identifier
 
 from partia_contracts.registry import api
+from partia_registry.api.access_log import personal_read
 from partia_registry.composition import ACCESS_LOG_TABLE, Registry
 from tests.registry.api.test_http_api import application, decision, make_ppo, post
 from tests.registry.api.test_reports_api import party_with_members
@@ -280,3 +283,52 @@ def test_the_registrys_access_log_refuses_to_be_changed_or_emptied(client: TestC
                 conn.execute(SQL(change).format(table))
 
     assert [r["user"] for r in log_of(client)] == ["registrar"]
+
+
+PERSONAL = {"person", "full_name", "iin", "surname", "given_name", "address", "phone", "email"}
+HISTORY = "/members/{member_id}/history"  # `details` is free-form: an event's `personal` in it
+
+
+def test_every_operation_whose_answer_can_hold_personal_data_puts_it_on_record(
+    client: TestClient,
+) -> None:
+    """Walks every operation: those whose documented answer has a personal field take the
+    dependency that records the read; the others do not (decision 150)."""
+    spec = client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+
+    def personal(schema: Any, seen: frozenset[str] = frozenset()) -> bool:
+        if isinstance(schema, dict):
+            ref = schema.get("$ref", "").rsplit("/", 1)[-1]
+            if ref and ref not in seen:
+                return personal(schemas[ref], seen | {ref})
+            if PERSONAL & set(schema.get("properties", {})):
+                return True
+            return any(personal(v, seen) for v in schema.values())
+        if isinstance(schema, list):
+            return any(personal(v, seen) for v in schema)
+        return False
+
+    answers_personal = {
+        path
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+        if method == "get" and (path == HISTORY or personal(op["responses"].get("200", {})))
+    }
+    app: Any = client.app
+    recording = {
+        route.path
+        for route in _api_routes(app.routes)
+        if any(d.call is personal_read for d in route.dependant.dependencies)
+    }
+    assert answers_personal == recording
+    assert {"/members/{member_id}", "/organisations/{organisation_id}/roll"} <= recording
+
+
+def _api_routes(routes: list[Any]) -> Iterator[APIRoute]:
+    """Every operation, also inside the routers FastAPI includes lazily."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif hasattr(route, "original_router"):
+            yield from _api_routes(route.original_router.routes)
