@@ -151,7 +151,7 @@ def run(url: str, workdir: Path, members: int, reads: int) -> None:
         before = (log.written, log.batches)
         for _ in range(reads):
             for way, record in ways.items():
-                log.record = record  # type: ignore[method-assign]
+                log.record = record  # type: ignore[method-assign,assignment]
                 start = time.perf_counter()
                 answer = client.get(path, params=params)
                 samples[way].append((time.perf_counter() - start) * 1000)
