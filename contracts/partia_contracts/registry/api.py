@@ -873,3 +873,47 @@ class SanctionEntry(_Response):
 class SanctionPage(_Response):
     organisation_id: UUID
     items: list[SanctionEntry]
+
+
+# --- the access log: every look at personal data (issue 10) -------------------------------------
+
+
+class AccessRecordView(_Response):
+    """One answered read that returned personal data (names, IIN, address, contacts)."""
+
+    id: int = Field(description="increasing with each record stored")
+    read_at: datetime = Field(description="when the data was read")
+    user: str = Field(description="who read it (the token's user)")
+    roles: list[str] = Field(description="the user's roles then (empty before roles existed)")
+    operation: str = Field(description="the operation, e.g. `get_member`")
+    route: str = Field(description="method and route template, e.g. `GET /members/{member_id}`")
+    member_ids: list[UUID] = Field(description="whose personal data it returned")
+    fields: list[str] = Field(
+        description="which personal data it returned, e.g. `iin`, `full_name`"
+    )
+
+
+class AccessLogPage(_Response):
+    items: list[AccessRecordView] = Field(description="newest first")
+    total: int
+    limit: int
+    offset: int
+
+
+class MemberAccessEntry(_Response):
+    """A read of this member's personal data: who, when, what, how; not whom else it showed."""
+
+    read_at: datetime
+    user: str
+    roles: list[str]
+    operation: str
+    route: str
+    fields: list[str]
+
+
+class MemberAccessLogPage(_Response):
+    member_id: UUID
+    items: list[MemberAccessEntry] = Field(description="newest first")
+    total: int
+    limit: int
+    offset: int

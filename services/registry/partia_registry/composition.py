@@ -18,6 +18,7 @@ from psycopg_pool import ConnectionPool
 from pydantic import SecretStr
 
 from partia_kit import migrate as migrations
+from partia_kit.access_log import AccessLog
 from partia_kit.postgres.embedded import start_embedded_postgres
 from partia_kit.settings import eventsourcing_env
 from partia_kit.writer import CommandWriter
@@ -42,6 +43,7 @@ from partia_registry.settings import RegistrySettings
 
 log = logging.getLogger(__name__)
 
+ACCESS_LOG_TABLE = "registry_access_log"  # made by migration 0003
 EVENTS_TABLE = f"{RegistryEventStore.name.lower()}_events"  # the eventsourcing library's naming
 
 
@@ -56,6 +58,7 @@ class Registry:
     read_model: ReadModel
     reports: Reports
     report_pool: ConnectionPool[Any]
+    access_log: AccessLog
     projection: ProjectionRunner | None = None  # this process's runner, if it runs one
     embedded_server: Any = None
 
@@ -63,6 +66,7 @@ class Registry:
         if self.projection is not None:
             self.projection.stop()
         self.writer.stop()
+        self.access_log.stop()
         self.report_pool.close()
         self.events.close()
         if self.embedded_server is not None:
@@ -107,9 +111,11 @@ def open_registry(
         url, kwargs={"autocommit": True}, min_size=1, max_size=4, open=False
     )
     read_model = ReadModel(report_pool.connection, store.schema, store.events_table)
+    access_log = AccessLog(_connector(url), store.schema, ACCESS_LOG_TABLE)
     if start_writer:
         report_pool.open()
         writer.start()
+        access_log.start()
         if projection is not None:
             projection.start()
     return Registry(
@@ -134,6 +140,7 @@ def open_registry(
             name_sort_limit=settings.name_sort_limit,
         ),
         report_pool=report_pool,
+        access_log=access_log,
         projection=projection,
         embedded_server=server,
     )

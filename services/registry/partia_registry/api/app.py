@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi_offline import FastAPIOffline
 
 from partia_kit.operations import metrics_text, readiness
-from partia_registry.api import discipline, feed, members, organisations, reports
+from partia_registry.api import access_log, discipline, feed, members, organisations, reports
 from partia_registry.api.problems import install_problem_handlers
 from partia_registry.composition import Registry, open_registry
 from partia_registry.operations import ApiMetrics, RequestTimer, checks
@@ -70,6 +70,7 @@ def create_app(
     app.include_router(discipline.router)
     app.include_router(reports.router)
     app.include_router(feed.router)
+    app.include_router(access_log.router)
 
     _add_operations(app)
     return app

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Response
 from partia_contracts.registry import api
 from partia_kit.http.dependencies import COMMAND_OPENAPI
 from partia_registry.api import translate
+from partia_registry.api.access_log import FULL_NAME, PersonalReader
 from partia_registry.api.dependencies import Reader, Writer
 from partia_registry.api.responses import COMMAND_ERRORS, READ_ERRORS
 from partia_registry.application import commands as c
@@ -223,17 +224,14 @@ async def decide_appeal(
 )
 def overdue_residence(
     organisation_id: UUID,
-    registry: Reader,
+    look: PersonalReader,
     on: Annotated[date | None, Query()] = None,
     subtree: Annotated[bool, Query(description="include every organisation below it")] = False,
 ) -> dict[str, object]:
     day = on or date.today()
-    return {
-        "organisation_id": organisation_id,
-        "on": day,
-        "subtree": subtree,
-        "items": registry.queries.overdue_residence(organisation_id, day, subtree=subtree),
-    }
+    items = look.registry.queries.overdue_residence(organisation_id, day, subtree=subtree)
+    look.looked_at((i["member_id"] for i in items), FULL_NAME, wait=False)
+    return {"organisation_id": organisation_id, "on": day, "subtree": subtree, "items": items}
 
 
 @router.get(

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Response, status
 from partia_contracts.registry import api
 from partia_kit.http.dependencies import COMMAND_OPENAPI
 from partia_registry.api import translate
-from partia_registry.api.dependencies import Reader, Writer
+from partia_registry.api.access_log import PersonalReader, history_fields, person_fields
+from partia_registry.api.dependencies import Writer
 from partia_registry.api.responses import COMMAND_ERRORS, READ_ERRORS, created, with_location
 from partia_registry.application import commands as c
 from partia_registry.domain.members import TerminationGround
@@ -160,9 +161,14 @@ async def erase_personal_data(
 )
 def get_member(
     member_id: UUID,
-    registry: Reader,
+    look: PersonalReader,
 ) -> dict[str, object]:
-    return registry.queries.member(member_id)
+    view = look.registry.queries.member(member_id)
+    person = view["person"]
+    look.looked_at(
+        [member_id], person_fields(person if isinstance(person, dict) else None), wait=True
+    )
+    return view
 
 
 @router.get(
@@ -173,6 +179,8 @@ def get_member(
 )
 def member_history(
     member_id: UUID,
-    registry: Reader,
+    look: PersonalReader,
 ) -> dict[str, object]:
-    return {"member_id": member_id, "events": registry.queries.member_history(member_id)}
+    events = look.registry.queries.member_history(member_id)
+    look.looked_at([member_id], history_fields(events), wait=True)
+    return {"member_id": member_id, "events": events}

@@ -11,6 +11,7 @@ from partia_contracts.registry import api
 from partia_contracts.registry.v1 import OrganisationKind as ContractKind
 from partia_kit.http.dependencies import COMMAND_OPENAPI
 from partia_registry.api import translate
+from partia_registry.api.access_log import FULL_NAME, PersonalReader
 from partia_registry.api.dependencies import Reader, Writer
 from partia_registry.api.parameters import Offset, limit
 from partia_registry.api.responses import COMMAND_ERRORS, READ_ERRORS, created, with_location
@@ -152,14 +153,15 @@ def get_organisation(
 )
 def organisation_members(
     organisation_id: UUID,
-    registry: Reader,
+    look: PersonalReader,
     status: Annotated[str, Query(pattern="^(member|applicant|rejected|former_member)$")] = "member",
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> dict[str, object]:
-    items, total = registry.queries.organisation_members(
+    items, total = look.registry.queries.organisation_members(
         organisation_id, status=status, limit=limit, offset=offset
     )
+    look.looked_at((i["member_id"] for i in items), FULL_NAME, wait=False)
     return {
         "organisation_id": organisation_id,
         "items": items,

@@ -15,6 +15,7 @@ from partia_contracts.registry import api
 from partia_kit.http.dependencies import COMMAND_OPENAPI
 from partia_kit.http.problems import ApiProblem
 from partia_registry.api import parameters
+from partia_registry.api.access_log import FULL_NAME, PersonalReader
 from partia_registry.api.dependencies import Reader, Writer
 from partia_registry.api.parameters import MAX_POSITION, Offset
 from partia_registry.api.responses import (
@@ -100,7 +101,7 @@ ROLL_COLUMNS = [
 )
 def roll(
     organisation_id: UUID,
-    registry: Reader,
+    look: PersonalReader,
     on: Annotated[date | None, Query(description="business date; omit for today")] = None,
     subtree: Annotated[bool, Query(description="include every organisation below it")] = False,
     sort: Literal["card_number", "name", "admitted_on"] = "card_number",
@@ -109,6 +110,7 @@ def roll(
     format: Format = "json",
     min_position: MinPosition = None,
 ) -> Any:
+    registry = look.registry
     _caught_up(registry, min_position)
     everything = format == "csv"
     try:
@@ -134,6 +136,8 @@ def roll(
         # 404 for an unknown one; asked only when the roll is empty, since a round trip costs a
         # request thread a wait for the GIL too, which under full-speed admissions is long
         registry.queries.require_organisation(organisation_id)
+    # an export of names waits for its record; a page is recorded with the next batch (decision 151)
+    look.looked_at((r["member_id"] for r in rows), FULL_NAME, wait=everything)
     if everything:
         return _csv(rows, ROLL_COLUMNS, f"roll-{organisation_id}-{on or date.today()}.csv")
     return json_response(

@@ -1,0 +1,202 @@
+"""Every look at personal data on record (issue 10, decisions 150-154): the dependency the reads
+that return personal data take instead of `Reader`, and the two queries of the access log.
+
+Personal data here is what `PersonalData` holds: names, IIN, address and contacts. A read that
+returns any of it for a member leaves one record naming the member by id, the fields and the
+operation. Sex and year of birth are not (they identify no one, `Demographics`), nor are member
+ids, cards, cases or sanctions alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request
+from psycopg.sql import SQL, Identifier
+
+from partia_contracts.registry import api
+from partia_kit import access_log
+from partia_kit.access_log import AccessQuery, AccessRecord
+from partia_kit.http.dependencies import bearer_user
+from partia_kit.http.problems import ApiProblem
+from partia_registry.adapters.postgres.indexes import MEMBER_INDEX
+from partia_registry.api import parameters
+from partia_registry.api.dependencies import Reader
+from partia_registry.api.parameters import Offset
+from partia_registry.api.responses import READ_ERRORS
+from partia_registry.composition import ACCESS_LOG_TABLE, Registry
+from partia_registry.domain.rules import NotFound
+
+FULL_NAME = ("full_name",)
+"""What a roll or list shows of each person."""
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalRead:
+    """The registry, the reader and the operation: what a read of personal data needs to leave
+    its record. `roles` stays empty until tokens carry them."""
+
+    registry: Registry
+    user: str
+    operation: str
+    route: str
+    roles: Sequence[str] = ()
+
+    def looked_at(self, member_ids: Iterable[UUID], fields: Sequence[str], *, wait: bool) -> None:
+        """Record that this read returned `fields` of these members. `wait`: only answer once the
+        record is stored (decision 151); otherwise it is written with the next batch."""
+        ids = list(member_ids)
+        if not ids or not fields:
+            return  # nothing personal was shown
+        record = AccessRecord(
+            user=self.user,
+            roles=tuple(self.roles),
+            operation=self.operation,
+            route=self.route,
+            member_ids=ids,
+            fields=tuple(fields),
+        )
+        try:
+            self.registry.access_log.record(record, wait=wait)
+        except Exception:  # whatever kept it from the log, the data stays unsent
+            raise ApiProblem(
+                503,
+                "Access log unavailable",
+                "the read could not be put on record, so its personal data is not sent; retry "
+                "shortly",
+                rule="access-log-unavailable",
+                headers={"Retry-After": "1"},
+            ) from None
+
+
+async def personal_read(request: Request) -> PersonalRead:
+    registry: Registry = request.app.state.registry
+    user = bearer_user(request, registry.tokens)
+    route = request.scope["route"]
+    return PersonalRead(registry, user, route.name, f"{request.method} {route.path}")
+
+
+PersonalReader = Annotated[PersonalRead, Depends(personal_read)]
+
+
+def person_fields(person: Mapping[str, Any] | None) -> list[str]:
+    """The personal data a member's view or an event shows: the fields that have a value."""
+    if not isinstance(person, Mapping):
+        return []
+    return [name for name, value in person.items() if value is not None]
+
+
+def history_fields(events: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Every personal field any event of a member's history shows."""
+    seen: dict[str, None] = {}
+    for event in events:
+        for name in person_fields(event["details"].get("personal")):
+            seen.setdefault(name)
+    return list(seen)
+
+
+# --- querying the log ---------------------------------------------------------------------------
+
+router = APIRouter(tags=["access log"])
+
+Start = Annotated[
+    datetime | None, Query(alias="from", description="reads at or after this time (ISO 8601)")
+]
+End = Annotated[datetime | None, Query(alias="to", description="reads before this time")]
+Limit = Annotated[int, parameters.limit(500)]
+
+
+def _period(start: datetime | None, end: datetime | None) -> None:
+    if start is not None and end is not None and end < start:
+        raise ApiProblem(
+            422,
+            "Invalid request",
+            "'to' must not be before 'from'",
+            rule="period-reversed",
+            field="to",
+        )
+
+
+@router.get(
+    "/access-log",
+    response_model=api.AccessLogPage,
+    responses=READ_ERRORS,
+    summary="Who read whose personal data, when, which fields, through which operation",
+    description="For auditors (Ch. 11). Filter by `member_id` (whose data), `user` (who read "
+    "it) and a period; newest first. Permission: `access_log:read` (auditor).",
+)
+def access_log_page(
+    registry: Reader,
+    member_id: UUID | None = None,
+    user: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    start: Start = None,
+    end: End = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    _period(start, end)
+    items, total = _query(registry, AccessQuery(member_id, user, start, end, limit, offset))
+    return {"items": [_view(r) for r in items], "total": total, "limit": limit, "offset": offset}
+
+
+@router.get(
+    "/members/{member_id}/access-log",
+    response_model=api.MemberAccessLogPage,
+    responses=READ_ERRORS,
+    summary="Who looked at this member's personal data (the member may ask)",
+    description="Each read of their names, IIN, address or contacts: who, when, which fields, "
+    "through which operation; not whose data it showed besides theirs. Permission: "
+    "`access_log:read_own` (the member themselves) or `access_log:read` (auditor).",
+)
+def member_access_log(
+    member_id: UUID,
+    registry: Reader,
+    start: Start = None,
+    end: End = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    _period(start, end)
+    _require_member(registry, member_id)
+    items, total = _query(registry, AccessQuery(member_id, None, start, end, limit, offset))
+    return {
+        "member_id": member_id,
+        "items": [{k: v for k, v in _view(r).items() if k != "member_ids"} for r in items],
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+    }
+
+
+def _query(registry: Registry, q: AccessQuery) -> tuple[list[dict[str, Any]], int]:
+    with registry.report_pool.connection() as conn:
+        return access_log.query(conn, registry.store.schema, ACCESS_LOG_TABLE, q)
+
+
+def _require_member(registry: Registry, member_id: UUID) -> None:
+    """404 for an id that was never a member's or applicant's (an erased person's id stays)."""
+    found = registry.store.query(
+        SQL("SELECT 1 AS found FROM {} WHERE member_id = %s").format(
+            Identifier(registry.store.schema, MEMBER_INDEX)
+        ),
+        (member_id,),
+    )
+    if not found:
+        raise NotFound("member", member_id)
+
+
+def _view(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "read_at": row["read_at"],
+        "user": row["user_name"],
+        "roles": row["roles"],
+        "operation": row["operation"],
+        "route": row["route"],
+        "member_ids": row["member_ids"],
+        "fields": row["fields"],
+    }
