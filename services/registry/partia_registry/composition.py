@@ -43,7 +43,7 @@ from partia_registry.settings import RegistrySettings
 
 log = logging.getLogger(__name__)
 
-ACCESS_LOG_TABLE = "registry_access_log"  # made by migration 0003
+ACCESS_LOG_TABLE = "registry_access_log"  # made by migration 0004
 EVENTS_TABLE = f"{RegistryEventStore.name.lower()}_events"  # the eventsourcing library's naming
 
 

@@ -98,8 +98,8 @@ def test_partia_migrate_brings_a_database_made_before_migrations_to_head(
     code, output = finished(partia_migrate(url, schema))
 
     assert code == 0, output
-    assert migrate.current(url, service) == migrate.head(service) == "0003"
-    assert f"registry: schema {schema} at 0003 (head 0003)" in output
+    assert migrate.current(url, service) == migrate.head(service) == "0004"
+    assert f"registry: schema {schema} at 0004 (head 0004)" in output
     indexes = {name for name, _ in [r[:2] for r in catalog(url, schema)]}
     assert "registry_case_index_open_by_member" in indexes  # the second revision ran
 
@@ -146,7 +146,7 @@ def test_the_service_starting_on_a_database_made_before_migrations_migrates_it(
     """`make run` and the tests need no extra step: opening the registry migrates."""
     url, schema = str(old_settings.database_url), old_settings.database_schema
     open_registry(old_settings, start_writer=False).close()
-    assert migrate.current(url, for_schema(schema)) == "0003"
+    assert migrate.current(url, for_schema(schema)) == "0004"
 
 
 def test_running_migrate_again_changes_nothing(settings: RegistrySettings) -> None:
@@ -158,7 +158,7 @@ def test_running_migrate_again_changes_nothing(settings: RegistrySettings) -> No
 
     assert code == 0, output
     assert catalog(url, schema) == before
-    assert migrate.current(url, for_schema(schema)) == "0003"
+    assert migrate.current(url, for_schema(schema)) == "0004"
 
 
 def test_two_migrate_processes_at_once_both_succeed(settings: RegistrySettings) -> None:
@@ -166,7 +166,7 @@ def test_two_migrate_processes_at_once_both_succeed(settings: RegistrySettings) 
     processes = [partia_migrate(url, schema) for _ in range(3)]
     results = [finished(p) for p in processes]
     assert [code for code, _ in results] == [0, 0, 0], results
-    assert migrate.current(url, for_schema(schema)) == "0003"
+    assert migrate.current(url, for_schema(schema)) == "0004"
 
 
 def test_a_second_migrate_waits_for_the_first_to_finish(settings: RegistrySettings) -> None:
@@ -190,7 +190,7 @@ def test_a_second_migrate_waits_for_the_first_to_finish(settings: RegistrySettin
         holder.execute("SELECT pg_advisory_unlock_all()")
         code, output = finished(process)
     assert code == 0, output
-    assert migrate.current(url, for_schema(schema)) == "0003"
+    assert migrate.current(url, for_schema(schema)) == "0004"
 
 
 def test_an_unknown_service_is_refused_naming_the_installed_ones(

@@ -3,8 +3,8 @@
 Append-only: a trigger refuses UPDATE, DELETE and TRUNCATE (`partia_kit.access_log`). It holds
 member ids, never names or IINs, so erasing a person leaves it as it is.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from alembic import op
 
 from partia_kit.access_log import create_statements
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
