@@ -34,7 +34,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import psycopg
@@ -55,9 +55,9 @@ from partia_kit.messages import OutboundMessage
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class StoredRecord:
-    """One row of the events table, undecoded: the service decodes it its own way."""
+class StoredRecord(NamedTuple):
+    """One row of the events table, undecoded: the service decodes it its own way. (A named
+    tuple: the relay makes one per row, and a frozen dataclass's `__init__` cost 0.5 µs.)"""
 
     position: int
     originator_id: UUID
