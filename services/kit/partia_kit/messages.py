@@ -18,7 +18,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from cloudevents.core.bindings import kafka
 from cloudevents.core.formats.json import JSONFormat
@@ -29,9 +29,9 @@ _FORMAT = JSONFormat()
 _VERSIONED_TYPE = re.compile(r"^(?P<name>.+)\.v(?P<major>[0-9]+)$")
 
 
-@dataclass(frozen=True)
-class OutboundMessage:
-    """One message for the relay to publish: where, under which key, and its bytes."""
+class OutboundMessage(NamedTuple):
+    """One message for the relay to publish: where, under which key, and its bytes. (A named
+    tuple: the relay makes one per event, and a frozen dataclass's `__init__` cost 0.5 µs.)"""
 
     topic: str
     key: bytes

@@ -76,8 +76,8 @@ def test_every_integration_event_arrives_on_its_topic_in_order_per_key_as_a_vali
 def test_a_relay_killed_mid_stream_and_restarted_leaves_nothing_missing_and_a_consumer_applies_each_once(
     registry: Registry, settings: RegistrySettings, tmp_path: Path
 ) -> None:
-    """Only the unacknowledged tail (at most one batch of 50) may arrive twice; a consumer built
-    on the toolkit applies every event once all the same."""
+    """Only the unstored tail (at most the two batches of 50 in flight, decision 130) may arrive
+    twice; a consumer built on the toolkit applies every event once all the same."""
     own = start_broker(log=tmp_path / "broker.log")  # its topics hold this test's events only
     try:
         tree = build_tree(registry)
@@ -105,7 +105,7 @@ def test_a_relay_killed_mid_stream_and_restarted_leaves_nothing_missing_and_a_co
         own.stop()
     counts = _ids(arrived)
     assert set(counts) == {str(e.event_id) for e in logged(registry)}
-    assert sum(n - 1 for n in counts.values()) <= 50
+    assert sum(n - 1 for n in counts.values()) <= 2 * 50
     assert sorted(applied) == sorted(set(applied)), "no event applied twice"
     assert set(applied) == set(counts)
 
