@@ -19,8 +19,10 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from partia_kit.http.settings import HttpSettings
 
-class ServiceSettings(BaseSettings):
+
+class ServiceSettings(HttpSettings):
     model_config = SettingsConfigDict(env_prefix="PARTIA_", env_file=".env", extra="ignore")
 
     @classmethod

@@ -108,7 +108,14 @@ def install_problem_handlers(app: FastAPI, *, service: str) -> None:
 
 
 _UNREADABLE_BODY = "There was an error parsing the body"
-_TITLES = {400: "Bad request", 401: "Unauthorised", 404: "Not found", 405: "Method not allowed"}
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorised",
+    404: "Not found",
+    405: "Method not allowed",
+    413: "Content too large",
+    429: "Too many requests",
+}
 
 
 def invalid_field(error: Any) -> dict[str, str]:
