@@ -187,7 +187,8 @@ class RateLimits:
     def _failed(self, address: str) -> None:
         """Count a refused token; past the limit, the address is blocked until the window ends
         (kept here too, so that a request pays a set lookup, not the library's key building)."""
-        if not self.limiter.hit(self.auth_failures, address):
+        self.limiter.hit(self.auth_failures, address)
+        if not self.limiter.test(self.auth_failures, address):  # none left in this window
             self.blocked.add(address)
 
     def _still_blocked(self, address: str) -> bool:

@@ -97,6 +97,8 @@ def install_problem_handlers(app: FastAPI, *, service: str) -> None:
         detail, field = str(exc.detail), None
         if detail == _UNREADABLE_BODY:  # FastAPI's words for a body that is not UTF-8 text
             detail, field = "body: not valid JSON text (UTF-8 expected)", "body"
+        if exc.status_code == 413:  # partia_kit.http.guards: the body passed the size limit
+            field = "body"
         return problem(
             exc.status_code,
             title,
