@@ -841,6 +841,8 @@ class OverdueResidencePage(_Response):
     on: date
     subtree: bool = False
     items: list[OverdueResidenceEntry]
+    limit: int = 100
+    offset: int = 0
 
 
 class CaseEntry(_Response):
@@ -855,6 +857,8 @@ class CaseEntry(_Response):
 class CasePage(_Response):
     organisation_id: UUID
     items: list[CaseEntry]
+    limit: int = 100
+    offset: int = 0
 
 
 class SanctionEntry(_Response):
@@ -873,6 +877,8 @@ class SanctionEntry(_Response):
 class SanctionPage(_Response):
     organisation_id: UUID
     items: list[SanctionEntry]
+    limit: int = 100
+    offset: int = 0
 
 
 # --- the access log: every look at personal data (issue 10) -------------------------------------

@@ -19,10 +19,11 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from partia_kit.http.settings import HttpSettings
 from partia_kit.masterkeys import MasterKeys
 
 
-class ServiceSettings(BaseSettings):
+class ServiceSettings(HttpSettings):
     model_config = SettingsConfigDict(env_prefix="PARTIA_", env_file=".env", extra="ignore")
 
     @classmethod

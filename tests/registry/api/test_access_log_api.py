@@ -319,10 +319,15 @@ def test_every_operation_whose_answer_can_hold_personal_data_puts_it_on_record(
     recording = {
         route.path
         for route in _api_routes(app.routes)
-        if any(d.call is personal_read for d in route.dependant.dependencies)
+        if _depends_on(route.dependant, personal_read)
     }
     assert answers_personal == recording
     assert {"/members/{member_id}", "/organisations/{organisation_id}/roll"} <= recording
+
+
+def _depends_on(dependant: Any, call: Any) -> bool:
+    """Whether `call` is among the dependencies, however deep (a dependency of a dependency)."""
+    return any(d.call is call or _depends_on(d, call) for d in dependant.dependencies)
 
 
 def _api_routes(routes: list[Any]) -> Iterator[APIRoute]:

@@ -97,6 +97,8 @@ def install_problem_handlers(app: FastAPI, *, service: str) -> None:
         detail, field = str(exc.detail), None
         if detail == _UNREADABLE_BODY:  # FastAPI's words for a body that is not UTF-8 text
             detail, field = "body: not valid JSON text (UTF-8 expected)", "body"
+        if exc.status_code == 413:  # partia_kit.http.guards: the body passed the size limit
+            field = "body"
         return problem(
             exc.status_code,
             title,
@@ -108,7 +110,14 @@ def install_problem_handlers(app: FastAPI, *, service: str) -> None:
 
 
 _UNREADABLE_BODY = "There was an error parsing the body"
-_TITLES = {400: "Bad request", 401: "Unauthorised", 404: "Not found", 405: "Method not allowed"}
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorised",
+    404: "Not found",
+    405: "Method not allowed",
+    413: "Content too large",
+    429: "Too many requests",
+}
 
 
 def invalid_field(error: Any) -> dict[str, str]:

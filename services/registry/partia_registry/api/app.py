@@ -12,6 +12,8 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi_offline import FastAPIOffline
 
+from partia_kit.http.guards import install_guards
+from partia_kit.http.waiting import PositionWatch
 from partia_kit.operations import metrics_text, readiness
 from partia_registry.api import access_log, discipline, feed, members, organisations, reports
 from partia_registry.api.problems import install_problem_handlers
@@ -35,17 +37,20 @@ def create_app(
     settings: RegistrySettings | None = None,
     open_: Callable[[RegistrySettings], Registry] = open_registry,
 ) -> FastAPI:
+    config = settings or RegistrySettings()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # The writer thread and the event loop share the GIL; with the default 5 ms switch
         # interval the writer waits up to 5 ms after each database round trip.
         sys.setswitchinterval(0.0005)
-        registry = open_(settings or RegistrySettings())
+        registry = open_(config)
         # Long-lived objects (cached records, keys) need not be traced by every collection;
         # fewer, larger young-generation collections keep latency tails short.
         gc.freeze()
         gc.set_threshold(50_000, 20, 100)
         app.state.registry = registry
+        app.state.positions = PositionWatch(registry.read_model.position)
         app.state.metrics.watch_positions(
             lambda: registry.report_pool.connection(timeout=5), registry.settings.database_schema
         )
@@ -54,15 +59,7 @@ def create_app(
         finally:
             registry.close()
 
-    # The docs pages load their scripts and styles from the service itself (a kept package bundles
-    # them), not from a public CDN: a party's server behind a firewall has no internet.
-    app = FastAPIOffline(
-        title="Partia registry",
-        version="0.1.0",
-        description=DESCRIPTION,
-        lifespan=lifespan,
-        static_url="/docs-assets",
-    )
+    app = _application(config, lifespan)
     install_problem_handlers(app)
     _declare_bearer_security(app)
     app.include_router(organisations.router)
@@ -73,7 +70,35 @@ def create_app(
     app.include_router(access_log.router)
 
     _add_operations(app)
+    install_guards(app, config, docs_prefixes=DOCS_PATHS if config.api_docs else ())
     return app
+
+
+DOCS_PATHS = ("/docs", "/redoc")
+"""The docs pages, their assets (/docs-assets) and Swagger UI's /docs/oauth2-redirect."""
+
+
+def _application(settings: RegistrySettings, lifespan: Any) -> FastAPI:
+    """The docs pages load their scripts and styles from the service itself (a kept package
+    bundles them), not from a public CDN: a party's server behind a firewall has no internet.
+    With `PARTIA_API_DOCS=false` there are none, nor an /openapi.json (decision 158)."""
+    if not settings.api_docs:
+        return FastAPI(
+            title="Partia registry",
+            version="0.1.0",
+            description=DESCRIPTION,
+            lifespan=lifespan,
+            docs_url=None,
+            redoc_url=None,
+            openapi_url=None,
+        )
+    return FastAPIOffline(
+        title="Partia registry",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        static_url="/docs-assets",
+    )
 
 
 def _add_operations(app: FastAPI) -> None:
@@ -89,7 +114,7 @@ def _add_operations(app: FastAPI) -> None:
         summary="Liveness: the process answers (the database is /ready's business)",
         openapi_extra=open_to_all,
     )
-    def health() -> dict[str, str]:
+    async def health() -> dict[str, str]:  # on the event loop: answers while every thread is busy
         return {"status": "ok"}
 
     @app.get(

@@ -13,6 +13,7 @@ from partia_kit.http.dependencies import COMMAND_OPENAPI
 from partia_registry.api import translate
 from partia_registry.api.access_log import FULL_NAME, PersonalReader
 from partia_registry.api.dependencies import Reader, Writer
+from partia_registry.api.parameters import Offset, limit
 from partia_registry.api.responses import COMMAND_ERRORS, READ_ERRORS
 from partia_registry.application import commands as c
 from partia_registry.domain.discipline import AppealOutcome, ExclusionGround, SanctionKind
@@ -216,6 +217,10 @@ async def decide_appeal(
     )
 
 
+Limit = Annotated[int, limit(1000)]
+"""A page of a list (paging caps: issue 10, decision 159)."""
+
+
 @router.get(
     "/organisations/{organisation_id}/overdue-residence",
     response_model=api.OverdueResidencePage,
@@ -227,11 +232,22 @@ def overdue_residence(
     look: PersonalReader,
     on: Annotated[date | None, Query()] = None,
     subtree: Annotated[bool, Query(description="include every organisation below it")] = False,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> dict[str, object]:
     day = on or date.today()
-    items = look.registry.queries.overdue_residence(organisation_id, day, subtree=subtree)
+    items = look.registry.queries.overdue_residence(
+        organisation_id, day, subtree=subtree, limit=limit, offset=offset
+    )
     look.looked_at((i["member_id"] for i in items), FULL_NAME, wait=False)
-    return {"organisation_id": organisation_id, "on": day, "subtree": subtree, "items": items}
+    return {
+        "organisation_id": organisation_id,
+        "on": day,
+        "subtree": subtree,
+        "limit": limit,
+        "offset": offset,
+        "items": items,
+    }
 
 
 @router.get(
@@ -241,11 +257,19 @@ def overdue_residence(
     summary="Disciplinary cases of the organisation's members",
 )
 def disciplinary_cases(
-    organisation_id: UUID, registry: Reader, open_only: bool = True
+    organisation_id: UUID,
+    registry: Reader,
+    open_only: bool = True,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> dict[str, object]:
     return {
         "organisation_id": organisation_id,
-        "items": registry.queries.disciplinary_cases(organisation_id, open_only=open_only),
+        "limit": limit,
+        "offset": offset,
+        "items": registry.queries.disciplinary_cases(
+            organisation_id, open_only=open_only, limit=limit, offset=offset
+        ),
     }
 
 
@@ -256,11 +280,17 @@ def disciplinary_cases(
     summary="Sanctions decided for the organisation's members, each with its appeal deadline",
 )
 def sanctions(
-    organisation_id: UUID, registry: Reader, pending_appeals_only: bool = False
+    organisation_id: UUID,
+    registry: Reader,
+    pending_appeals_only: bool = False,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> dict[str, object]:
     return {
         "organisation_id": organisation_id,
+        "limit": limit,
+        "offset": offset,
         "items": registry.queries.sanctions(
-            organisation_id, pending_appeals_only=pending_appeals_only
+            organisation_id, pending_appeals_only=pending_appeals_only, limit=limit, offset=offset
         ),
     }

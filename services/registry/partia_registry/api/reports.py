@@ -8,14 +8,15 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from partia_contracts.registry import api
 from partia_kit.http.dependencies import COMMAND_OPENAPI
 from partia_kit.http.problems import ApiProblem
+from partia_kit.http.waiting import PositionWatch
 from partia_registry.api import parameters
-from partia_registry.api.access_log import FULL_NAME, PersonalReader
+from partia_registry.api.access_log import FULL_NAME, PersonalRead, PersonalReader
 from partia_registry.api.dependencies import Reader, Writer
 from partia_registry.api.parameters import MAX_POSITION, Offset
 from partia_registry.api.responses import (
@@ -43,25 +44,52 @@ MinPosition = Annotated[
 ]
 
 
-def _caught_up(registry: Registry, position: int | None) -> None:
-    if position is None or registry.read_model.wait_for(position, timeout=0.0):
+async def caught_up(
+    request: Request, registry: Reader, min_position: MinPosition = None
+) -> Registry:
+    """The registry, once the read model includes `min_position` (if asked)."""
+    await _wait_for(request, registry, min_position)
+    return registry
+
+
+async def caught_up_personal(
+    request: Request, look: PersonalReader, min_position: MinPosition = None
+) -> PersonalRead:
+    """A read of personal data (put on record) that may wait for its own writes."""
+    await _wait_for(request, look.registry, min_position)
+    return look
+
+
+async def _wait_for(request: Request, registry: Registry, min_position: int | None) -> None:
+    """Return once the read model includes `min_position` (if asked): the wait is on the event
+    loop, holding no request thread (`partia_kit.http.waiting`, decision 157)."""
+    if min_position is None:
         return
-    if position > registry.read_model.status().head:  # no command ever answered with it
+    watch: PositionWatch = request.app.state.positions
+    if await watch.reached(min_position, timeout=0.0):
+        return
+    head = await run_in_threadpool(lambda: registry.read_model.status().head)
+    if min_position > head:  # no command ever answered with it
         raise ApiProblem(
             422,
             "Invalid request",
-            f"min_position: the event log has not reached position {position}",
+            f"min_position: the event log has not reached position {min_position}",
             rule="position-not-in-log",
             field="min_position",
         )
-    if not registry.read_model.wait_for(position, timeout=5.0):
+    if not await watch.reached(min_position, timeout=5.0):
         raise ApiProblem(
             503,
             "Read model behind",
-            f"the read model has not reached position {position} yet; retry shortly",
+            f"the read model has not reached position {min_position} yet; retry shortly",
             rule="read-model-behind",
             headers={"Retry-After": "1"},
         )
+
+
+CaughtUp = Annotated[Registry, Depends(caught_up)]
+"""A reader that may wait for its own writes (`min_position`)."""
+CaughtUpPersonalReader = Annotated[PersonalRead, Depends(caught_up_personal)]
 
 
 def _csv(rows: list[dict[str, Any]], columns: list[str], filename: str) -> Response:
@@ -101,17 +129,15 @@ ROLL_COLUMNS = [
 )
 def roll(
     organisation_id: UUID,
-    look: PersonalReader,
+    look: CaughtUpPersonalReader,
     on: Annotated[date | None, Query(description="business date; omit for today")] = None,
     subtree: Annotated[bool, Query(description="include every organisation below it")] = False,
     sort: Literal["card_number", "name", "admitted_on"] = "card_number",
     limit: Annotated[int, parameters.limit(10_000)] = 100,
     offset: Offset = 0,
     format: Format = "json",
-    min_position: MinPosition = None,
 ) -> Any:
     registry = look.registry
-    _caught_up(registry, min_position)
     everything = format == "csv"
     try:
         rows, total = registry.read_model.reading(
@@ -164,12 +190,10 @@ def roll(
     "party's row while any legal threshold is not met).",
 )
 def structure(
-    registry: Reader,
+    registry: CaughtUp,
     on: Annotated[date | None, Query(description="business date; omit for today")] = None,
     format: Format = "json",
-    min_position: MinPosition = None,
 ) -> Any:
-    _caught_up(registry, min_position)
     report = registry.read_model.reading(lambda: registry.reports.structure(on=on))
     if format == "csv":
         return _csv(
@@ -229,10 +253,9 @@ def _yes_no(value: bool) -> str:
     summary="Admissions, exits by reason, transfers in and out over a period",
 )
 def movements(
-    registry: Reader,
+    registry: CaughtUp,
     start: Annotated[date, Query(alias="from")],
     end: Annotated[date, Query(alias="to")],
-    min_position: MinPosition = None,
 ) -> Any:
     if end < start:
         raise ApiProblem(
@@ -242,7 +265,6 @@ def movements(
             rule="period-reversed",
             field="to",
         )
-    _caught_up(registry, min_position)
     return json_response(
         registry.read_model.reading(lambda: registry.reports.movements(start=start, end=end))
     )

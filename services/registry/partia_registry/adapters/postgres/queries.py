@@ -215,7 +215,13 @@ class RegistryQueries:
     # --- per organisation: what its chair answers for (Ch. 4.4) -------------------------------
 
     def overdue_residence(
-        self, organisation_id: UUID, on: date, *, subtree: bool = False
+        self,
+        organisation_id: UUID,
+        on: date,
+        *,
+        subtree: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> list[dict[str, Any]]:
         """Members whose six months to register a change of residence ran out before `on`: a ground
         for exclusion (Ch. 3.6), listed for a decision, never acted on automatically. With
@@ -234,24 +240,32 @@ class RegistryQueries:
                     " residence_deadline AS registration_deadline"
                     " FROM {} JOIN units USING (organisation_id) WHERE status = 'member'"
                     " AND residence_deadline < %s ORDER BY residence_deadline, member_id"
+                    " LIMIT %s OFFSET %s"
                 ).format(below, self._members),
-                (organisation_id, on),
+                (organisation_id, on, limit, offset),
             )
         )
 
-    def disciplinary_cases(self, organisation_id: UUID, *, open_only: bool) -> list[dict[str, Any]]:
+    def disciplinary_cases(
+        self, organisation_id: UUID, *, open_only: bool, limit: int | None = None, offset: int = 0
+    ) -> list[dict[str, Any]]:
         self.organisation(organisation_id)
         condition = SQL(" AND closed_on IS NULL" if open_only else "")
         return self._store.query(
             SQL(
                 "SELECT case_id, member_id, opened_on, reference, closed_on, outcome FROM {}"
-                " WHERE organisation_id = %s{} ORDER BY opened_on, case_id"
+                " WHERE organisation_id = %s{} ORDER BY opened_on, case_id LIMIT %s OFFSET %s"
             ).format(table(self._store.schema, CASE_INDEX), condition),
-            (organisation_id,),
+            (organisation_id, limit, offset),
         )
 
     def sanctions(
-        self, organisation_id: UUID, *, pending_appeals_only: bool
+        self,
+        organisation_id: UUID,
+        *,
+        pending_appeals_only: bool,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> list[dict[str, Any]]:
         self.organisation(organisation_id)
         condition = SQL(" AND appeal_status = 'pending'" if pending_appeals_only else "")
@@ -260,8 +274,9 @@ class RegistryQueries:
                 "SELECT sanction_id, member_id, kind, decided_on, appeal_deadline, status,"
                 " appeal_status, appeal_filed_on, appeal_body_kind, appeal_body_organisation_id"
                 " FROM {} WHERE organisation_id = %s{} ORDER BY decided_on, sanction_id"
+                " LIMIT %s OFFSET %s"
             ).format(table(self._store.schema, SANCTION_INDEX), condition),
-            (organisation_id,),
+            (organisation_id, limit, offset),
         )
 
     def _get(self, aggregate_id: UUID, cls: type[Any], what: str) -> Any:
