@@ -252,15 +252,15 @@ def ready_made_tokens(issuer: LocalIssuer, base_port: int, root: uuid.UUID | Non
     others): a clerk and an auditor of the central office, and operations."""
     root = root or party_root()
     people = [
-        ("clerk", "central-office clerk (records applications and decisions anywhere)", Role.CLERK),
-        ("auditor", "auditor (reads everything, changes nothing)", Role.AUDITOR),
-        ("operations", "operations (rebuilds the read model; no personal data)", Role.OPERATIONS),
+        ("clerk", "of the central office: records applications and decisions", Role.CLERK),
+        ("auditor", "of the central office: reads everything, changes nothing", Role.AUDITOR),
+        ("operations", "rebuilds the read model; reads no personal data", Role.OPERATIONS),
     ]
     lines = ["Bearer tokens from the local issuer (valid 8 h; `partia-auth mint --help` for more):"]
     for user, what, role in people:
         organisation = None if role is Role.OPERATIONS else root
         token = issuer.mint(user, [Grant(role, organisation)])
-        lines += [f"  {what}:", f"    {token}"]
+        lines += [f"  {user.ljust(10)}  {what}", f"  {' ' * 10}  {token}"]
     lines += [
         f'  curl -H "Authorization: Bearer <token>" http://127.0.0.1:{base_port}/organisations',
         "",
