@@ -178,7 +178,9 @@ def test_a_token_without_partia_roles_is_a_user_with_no_roles() -> None:
 
 
 def settings(**values: object) -> ServiceSettings:
-    return ServiceSettings(data_dir=Path("/nonexistent"), **values)  # type: ignore[arg-type]
+    """Only what the test gives (`make` exports PARTIA_API_TOKENS for `make run`)."""
+    given: dict[str, object] = {"api_tokens": "", "auth_issuer": None, **values}
+    return ServiceSettings(data_dir=Path("/nonexistent"), **given)  # type: ignore[arg-type]
 
 
 def test_static_tokens_are_refused_at_start_up_in_production() -> None:
