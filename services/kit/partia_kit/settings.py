@@ -58,7 +58,8 @@ class ServiceSettings(BaseSettings):
     )
     api_tokens: SecretStr = Field(
         default=SecretStr(""),
-        description="comma-separated user=token pairs allowed to call the API",
+        description="development only (refused in production, decision 143): comma-separated"
+        " user=token pairs, each token holding every role for the whole party",
     )
     environment: Literal["development", "production"] = Field(
         default="development",
