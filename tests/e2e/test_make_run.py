@@ -206,6 +206,26 @@ def admit_a_member(api: str) -> str:
         return member
 
 
+def _the_printed_tokens_work_as_their_roles(system: System) -> None:
+    """`make run` prints tokens of its local issuer: a central-office clerk, an auditor and
+    operations (decision 144), each allowed what its role may do and nothing else."""
+    found = re.findall(r"^  (clerk|auditor|operations) .*\n {14}(\S+)$", system.output(), re.M)
+    tokens = dict(found)
+    assert set(tokens) == {"clerk", "auditor", "operations"}, system.output()
+
+    def call(who: str, method: str, path: str) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {tokens[who]}", "Idempotency-Key": str(uuid.uuid4())}
+        body = {} if method == "POST" else None
+        return httpx.request(method, system.api + path, json=body, headers=headers, timeout=30)
+
+    assert call("clerk", "GET", "/organisations").status_code == 200
+    assert call("auditor", "GET", "/organisations").status_code == 200
+    refused = call("auditor", "POST", "/applications")
+    assert (refused.status_code, refused.json()["permission"]) == (403, "record-decisions")
+    assert call("operations", "GET", "/read-model").status_code == 200
+    assert call("operations", "GET", "/organisations").status_code == 403
+
+
 def all_gone(pids: list[int], ports: list[int]) -> bool:
     return not any(alive(pid) for pid in pids) and all(port_free(port) for port in ports)
 
@@ -219,6 +239,7 @@ def test_make_run_starts_the_system_an_admission_reaches_kafka_and_ctrl_c_stops_
         )
         assert TOKEN in system.output()  # the token to call the API with is printed
         member = admit_a_member(system.api)
+        _the_printed_tokens_work_as_their_roles(system)
 
         def admitted(records: list[Any]) -> bool:
             return any(

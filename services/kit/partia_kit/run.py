@@ -29,6 +29,7 @@ import shlex
 import socket
 import subprocess
 import sys
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,9 @@ from typing import TextIO
 
 from honcho.manager import Manager  # type: ignore[import-untyped]
 from honcho.printer import Message, Printer  # type: ignore[import-untyped]
+
+from partia_kit.auth.issuer import LocalIssuer, local_issuer_environment
+from partia_kit.auth.principal import Grant, Role
 
 
 @dataclass(frozen=True)
@@ -172,12 +176,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if url is None:
             server, url = start_embedded_postgres(args.data_dir / "pgdata")
+        issuer = _local_issuer(args.data_dir)
         env = _environment(url, _master_key(args.data_dir), tokens)
+        if issuer is not None:
+            env |= local_issuer_environment(issuer, args.data_dir / "local-issuer-jwks.json")
         for service in SERVICES:
             if not _prepare(service, env):
                 return 1
         planned = processes(SERVICES, args.base_port, bootstrap, env)
         _print_plan(planned, url, args.data_dir, tokens, args.base_port)
+        if issuer is not None:
+            print(ready_made_tokens(issuer, args.base_port), flush=True)
         return _supervise(planned)
     finally:
         if server is not None:
@@ -220,6 +229,43 @@ def _master_key(data_dir: Path) -> str:
     key = path.read_text().strip()
     base64.b64decode(key, validate=True)
     return key
+
+
+def _local_issuer(data_dir: Path) -> LocalIssuer | None:
+    """The installation's local issuer (its key kept beside the development master key), unless
+    PARTIA_AUTH_ISSUER names the party's own identity provider."""
+    if os.environ.get("PARTIA_AUTH_ISSUER"):
+        return None
+    key_dir = os.environ.get("PARTIA_KEY_DIR")
+    return LocalIssuer.of_installation(data_dir, Path(key_dir) if key_dir else None)
+
+
+def party_root() -> uuid.UUID:
+    """The party's top organisation (its id is fixed by the party's code)."""
+    from partia_registry.application.bootstrap import PartyDefinition
+
+    return PartyDefinition.load(os.environ.get("PARTIA_PARTY", "baytaq")).party_id
+
+
+def ready_made_tokens(issuer: LocalIssuer, base_port: int, root: uuid.UUID | None = None) -> str:
+    """Tokens from the local issuer for trying the system out (8 hours; `partia-auth mint` makes
+    others): a clerk and an auditor of the central office, and operations."""
+    root = root or party_root()
+    people = [
+        ("clerk", "of the central office: records applications and decisions", Role.CLERK),
+        ("auditor", "of the central office: reads everything, changes nothing", Role.AUDITOR),
+        ("operations", "rebuilds the read model; reads no personal data", Role.OPERATIONS),
+    ]
+    lines = ["Bearer tokens from the local issuer (valid 8 h; `partia-auth mint --help` for more):"]
+    for user, what, role in people:
+        organisation = None if role is Role.OPERATIONS else root
+        token = issuer.mint(user, [Grant(role, organisation)])
+        lines += [f"  {user.ljust(10)}  {what}", f"  {' ' * 10}  {token}"]
+    lines += [
+        f'  curl -H "Authorization: Bearer <token>" http://127.0.0.1:{base_port}/organisations',
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def _prepare(service: Service, env: Mapping[str, str]) -> bool:

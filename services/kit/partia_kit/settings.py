@@ -9,6 +9,7 @@ import base64
 import os
 import uuid
 from pathlib import Path
+from typing import Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from pydantic import Field, SecretStr
@@ -60,7 +61,26 @@ class ServiceSettings(HttpSettings):
     )
     api_tokens: SecretStr = Field(
         default=SecretStr(""),
-        description="comma-separated user=token pairs allowed to call the API",
+        description="development only (refused in production, decision 143): comma-separated"
+        " user=token pairs, each token holding every role for the whole party",
+    )
+    environment: Literal["development", "production"] = Field(
+        default="development",
+        description="production refuses static API tokens at start-up (decision 143)",
+    )
+    auth_issuer: str | None = Field(
+        default=None,
+        description="the identity provider whose bearer tokens (JWT) are accepted: their `iss`",
+    )
+    auth_audience: str = Field(default="partia", description="the `aud` tokens must carry")
+    auth_jwks_url: str | None = Field(
+        default=None, description="where the issuer publishes its signing keys (JWKS)"
+    )
+    auth_jwks_file: Path | None = Field(
+        default=None, description="the issuer's JWKS as a file, instead of a URL"
+    )
+    auth_leeway: float = Field(
+        default=30.0, ge=0, le=300, description="seconds of clock skew allowed on exp and nbf"
     )
     master_key: SecretStr | None = Field(
         default=None, description="base64 of 32 random bytes; wraps every person's data key"

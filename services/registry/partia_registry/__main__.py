@@ -60,9 +60,14 @@ def main(argv: list[str] | None = None) -> int:
 
     exit_on_termination_signals()  # SIGTERM, like Ctrl-C, must reach the `finally` below
     settings = RegistrySettings()
-    if args.command == "serve" and not settings.tokens():
-        print("PARTIA_API_TOKENS is empty: nobody could call the API", file=sys.stderr)
-        return 2
+    if args.command == "serve":
+        from partia_kit.auth import AuthConfigurationError, Authenticator
+
+        try:  # static tokens in production, or no way in at all (decision 143)
+            Authenticator.from_settings(settings)
+        except AuthConfigurationError as refusal:
+            print(f"partia-registry serve: {refusal}", file=sys.stderr)
+            return 2
     parent = os.environ.get("PARTIA_PROJECTION_PARENT")
     if args.command == "project" and parent:  # started by `serve`, which prepared the database
         from partia_registry.composition import run_projection

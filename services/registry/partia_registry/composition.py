@@ -54,7 +54,6 @@ class Registry:
     store: PostgresStore
     writer: CommandWriter[Command, Outcome]
     queries: RegistryQueries
-    tokens: dict[str, str]
     read_model: ReadModel
     reports: Reports
     report_pool: ConnectionPool[Any]
@@ -124,7 +123,6 @@ def open_registry(
         store=store,
         writer=writer,
         queries=RegistryQueries(store),
-        tokens=settings.tokens(),
         read_model=read_model,
         reports=Reports(
             report_pool.connection,

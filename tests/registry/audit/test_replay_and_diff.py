@@ -103,6 +103,8 @@ def test_diff_names_the_organisation_whose_members_differ_and_exits_non_zero(
     # Recorded after the export, effective in the past: the service now counts one more member.
     late = member(registry, story.medeu.ppo, date(1990, 1, 1), date(2025, 2, 15))
     monkeypatch.setattr(commands, "client_factory", lambda url, token: nullcontext(service))
+    head = service.get("/read-model").json()["head"]  # the service's read model has `late` too
+    service.get("/reports/structure", params={"min_position": head}).raise_for_status()
 
     status = main(
         [

@@ -1,5 +1,5 @@
-"""What every service's requests need: the acting user from a bearer token, and for a POST an
-Idempotency-Key with a fingerprint of the request it promises to stand for.
+"""What every service's POSTs need: an Idempotency-Key with a fingerprint of the request it
+promises to stand for. (Who is asking, and whether they may: `partia_kit.auth`.)
 
 Plain functions, not FastAPI dependencies: a service's endpoint takes one dependency of its own
 that calls them (FastAPI resolves every dependency node on every request, and at a thousand
@@ -9,9 +9,8 @@ requests a second that cost shows).
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 from fastapi import Request
 
@@ -25,30 +24,6 @@ IDEMPOTENCY_KEY_DESCRIPTION = (
     "first outcome (with `Idempotent-Replayed: true`) instead of recording the decision twice; "
     "the same key with a different body is refused."
 )
-
-
-def bearer_user(request: Request, tokens: Mapping[str, str]) -> str:
-    """The user recorded on every event this request causes (bearer token, see the OpenAPI
-    security scheme); `tokens`: token -> user name."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise ApiProblem(
-            401,
-            "Unauthorised",
-            "send 'Authorization: Bearer <token>'",
-            rule="authentication-required",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    for known, user in tokens.items():
-        if hmac.compare_digest(known.encode(), token.encode()):
-            return user
-    raise ApiProblem(
-        401,
-        "Unauthorised",
-        "the bearer token is not recognised",
-        rule="authentication-failed",
-        headers={"WWW-Authenticate": "Bearer"},
-    )
 
 
 async def idempotency_key(

@@ -36,10 +36,13 @@ class ApiProblem(Exception):
         rule: str,
         field: str | None = None,
         headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status, self.title, self.detail = status, title, detail
         self.rule, self.field, self.headers = rule, field, headers
+        self.extra = extra or {}
+        """More members of the problem (e.g. the `permission` a refusal names)."""
 
 
 def problem(
@@ -88,7 +91,13 @@ def install_problem_handlers(app: FastAPI, *, service: str) -> None:
     @app.exception_handler(ApiProblem)
     async def api_problem(_: Request, exc: ApiProblem) -> JSONResponse:
         return problem(
-            exc.status, exc.title, exc.detail, headers=exc.headers, rule=exc.rule, field=exc.field
+            exc.status,
+            exc.title,
+            exc.detail,
+            headers=exc.headers,
+            rule=exc.rule,
+            field=exc.field,
+            **exc.extra,
         )
 
     @app.exception_handler(HTTPException)

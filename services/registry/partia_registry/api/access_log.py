@@ -21,11 +21,10 @@ from psycopg.sql import SQL, Identifier
 from partia_contracts.registry import api
 from partia_kit import access_log
 from partia_kit.access_log import AccessQuery, AccessRecord
-from partia_kit.http.dependencies import bearer_user
 from partia_kit.http.problems import ApiProblem
 from partia_registry.adapters.postgres.indexes import MEMBER_INDEX
 from partia_registry.api import parameters
-from partia_registry.api.dependencies import Reader
+from partia_registry.api.dependencies import Reader, authorised
 from partia_registry.api.parameters import Offset
 from partia_registry.api.responses import READ_ERRORS
 from partia_registry.composition import ACCESS_LOG_TABLE, Registry
@@ -38,7 +37,7 @@ FULL_NAME = ("full_name",)
 @dataclass(frozen=True, slots=True)
 class PersonalRead:
     """The registry, the reader and the operation: what a read of personal data needs to leave
-    its record. `roles` stays empty until tokens carry them."""
+    its record, with the roles the reader held."""
 
     registry: Registry
     user: str
@@ -74,10 +73,13 @@ class PersonalRead:
 
 
 async def personal_read(request: Request) -> PersonalRead:
+    principal = authorised(request)
     registry: Registry = request.app.state.registry
-    user = bearer_user(request, registry.tokens)
     route = request.scope["route"]
-    return PersonalRead(registry, user, route.name, f"{request.method} {route.path}")
+    roles = sorted(role.value for role in principal.roles)
+    return PersonalRead(
+        registry, principal.user, route.name, f"{request.method} {route.path}", roles
+    )
 
 
 PersonalReader = Annotated[PersonalRead, Depends(personal_read)]
@@ -127,7 +129,7 @@ def _period(start: datetime | None, end: datetime | None) -> None:
     responses=READ_ERRORS,
     summary="Who read whose personal data, when, which fields, through which operation",
     description="For auditors (Ch. 11). Filter by `member_id` (whose data), `user` (who read "
-    "it) and a period; newest first. Permission: `access_log:read` (auditor).",
+    "it) and a period; newest first. Permission: `read-access-log` (auditor).",
 )
 def access_log_page(
     registry: Reader,
@@ -150,7 +152,7 @@ def access_log_page(
     summary="Who looked at this member's personal data (the member may ask)",
     description="Each read of their names, IIN, address or contacts: who, when, which fields, "
     "through which operation; not whose data it showed besides theirs. Permission: "
-    "`access_log:read_own` (the member themselves) or `access_log:read` (auditor).",
+    "`read-member-access-log` (the auditor, or the member themselves).",
 )
 def member_access_log(
     member_id: UUID,

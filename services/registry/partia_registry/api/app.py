@@ -12,10 +12,12 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi_offline import FastAPIOffline
 
+from partia_kit.auth import Authenticator
 from partia_kit.http.guards import install_guards
 from partia_kit.http.waiting import PositionWatch
 from partia_kit.operations import metrics_text, readiness
 from partia_registry.api import access_log, discipline, feed, members, organisations, reports
+from partia_registry.api.permissions import OPERATIONS
 from partia_registry.api.problems import install_problem_handlers
 from partia_registry.composition import Registry, open_registry
 from partia_registry.operations import ApiMetrics, RequestTimer, checks
@@ -25,7 +27,9 @@ DESCRIPTION = """
 The member registry of the «Baytaq» Green Party of Qazaqstan: organisations and the membership
 lifecycle, every decision kept as an immutable event.
 
-* Every request carries `Authorization: Bearer <token>`; the user is recorded on each event.
+* Every request carries `Authorization: Bearer <token>`: a JWT from the party's identity provider
+  (or, in development, a static token); the user is recorded on each event. Each operation says
+  which roles may use it (`x-permission`); a role without it is refused with 403.
 * Every POST carries an `Idempotency-Key`: a retry returns the first outcome (header
   `Idempotent-Replayed: true`) and never records a decision twice.
 * Refusals are `application/problem+json` with the `rule`, the `clause` of the Charter or law, and
@@ -44,6 +48,8 @@ def create_app(
         # The writer thread and the event loop share the GIL; with the default 5 ms switch
         # interval the writer waits up to 5 ms after each database round trip.
         sys.setswitchinterval(0.0005)
+        # first: a configuration nobody could use, or static tokens in production, never starts
+        app.state.authenticator = Authenticator.from_settings(config)
         registry = open_(config)
         # Long-lived objects (cached records, keys) need not be traced by every collection;
         # fewer, larger young-generation collections keep latency tails short.
@@ -71,6 +77,7 @@ def create_app(
 
     _add_operations(app)
     install_guards(app, config, docs_prefixes=DOCS_PATHS if config.api_docs else ())
+    app.openapi()  # refuses to build an app with an operation whose permission is not declared
     return app
 
 
@@ -144,8 +151,10 @@ def _add_operations(app: FastAPI) -> None:
 
 
 def _declare_bearer_security(app: FastAPI) -> None:
-    """Every endpoint but /health, /ready and /metrics needs `Authorization: Bearer <token>`; say so in the OpenAPI
-    document (so the docs page offers "Authorize") without a per-request dependency for it."""
+    """Every endpoint but /health, /ready and /metrics needs `Authorization: Bearer <token>`; say so
+    in the OpenAPI document (so the docs page offers "Authorize"), and give each operation its
+    permission and the roles that hold it (`x-permission`, `x-roles`) from the one table
+    (`partia_registry.api.permissions`), refusing an operation the table does not declare."""
 
     generate = app.openapi
 
@@ -156,11 +165,31 @@ def _declare_bearer_security(app: FastAPI) -> None:
                 "bearerAuth": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "a token from PARTIA_API_TOKENS",
+                    "bearerFormat": "JWT",
+                    "description": "a JWT from the identity provider (PARTIA_AUTH_ISSUER; claims"
+                    " layout in decision 140), or in development a token from PARTIA_API_TOKENS",
                 }
             }
             schema["security"] = [{"bearerAuth": []}]
+            _declare_permissions(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _declare_permissions(schema: dict[str, Any]) -> None:
+    undeclared = []
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            permission = OPERATIONS.get((method.upper(), path))
+            if permission is None:
+                undeclared.append(f"{method.upper()} {path}")
+                continue
+            operation["x-permission"] = permission.name
+            operation["x-roles"] = permission.describe()
+    if undeclared:
+        raise RuntimeError(
+            "operations without a declared permission (partia_registry.api.permissions): "
+            + ", ".join(undeclared)
+        )

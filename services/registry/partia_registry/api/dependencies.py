@@ -1,4 +1,5 @@
-"""What every request needs: the registry, the acting user, and for POSTs an Idempotency-Key
+"""What every request needs: the registry, the acting principal (authenticated, and allowed the
+operation's permission: `partia_registry.api.permissions`), and for POSTs an Idempotency-Key
 (`partia_kit.http.dependencies`).
 
 Each endpoint takes one dependency (`Reader` or `Writer`) that does all of it: FastAPI resolves
@@ -14,16 +15,33 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response
 
-from partia_kit.http.dependencies import bearer_user, idempotency_key
+from partia_kit.auth import Authenticator, Principal, authorise
+from partia_kit.http.dependencies import idempotency_key
 from partia_kit.idempotency import IdempotencyKey
+from partia_registry.api.permissions import permission_of
 from partia_registry.application.commands import Command
 from partia_registry.composition import Registry
 from partia_registry.operations import ApiMetrics
 
+PRINCIPAL = "partia.principal"
+"""Where the request's principal is kept in its ASGI scope, for whatever needs it after the check
+(object-level scoping, the access log)."""
+
+
+def authorised(request: Request) -> Principal:
+    """The request's principal, once it is known to hold the permission the operation declares
+    (401 without a valid token, 403 naming the permission without it)."""
+    authenticator: Authenticator = request.app.state.authenticator
+    principal = authenticator.authenticate(request)
+    route = request.scope["route"]
+    authorise(principal, permission_of(request.method, route.path), request.path_params)
+    request.scope[PRINCIPAL] = principal
+    return principal
+
 
 async def reader(request: Request) -> Registry:
+    authorised(request)
     registry: Registry = request.app.state.registry
-    bearer_user(request, registry.tokens)
     return registry
 
 
@@ -33,6 +51,7 @@ class CommandContext:
     actor: str
     idempotency: IdempotencyKey
     metrics: ApiMetrics
+    principal: Principal
 
     async def execute(self, command: Command, status_code: int = 200) -> Response:
         """Hand the command to the writer and wait for its outcome; refusals become problems.
@@ -55,10 +74,12 @@ class CommandContext:
 
 
 async def writer(request: Request) -> CommandContext:
+    principal = authorised(request)
     registry: Registry = request.app.state.registry
-    actor = bearer_user(request, registry.tokens)
-    key = await idempotency_key(request, actor, registry.store.request_fingerprint)
-    return CommandContext(registry, actor, key, metrics=request.app.state.metrics)
+    key = await idempotency_key(request, principal.user, registry.store.request_fingerprint)
+    return CommandContext(
+        registry, principal.user, key, metrics=request.app.state.metrics, principal=principal
+    )
 
 
 Reader = Annotated[Registry, Depends(reader)]

@@ -14,9 +14,11 @@ from fastapi import Response
 from partia_contracts.registry.api import Problem
 
 _PROBLEM = {"model": Problem, "content": {"application/problem+json": {}}}
+_FORBIDDEN = "the token's roles lack the permission the operation needs (`x-permission`)"
 
 READ_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {**_PROBLEM, "description": "missing or unknown bearer token"},
+    403: {**_PROBLEM, "description": _FORBIDDEN},
     404: {**_PROBLEM, "description": "no such resource"},
     422: {**_PROBLEM, "description": "invalid parameters"},
 }
@@ -24,6 +26,7 @@ READ_ERRORS: dict[int | str, dict[str, Any]] = {
 COMMAND_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {**_PROBLEM, "description": "Idempotency-Key header missing"},
     401: {**_PROBLEM, "description": "missing or unknown bearer token"},
+    403: {**_PROBLEM, "description": _FORBIDDEN},
     404: {**_PROBLEM, "description": "the resource in the path does not exist"},
     409: {
         **_PROBLEM,

@@ -1,0 +1,66 @@
+"""What an operation needs: each service declares one `Permission` per operation in one table, and
+one check (`authorise`) applies it on every request (decision 142)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from partia_kit.auth.principal import Principal, Role
+from partia_kit.http.problems import ApiProblem
+
+
+@dataclass(frozen=True, slots=True)
+class Permission:
+    name: str
+    roles: frozenset[Role]
+    """Roles that may use the operation."""
+    own_record: frozenset[Role] = field(default=frozenset())
+    """Roles that may use it only on their own record: the path's `member_id` must be the
+    principal's `member_id` (a member reading their own record)."""
+    public: bool = False
+    """No token needed (/health, /ready, /metrics)."""
+
+    def describe(self) -> str:
+        if self.public:
+            return "public: no token needed"
+        who = sorted(r.value for r in self.roles)
+        own = sorted(f"{r.value} (own record only)" for r in self.own_record)
+        return ", ".join(who + own) or "nobody yet"
+
+
+PUBLIC = Permission("public", frozenset(), public=True)
+
+
+def authorise(principal: Principal, permission: Permission, path: Mapping[str, str]) -> None:
+    """Refuse (403, naming the permission) a principal none of whose roles grants `permission`;
+    one whose role grants it on their own record only gets 404 for anyone else's record, as an
+    unknown one would (it tells nobody whose records exist)."""
+    if principal.roles & permission.roles:
+        return
+    if principal.roles & permission.own_record:
+        if principal.member_id is not None and _same(principal.member_id, path.get("member_id")):
+            return
+        raise ApiProblem(
+            404,
+            "Not found",
+            f"no member {path.get('member_id')} among the records you may see",
+            rule="not-found",
+        )
+    raise ApiProblem(
+        403,
+        "Forbidden",
+        f"this operation needs the permission {permission.name!r}, which only "
+        f"{permission.describe()} hold(s); your roles: "
+        f"{', '.join(sorted(r.value for r in principal.roles)) or 'none'}",
+        rule="permission-required",
+        extra={"permission": permission.name},
+    )
+
+
+def _same(member_id: UUID, given: str | None) -> bool:
+    try:
+        return given is not None and UUID(given) == member_id
+    except ValueError:
+        return False
