@@ -14,7 +14,6 @@ from fastapi_offline import FastAPIOffline
 
 from partia_kit.operations import metrics_text, readiness
 from partia_registry.api import discipline, feed, members, organisations, reports
-from partia_registry.api.priority import ReadsFirst, ServeReadsFirst
 from partia_registry.api.problems import install_problem_handlers
 from partia_registry.composition import Registry, open_registry
 from partia_registry.operations import ApiMetrics, RequestTimer, checks
@@ -80,9 +79,6 @@ def _add_operations(app: FastAPI) -> None:
     """/health, /ready and /metrics, without a token (decision 112), and the request timer."""
     metrics = ApiMetrics()
     app.state.metrics = metrics
-    # added first, so inside the timer: a command's wait for reads shows in its latency
-    app.state.reads_first = ReadsFirst()
-    app.add_middleware(ServeReadsFirst, reads_first=app.state.reads_first)
     app.add_middleware(RequestTimer, metrics=metrics)
     open_to_all: dict[str, Any] = {"security": []}
 

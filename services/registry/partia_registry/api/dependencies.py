@@ -16,7 +16,6 @@ from fastapi import Depends, Request, Response
 
 from partia_kit.http.dependencies import bearer_user, idempotency_key
 from partia_kit.idempotency import IdempotencyKey
-from partia_registry.api.priority import ReadsFirst
 from partia_registry.application.commands import Command
 from partia_registry.composition import Registry
 from partia_registry.operations import ApiMetrics
@@ -34,7 +33,6 @@ class CommandContext:
     actor: str
     idempotency: IdempotencyKey
     metrics: ApiMetrics
-    reads_first: ReadsFirst
 
     async def execute(self, command: Command, status_code: int = 200) -> Response:
         """Hand the command to the writer and wait for its outcome; refusals become problems.
@@ -46,7 +44,6 @@ class CommandContext:
             self.metrics.count_command(command, None)
             raise
         self.metrics.count_command(command, outcome)
-        await self.reads_first.commands_wait()  # the answer, too, waits for reads in flight
         if outcome.error is not None:
             raise outcome.error
         assert outcome.receipt is not None
@@ -61,10 +58,7 @@ async def writer(request: Request) -> CommandContext:
     registry: Registry = request.app.state.registry
     actor = bearer_user(request, registry.tokens)
     key = await idempotency_key(request, actor, registry.store.request_fingerprint)
-    state = request.app.state
-    return CommandContext(
-        registry, actor, key, metrics=state.metrics, reads_first=state.reads_first
-    )
+    return CommandContext(registry, actor, key, metrics=request.app.state.metrics)
 
 
 Reader = Annotated[Registry, Depends(reader)]
