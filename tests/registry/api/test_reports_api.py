@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import threading
@@ -222,3 +223,55 @@ def test_a_roll_larger_than_the_name_sort_limit_is_refused_by_name_but_not_by_ca
     assert by_card.json()["total"] == 3
     assert earlier_roll.status_code == 200  # two members on that day: within the limit
     assert earlier_roll.json()["total"] == 2
+
+
+def _reads_on_the_event_loop(client: TestClient, params: dict[str, Any], ppo: str) -> bool:
+    """Whether the registry read this roll in the event loop's own thread (decision 125)."""
+    reports = client.app.state.registry.reports  # type: ignore[attr-defined]
+    original, seen = reports.roll, []
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        try:
+            asyncio.get_running_loop()
+            seen.append(True)
+        except RuntimeError:  # a pool thread runs no loop
+            seen.append(False)
+        return original(*args, **kwargs)
+
+    reports.roll = watched
+    try:
+        assert client.get(f"/organisations/{ppo}/roll", params=params).status_code == 200
+    finally:
+        del reports.roll
+    return seen == [True]
+
+
+def test_a_page_of_todays_roll_is_read_without_leaving_the_event_loop(
+    client: TestClient,
+) -> None:
+    ppo, _, positions = party_with_members(client, 2)
+    assert (
+        client.get(f"/organisations/{ppo}/roll", params={"min_position": max(positions)}).json()[
+            "total"
+        ]
+        == 2
+    )
+
+    assert _reads_on_the_event_loop(client, {}, ppo)
+    assert _reads_on_the_event_loop(client, {"limit": 100, "offset": 1}, ppo)
+
+
+def test_long_roll_reads_go_to_a_thread_and_leave_the_event_loop_free(
+    client: TestClient,
+) -> None:
+    # (a read-your-writes wait, `min_position`, is awaited on the loop without holding it:
+    # tests/e2e/test_abuse.py; the page after it is an ordinary read)
+    ppo, _, _ = party_with_members(client, 1)
+    for params in (
+        {"format": "csv"},
+        {"limit": 101},
+        {"sort": "name"},
+        {"subtree": True},
+        {"on": "2025-06-01"},
+    ):
+        assert not _reads_on_the_event_loop(client, params, ppo), params
