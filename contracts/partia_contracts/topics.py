@@ -70,6 +70,10 @@ SYSTEMS: tuple[System, ...] = (REGISTRY,)
 
 
 def cloudevent_type(model: type[IntegrationEvent]) -> str:
+    """`ce_type` of a contract's messages."""
+    return ce_type(event_type(model), model.model_fields["schema_version"].default)
+
+
+def ce_type(event_type: str, schema_version: int) -> str:
     """`ce_type`: `partia.` + the contract's event type + its major version."""
-    version = model.model_fields["schema_version"].default
-    return f"partia.{event_type(model)}.v{version}"
+    return f"partia.{event_type}.v{schema_version}"

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from partia_kit.testing import free_port, healthy, output_of
+from partia_kit.testing import free_port, wait_until_healthy
 from partia_registry.settings import RegistrySettings
 from tests.processes import registry_process, served
 
@@ -35,11 +35,7 @@ def serving(settings: RegistrySettings, *args: str, **env: str) -> Iterator[tupl
         settings, "serve", "--port", str(port), *args, tokens=TOKENS, **env
     ) as child:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while not healthy(base):
-            if child.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"serve did not start:\n{output_of(child)}")
-            time.sleep(0.1)
+        wait_until_healthy(child, base, "serve")
         yield base, child.pid
 
 

@@ -220,12 +220,20 @@ def served(
         module, settings, "serve", "--port", str(port), *args, tokens=tokens, log=log, **env
     ) as child:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while not healthy(base):
-            if child.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"{module} did not start:\n{output_of(child)}")
-            time.sleep(0.1)
+        wait_until_healthy(child, base, module)
         yield base
+
+
+def wait_until_healthy(
+    child: subprocess.Popen[str], base: str, what: str, timeout: float = 60
+) -> None:
+    """Return once `base`/health answers; fail with the process's output if it exits first or
+    takes longer than `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not healthy(base):
+        if child.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not start:\n{output_of(child)}")
+        time.sleep(0.1)
 
 
 def healthy(base: str) -> bool:

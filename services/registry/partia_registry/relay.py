@@ -24,7 +24,7 @@ from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 
-from partia_contracts.topics import REGISTRY
+from partia_contracts.topics import REGISTRY, ce_type
 from partia_kit.messages import JSON_BYTES, OutboundMessage, integration_message
 from partia_kit.relay import Relay, RelayConfig, StoredRecord, ToMessages, republish_from
 from partia_kit.settings import eventsourcing_env
@@ -73,7 +73,7 @@ def registry_messages(mapper: Any, *, fast_path: bool = True) -> ToMessages:
                 key=key,
                 event_id=str(contract.event_id),
                 source=SOURCE,
-                event_type=f"partia.{contract.event_type}.v{contract.schema_version}",
+                event_type=ce_type(contract.event_type, contract.schema_version),
                 time=contract.recorded_at,
                 subject=key,
                 body=contract.model_dump_json().encode(),
@@ -90,7 +90,7 @@ _SOURCE_BYTES = SOURCE.encode()
 
 @cache
 def _ce_type(event_type: str, schema_version: int) -> bytes:
-    return f"partia.{event_type}.v{schema_version}".encode()
+    return ce_type(event_type, schema_version).encode()
 
 
 def _fast_message(e: FastEvent, position: int) -> OutboundMessage:

@@ -129,6 +129,19 @@ _TITLES = {
 }
 
 
+def require_period_in_order(start: Any, end: Any) -> None:
+    """Refuse a period given as query parameters `from`/`to` whose end comes before its start
+    (either may be missing: then there is nothing to compare)."""
+    if start is not None and end is not None and end < start:
+        raise ApiProblem(
+            422,
+            "Invalid request",
+            "'to' must not be before 'from'",
+            rule="period-reversed",
+            field="to",
+        )
+
+
 def invalid_field(error: Any) -> dict[str, str]:
     """One of pydantic's validation errors as the field, the rule and a message for people: the
     body's JSON syntax is the field `body` (not the character offset pydantic puts in its

@@ -21,7 +21,7 @@ from psycopg.sql import SQL, Identifier
 from partia_contracts.registry import api
 from partia_kit import access_log
 from partia_kit.access_log import AccessQuery, AccessRecord
-from partia_kit.http.problems import ApiProblem
+from partia_kit.http.problems import ApiProblem, require_period_in_order
 from partia_registry.adapters.postgres.indexes import MEMBER_INDEX
 from partia_registry.api import parameters
 from partia_registry.api.dependencies import Reader, authorised
@@ -112,17 +112,6 @@ End = Annotated[datetime | None, Query(alias="to", description="reads before thi
 Limit = Annotated[int, parameters.limit(500)]
 
 
-def _period(start: datetime | None, end: datetime | None) -> None:
-    if start is not None and end is not None and end < start:
-        raise ApiProblem(
-            422,
-            "Invalid request",
-            "'to' must not be before 'from'",
-            rule="period-reversed",
-            field="to",
-        )
-
-
 @router.get(
     "/access-log",
     response_model=api.AccessLogPage,
@@ -140,7 +129,7 @@ def access_log_page(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    _period(start, end)
+    require_period_in_order(start, end)
     items, total = _query(registry, AccessQuery(member_id, user, start, end, limit, offset))
     return {"items": [_view(r) for r in items], "total": total, "limit": limit, "offset": offset}
 
@@ -162,7 +151,7 @@ def member_access_log(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    _period(start, end)
+    require_period_in_order(start, end)
     _require_member(registry, member_id)
     items, total = _query(registry, AccessQuery(member_id, None, start, end, limit, offset))
     return {

@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from partia_contracts.registry import api
 from partia_kit.http.dependencies import COMMAND_OPENAPI
-from partia_kit.http.problems import ApiProblem
+from partia_kit.http.problems import ApiProblem, require_period_in_order
 from partia_kit.http.waiting import PositionWatch
 from partia_registry.api import parameters
 from partia_registry.api.access_log import FULL_NAME, PersonalRead, PersonalReader
@@ -289,14 +289,7 @@ def movements(
     start: Annotated[date, Query(alias="from")],
     end: Annotated[date, Query(alias="to")],
 ) -> Any:
-    if end < start:
-        raise ApiProblem(
-            422,
-            "Invalid request",
-            "'to' must not be before 'from'",
-            rule="period-reversed",
-            field="to",
-        )
+    require_period_in_order(start, end)
     return json_response(
         registry.read_model.reading(lambda: registry.reports.movements(start=start, end=end))
     )
