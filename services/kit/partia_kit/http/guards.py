@@ -25,6 +25,12 @@ TOO_LARGE = "Content too large"
 TOO_MANY = "Too many requests"
 
 
+PROBES = frozenset({"/health", "/ready", "/metrics"})
+"""Paths that need no token and show nothing personal: an address blocked for guessing tokens
+still reaches them, or one misbehaving client behind the same address (a proxy, the node the
+kubelet probes from) would take the service out of its load balancer."""
+
+
 def install_guards(app: FastAPI, settings: HttpSettings, *, docs_prefixes: tuple[str, ...]) -> None:
     """Add the guards as the outermost middleware (call after every other `add_middleware`), so
     that their refusals cost nothing else and carry the security headers too. `docs_prefixes`:
@@ -34,6 +40,7 @@ def install_guards(app: FastAPI, settings: HttpSettings, *, docs_prefixes: tuple
         RateLimits,
         auth_failures=parse(settings.auth_failure_limit),
         per_token=parse(settings.token_request_limit),
+        open_paths=PROBES,
     )
     app.add_middleware(
         SecurityHeaders, docs_prefixes=docs_prefixes, hsts_max_age=settings.hsts_max_age
@@ -145,10 +152,15 @@ class RateLimits:
     `--forwarded-allow-ips`, see docs/production.md)."""
 
     def __init__(
-        self, app: ASGIApp, auth_failures: RateLimitItem, per_token: RateLimitItem
+        self,
+        app: ASGIApp,
+        auth_failures: RateLimitItem,
+        per_token: RateLimitItem,
+        open_paths: frozenset[str] = frozenset(),
     ) -> None:
         self.app = app
         self.auth_failures, self.per_token = auth_failures, per_token
+        self.open_paths = open_paths
         self.limiter = FixedWindowRateLimiter(MemoryStorage())
         self.blocked: set[str] = set()
 
@@ -158,7 +170,11 @@ class RateLimits:
             return
         client = scope.get("client")
         address = client[0] if client else "unknown"
-        if address in self.blocked and self._still_blocked(address):
+        if (
+            address in self.blocked
+            and scope["path"] not in self.open_paths
+            and self._still_blocked(address)
+        ):
             await self._refuse(
                 self.auth_failures,
                 address,
