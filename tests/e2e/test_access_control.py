@@ -173,6 +173,7 @@ def test_each_role_is_refused_every_operation_it_lacks_the_permission_for_and_al
         - {("GET", "/access-log"), ("GET", "/members/{member_id}/access-log")},
         "auditor": everything - posts,
         "operations": {("GET", "/read-model"), ("POST", "/read-model/rebuild")},
+        "treasurer": {("GET", "/organisations"), ("GET", "/organisations/{organisation_id}")},
         "member": {
             ("GET", "/members/{member_id}"),
             ("GET", "/members/{member_id}/history"),

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from partia_kit.auth.principal import Principal, Role
+from partia_kit.auth.scope import WHOLE_PARTY, Scope
 from partia_kit.http.problems import ApiProblem
 
 
@@ -21,6 +22,9 @@ class Permission:
     principal's `member_id` (a member reading their own record)."""
     public: bool = False
     """No token needed (/health, /ready, /metrics)."""
+    whole_party: bool = False
+    """Only for a grant over the whole party (the structure report, the event feed, the access
+    log): a principal scoped to part of the party is refused it (decision 165)."""
 
     def describe(self) -> str:
         if self.public:
@@ -33,15 +37,30 @@ class Permission:
 PUBLIC = Permission("public", frozenset(), public=True)
 
 
-def authorise(principal: Principal, permission: Permission, path: Mapping[str, str]) -> None:
-    """Refuse (403, naming the permission) a principal none of whose roles grants `permission`;
-    one whose role grants it on their own record only gets 404 for anyone else's record, as an
-    unknown one would (it tells nobody whose records exist)."""
+def authorise(
+    principal: Principal, permission: Permission, path: Mapping[str, str], party: UUID | None = None
+) -> Scope:
+    """Where the principal may use `permission` (their `Scope`, for the object-level checks that
+    follow; a grant in `party`, the party's own organisation, covers it all), or refuse: 403, naming the permission, to a principal none of whose roles grants it;
+    404 to one whose role grants it on their own record only, for anyone else's record, as an
+    unknown one would get (it tells nobody whose records exist)."""
+    if permission.public:
+        return WHOLE_PARTY
     if principal.roles & permission.roles:
-        return
+        scope = principal.scope(permission.roles, party)
+        if permission.whole_party and not scope.whole_party:
+            raise ApiProblem(
+                403,
+                "Forbidden",
+                f"{permission.name!r} covers the whole party, and your grants cover "
+                f"{scope.describe()} only",
+                rule="whole-party-scope-required",
+                extra={"permission": permission.name},
+            )
+        return scope
     if principal.roles & permission.own_record:
         if principal.member_id is not None and _same(principal.member_id, path.get("member_id")):
-            return
+            return WHOLE_PARTY  # their own record, wherever it is
         raise ApiProblem(
             404,
             "Not found",

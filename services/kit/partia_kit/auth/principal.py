@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from uuid import UUID
 
+from partia_kit.auth.scope import WHOLE_PARTY, Scope
+
 
 class Role(StrEnum):
     CLERK = "clerk"
@@ -51,6 +53,15 @@ class Principal:
     def organisations(self, role: Role) -> frozenset[UUID | None]:
         """Where `role` is held (None: the whole party): what object-level scoping starts from."""
         return frozenset(g.organisation for g in self.grants if g.role is role)
+
+    def scope(self, roles: frozenset[Role], party: UUID | None = None) -> Scope:
+        """Where this principal may use what `roles` grant: the whole party if one of those grants
+        is party-wide (organisation None, or `party`: the party's own organisation, the central
+        office's), else the union of the grants' subtrees."""
+        held = [g.organisation for g in self.grants if g.role in roles]
+        if any(organisation is None or organisation == party for organisation in held):
+            return WHOLE_PARTY
+        return Scope(frozenset(o for o in held if o is not None))
 
 
 def development_principal(user: str) -> Principal:

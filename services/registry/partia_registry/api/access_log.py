@@ -24,7 +24,7 @@ from partia_kit.access_log import AccessQuery, AccessRecord
 from partia_kit.http.problems import ApiProblem, require_period_in_order
 from partia_registry.adapters.postgres.indexes import MEMBER_INDEX
 from partia_registry.api import parameters
-from partia_registry.api.dependencies import Reader, authorised
+from partia_registry.api.dependencies import Reader, in_scope
 from partia_registry.api.parameters import Offset
 from partia_registry.api.responses import READ_ERRORS
 from partia_registry.composition import ACCESS_LOG_TABLE, Registry
@@ -73,7 +73,7 @@ class PersonalRead:
 
 
 async def personal_read(request: Request) -> PersonalRead:
-    principal = authorised(request)
+    principal = await in_scope(request)
     registry: Registry = request.app.state.registry
     route = request.scope["route"]
     roles = sorted(role.value for role in principal.roles)

@@ -19,6 +19,7 @@ from partia_kit.operations import metrics_text, readiness
 from partia_registry.api import access_log, discipline, feed, members, organisations, reports
 from partia_registry.api.permissions import OPERATIONS
 from partia_registry.api.problems import install_problem_handlers
+from partia_registry.application.bootstrap import PartyDefinition
 from partia_registry.composition import Registry, open_registry
 from partia_registry.operations import ApiMetrics, RequestTimer, checks
 from partia_registry.settings import RegistrySettings
@@ -50,6 +51,7 @@ def create_app(
         sys.setswitchinterval(0.0005)
         # first: a configuration nobody could use, or static tokens in production, never starts
         app.state.authenticator = Authenticator.from_settings(config)
+        app.state.party_id = PartyDefinition.load(config.party).party_id  # the central office
         registry = open_(config)
         # Long-lived objects (cached records, keys) need not be traced by every collection;
         # fewer, larger young-generation collections keep latency tails short.

@@ -9,23 +9,29 @@ every dependency node on every request, and at a thousand requests a second that
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from dataclasses import dataclass
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import Depends, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
-from partia_kit.auth import Authenticator, Principal, authorise
+from partia_kit.auth import Authenticator, Principal, Scope, authorise
 from partia_kit.http.dependencies import idempotency_key
 from partia_kit.idempotency import IdempotencyKey
 from partia_registry.api.permissions import permission_of
 from partia_registry.application.commands import Command
 from partia_registry.composition import Registry
+from partia_registry.domain.rules import NotFound
 from partia_registry.operations import ApiMetrics
 
 PRINCIPAL = "partia.principal"
 """Where the request's principal is kept in its ASGI scope, for whatever needs it after the check
-(object-level scoping, the access log)."""
+(the access log)."""
+SCOPE = "partia.scope"
+"""Where the principal may use the operation's permission (`partia_kit.auth.Scope`)."""
 
 
 def authorised(request: Request) -> Principal:
@@ -34,13 +40,43 @@ def authorised(request: Request) -> Principal:
     authenticator: Authenticator = request.app.state.authenticator
     principal = authenticator.authenticate(request)
     route = request.scope["route"]
-    authorise(principal, permission_of(request.method, route.path), request.path_params)
+    permission = permission_of(request.method, route.path)
+    party = request.app.state.party_id
+    scope = authorise(principal, permission, request.path_params, party)
     request.scope[PRINCIPAL] = principal
+    request.scope[SCOPE] = scope
+    return principal
+
+
+def scope_of(request: Request) -> Scope:
+    scope: Scope = request.scope[SCOPE]
+    return scope
+
+
+async def in_scope(request: Request) -> Principal:
+    """`authorised`, and the member or organisation the path names lies in the principal's scope:
+    otherwise 404, as for an unknown one (decision 165). Commands check their records when they
+    are decided (`application.scope`)."""
+    principal = authorised(request)
+    scope = scope_of(request)
+    if scope.whole_party:
+        return principal
+    registry: Registry = request.app.state.registry
+    path = request.path_params
+    for what in ("member_id", "organisation_id"):
+        if what in path:
+            try:
+                named = UUID(str(path[what]))
+            except ValueError:
+                continue  # the path's own validation refuses it (422)
+            covered = await run_in_threadpool(registry.queries.in_scope, scope, what, named)
+            if not covered:
+                raise NotFound(what.removesuffix("_id"), named)
     return principal
 
 
 async def reader(request: Request) -> Registry:
-    authorised(request)
+    await in_scope(request)
     registry: Registry = request.app.state.registry
     return registry
 
@@ -52,11 +88,14 @@ class CommandContext:
     idempotency: IdempotencyKey
     metrics: ApiMetrics
     principal: Principal
+    scope: Scope
 
     async def execute(self, command: Command, status_code: int = 200) -> Response:
-        """Hand the command to the writer and wait for its outcome; refusals become problems.
-        The receipt is plain JSON already, so it is sent as it is (the endpoint's response_model
-        documents it)."""
+        """Hand the command, with the actor's scope, to the writer and wait for its outcome;
+        refusals become problems. The receipt is plain JSON already, so it is sent as it is (the
+        endpoint's response_model documents it)."""
+        if not self.scope.whole_party:
+            command = dataclasses.replace(command, scope=self.scope)
         try:
             outcome = await asyncio.wrap_future(self.registry.writer.submit(command))
         except BaseException:
@@ -78,7 +117,12 @@ async def writer(request: Request) -> CommandContext:
     registry: Registry = request.app.state.registry
     key = await idempotency_key(request, principal.user, registry.store.request_fingerprint)
     return CommandContext(
-        registry, principal.user, key, metrics=request.app.state.metrics, principal=principal
+        registry,
+        principal.user,
+        key,
+        metrics=request.app.state.metrics,
+        principal=principal,
+        scope=scope_of(request),
     )
 
 

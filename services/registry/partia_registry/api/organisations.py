@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from partia_contracts.registry import api
 from partia_contracts.registry.v1 import OrganisationKind as ContractKind
 from partia_kit.http.dependencies import COMMAND_OPENAPI
 from partia_registry.api import translate
 from partia_registry.api.access_log import FULL_NAME, PersonalReader
-from partia_registry.api.dependencies import Reader, Writer
+from partia_registry.api.dependencies import Reader, Writer, scope_of
 from partia_registry.api.parameters import Offset, limit
 from partia_registry.api.responses import COMMAND_ERRORS, READ_ERRORS, created, with_location
 from partia_registry.application import commands as c
@@ -120,6 +120,7 @@ async def dissolve_organisation(
     summary="List organisations, by kind and/or parent",
 )
 def list_organisations(
+    request: Request,
     registry: Reader,
     kind: ContractKind | None = None,
     parent_id: UUID | None = None,
@@ -127,7 +128,11 @@ def list_organisations(
     offset: Offset = 0,
 ) -> dict[str, object]:
     items, total = registry.queries.organisations(
-        kind=None if kind is None else kind.value, parent_id=parent_id, limit=limit, offset=offset
+        kind=None if kind is None else kind.value,
+        parent_id=parent_id,
+        limit=limit,
+        offset=offset,
+        within=scope_of(request).organisations,  # a clerk sees their part of the tree
     )
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 

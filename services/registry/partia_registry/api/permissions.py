@@ -1,5 +1,7 @@
 """Every operation of the registry and the permission it needs, in one table (decision 142), and
-which roles hold each permission (decision 141). `Reader` and `Writer` check it on every request;
+which roles hold each permission (decision 141). A role granted in an organisation holds it there
+and below (decision 165): the path's member or organisation must lie in that subtree, or the
+request gets 404 as for an unknown one; `whole_party` permissions need a party-wide grant. `Reader` and `Writer` check it on every request;
 an operation missing here is refused to everyone, and `create_app` will not start with one."""
 
 from __future__ import annotations
@@ -18,10 +20,17 @@ READ_MEMBER = Permission(
 READ_MEMBERS = Permission("read-members", frozenset({Role.CLERK, Role.AUDITOR}))
 """Rolls and lists of members (names, cards, cases, sanctions) of an organisation."""
 
-READ_STRUCTURE = Permission("read-structure", frozenset({Role.CLERK, Role.AUDITOR}))
-"""The organisations and the counts of the structure and movements reports (no personal data)."""
+READ_STRUCTURE = Permission("read-structure", frozenset({Role.CLERK, Role.TREASURER, Role.AUDITOR}))
+"""The organisations of the tree (no personal data); a clerk or treasurer those of their part of
+it, a treasurer to name the organisation a donation is received by."""
 
-READ_EVENT_FEED = Permission("read-event-feed", frozenset({Role.AUDITOR}))
+READ_REPORTS = Permission(
+    "read-party-reports", frozenset({Role.CLERK, Role.AUDITOR}), whole_party=True
+)
+"""The structure and movements reports of the whole party (counts, no personal data), which the
+Central Office builds (Ch. 4.3): a clerk or auditor whose grant covers the whole party."""
+
+READ_EVENT_FEED = Permission("read-event-feed", frozenset({Role.AUDITOR}), whole_party=True)
 """The whole party's history as integration events (no personal data, but every member's
 movements): the auditor's; services read the same from Kafka."""
 
@@ -30,7 +39,7 @@ READ_OPERATIONS = Permission("read-operations-status", frozenset({Role.OPERATION
 
 REBUILD_READ_MODEL = Permission("rebuild-read-model", frozenset({Role.OPERATIONS}))
 
-READ_ACCESS_LOG = Permission("read-access-log", frozenset({Role.AUDITOR}))
+READ_ACCESS_LOG = Permission("read-access-log", frozenset({Role.AUDITOR}), whole_party=True)
 """Who read whose personal data (the access log, decision 150): the control and audit
 commission's (Ch. 11)."""
 
@@ -76,8 +85,8 @@ OPERATIONS: dict[tuple[str, str], Permission] = {
     ("POST", "/members/{member_id}/sanctions/{sanction_id}/appeals"): RECORD_DECISIONS,
     ("POST", "/members/{member_id}/sanctions/{sanction_id}/appeal-decision"): RECORD_DECISIONS,
     # reports (Ch. 4.3) and the event feed
-    ("GET", "/reports/structure"): READ_STRUCTURE,
-    ("GET", "/reports/movements"): READ_STRUCTURE,
+    ("GET", "/reports/structure"): READ_REPORTS,
+    ("GET", "/reports/movements"): READ_REPORTS,
     ("GET", "/events"): READ_EVENT_FEED,
     # operations
     ("GET", "/access-log"): READ_ACCESS_LOG,

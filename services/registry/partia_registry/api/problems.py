@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from partia_kit.http import problems
 from partia_kit.http.problems import problem
 from partia_registry.application.ports import ConcurrentChange
+from partia_registry.application.scope import OutOfScope
 from partia_registry.domain.rules import NotFound, RuleViolation, StateConflict
 
 
@@ -31,6 +32,10 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem(
             422, "Refused by rule", exc.message, rule=exc.rule, clause=exc.clause, field=exc.field
         )
+
+    @app.exception_handler(OutOfScope)
+    async def out_of_scope(_: Request, exc: OutOfScope) -> JSONResponse:
+        return problem(403, "Outside your organisations", str(exc), rule=exc.rule, field=exc.field)
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> JSONResponse:

@@ -34,6 +34,7 @@ from partia_registry.application.ports import (
     StoreUnavailable,
     UnitOfWork,
 )
+from partia_registry.application.scope import OutOfScope
 from partia_registry.domain.rules import NotFound, RuleViolation
 
 log = logging.getLogger(__name__)
@@ -183,7 +184,7 @@ class BatchRunner:
         earlier = self._earlier_outcome(cmd.idempotency)
         if earlier is not None:
             return earlier
-        if not isinstance(refusal, RuleViolation | NotFound | ConcurrentChange):
+        if not isinstance(refusal, RuleViolation | NotFound | ConcurrentChange | OutOfScope):
             field = unstorable(asdict(cmd))  # the command's fields as the request's paths
             if field is not None:
                 return Outcome(error=UnstorableText(field))

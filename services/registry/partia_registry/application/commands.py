@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from partia_kit.auth import WHOLE_PARTY, Scope
 from partia_kit.idempotency import IdempotencyKey
 from partia_registry.domain.decisions import ApplicationDocument, DecidingBody, Decision
 from partia_registry.domain.discipline import AppealOutcome, ExclusionGround, SanctionKind
@@ -25,6 +26,8 @@ _RECORD_FIELDS = ("member_id", "organisation_id", "parent_id", "to_parent_id", "
 class Command:
     actor: str
     idempotency: IdempotencyKey | None = field(default=None, compare=False)
+    scope: Scope = field(default=WHOLE_PARTY, compare=False)
+    """Where the actor may act (`application.scope`): the whole party unless their grants say less."""
 
     def named_records(self) -> tuple[UUID, ...]:
         """The records this command names, so a batch can load them all at once."""

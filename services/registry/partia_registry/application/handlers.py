@@ -14,6 +14,7 @@ from uuid import UUID, uuid4
 from partia_registry.application import commands as c
 from partia_registry.application.clock import Clock
 from partia_registry.application.ports import UnitOfWork
+from partia_registry.application.scope import check_within_scope
 from partia_registry.domain.cards import card_number
 from partia_registry.domain.decisions import BodyKind, Decision
 from partia_registry.domain.mandates import Mandate
@@ -457,11 +458,15 @@ def handlers(*, card_prefix: str, clock: Clock) -> dict[type[c.Command], Handler
         c.FileAppeal: file_appeal,
         c.DecideAppeal: decide_appeal,
     }
-    return {kind: _no_future_dates(handler, clock) for kind, handler in table.items()}
+    return {kind: _checked(handler, clock) for kind, handler in table.items()}
 
 
-def _no_future_dates(handler: Handler, clock: Clock) -> Handler:
+def _checked(handler: Handler, clock: Clock) -> Handler:
+    """The checks every command passes first: the actor acts within their scope (before anything
+    else, so nothing is learnt about records outside it), and no business date lies after today."""
+
     def decide(cmd: c.Command, uow: UnitOfWork) -> Receipt:
+        check_within_scope(cmd, uow)
         today = clock.today()
         for field, day in cmd.business_dates():
             chronology.check_not_in_future(day, today, field=field)

@@ -11,6 +11,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import StoredEvent
 from psycopg.sql import SQL
 
+from partia_kit.auth import Scope
 from partia_kit.postgres.statements import table
 from partia_registry.adapters.postgres.indexes import (
     CASE_INDEX,
@@ -137,17 +138,31 @@ class RegistryQueries:
             raise NotFound("organisation", organisation_id)
 
     def organisations(
-        self, *, kind: str | None, parent_id: UUID | None, limit: int, offset: int
+        self,
+        *,
+        kind: str | None,
+        parent_id: UUID | None,
+        limit: int,
+        offset: int,
+        within: frozenset[UUID] | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
+        """`within`: only the subtrees of these organisations (a scoped clerk's); None: all."""
         where: list[str] = ["TRUE"]
         params: list[Any] = []
+        if within is not None:
+            where.append(
+                "organisation_id IN (WITH RECURSIVE down AS (SELECT organisation_id FROM {orgs}"
+                " WHERE organisation_id = ANY(%s) UNION SELECT o.organisation_id FROM {orgs} o"
+                " JOIN down d ON o.parent_id = d.organisation_id) SELECT organisation_id FROM down)"
+            )
+            params.append(list(within))
         if kind is not None:
             where.append("kind = %s")
             params.append(kind)
         if parent_id is not None:
             where.append("parent_id = %s")
             params.append(parent_id)
-        condition = SQL(" AND ".join(where))
+        condition = SQL(" AND ".join(where)).format(orgs=self._organisations)
         total = self._store.count(
             SQL("SELECT count(*) FROM {} WHERE {}").format(self._organisations, condition), params
         )
@@ -187,6 +202,31 @@ class RegistryQueries:
                 [(r["member_id"], r["sealed_name"]) for r in rs]
             ),
         )
+
+    # --- scope: which part of the party a clerk may see (decision 165) -------------------------
+
+    def in_scope(self, scope: Scope, what: str, named: UUID) -> bool:
+        """Whether a member's current organisation (`what` "member_id") or an organisation
+        ("organisation_id") lies in `scope`, read from the write-side indexes up the tree in one
+        round trip. An unknown one counts as in scope: the read itself answers 404 for it."""
+        assert scope.organisations is not None
+        start = (
+            SQL("SELECT organisation_id FROM {} WHERE member_id = %(named)s").format(self._members)
+            if what == "member_id"
+            else SQL("SELECT %(named)s::uuid AS organisation_id")
+        )
+        rows = self._store.query(
+            SQL(
+                "WITH RECURSIVE start AS ({start}), up AS ("
+                " SELECT o.organisation_id, o.parent_id FROM {orgs} o JOIN start USING (organisation_id)"
+                " UNION ALL SELECT o.organisation_id, o.parent_id FROM {orgs} o"
+                " JOIN up ON o.organisation_id = up.parent_id)"
+                " SELECT NOT EXISTS (SELECT 1 FROM up)"
+                " OR EXISTS (SELECT 1 FROM up WHERE organisation_id = ANY(%(scope)s)) AS covered"
+            ).format(start=start, orgs=self._organisations),
+            {"named": named, "scope": list(scope.organisations)},
+        )
+        return bool(rows[0]["covered"])
 
     # --- the log, for services and auditors --------------------------------------------------
 

@@ -186,7 +186,7 @@ class PostgresStore:
             self.catch_up()
 
     def query(
-        self, sql: Any, params: Sequence[Any] = (), *, prepare: bool = True
+        self, sql: Any, params: Sequence[Any] | Mapping[str, Any] = (), *, prepare: bool = True
     ) -> list[dict[str, Any]]:
         with self.events.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(sql, params, prepare=prepare)
