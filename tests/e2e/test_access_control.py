@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from partia_kit.auth import Grant, Role
+from partia_kit.auth import Grant, Permission, Role
 from partia_kit.auth.issuer import LocalIssuer, local_issuer_environment
 from partia_kit.testing import new_master_key, new_schema, output_of
 from partia_registry.api.app import create_app
@@ -94,6 +94,9 @@ def registry(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
             "operations": issuer.mint("ops", [Grant(Role.OPERATIONS)]),
             "member": issuer.mint("asel", [Grant(Role.MEMBER)], member_id=uuid.UUID(applicant)),
             "service": issuer.mint("finance", [Grant(Role.SERVICE)], service="finance"),
+            "notifications": issuer.mint(
+                "notifications", [Grant(Role.SERVICE)], service="notifications"
+            ),
             "nobody": issuer.mint("stranger", []),
         }
         yield Registry(base, issuer, ppo, applicant, tokens)
@@ -142,7 +145,27 @@ def representative(registry: Registry, method: str, path: str) -> tuple[str, dic
     return url, {"json": {}, "headers": {"Idempotency-Key": str(uuid.uuid4())}}
 
 
-ROLES = ["clerk", "treasurer", "auditor", "operations", "member", "service", "nobody"]
+ROLES = [
+    "clerk",
+    "treasurer",
+    "auditor",
+    "operations",
+    "member",
+    "service",
+    "notifications",
+    "nobody",
+]
+
+
+def holds(who: str, permission: Permission) -> bool:
+    """Whether the token `who` (a role's name, or a service's) holds the permission."""
+    if permission.public:
+        return True
+    if who == "notifications":
+        return Role.SERVICE in permission.roles and "notifications" in permission.services
+    if who == "service":  # the finance service's account
+        return Role.SERVICE in permission.roles and "finance" in permission.services
+    return who != "nobody" and Role(who) in permission.roles | permission.own_record
 
 
 @pytest.mark.parametrize("who", ROLES)
@@ -154,8 +177,7 @@ def test_each_role_is_refused_every_operation_it_lacks_the_permission_for_and_al
         url, extra = representative(registry, method, path)
         headers = {**registry.headers(who), **extra.pop("headers", {})}
         answer = httpx.request(method, registry.base + url, headers=headers, timeout=30, **extra)
-        role = Role(who) if who != "nobody" else None
-        if permission.public or role in permission.roles | permission.own_record:
+        if holds(who, permission):
             assert answer.status_code not in (401, 403), (who, method, path, answer.text)
             allowed.add((method, path))
             continue
@@ -170,8 +192,9 @@ def test_each_role_is_refused_every_operation_it_lacks_the_permission_for_and_al
     expected = {
         "clerk": everything
         - {("GET", "/events"), ("GET", "/read-model"), ("POST", "/read-model/rebuild")}
-        - {("GET", "/access-log"), ("GET", "/members/{member_id}/access-log")},
-        "auditor": everything - posts,
+        - {("GET", "/access-log"), ("GET", "/members/{member_id}/access-log")}
+        - {("GET", "/members/{member_id}/contact")},
+        "auditor": everything - posts - {("GET", "/members/{member_id}/contact")},
         "operations": {("GET", "/read-model"), ("POST", "/read-model/rebuild")},
         "treasurer": {("GET", "/organisations"), ("GET", "/organisations/{organisation_id}")},
         "member": {
@@ -179,6 +202,7 @@ def test_each_role_is_refused_every_operation_it_lacks_the_permission_for_and_al
             ("GET", "/members/{member_id}/history"),
             ("GET", "/members/{member_id}/access-log"),  # who looked at their data (item 4)
         },
+        "notifications": {("GET", "/members/{member_id}/contact")},
     }.get(who, set())
     assert allowed == expected | PUBLIC_OPERATIONS
 
@@ -237,3 +261,64 @@ def test_the_registry_refuses_to_start_with_static_tokens_in_production(
     ) as child:
         assert child.wait(timeout=60) == 2
         assert "static tokens are for local development only" in output_of(child)
+
+
+def test_the_notifications_service_reads_a_persons_name_and_contacts_and_nothing_else(
+    registry: Registry,
+) -> None:
+    """Issue 10 item 2: a service reads only what it needs; the read is on the access log."""
+    contact = httpx.get(
+        f"{registry.base}/members/{registry.applicant}/contact",
+        headers=registry.headers("notifications"),
+    )
+    assert contact.status_code == 200, contact.text
+    assert contact.json() == {
+        "member_id": registry.applicant,
+        "status": "applicant",
+        "full_name": "Asel Test",
+        "email": None,
+        "phone": None,
+    }
+    log = httpx.get(
+        f"{registry.base}/access-log",
+        params={"user": "notifications"},
+        headers=registry.headers("auditor"),
+    ).json()["items"]
+    # (the walk over every operation read it as well: one record per read)
+    assert log and {(e["operation"], tuple(e["member_ids"]), tuple(e["fields"])) for e in log} == {
+        ("member_contact", (registry.applicant,), ("full_name", "email", "phone"))
+    }
+    finance = httpx.get(
+        f"{registry.base}/members/{registry.applicant}/contact", headers=registry.headers("service")
+    )
+    assert (finance.status_code, finance.json()["rule"]) == (403, "permission-required")
+
+
+def test_an_erased_person_has_no_contact_left_for_the_notifications_service(
+    registry: Registry,
+) -> None:
+    clerk = {"Authorization": f"Bearer {registry.tokens['clerk']}"}
+    with httpx.Client(base_url=registry.base, headers=clerk) as client:
+
+        def post(path: str, body: dict[str, Any]) -> httpx.Response:
+            return client.post(path, json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+
+        person = post(
+            "/applications", application(registry.ppo, make_iin(date(1993, 9, 9)), "Gone")
+        )
+        member = person.json()["member_id"]
+        rejected = post(
+            f"/members/{member}/rejection",
+            {"decision": decision("ppo_meeting", registry.ppo, "2026-03-05"), "reason": "test"},
+        )
+        assert rejected.status_code == 200, rejected.text
+        erased = post(
+            f"/members/{member}/erasure",
+            {"legal_basis": "the person's request", "request_reference": "REQ-1"},
+        )
+        assert erased.status_code == 200, erased.text
+    gone = httpx.get(
+        f"{registry.base}/members/{member}/contact", headers=registry.headers("notifications")
+    )
+    assert (gone.status_code, gone.json()["rule"]) == (410, "personal-data-erased")
+    assert "Gone" not in gone.text

@@ -528,6 +528,32 @@ class MemberView(_Response):
     sanctions: list[SanctionView] = Field(default_factory=list)
 
 
+class MemberContact(_Response):
+    """How to reach a person: what the notifications service needs and nothing more (no IIN, no
+    address, no organisation)."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "member_id": "0b9c7a52-3d7e-4c1e-9a55-6f1d2c3b4a59",
+                    "status": "member",
+                    "full_name": "Сейткали Асель Бауыржанкызы",
+                    "email": "asel@example.kz",
+                    "phone": "+77011234567",
+                }
+            ]
+        },
+    )
+
+    member_id: UUID
+    status: Literal["applicant", "member", "rejected", "former_member"]
+    full_name: str
+    email: str | None
+    phone: str | None
+
+
 class HistoryEntry(_Response):
     event: str
     version: int

@@ -25,11 +25,19 @@ class Permission:
     whole_party: bool = False
     """Only for a grant over the whole party (the structure report, the event feed, the access
     log): a principal scoped to part of the party is refused it (decision 165)."""
+    services: frozenset[str] = field(default=frozenset())
+    """With the service role among `roles`: the services whose accounts may use it (a service
+    reads only what it needs: notifications a person's contact, finance nothing of the kind)."""
 
     def describe(self) -> str:
         if self.public:
             return "public: no token needed"
-        who = sorted(r.value for r in self.roles)
+        who = sorted(
+            f"{r.value} ({', '.join(sorted(self.services))})"
+            if r is Role.SERVICE and self.services
+            else r.value
+            for r in self.roles
+        )
         own = sorted(f"{r.value} (own record only)" for r in self.own_record)
         return ", ".join(who + own) or "nobody yet"
 
@@ -41,13 +49,17 @@ def authorise(
     principal: Principal, permission: Permission, path: Mapping[str, str], party: UUID | None = None
 ) -> Scope:
     """Where the principal may use `permission` (their `Scope`, for the object-level checks that
-    follow; a grant in `party`, the party's own organisation, covers it all), or refuse: 403, naming the permission, to a principal none of whose roles grants it;
-    404 to one whose role grants it on their own record only, for anyone else's record, as an
-    unknown one would get (it tells nobody whose records exist)."""
+    follow; a grant in `party`, the party's own organisation, covers it all), or refuse: 403,
+    naming the permission, to a principal none of whose roles grants it; 404 to one whose role
+    grants it on their own record only, for anyone else's record, as an unknown one would get (it
+    tells nobody whose records exist)."""
     if permission.public:
         return WHOLE_PARTY
-    if principal.roles & permission.roles:
-        scope = principal.scope(permission.roles, party)
+    granted = principal.roles & permission.roles
+    if Role.SERVICE in granted and principal.service not in permission.services:
+        granted -= {Role.SERVICE}  # another service's account
+    if granted:
+        scope = principal.scope(granted, party)
         if permission.whole_party and not scope.whole_party:
             raise ApiProblem(
                 403,

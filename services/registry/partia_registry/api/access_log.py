@@ -32,6 +32,8 @@ from partia_registry.domain.rules import NotFound
 
 FULL_NAME = ("full_name",)
 """What a roll or list shows of each person."""
+CONTACT_FIELDS = ("full_name", "email", "phone")
+"""What the notifications service is given to reach a person."""
 
 
 @dataclass(frozen=True, slots=True)

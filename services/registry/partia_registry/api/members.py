@@ -8,10 +8,22 @@ from fastapi import APIRouter, Response, status
 
 from partia_contracts.registry import api
 from partia_kit.http.dependencies import COMMAND_OPENAPI
+from partia_kit.http.problems import ApiProblem
 from partia_registry.api import translate
-from partia_registry.api.access_log import PersonalReader, history_fields, person_fields
+from partia_registry.api.access_log import (
+    CONTACT_FIELDS,
+    PersonalReader,
+    history_fields,
+    person_fields,
+)
 from partia_registry.api.dependencies import Writer
-from partia_registry.api.responses import COMMAND_ERRORS, READ_ERRORS, created, with_location
+from partia_registry.api.responses import (
+    COMMAND_ERRORS,
+    GONE,
+    READ_ERRORS,
+    created,
+    with_location,
+)
 from partia_registry.application import commands as c
 from partia_registry.domain.members import TerminationGround
 
@@ -184,3 +196,40 @@ def member_history(
     events = look.registry.queries.member_history(member_id)
     look.looked_at([member_id], history_fields(events), wait=True)
     return {"member_id": member_id, "events": events}
+
+
+@router.get(
+    "/members/{member_id}/contact",
+    response_model=api.MemberContact,
+    responses={**READ_ERRORS, **GONE},
+    summary="How to reach a person (name, email, phone): for the notifications service",
+    description="Only the notifications service's account may ask (permission "
+    "`read-member-contact`); each answer is on the access log. A person whose personal data was "
+    "erased has no contact left: 410, rule `personal-data-erased`.",
+)
+def member_contact(
+    member_id: UUID,
+    look: PersonalReader,
+) -> dict[str, object]:
+    view = look.registry.queries.member(member_id)
+    person = view["person"]
+    if not isinstance(person, dict):
+        raise ApiProblem(
+            410,
+            "Personal data erased",
+            f"member {member_id}'s personal data was erased: there is nobody to write to",
+            rule="personal-data-erased",
+        )
+    contact = {
+        "member_id": member_id,
+        "status": view["status"],
+        "full_name": " ".join(
+            str(person[part])
+            for part in ("surname", "given_name", "patronymic")
+            if person.get(part)
+        ),
+        "email": person.get("email"),
+        "phone": person.get("phone"),
+    }
+    look.looked_at([member_id], CONTACT_FIELDS, wait=True)
+    return contact

@@ -17,6 +17,12 @@ READ_MEMBER = Permission(
 )
 """One person's record and its history, with their personal data; a member their own only."""
 
+READ_CONTACT = Permission(
+    "read-member-contact", frozenset({Role.SERVICE}), services=frozenset({"notifications"})
+)
+"""A person's name, email and phone, to send them notices: the notifications service's account
+only (issue 10 item 2); no IIN, no address."""
+
 READ_MEMBERS = Permission("read-members", frozenset({Role.CLERK, Role.AUDITOR}))
 """Rolls and lists of members (names, cards, cases, sanctions) of an organisation."""
 
@@ -68,6 +74,7 @@ OPERATIONS: dict[tuple[str, str], Permission] = {
     ("POST", "/applications"): RECORD_DECISIONS,
     ("GET", "/members/{member_id}"): READ_MEMBER,
     ("GET", "/members/{member_id}/history"): READ_MEMBER,
+    ("GET", "/members/{member_id}/contact"): READ_CONTACT,
     ("POST", "/members/{member_id}/admission"): RECORD_DECISIONS,
     ("POST", "/members/{member_id}/rejection"): RECORD_DECISIONS,
     ("POST", "/members/{member_id}/withdrawal"): RECORD_DECISIONS,

@@ -14,7 +14,10 @@ from fastapi import Response
 from partia_contracts.registry.api import Problem
 
 _PROBLEM = {"model": Problem, "content": {"application/problem+json": {}}}
-_FORBIDDEN = "the token's roles lack the permission the operation needs (`x-permission`)"
+_FORBIDDEN = (
+    "the token's roles lack the permission the operation needs (`x-permission`), or the request "
+    "names an organisation outside the token's organisations (rule `outside-your-organisations`)"
+)
 
 READ_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {**_PROBLEM, "description": "missing or unknown bearer token"},
@@ -51,6 +54,10 @@ READ_MODEL_ERRORS: dict[int | str, dict[str, Any]] = {
     },
 }
 """For reads with `min_position`: they may wait for the read model."""
+
+GONE: dict[int | str, dict[str, Any]] = {
+    410: {**_PROBLEM, "description": "the person's personal data was erased"},
+}
 
 CSV: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
