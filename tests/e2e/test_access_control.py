@@ -285,7 +285,8 @@ def test_the_notifications_service_reads_a_persons_name_and_contacts_and_nothing
         headers=registry.headers("auditor"),
     ).json()["items"]
     # (the walk over every operation read it as well: one record per read)
-    assert log and {(e["operation"], tuple(e["member_ids"]), tuple(e["fields"])) for e in log} == {
+    assert log
+    assert {(e["operation"], tuple(e["member_ids"]), tuple(e["fields"])) for e in log} == {
         ("member_contact", (registry.applicant,), ("full_name", "email", "phone"))
     }
     finance = httpx.get(

@@ -207,15 +207,19 @@ def admit_a_member(api: str) -> str:
 
 
 def _the_printed_tokens_work_as_their_roles(system: System) -> None:
-    """`make run` prints tokens of its local issuer: a central-office clerk, an auditor and
-    operations (decision 144), each allowed what its role may do and nothing else."""
-    found = re.findall(r"^  (clerk|auditor|operations) .*\n {14}(\S+)$", system.output(), re.M)
+    """`make run` prints tokens of its local issuer: clerks of the central office and of two
+    regional branches, an auditor and operations (decision 144), each allowed what its role may
+    do where its grant lies, and nothing else (issue 10's "done when")."""
+    found = re.findall(r"^  ([\w-]+) .*\n {16}(\S+)$", system.output(), re.M)
     tokens = dict(found)
-    assert set(tokens) == {"clerk", "auditor", "operations"}, system.output()
+    assert set(tokens) == {"clerk", "clerk-almaty", "clerk-astana", "auditor", "operations"}
+    for user, token in tokens.items():  # and in files, for a shell
+        assert (system.data_dir / "tokens" / user).read_text().strip() == token
 
-    def call(who: str, method: str, path: str) -> httpx.Response:
+    def call(who: str, method: str, path: str, body: Any = None) -> httpx.Response:
         headers = {"Authorization": f"Bearer {tokens[who]}", "Idempotency-Key": str(uuid.uuid4())}
-        body = {} if method == "POST" else None
+        if method == "POST" and body is None:
+            body = {}
         return httpx.request(method, system.api + path, json=body, headers=headers, timeout=30)
 
     assert call("clerk", "GET", "/organisations").status_code == 200
@@ -224,6 +228,69 @@ def _the_printed_tokens_work_as_their_roles(system: System) -> None:
     assert (refused.status_code, refused.json()["permission"]) == (403, "record-decisions")
     assert call("operations", "GET", "/read-model").status_code == 200
     assert call("operations", "GET", "/organisations").status_code == 403
+    _a_regional_clerk_admits_there_and_gets_404_elsewhere(call)
+
+
+def _a_regional_clerk_admits_there_and_gets_404_elsewhere(call: Any) -> None:
+    def made(answer: httpx.Response, key: str) -> str:
+        assert answer.status_code in (200, 201), answer.text
+        return str(answer.json()[key])
+
+    regions = call("clerk-almaty", "GET", "/organisations").json()["items"]
+    almaty = next(o["organisation_id"] for o in regions if o["code"] == "almaty-city")
+    district = made(
+        call(
+            "clerk-almaty",
+            "POST",
+            "/organisations",
+            {
+                "kind": "territorial_branch",
+                "parent_id": almaty,
+                "names": {"kk": "Медеу", "ru": "Медеу", "en": "Medeu"},
+                "decision": decision("branch_bureau", almaty, "2026-01-10"),
+            },
+        ),
+        "organisation_id",
+    )
+    ppo = made(
+        call(
+            "clerk-almaty",
+            "POST",
+            "/organisations",
+            {
+                "kind": "primary_organisation",
+                "parent_id": district,
+                "names": {"kk": "№7", "ru": "№7", "en": "No. 7"},
+                "decision": decision("branch_bureau", district, "2026-01-20"),
+            },
+        ),
+        "organisation_id",
+    )
+    applicant = made(
+        call(
+            "clerk-almaty",
+            "POST",
+            "/applications",
+            application(ppo, make_iin(date(1987, 7, 7)), "Almaty"),
+        ),
+        "member_id",
+    )
+    admitted = call(
+        "clerk-almaty",
+        "POST",
+        f"/members/{applicant}/admission",
+        {"decision": decision("ppo_meeting", ppo, "2026-03-10")},
+    )
+    assert (admitted.status_code, admitted.json()["status"]) == (200, "member")
+    for path in (f"/members/{applicant}", f"/organisations/{ppo}/roll"):
+        hidden = call("clerk-astana", "GET", path)
+        assert (hidden.status_code, hidden.json()["rule"]) == (404, "not-found")
+        assert call("auditor", "GET", path).status_code == 200
+    astana_ids = [
+        o["organisation_id"] for o in call("clerk-astana", "GET", "/organisations").json()["items"]
+    ]
+    assert almaty not in astana_ids
+    assert district not in astana_ids
 
 
 def all_gone(pids: list[int], ports: list[int]) -> bool:

@@ -186,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         planned = processes(SERVICES, args.base_port, bootstrap, env)
         _print_plan(planned, url, args.data_dir, tokens, args.base_port)
         if issuer is not None:
-            print(ready_made_tokens(issuer, args.base_port), flush=True)
+            tokens_dir = args.data_dir / "tokens"
+            print(ready_made_tokens(issuer, args.base_port, tokens_dir), flush=True)
         return _supervise(planned)
     finally:
         if server is not None:
@@ -240,27 +241,45 @@ def _local_issuer(data_dir: Path) -> LocalIssuer | None:
     return LocalIssuer.of_installation(data_dir, Path(key_dir) if key_dir else None)
 
 
-def party_root() -> uuid.UUID:
-    """The party's top organisation (its id is fixed by the party's code)."""
-    from partia_registry.application.bootstrap import PartyDefinition
+def party_organisations() -> dict[str, uuid.UUID]:
+    """The party's top organisation ("party") and its regional branches by code: their ids are
+    fixed by the party's codes."""
+    from partia_registry.application.bootstrap import PartyDefinition, organisation_id
 
-    return PartyDefinition.load(os.environ.get("PARTIA_PARTY", "baytaq")).party_id
+    party = PartyDefinition.load(os.environ.get("PARTIA_PARTY", "baytaq"))
+    branches = {b.code: organisation_id(party.code, b.code) for b in party.regional_branches}
+    return {"party": party.party_id, **branches}
 
 
-def ready_made_tokens(issuer: LocalIssuer, base_port: int, root: uuid.UUID | None = None) -> str:
+READY_MADE = [
+    ("clerk", "of the central office: records applications and decisions", Role.CLERK, "party"),
+    ("clerk-almaty", "of the Almaty city branch: acts there only", Role.CLERK, "almaty-city"),
+    ("clerk-astana", "of the Astana branch: acts there only", Role.CLERK, "astana"),
+    ("auditor", "of the central office: reads everything, changes nothing", Role.AUDITOR, "party"),
+    ("operations", "rebuilds the read model; reads no personal data", Role.OPERATIONS, None),
+]
+"""The tokens `make run` prints: (user, what they may do, role, organisation code)."""
+
+
+def ready_made_tokens(issuer: LocalIssuer, base_port: int, token_dir: Path | None = None) -> str:
     """Tokens from the local issuer for trying the system out (8 hours; `partia-auth mint` makes
-    others): a clerk and an auditor of the central office, and operations."""
-    root = root or party_root()
-    people = [
-        ("clerk", "of the central office: records applications and decisions", Role.CLERK),
-        ("auditor", "of the central office: reads everything, changes nothing", Role.AUDITOR),
-        ("operations", "rebuilds the read model; reads no personal data", Role.OPERATIONS),
-    ]
+    others): clerks of the central office and of two regional branches, an auditor and operations.
+    With `token_dir`, each is also written to a file there named after its user (readable by the
+    owner only), so a shell can use `$(cat .partia/tokens/clerk)`."""
+    organisations = party_organisations()
     lines = ["Bearer tokens from the local issuer (valid 8 h; `partia-auth mint --help` for more):"]
-    for user, what, role in people:
-        organisation = None if role is Role.OPERATIONS else root
+    if token_dir is not None:
+        token_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for user, what, role, code in READY_MADE:
+        organisation = None if code is None else organisations[code]
         token = issuer.mint(user, [Grant(role, organisation)])
-        lines += [f"  {user.ljust(10)}  {what}", f"  {' ' * 10}  {token}"]
+        lines += [f"  {user.ljust(12)}  {what}", f"  {' ' * 12}  {token}"]
+        if token_dir is not None:
+            path = token_dir / user
+            path.write_text(token + "\n")
+            path.chmod(0o600)
+    if token_dir is not None:
+        lines.append(f"  (also in {token_dir}/<user>)")
     lines += [
         f'  curl -H "Authorization: Bearer <token>" http://127.0.0.1:{base_port}/organisations',
         "",
