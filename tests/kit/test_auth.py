@@ -3,6 +3,7 @@ the local issuer and `partia-auth`; static development tokens refused in product
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -10,12 +11,14 @@ import json
 import re
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
 
 import jwt
 import pytest
+from starlette.requests import Request
 
 from partia_kit.auth import AuthConfigurationError, Authenticator, Grant, Principal, Role
 from partia_kit.auth.issuer import LocalIssuer
@@ -242,3 +245,37 @@ def test_partia_auth_mint_prints_a_token_the_services_accept(tmp_path: Path) -> 
     assert not any(p.is_relative_to(data) for p in keys.rglob("*.pem"))
     assert list(keys.glob("*.signing.pem")), "the signing key is kept in the key directory"
     assert not list(data.rglob("*.pem")), "never beside the data"
+
+
+def test_loading_the_issuers_keys_for_a_new_key_id_never_holds_up_the_event_loop() -> None:
+    """Issue 10: the keys are loaded from the identity provider (up to 5 s) in a worker thread.
+    The load below returns only once a coroutine on the loop has run: were it on the loop
+    itself, that coroutine could not run, the load would give up and the token be refused."""
+    issuer = LocalIssuer.generate()
+    document = json.dumps(issuer.jwks()).encode()
+    loop_ran = threading.Event()
+
+    def slow_identity_provider() -> bytes:
+        if not loop_ran.wait(timeout=5):
+            raise OSError("the identity provider did not answer")
+        return document
+
+    authenticator = Authenticator(
+        verifier=TokenVerifier(
+            Jwks(slow_identity_provider), issuer=issuer.issuer, audience=issuer.audience
+        )
+    )
+    token = issuer.mint("aigerim", [Grant(Role.CLERK, ALMATY)])
+    request = Request({"type": "http", "headers": [(b"authorization", f"Bearer {token}".encode())]})
+
+    async def meanwhile_on_the_loop() -> None:
+        await asyncio.sleep(0)
+        loop_ran.set()
+
+    async def both() -> Principal:
+        principal, _ = await asyncio.gather(
+            authenticator.authenticate_on_loop(request), meanwhile_on_the_loop()
+        )
+        return principal
+
+    assert asyncio.run(both()).user == "aigerim"

@@ -62,6 +62,11 @@ class Jwks:
             raise InvalidToken(f"signed with a key the issuer does not publish (kid {kid!r})")
         return found
 
+    def would_load(self, kid: str | None) -> bool:
+        """Whether `key(kid)` would load the issuer's keys (a network call of up to 5 s)."""
+        due = self._loaded_at is None or time.monotonic() - self._loaded_at >= self._min_refresh
+        return due and self._find(kid) is None
+
     def _find(self, kid: str | None) -> jwt.PyJWK | None:
         if kid is None:  # allowed only while the issuer publishes a single key
             return next(iter(self._keys.values())) if len(self._keys) == 1 else None
@@ -124,6 +129,17 @@ class TokenVerifier:
             self._cache.clear()
         self._cache[token] = (float(claims["exp"]), principal)
         return principal
+
+    def would_load_keys(self, token: str) -> bool:
+        """Whether checking `token` would load the issuer's keys first (a new key id, or the
+        first token of all): a caller on an event loop checks it in a worker thread instead."""
+        if token in self._cache:
+            return False
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError:
+            return False  # refused without looking at any key
+        return self.keys.would_load(kid)
 
     def _claims(self, token: str) -> dict[str, Any]:
         try:

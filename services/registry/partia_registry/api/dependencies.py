@@ -34,11 +34,11 @@ SCOPE = "partia.scope"
 """Where the principal may use the operation's permission (`partia_kit.auth.Scope`)."""
 
 
-def authorised(request: Request) -> Principal:
+async def authorised(request: Request) -> Principal:
     """The request's principal, once it is known to hold the permission the operation declares
     (401 without a valid token, 403 naming the permission without it)."""
     authenticator: Authenticator = request.app.state.authenticator
-    principal = authenticator.authenticate(request)
+    principal = await authenticator.authenticate_on_loop(request)
     route = request.scope["route"]
     permission = permission_of(request.method, route.path)
     party = request.app.state.party_id
@@ -57,7 +57,7 @@ async def in_scope(request: Request) -> Principal:
     """`authorised`, and the member or organisation the path names lies in the principal's scope:
     otherwise 404, as for an unknown one (decision 165). Commands check their records when they
     are decided (`application.scope`)."""
-    principal = authorised(request)
+    principal = await authorised(request)
     scope = scope_of(request)
     if scope.whole_party:
         return principal
@@ -113,7 +113,7 @@ class CommandContext:
 
 
 async def writer(request: Request) -> CommandContext:
-    principal = authorised(request)
+    principal = await authorised(request)
     registry: Registry = request.app.state.registry
     key = await idempotency_key(request, principal.user, registry.store.request_fingerprint)
     return CommandContext(
