@@ -5,10 +5,13 @@ started for real on the test's database and schema, stopped with SIGTERM as an o
 from __future__ import annotations
 
 import subprocess
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from partia_kit import testing
+from partia_kit.auth.issuer import LocalIssuer, local_issuer_environment
+from partia_kit.testing import new_master_key, new_schema
 from partia_registry.settings import RegistrySettings
 
 MODULE = "partia_registry"
@@ -27,3 +30,19 @@ def served(
 ) -> AbstractContextManager[str]:
     """`serve` on a free port; yields its base URL once `/health` answers."""
     return testing.served(MODULE, settings, *args, tokens=tokens, log=log, **env)
+
+
+@contextmanager
+def served_with_issuer(database_url: str, workspace: Path) -> Iterator[tuple[str, LocalIssuer]]:
+    """A registry in a schema of its own that accepts only the tokens of a new local issuer (no
+    static tokens): its base URL and the issuer, to mint tokens for any role and organisation."""
+    issuer = LocalIssuer.generate()
+    settings = RegistrySettings(
+        database_url=database_url,
+        database_schema=new_schema(),
+        master_key=new_master_key(),
+        data_dir=Path("/nonexistent"),
+    )
+    environment = local_issuer_environment(issuer, workspace / "jwks.json")
+    with served(settings, tokens="", **environment) as base:
+        yield base, issuer

@@ -15,21 +15,18 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from partia_kit.auth import Grant, Role
-from partia_kit.auth.issuer import LocalIssuer, local_issuer_environment
-from partia_kit.testing import new_master_key, new_schema
+from partia_kit.auth.issuer import LocalIssuer
 from partia_registry.api.app import create_app
 from partia_registry.api.permissions import OPERATIONS
 from partia_registry.application.bootstrap import PartyDefinition
-from partia_registry.settings import RegistrySettings
 from tests.e2e.test_registry_service import application, decision
-from tests.processes import served
+from tests.processes import served_with_issuer
 from tests.registry.builders import make_iin
 
 pytestmark = pytest.mark.e2e
@@ -151,15 +148,8 @@ def _region(central: httpx.Client, code: str, birth_day: int) -> Region:
 
 @pytest.fixture(scope="module")
 def party(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Party]:
-    issuer = LocalIssuer.generate()
-    jwks = tmp_path_factory.mktemp("issuer") / "jwks.json"
-    settings = RegistrySettings(
-        database_url=database_url,
-        database_schema=new_schema(),
-        master_key=new_master_key(),
-        data_dir=Path("/nonexistent"),
-    )
-    with served(settings, tokens="", **local_issuer_environment(issuer, jwks)) as base:
+    workspace = tmp_path_factory.mktemp("issuer")
+    with served_with_issuer(database_url, workspace) as (base, issuer):
         central = httpx.Client(
             base_url=base,
             headers={
