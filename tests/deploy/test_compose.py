@@ -209,18 +209,19 @@ def test_the_migrate_container_migrates_the_database_its_secret_file_names(
 
 # Development and production mode (decision 176)
 
-# Lists compose merges rather than replaces when a later file names the same key.
-_MERGED_LISTS = {"secrets", "ports", "volumes", "configs"}
+# Lists a later file replaces; every other list is appended to (the Compose specification's
+# merge rules: secrets, ports and volumes keep one entry per source or target).
+_REPLACED_LISTS = {"command", "entrypoint", "test"}
 
 
 def merge(base: Any, override: Any, key: str = "") -> Any:
     """Compose's merge of a later file into an earlier one, for what these files use: mappings
-    key by key, the lists above as a union, anything else replaced."""
+    key by key, lists appended without repeats (but commands replaced), anything else replaced."""
     if isinstance(base, dict) and isinstance(override, dict):
         return {k: merge(base[k], v, k) if k in base else v for k, v in override.items()} | {
             k: v for k, v in base.items() if k not in override
         }
-    if key in _MERGED_LISTS and isinstance(base, list) and isinstance(override, list):
+    if key not in _REPLACED_LISTS and isinstance(base, list) and isinstance(override, list):
         return base + [item for item in override if item not in base]
     return override
 
