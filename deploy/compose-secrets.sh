@@ -1,5 +1,5 @@
 #!/bin/sh
-# Makes the secret files docker-compose.yml reads, once: ./secrets/ (mode 0700) beside the compose
+# Makes the secret files the compose files read, once: ./secrets/ (mode 0700) beside the compose
 # file. Files that exist are kept: a new master key would make every sealed name unreadable.
 # Keep a copy of secrets/partia_master_key somewhere safe and apart from the database backups
 # (docs/production.md, "Key custody").
@@ -21,4 +21,4 @@ make_secret() {  # name, value
 make_secret postgres_password "$(token)"
 make_secret partia_database_url "postgresql://partia:$(cat secrets/postgres_password)@postgres:5432/partia"
 make_secret partia_master_key "$(random 32)"
-make_secret partia_api_tokens "admin=$(token)"
+make_secret partia_api_tokens "admin=$(token)"  # development mode only (docker-compose.override.yml)

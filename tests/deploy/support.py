@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import inspect
+import os
 import re
 import sys
 from importlib.metadata import entry_points
@@ -167,3 +168,65 @@ def load_yaml_documents(path: Path) -> list[Any]:
 
 
 SECRET_LOOKING = re.compile(r"KEY|TOKEN|PASSWORD|SECRET|CREDENTIAL|DATABASE_URL", re.IGNORECASE)
+
+
+def registry_settings(
+    environment: dict[str, str],
+    secret_files: dict[str, str],
+    directory: Path,
+    monkeypatch: Any,
+) -> Any:
+    """`RegistrySettings` as a container with `environment` and these files in its secrets
+    directory would read them at start (nothing of this process's own PARTIA_* environment)."""
+    from partia_registry.settings import RegistrySettings
+
+    secrets = directory / "secrets"
+    secrets.mkdir(exist_ok=True)
+    for name, value in secret_files.items():
+        (secrets / name).write_text(value + "\n")
+    for name in [n for n in os.environ if n.startswith("PARTIA_")]:
+        monkeypatch.delenv(name)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("PARTIA_SECRETS_DIR", str(secrets))
+    monkeypatch.chdir(directory)  # no .env of the checkout
+    return RegistrySettings()
+
+
+def placeholder_secret(name: str) -> str:
+    """A well-formed stand-in for the secret file `name` (the real ones are never in git)."""
+    values = {
+        "partia_database_url": "postgresql://partia:password@postgres:5432/partia",
+        "partia_master_key": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",  # base64 of 32 bytes
+        "partia_api_tokens": "admin=a-static-development-token",
+        "postgres_password": "password",
+    }
+    return values[name]
+
+
+def identity_provider_token(
+    claims: dict[str, Any], directory: Path, *, lifetime: int = 300
+) -> tuple[str, Path]:
+    """A token signed as the party's identity provider would sign it (RS256, a key id), with
+    `claims` (iss, aud, sub, partia, ...) and a fresh expiry; and the JWKS file to check it by."""
+    import time
+
+    import jwt
+
+    from partia_kit.auth.issuer import LocalIssuer
+
+    signer = LocalIssuer.generate()
+    now = int(time.time())
+    token = jwt.encode(
+        {"iat": now, "exp": now + lifetime, **claims},
+        signer.key,
+        algorithm="RS256",
+        headers={"kid": signer.kid},
+    )
+    return token, signer.write_jwks(directory / "jwks.json")
+
+
+def bearer_request(token: str) -> Any:
+    from starlette.requests import Request
+
+    return Request({"type": "http", "headers": [(b"authorization", f"Bearer {token}".encode())]})

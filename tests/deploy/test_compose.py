@@ -1,10 +1,12 @@
-"""docker-compose.yml, checked without a Docker engine: against the Compose specification's
-schema and against the code it runs (settings, command-line parsers, ports, HTTP routes)."""
+"""docker-compose.yml and its two overrides (development, added by `docker compose up` itself;
+production, named with -f), checked without a Docker engine: against the Compose specification's
+schema and against the code they run (settings, command-line parsers, ports, HTTP routes)."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -18,17 +20,23 @@ import psycopg
 import pytest
 import yaml
 
+from partia_kit.auth import AuthConfigurationError, Authenticator, Role
 from tests.deploy.support import (
     ROOT,
     SECRET_LOOKING,
     app_routes,
+    bearer_request,
+    identity_provider_token,
     image_default,
     image_variables,
     parse_command,
+    placeholder_secret,
+    registry_settings,
     settings_variables,
     variables_the_code_reads,
 )
 
+FILES = ["docker-compose.yml", "docker-compose.override.yml", "docker-compose.production.yml"]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, Any] = COMPOSE["services"]
 PARTIA = sorted(
@@ -197,3 +205,191 @@ def test_the_migrate_container_migrates_the_database_its_secret_file_names(
         ).fetchone()
     assert tables is not None
     assert tables[0] > 0, f"nothing was migrated in schema {schema} of the secret's database"
+
+
+# Development and production mode (decision 176)
+
+# Lists a later file replaces; every other list is appended to (the Compose specification's
+# merge rules: secrets, ports and volumes keep one entry per source or target).
+_REPLACED_LISTS = {"command", "entrypoint", "test"}
+
+
+def merge(base: Any, override: Any, key: str = "") -> Any:
+    """Compose's merge of a later file into an earlier one, for what these files use: mappings
+    key by key, lists appended without repeats (but commands replaced), anything else replaced."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        return {k: merge(base[k], v, k) if k in base else v for k, v in override.items()} | {
+            k: v for k, v in base.items() if k not in override
+        }
+    if key not in _REPLACED_LISTS and isinstance(base, list) and isinstance(override, list):
+        return base + [item for item in override if item not in base]
+    return override
+
+
+def configuration(*names: str) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for name in names:
+        merged = merge(merged, yaml.safe_load((ROOT / name).read_text()))
+    return merged
+
+
+DEFAULT = configuration("docker-compose.yml", "docker-compose.override.yml")  # `docker compose up`
+PRODUCTION = configuration("docker-compose.yml", "docker-compose.production.yml")
+MODES = {"development": DEFAULT, "production": PRODUCTION}
+
+_VARIABLE = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)(?:(:?[-?])([^}]*))?\}")
+
+
+class MissingVariable(Exception):
+    pass
+
+
+def interpolate(value: str, env: dict[str, str]) -> str:
+    """Compose's ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}, ${NAME?error}."""
+
+    def one(match: re.Match[str]) -> str:
+        name, operator, argument = match[1], match[2] or "", match[3] or ""
+        value = env.get(name)
+        unset = value is None or (operator.startswith(":") and value == "")
+        if unset and operator.endswith("?"):
+            raise MissingVariable(f"{name}: {argument}")
+        if unset and operator.endswith("-"):
+            return argument
+        return value or ""
+
+    return _VARIABLE.sub(one, value)
+
+
+def service_environment(config: dict[str, Any], service: str) -> dict[str, str]:
+    env = config["services"][service].get("environment", {})
+    assert isinstance(env, dict), f"{service}: write environment as a mapping"
+    return {k: str(v) for k, v in env.items()}
+
+
+@pytest.mark.parametrize("name", FILES[1:])
+def test_each_override_file_alone_and_merged_is_valid_under_the_compose_specification(
+    name: str,
+) -> None:
+    validator = jsonschema.Draft202012Validator(compose_schema())
+    for document in (
+        yaml.safe_load((ROOT / name).read_text()),
+        configuration("docker-compose.yml", name),
+    ):
+        errors = [
+            f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+            for e in validator.iter_errors(document)
+        ]
+        assert errors == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_every_variable_an_override_sets_is_one_the_code_reads_and_none_is_a_secret(
+    mode: str,
+) -> None:
+    config = MODES[mode]
+    for service in PARTIA:
+        names = set(service_environment(config, service))
+        assert names - variables_the_code_reads() - image_variables() == set(), service
+        assert {n for n in names if SECRET_LOOKING.search(n) and not n.endswith("_DIR")} == set()
+    for name, secret in config["secrets"].items():
+        assert set(secret) == {"file"}, f"{name}: from a file outside git, never a literal"
+        assert Path(secret["file"]).name in {n.lower() for n in settings_variables()} | {
+            "postgres_password"
+        }
+
+
+def test_docker_compose_up_runs_in_development_mode_with_static_tokens_for_the_api_only() -> None:
+    assert service_environment(DEFAULT, "registry")["PARTIA_ENVIRONMENT"] == "development"
+    assert "partia_api_tokens" in DEFAULT["services"]["registry"]["secrets"]
+    for service in (s for s in PARTIA if s != "registry"):
+        assert "partia_api_tokens" not in DEFAULT["services"][service]["secrets"], service
+
+
+def test_the_compose_file_alone_gives_no_process_static_tokens() -> None:
+    assert "partia_api_tokens" not in COMPOSE["secrets"]
+    for service in PARTIA:
+        assert "partia_api_tokens" not in SERVICES[service]["secrets"], service
+        assert "PARTIA_API_TOKENS" not in environment(service), service
+
+
+def test_production_mode_runs_the_api_with_the_identity_provider_and_no_static_tokens() -> None:
+    env = service_environment(PRODUCTION, "registry")
+    assert env["PARTIA_ENVIRONMENT"] == "production"
+    assert {"PARTIA_AUTH_ISSUER", "PARTIA_AUTH_JWKS_URL", "PARTIA_AUTH_AUDIENCE"} <= set(env)
+    assert "partia_api_tokens" not in PRODUCTION["secrets"]
+    for service in PARTIA:
+        assert "partia_api_tokens" not in PRODUCTION["services"][service]["secrets"], service
+        if service != "registry":  # they serve no API: only `serve` checks tokens
+            others = set(service_environment(PRODUCTION, service))
+            assert not {n for n in others if n.startswith(("PARTIA_AUTH_", "PARTIA_ENVIRONMENT"))}
+
+
+@pytest.mark.parametrize("missing", ["PARTIA_AUTH_ISSUER", "PARTIA_AUTH_JWKS_URL"])
+def test_production_mode_stops_before_starting_anything_without_the_identity_providers_address(
+    missing: str,
+) -> None:
+    given = {
+        "PARTIA_AUTH_ISSUER": "https://id.example.kz/realms/baytaq",
+        "PARTIA_AUTH_JWKS_URL": "https://id.example.kz/realms/baytaq/protocol/openid-connect/certs",
+    }
+    env = service_environment(PRODUCTION, "registry")
+    assert interpolate(env[missing], given) == given[missing]
+    for unset in ({k: v for k, v in given.items() if k != missing}, given | {missing: ""}):
+        with pytest.raises(MissingVariable, match=missing):
+            interpolate(env[missing], unset)
+
+
+def production_api(
+    config: dict[str, Any], directory: Path, monkeypatch: pytest.MonkeyPatch, **given: str
+) -> Any:
+    """The settings the production API container starts with, its secret files as placeholders."""
+    env = {k: interpolate(v, given) for k, v in service_environment(config, "registry").items()}
+    files = {name: placeholder_secret(name) for name in config["services"]["registry"]["secrets"]}
+    return registry_settings(env, files, directory, monkeypatch)
+
+
+def test_the_api_starts_in_production_mode_and_accepts_the_identity_providers_tokens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    issuer = "https://id.example.kz/realms/baytaq"
+    token, jwks = identity_provider_token(
+        {
+            "iss": issuer,
+            "aud": "partia",
+            "sub": "f3c1e2d4",
+            "preferred_username": "aigerim",
+            "partia": {"roles": [{"role": "auditor", "organisation": str(uuid.uuid4())}]},
+        },
+        tmp_path,
+    )
+    settings = production_api(
+        PRODUCTION,
+        tmp_path,
+        monkeypatch,
+        PARTIA_AUTH_ISSUER=issuer,
+        PARTIA_AUTH_JWKS_URL=jwks.as_uri(),
+    )
+    settings.auth_jwks_url, settings.auth_jwks_file = None, jwks  # the address is a placeholder
+
+    principal = Authenticator.from_settings(settings).authenticate(bearer_request(token))
+
+    assert (principal.user, principal.roles) == ("aigerim", {Role.AUDITOR})
+
+
+def test_the_api_refuses_to_start_when_the_development_tokens_are_added_to_production_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`-f docker-compose.yml -f docker-compose.override.yml -f docker-compose.production.yml`
+    mounts the tokens into a production API: it must not start."""
+    both = configuration(*FILES)
+    settings = production_api(
+        both,
+        tmp_path,
+        monkeypatch,
+        PARTIA_AUTH_ISSUER="https://id.example.kz/realms/baytaq",
+        PARTIA_AUTH_JWKS_URL="https://id.example.kz/realms/baytaq/protocol/openid-connect/certs",
+    )
+    assert settings.tokens()  # the override's file was read
+
+    with pytest.raises(AuthConfigurationError, match="PARTIA_API_TOKENS"):
+        Authenticator.from_settings(settings)

@@ -1,4 +1,4 @@
-"""deploy/compose-secrets.sh makes every secret file docker-compose.yml mounts, once."""
+"""deploy/compose-secrets.sh makes every secret file the compose files mount, once."""
 
 from __future__ import annotations
 
@@ -26,18 +26,19 @@ def run_script(checkout: Path) -> str:
     return done.stdout
 
 
-def test_the_script_makes_every_secret_the_compose_file_mounts_and_keeps_them_on_a_rerun(
+def test_the_script_makes_every_secret_the_compose_files_mount_and_keeps_them_on_a_rerun(
     tmp_path: Path,
 ) -> None:
     (tmp_path / "deploy").mkdir()
     shutil.copy(ROOT / "deploy" / "compose-secrets.sh", tmp_path / "deploy")
-    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    files = ("docker-compose.yml", "docker-compose.override.yml", "docker-compose.production.yml")
+    mounted = [yaml.safe_load((ROOT / name).read_text()).get("secrets", {}) for name in files]
 
     run_script(tmp_path)
     made = {p.name: p.read_text() for p in (tmp_path / "secrets").iterdir()}
     second = run_script(tmp_path)
 
-    wanted = {Path(s["file"]).name for s in compose["secrets"].values()}
+    wanted = {Path(s["file"]).name for secrets in mounted for s in secrets.values()}
     assert set(made) == wanted
     assert "created" not in second  # a new master key would make every sealed name unreadable
     assert {p.name: p.read_text() for p in (tmp_path / "secrets").iterdir()} == made

@@ -10,12 +10,17 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
+from partia_kit.auth import AuthConfigurationError, Authenticator, Role
 from tests.deploy.support import (
     ROOT,
     SECRET_LOOKING,
     app_routes,
+    bearer_request,
+    identity_provider_token,
     load_yaml_documents,
     parse_command,
+    placeholder_secret,
+    registry_settings,
     settings_variables,
     variables_the_code_reads,
 )
@@ -208,3 +213,146 @@ def test_every_service_selects_pods_of_a_workload_and_targets_a_named_port() -> 
         ]
         named = {p["name"] for p in container(workload)["ports"]}
         assert {p["targetPort"] for p in service["spec"]["ports"]} <= named
+
+
+# The identity provider (decision 175): the API in production mode, the others without tokens.
+
+API = "registry-api"
+
+
+def generator_literals(directory: Path, name: str) -> dict[str, str]:
+    """The literals of the ConfigMap `name` as `directory`'s build makes it: its bases' first,
+    then its own (a `behavior: merge` generator adds and overrides)."""
+    literals: dict[str, str] = {}
+    for entry in kustomization(directory).get("resources", []):
+        if (directory / entry / "kustomization.yaml").is_file():
+            literals |= generator_literals((directory / entry).resolve(), name)
+    for generator in kustomization(directory).get("configMapGenerator", []):
+        if generator["name"] == name:
+            for literal in generator.get("literals", []):
+                key, _, value = literal.partition("=")
+                literals[key] = value
+    return literals
+
+
+def environment(name: str, directory: Path) -> dict[str, str]:
+    """The variables the container of workload `name` starts with in `directory`'s build."""
+    env: dict[str, str] = {}
+    for source in container(name).get("envFrom", []):
+        env |= generator_literals(directory, source["configMapRef"]["name"])
+    return env | env_of(name)
+
+
+def secret_files(directory: Path) -> list[str]:
+    """The file names of the Secret `partia-registry-secrets` an overlay makes."""
+    return [
+        Path(file).name
+        for generator in kustomization(directory).get("secretGenerator", [])
+        if generator["name"] == "partia-registry-secrets"
+        for file in generator["files"]
+    ]
+
+
+def auth_variables() -> set[str]:
+    return {name for name in settings_variables() if name.startswith("PARTIA_AUTH_")}
+
+
+@pytest.mark.parametrize("directory", OVERLAYS, ids=lambda p: p.name)
+def test_the_api_runs_in_production_mode_with_the_identity_provider_the_overlay_names(
+    directory: Path,
+) -> None:
+    env = environment(API, directory)
+    assert env["PARTIA_ENVIRONMENT"] == "production"
+    assert env["PARTIA_AUTH_ISSUER"].startswith("https://")
+    assert env["PARTIA_AUTH_JWKS_URL"].startswith("https://")
+    assert env["PARTIA_AUTH_AUDIENCE"]
+
+
+def test_the_base_alone_names_no_identity_provider_so_an_overlay_must() -> None:
+    """A forgotten overlay setting stops the API at start ("nobody could call the API") rather
+    than falling back to anything."""
+    env = environment(API, BASE)
+    assert env["PARTIA_ENVIRONMENT"] == "production"
+    assert "PARTIA_AUTH_ISSUER" not in env
+    assert "PARTIA_API_TOKENS" not in env
+
+
+@pytest.mark.parametrize("directory", [BASE, *OVERLAYS], ids=lambda p: p.name)
+def test_no_process_is_given_static_api_tokens(directory: Path) -> None:
+    assert "partia_api_tokens" not in secret_files(directory)
+    for name in workloads():
+        assert "PARTIA_API_TOKENS" not in environment(name, directory), name
+        for volume in workloads()[name]["spec"]["template"]["spec"].get("volumes", []):
+            items = volume.get("secret", {}).get("items", [])
+            assert "partia_api_tokens" not in {item["key"] for item in items}, name
+
+
+@pytest.mark.parametrize("directory", OVERLAYS, ids=lambda p: p.name)
+@pytest.mark.parametrize("name", ["partia-migrate", "registry-projection", "registry-relay"])
+def test_the_projection_the_relay_and_the_migration_are_given_no_sign_in_settings(
+    name: str, directory: Path
+) -> None:
+    """They serve no API (`partia-registry serve` alone builds an Authenticator)."""
+    env = environment(name, directory)
+    assert set(env) & (auth_variables() | {"PARTIA_ENVIRONMENT"}) == set()
+
+
+@pytest.mark.parametrize("name", sorted(workloads()))
+def test_every_process_mounts_the_whole_secret_so_a_previous_master_key_reaches_it(
+    name: str,
+) -> None:
+    """During a master key rotation the overlay adds partia_previous_master_keys to the Secret
+    (docs/production.md): a volume that selected its items would leave that file out."""
+    (volume,) = [
+        v for v in workloads()[name]["spec"]["template"]["spec"]["volumes"] if "secret" in v
+    ]
+    assert volume["secret"] == {"secretName": "partia-registry-secrets"}
+
+
+@pytest.mark.parametrize("directory", OVERLAYS, ids=lambda p: p.name)
+def test_the_api_starts_with_the_overlays_settings_and_accepts_its_identity_providers_tokens(
+    directory: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = environment(API, directory)
+    secrets = {name: placeholder_secret(name) for name in secret_files(directory)}
+    assert isinstance(
+        Authenticator.from_settings(registry_settings(env, secrets, tmp_path, monkeypatch)),
+        Authenticator,
+    )
+    # the same, with the keys from a file rather than the placeholder address
+    token, jwks = identity_provider_token(
+        {
+            "iss": env["PARTIA_AUTH_ISSUER"],
+            "aud": env["PARTIA_AUTH_AUDIENCE"],
+            "sub": "service-account-partia-notifications",
+            "partia": {"roles": [{"role": "service"}], "service": "notifications"},
+        },
+        tmp_path,
+    )
+    env = {k: v for k, v in env.items() if k != "PARTIA_AUTH_JWKS_URL"}
+    env["PARTIA_AUTH_JWKS_FILE"] = str(jwks)
+    authenticator = Authenticator.from_settings(
+        registry_settings(env, secrets, tmp_path, monkeypatch)
+    )
+
+    principal = authenticator.authenticate(bearer_request(token))
+
+    assert principal.roles == {Role.SERVICE}
+    assert principal.service == "notifications"
+
+
+@pytest.mark.parametrize("directory", OVERLAYS, ids=lambda p: p.name)
+def test_the_api_with_the_overlays_settings_refuses_a_static_token_set_or_mounted(
+    directory: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = environment(API, directory)
+    secrets = {name: placeholder_secret(name) for name in secret_files(directory)}
+    with pytest.raises(AuthConfigurationError, match="PARTIA_API_TOKENS"):
+        Authenticator.from_settings(
+            registry_settings(
+                env | {"PARTIA_API_TOKENS": "admin=token"}, secrets, tmp_path, monkeypatch
+            )
+        )
+    mounted = secrets | {"partia_api_tokens": placeholder_secret("partia_api_tokens")}
+    with pytest.raises(AuthConfigurationError, match="PARTIA_API_TOKENS"):
+        Authenticator.from_settings(registry_settings(env, mounted, tmp_path, monkeypatch))
