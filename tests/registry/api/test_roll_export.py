@@ -1,6 +1,6 @@
 """The roll as CSV (issue 10 item 3, property level): the whole roll or subtree, names and cards
 only, streamed as it is read from one snapshot, each chunk on the access log before it is sent
-(decision 172)."""
+(decisions 170, 171)."""
 
 from __future__ import annotations
 
@@ -418,3 +418,40 @@ def generation_exists(registry: Registry, number: int) -> bool:
             "SELECT to_regclass(%s)", (f'"{registry.store.schema}"."rm{number}_spells"',)
         ).fetchone()
     return bool(found and found[0])
+
+
+def test_exports_beyond_the_limit_are_refused_until_one_ends_even_by_the_client_going_away(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each export holds a database connection and a transaction while it lasts: a process
+    sends a few at once (here one) and refuses more with a 503 to retry; an export whose client
+    went away part-way gives its place and its connection back."""
+    monkeypatch.setattr(reports_api, "_exports", threading.BoundedSemaphore(1))
+    seed(served.registry, 300)
+    gate = Gate(served.registry)
+    headers = {"Authorization": "Bearer registrar-token"}
+    roll = f"{served.base}/organisations/{PARTY_ID}/roll"
+
+    with stream(served, PARTY_ID, subtree=True) as answer:
+        next(answer.iter_lines())
+        assert gate.reached.wait(30)
+        busy = httpx.get(roll, params={"format": "csv"}, headers=headers, timeout=30)
+    gate.open.set()  # the client has gone: the next chunk finds nobody to send it to
+
+    assert busy.status_code == 503
+    assert (busy.json()["rule"], busy.headers["retry-after"]) == ("exports-busy", "5")
+    wait_for(
+        lambda: httpx.get(roll, params={"format": "csv"}, headers=headers).status_code == 200,
+        what="the export's place to be given back",
+    )
+    assert open_transactions(served.registry) == 0
+
+
+def open_transactions(registry: Registry) -> int:
+    """Sessions of the test database other than this one inside a transaction, idle or not."""
+    with psycopg.connect(registry.settings.database_url or "") as conn:
+        found = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%%'"
+        ).fetchone()
+    return int(found[0]) if found else 0

@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -14,6 +15,7 @@ import anyio
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from partia_contracts.registry import api
 from partia_kit.http.dependencies import COMMAND_OPENAPI
@@ -228,38 +230,94 @@ def _too_large_to_sort(refusal: RollTooLargeToSortByName) -> ApiProblem:
     )
 
 
+MAX_EXPORTS = 4
+"""Roll exports one process sends at once: each holds a database connection (not one of the
+report pool's) and a transaction while its download lasts (decision 171)."""
+_exports = threading.BoundedSemaphore(MAX_EXPORTS)
+
+
 def _export(
     look: PersonalRead, organisation_id: UUID, on: date | None, subtree: bool, sort: str
 ) -> StreamingResponse:
-    """The whole roll as CSV, sent a chunk at a time as it is read (decision 172). Everything
-    that can refuse it (an unknown organisation, a roll too large to sort by name, the access
-    log unavailable for the first chunk) does so here, before the response starts."""
-    registry = look.registry
-    try:
-        export = registry.read_model.reading(
-            lambda: registry.reports.roll_export(
-                organisation_id, on=on, subtree=subtree, sort=sort, chunk=EXPORT_CHUNK
-            )
+    """The whole roll as CSV, sent a chunk at a time as it is read (decision 170). Everything
+    that can refuse it (too many exports at once, an unknown organisation, a roll too large to
+    sort by name, the access log unavailable for the first chunk) does so here, before the
+    response starts."""
+    if not _exports.acquire(blocking=False):
+        raise ApiProblem(
+            503,
+            "Exports busy",
+            f"this server is already sending {MAX_EXPORTS} roll exports; retry shortly",
+            rule="exports-busy",
+            headers={"Retry-After": "5"},
         )
-    except RollTooLargeToSortByName as refusal:
-        raise _too_large_to_sort(refusal) from None
+    end: Callable[[], None] = _exports.release
     try:
+        export = _open_export(look, organisation_id, on, subtree, sort)
+        end = _ending(export)
         if not export.total:
-            registry.queries.require_organisation(organisation_id)
+            look.registry.queries.require_organisation(organisation_id)
         first = next(export.chunks, [])
         look.looked_at((r["member_id"] for r in first), FULL_NAME, wait=True)
     except BaseException:
-        export.close()
+        end()
         raise
     filename = f"roll-{organisation_id}-{on or date.today()}.csv"
-    return StreamingResponse(
+    return RollFile(
         _stream(look, export, _csv_text(first, ROLL_COLUMNS, header=True)),
+        end,
         media_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": f'attachment; filename="{filename}"',
             "X-Roll-Total": str(export.total),
         },
     )
+
+
+def _open_export(
+    look: PersonalRead, organisation_id: UUID, on: date | None, subtree: bool, sort: str
+) -> RollExport:
+    registry = look.registry
+    try:
+        return registry.read_model.reading(
+            lambda: registry.reports.roll_export(
+                organisation_id, on=on, subtree=subtree, sort=sort, chunk=EXPORT_CHUNK
+            )
+        )
+    except RollTooLargeToSortByName as refusal:
+        raise _too_large_to_sort(refusal) from None
+
+
+def _ending(export: RollExport) -> Callable[[], None]:
+    """Close the export and give its place back, once however often it is called."""
+    ended = threading.Event()
+
+    def end() -> None:
+        if not ended.is_set():
+            ended.set()
+            try:
+                export.close()
+            finally:
+                _exports.release()
+
+    return end
+
+
+class RollFile(StreamingResponse):
+    """A streamed export that is ended (its transaction and connection closed, its place given
+    back) however the response ends: sent whole, cut off, or the client gone part-way or before
+    the first byte (a body iterator that never started would never run its own `finally`)."""
+
+    def __init__(self, content: AsyncIterator[str], end: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self._end = end
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            with anyio.CancelScope(shield=True):  # a pool thread reading a chunk has finished
+                await run_in_threadpool(self._end)
 
 
 class ExportCutOff(Exception):
@@ -270,18 +328,14 @@ class ExportCutOff(Exception):
 async def _stream(look: PersonalRead, export: RollExport, first: str) -> AsyncIterator[str]:
     """The first chunk (read and recorded before the response started), then each further one,
     read and recorded in a pool thread, leaving the event loop free meanwhile."""
-    try:
-        yield first
-        while (text := await run_in_threadpool(_next_chunk, look, export)) is not None:
-            yield text
-    finally:
-        # also when the client went away part-way: the transaction and its connection end now
-        with anyio.CancelScope(shield=True):
-            await run_in_threadpool(export.close)
+    yield first
+    while (text := await run_in_threadpool(_next_chunk, look, export)) is not None:
+        yield text
 
 
 def _next_chunk(look: PersonalRead, export: RollExport) -> str | None:
-    """The next chunk as CSV lines, once its record is stored (decision 151); None at the end."""
+    """The next chunk as CSV lines, once its record is stored (decisions 151, 170); None at the
+    end."""
     rows = next(export.chunks, None)
     if rows is None:
         return None

@@ -77,7 +77,7 @@ class RollTooLargeToSortByName(Exception):
 @dataclass(frozen=True)
 class RollExport:
     """A whole roll, read in chunks (lists of rows with names opened, in the roll's order) from
-    one snapshot (decision 172). `close` ends it, read to the end or not: an export holds a
+    one snapshot (decision 171). `close` ends it, read to the end or not: an export holds a
     connection and a transaction until then."""
 
     total: int
@@ -196,7 +196,7 @@ class Reports:
         chunk: int = EXPORT_CHUNK,
     ) -> RollExport:
         """The whole roll (or subtree's), in the order of `roll`, for a file sent while it is read
-        (decision 172): rows come off a server-side cursor `chunk` at a time and their names are
+        (decisions 170, 171): rows come off a server-side cursor `chunk` at a time and their names are
         opened a chunk at a time, so memory does not grow with the roll. Everything is read in one
         read-only REPEATABLE READ transaction on its own connection: one snapshot of one
         generation (a rebuild switching meanwhile cannot drop tables this transaction has read;
@@ -229,6 +229,9 @@ class Reports:
             conn.autocommit = False
             conn.isolation_level = IsolationLevel.REPEATABLE_READ
             conn.read_only = True
+            # a client that stops reading for this long ends the export (cut off), rather than
+            # hold its snapshot, and with it the database's vacuum, indefinitely
+            conn.execute("SET idle_in_transaction_session_timeout = '5min'")
             counted = conn.execute(count, params).fetchone()
             cursor = conn.cursor("roll_export", row_factory=dict_row)
             cursor.execute(query, params)

@@ -344,7 +344,7 @@ class ProjectionRunner:
 
 def _drop_retired(conn: Connection[Any], generation: Generation) -> bool:
     """Drop a retired generation, unless a read still holds its tables: a roll export reads one
-    snapshot for as long as its download lasts (decision 172), and a DROP waiting for it would
+    snapshot for as long as its download lasts (decision 171), and a DROP waiting for it would
     hold up every batch of the fold meanwhile. False if so: tried again at the next look."""
     try:
         with conn.transaction():
