@@ -133,10 +133,31 @@ ROLL_COLUMNS = [
 ]
 
 
+ROLL_CSV: dict[int | str, dict[str, Any]] = {
+    200: {
+        **CSV[200],
+        "headers": {
+            "X-Roll-Total": {
+                "description": "with `format=csv`: the rows of the complete file (the roll is "
+                "streamed; a file with fewer rows was cut off)",
+                "schema": {"type": "integer", "minimum": 0},
+            }
+        },
+    },
+    503: {
+        **READ_MODEL_ERRORS[503],
+        "description": READ_MODEL_ERRORS[503]["description"]
+        + "; or the read could not be put on the access log (`access-log-unavailable`); or, "
+        "with `format=csv`, this server is already sending as many exports as it may "
+        "(`exports-busy`)",
+    },
+}
+
+
 @router.get(
     "/organisations/{organisation_id}/roll",
     response_model=api.RollOnDate,
-    responses={**READ_MODEL_ERRORS, **CSV},
+    responses={**READ_MODEL_ERRORS, **ROLL_CSV},
     summary="The organisation's roll (or its whole subtree's), today or on any past date",
     description="Names and cards: no IIN, address or contacts. As JSON, a page (`limit`, "
     "`offset`). As `format=csv`, the whole roll (with `subtree`, the whole subtree's: on the "
