@@ -109,7 +109,7 @@ MEMBER_INDEX_COLUMNS = (
     "end_reason",
     "residence_deadline",
 )
-KEY_COLUMNS = ("owner_id", "wrapped_key")
+KEY_COLUMNS = ("owner_id", "wrapped_key", "key_id")  # as the vault saves them (decision 160)
 
 
 # --- the tree ----------------------------------------------------------------------------------

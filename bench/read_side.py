@@ -182,6 +182,27 @@ class Startup:
         return self.first_roll_seconds <= GOAL_STARTUP_S
 
 
+@dataclass(frozen=True)
+class WholePartyExport:
+    """`GET /organisations/{party}/roll?subtree=true&format=csv` over HTTP: streamed (decision
+    170), so the API process's memory should not grow with the party."""
+
+    rows: int
+    size_bytes: int
+    first_byte_seconds: float
+    seconds: float
+    rss_growth_bytes: int  # the API process's peak RSS during the export, less its RSS before
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "bytes": self.size_bytes,
+            "first_byte_s": self.first_byte_seconds,
+            "seconds": self.seconds,
+            "rss_growth_bytes": self.rss_growth_bytes,
+        }
+
+
 @dataclass
 class Figures:
     members: int
@@ -200,6 +221,7 @@ class Figures:
     run_seconds: float = 0.0
     startup: Startup | None = None
     mixed: mixed.Figures | None = None
+    export: WholePartyExport | None = None
 
     @property
     def raw_rate(self) -> float:
@@ -286,6 +308,7 @@ class Figures:
             "problems": self.problems,
             "run_seconds": self.run_seconds,
             "mixed": None if self.mixed is None else self.mixed.as_json(),
+            "whole_party_export": None if self.export is None else self.export.as_json(),
             "startup": None
             if self.startup is None
             else {
@@ -716,9 +739,10 @@ def http_reads(
     timeout: float,
     problems: list[str],
     mixed_members: int = 0,
-) -> tuple[list[Timings], list[Timings], Startup, mixed.Figures | None]:
-    """The same reads through `python -m partia_registry serve`, one request at a time; and how
-    long the service took from its start to its first right answer."""
+) -> tuple[list[Timings], list[Timings], Startup, mixed.Figures | None, WholePartyExport]:
+    """The same reads through `python -m partia_registry serve`, one request at a time; how
+    long the service took from its start to its first right answer; the whole party's roll as
+    CSV."""
     headers = {"Authorization": f"Bearer {TOKEN}"}
     env = {
         "PARTIA_MASTER_KEY": base64.b64encode(master_key).decode(),
@@ -766,6 +790,7 @@ def http_reads(
                     f"HTTP structure report ({kind}): members {body.get('members')}, "
                     f"expected {expected_totals[kind]}"
                 )
+        export = whole_party_export(server, expected_totals["current"], problems)
         mixed_run = None
         if mixed_members > 0:
             # Rolls of the same PPOs alone and while 32 clients admit new people into them: the
@@ -782,7 +807,64 @@ def http_reads(
                 first_serial=9_000,
                 settle=lambda: quiet(dsn),
             )
-    return rolls, structures, startup, mixed_run
+    return rolls, structures, startup, mixed_run, export
+
+
+def whole_party_export(server: Any, expected_rows: int, problems: list[str]) -> WholePartyExport:
+    """Download the whole party's roll as CSV, timing the first byte and the whole, while a
+    thread samples the API process's RSS every 10 ms."""
+    import threading
+
+    import httpx
+
+    from bench import party
+    from partia_registry.application.bootstrap import organisation_id
+
+    url = f"http://{HOST}:{server.port}/organisations/{organisation_id(party.PARTY, 'party')}/roll"
+    pid = server.process.pid
+    before = peak = _rss(pid)
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.wait(0.01):
+            peak = max(peak, _rss(pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    first, size, lines = math.nan, 0, 0
+    started = time.perf_counter()
+    try:
+        with httpx.stream(
+            "GET",
+            url,
+            params={"subtree": "true", "format": "csv"},
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            timeout=600,
+        ) as response:
+            for chunk in response.iter_bytes():
+                if size == 0:
+                    first = time.perf_counter() - started
+                size += len(chunk)
+                lines += chunk.count(b"\n")
+        seconds = time.perf_counter() - started
+    finally:
+        done.set()
+        sampler.join()
+    rows = max(0, lines - 1)  # the header line
+    if response.status_code != 200 or rows != expected_rows:
+        problems.append(
+            f"whole-party export: HTTP {response.status_code}, {rows:,} rows, "
+            f"expected {expected_rows:,}"
+        )
+    figure = WholePartyExport(rows, size, first, seconds, max(0, peak - before))
+    print(
+        f"whole-party roll export: {rows:,} rows, {size / 2**20:.0f} MiB in {seconds:.1f} s, "
+        f"first byte after {first * 1000:.0f} ms, API RSS growth "
+        f"{figure.rss_growth_bytes / 2**20:.0f} MiB",
+        flush=True,
+    )
+    return figure
 
 
 def first_answer(server: Any, ppo: UUID, expected_total: int, timeout: float) -> Startup:
@@ -976,7 +1058,7 @@ def run(args: argparse.Namespace) -> Figures:
             registry.close()
         if not args.no_http:
             quiet(dsn)
-            http_rolls, http_structures, startup, mixed_run = http_reads(
+            http_rolls, http_structures, startup, mixed_run, export = http_reads(
                 dsn,
                 workdir,
                 master_key,
@@ -994,7 +1076,7 @@ def run(args: argparse.Namespace) -> Figures:
             problems += mixed_run.problems if mixed_run else []
             _print_reads(http_rolls + http_structures)
         else:
-            startup, mixed_run = None, None
+            startup, mixed_run, export = None, None, None
         audited = audit(dsn, workdir, master_key)
         version = postgres_version(dsn)
     return Figures(
@@ -1014,6 +1096,7 @@ def run(args: argparse.Namespace) -> Figures:
         run_seconds=time.perf_counter() - run_started,
         startup=startup,
         mixed=mixed_run,
+        export=export,
     )
 
 
@@ -1090,6 +1173,13 @@ def print_report(f: Figures) -> None:
         print(
             f"{'':<{w}}          (/health after {s.health_seconds:.1f} s; RSS once answering "
             f"{s.rss_bytes / 2**30:.2f} GiB)"
+        )
+    if f.export is not None:
+        e = f.export
+        print(
+            f"{'whole-party roll export (CSV, streamed)':<{w}}{e.rows:>9,} rows   "
+            f"{e.seconds:.1f} s; first byte after {e.first_byte_seconds * 1000:.0f} ms; "
+            f"API RSS growth {e.rss_growth_bytes / 2**20:.0f} MiB"
         )
     a = f.audit
     if not a.available:

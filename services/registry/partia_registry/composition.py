@@ -135,6 +135,7 @@ def open_registry(
                 open_names=events.vault.open_names_with_keys,
                 sort_by_name=by_name,
             ),
+            export_connect=_connector(url),
             name_sort_limit=settings.name_sort_limit,
         ),
         report_pool=report_pool,

@@ -228,21 +228,25 @@ def test_a_roll_larger_than_the_name_sort_limit_is_refused_by_name_but_not_by_ca
 def _reads_on_the_event_loop(client: TestClient, params: dict[str, Any], ppo: str) -> bool:
     """Whether the registry read this roll in the event loop's own thread (decision 125)."""
     reports = client.app.state.registry.reports  # type: ignore[attr-defined]
-    original, seen = reports.roll, []
+    seen: list[bool] = []
 
-    def watched(*args: Any, **kwargs: Any) -> Any:
-        try:
-            asyncio.get_running_loop()
-            seen.append(True)
-        except RuntimeError:  # a pool thread runs no loop
-            seen.append(False)
-        return original(*args, **kwargs)
+    def watching(original: Any) -> Any:
+        def watched(*args: Any, **kwargs: Any) -> Any:
+            try:
+                asyncio.get_running_loop()
+                seen.append(True)
+            except RuntimeError:  # a pool thread runs no loop
+                seen.append(False)
+            return original(*args, **kwargs)
 
-    reports.roll = watched
+        return watched
+
+    reports.roll, reports.roll_export = watching(reports.roll), watching(reports.roll_export)
     try:
         assert client.get(f"/organisations/{ppo}/roll", params=params).status_code == 200
     finally:
-        del reports.roll
+        del reports.roll, reports.roll_export
+    assert seen, "the roll was not read"
     return seen == [True]
 
 

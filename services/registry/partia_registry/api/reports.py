@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
+import anyio
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from partia_contracts.registry import api
 from partia_kit.http.dependencies import COMMAND_OPENAPI
@@ -27,7 +33,13 @@ from partia_registry.api.responses import (
     json_response,
 )
 from partia_registry.composition import Registry
-from partia_registry.projections.reports import RollTooLargeToSortByName
+from partia_registry.projections.reports import (
+    EXPORT_CHUNK,
+    RollExport,
+    RollTooLargeToSortByName,
+)
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["rolls and reports"])
 
@@ -93,15 +105,20 @@ CaughtUpPersonalReader = Annotated[PersonalRead, Depends(caught_up_personal)]
 
 
 def _csv(rows: list[dict[str, Any]], columns: list[str], filename: str) -> Response:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
     return Response(
-        out.getvalue(),
+        _csv_text(rows, columns, header=True),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+def _csv_text(rows: list[dict[str, Any]], columns: list[str], *, header: bool) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
+    if header:
+        writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
 
 
 ROLL_COLUMNS = [
@@ -116,12 +133,41 @@ ROLL_COLUMNS = [
 ]
 
 
+ROLL_CSV: dict[int | str, dict[str, Any]] = {
+    200: {
+        **CSV[200],
+        "headers": {
+            "X-Roll-Total": {
+                "description": "with `format=csv`: the rows of the complete file (the roll is "
+                "streamed; a file with fewer rows was cut off)",
+                "schema": {"type": "integer", "minimum": 0},
+            }
+        },
+    },
+    503: {
+        **READ_MODEL_ERRORS[503],
+        "description": READ_MODEL_ERRORS[503]["description"]
+        + "; or the read could not be put on the access log (`access-log-unavailable`); or, "
+        "with `format=csv`, this server is already sending as many exports as it may "
+        "(`exports-busy`)",
+    },
+}
+
+
 @router.get(
     "/organisations/{organisation_id}/roll",
     response_model=api.RollOnDate,
-    responses={**READ_MODEL_ERRORS, **CSV},
+    responses={**READ_MODEL_ERRORS, **ROLL_CSV},
     summary="The organisation's roll (or its whole subtree's), today or on any past date",
-    description="`sort=name` orders by name in Kazakh alphabetical order; names are sealed, so "
+    description="Names and cards: no IIN, address or contacts. As JSON, a page (`limit`, "
+    "`offset`). As `format=csv`, the whole roll (with `subtree`, the whole subtree's: on the "
+    "party, every member), not paged (`limit` and `offset` are ignored): streamed as it is "
+    "read, from one snapshot of the read model, with the header `X-Roll-Total` giving the "
+    "number of rows it holds. Each part is put on the access log before it is sent; should "
+    "that fail part-way, the download is cut off (the connection closes without the chunked "
+    "encoding's last chunk, which HTTP clients report as an error; a file with fewer rows "
+    "than `X-Roll-Total` is incomplete) and must be asked for again.\n\n"
+    "`sort=name` orders by name in Kazakh alphabetical order; names are sealed, so "
     "each is opened in the registry to sort them, and a roll (or subtree) of more members than "
     "the configured limit (`PARTIA_NAME_SORT_LIMIT`, 20,000 unless set) is refused with 422 "
     "(field `sort`, rule `name-sort-limit`): sort by `card_number` or `admitted_on` instead, or "
@@ -170,34 +216,22 @@ def _roll(
     format: str,
 ) -> Response:
     registry = look.registry
-    everything = format == "csv"
+    if format == "csv":
+        return _export(look, organisation_id, on, subtree, sort)
     try:
         rows, total = registry.read_model.reading(
             lambda: registry.reports.roll(
-                organisation_id,
-                on=on,
-                subtree=subtree,
-                sort=sort,
-                limit=None if everything else limit,
-                offset=0 if everything else offset,
+                organisation_id, on=on, subtree=subtree, sort=sort, limit=limit, offset=offset
             )
         )
     except RollTooLargeToSortByName as refusal:
-        raise ApiProblem(
-            422,
-            "Roll too large to sort by name",
-            str(refusal),
-            rule="name-sort-limit",
-            field="sort",
-        ) from None
+        raise _too_large_to_sort(refusal) from None
     if not total:
         # 404 for an unknown one; asked only when the roll is empty, since a round trip costs a
         # request thread a wait for the GIL too, which under full-speed admissions is long
         registry.queries.require_organisation(organisation_id)
-    # an export of names waits for its record; a page is recorded with the next batch (decision 151)
-    look.looked_at((r["member_id"] for r in rows), FULL_NAME, wait=everything)
-    if everything:
-        return _csv(rows, ROLL_COLUMNS, f"roll-{organisation_id}-{on or date.today()}.csv")
+    # a page is recorded with the next batch (decision 151)
+    look.looked_at((r["member_id"] for r in rows), FULL_NAME, wait=False)
     return json_response(
         {
             "organisation_id": organisation_id,
@@ -209,6 +243,133 @@ def _roll(
             "items": rows,
         }
     )
+
+
+def _too_large_to_sort(refusal: RollTooLargeToSortByName) -> ApiProblem:
+    return ApiProblem(
+        422, "Roll too large to sort by name", str(refusal), rule="name-sort-limit", field="sort"
+    )
+
+
+MAX_EXPORTS = 4
+"""Roll exports one process sends at once: each holds a database connection (not one of the
+report pool's) and a transaction while its download lasts (decision 171)."""
+_exports = threading.BoundedSemaphore(MAX_EXPORTS)
+
+
+def _export(
+    look: PersonalRead, organisation_id: UUID, on: date | None, subtree: bool, sort: str
+) -> StreamingResponse:
+    """The whole roll as CSV, sent a chunk at a time as it is read (decision 170). Everything
+    that can refuse it (too many exports at once, an unknown organisation, a roll too large to
+    sort by name, the access log unavailable for the first chunk) does so here, before the
+    response starts."""
+    if not _exports.acquire(blocking=False):
+        raise ApiProblem(
+            503,
+            "Exports busy",
+            f"this server is already sending {MAX_EXPORTS} roll exports; retry shortly",
+            rule="exports-busy",
+            headers={"Retry-After": "5"},
+        )
+    end: Callable[[], None] = _exports.release
+    try:
+        export = _open_export(look, organisation_id, on, subtree, sort)
+        end = _ending(export)
+        if not export.total:
+            look.registry.queries.require_organisation(organisation_id)
+        first = next(export.chunks, [])
+        look.looked_at((r["member_id"] for r in first), FULL_NAME, wait=True)
+    except BaseException:
+        end()
+        raise
+    filename = f"roll-{organisation_id}-{on or date.today()}.csv"
+    return RollFile(
+        _stream(look, export, _csv_text(first, ROLL_COLUMNS, header=True)),
+        end,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "X-Roll-Total": str(export.total),
+        },
+    )
+
+
+def _open_export(
+    look: PersonalRead, organisation_id: UUID, on: date | None, subtree: bool, sort: str
+) -> RollExport:
+    registry = look.registry
+    try:
+        return registry.read_model.reading(
+            lambda: registry.reports.roll_export(
+                organisation_id, on=on, subtree=subtree, sort=sort, chunk=EXPORT_CHUNK
+            )
+        )
+    except RollTooLargeToSortByName as refusal:
+        raise _too_large_to_sort(refusal) from None
+
+
+def _ending(export: RollExport) -> Callable[[], None]:
+    """Close the export and give its place back, once however often it is called."""
+    ended = threading.Event()
+
+    def end() -> None:
+        if not ended.is_set():
+            ended.set()
+            try:
+                export.close()
+            finally:
+                _exports.release()
+
+    return end
+
+
+class RollFile(StreamingResponse):
+    """A streamed export that is ended (its transaction and connection closed, its place given
+    back) however the response ends: sent whole, cut off, or the client gone part-way or before
+    the first byte (a body iterator that never started would never run its own `finally`)."""
+
+    def __init__(self, content: AsyncIterator[str], end: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self._end = end
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            with anyio.CancelScope(shield=True):  # a pool thread reading a chunk has finished
+                await run_in_threadpool(self._end)
+
+
+class ExportCutOff(Exception):
+    """The access log could not take the record of the next chunk, so the chunk is not sent and
+    the download ends incomplete (the response has started: it cannot become a 503)."""
+
+
+async def _stream(look: PersonalRead, export: RollExport, first: str) -> AsyncIterator[str]:
+    """The first chunk (read and recorded before the response started), then each further one,
+    read and recorded in a pool thread, leaving the event loop free meanwhile."""
+    yield first
+    while (text := await run_in_threadpool(_next_chunk, look, export)) is not None:
+        yield text
+
+
+def _next_chunk(look: PersonalRead, export: RollExport) -> str | None:
+    """The next chunk as CSV lines, once its record is stored (decisions 151, 170); None at the
+    end."""
+    rows = next(export.chunks, None)
+    if rows is None:
+        return None
+    try:
+        look.looked_at((r["member_id"] for r in rows), FULL_NAME, wait=True)
+    except ApiProblem:
+        log.error(
+            "roll export cut off after a chunk could not be put on the access log (%s, %s)",
+            look.user,
+            look.route,
+        )
+        raise ExportCutOff("the access log could not take the export's next record") from None
+    return _csv_text(rows, ROLL_COLUMNS, header=False)
 
 
 @router.get(

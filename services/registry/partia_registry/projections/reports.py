@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 from uuid import UUID
 
-from psycopg import Connection
+from psycopg import Connection, IsolationLevel
 from psycopg.rows import dict_row
 from psycopg.sql import SQL, Composable, Identifier, Literal
 
@@ -44,6 +44,8 @@ NameOpener = Callable[[Sequence[tuple[UUID, bytes | None, bytes | None]]], list[
 NameSorter = Callable[[Iterable[T], Callable[[T], str | None]], list[T]]
 """Items in alphabetical order of their names (those without one last), a stable sort."""
 NAME_SORT_LIMIT = 20_000
+EXPORT_CHUNK = 2_000
+"""Rows of an export read, named and sent at a time: memory per export is about this many rows."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,17 @@ class RollTooLargeToSortByName(Exception):
             " or ask for an organisation lower down"
         )
         self.limit = limit
+
+
+@dataclass(frozen=True)
+class RollExport:
+    """A whole roll, read in chunks (lists of rows with names opened, in the roll's order) from
+    one snapshot (decision 171). `close` ends it, read to the end or not: an export holds a
+    connection and a transaction until then."""
+
+    total: int
+    chunks: Generator[list[dict[str, Any]]]
+    close: Callable[[], None]
 
 
 @dataclass(frozen=True)
@@ -101,9 +114,11 @@ class Reports:
         generation: Callable[[], Generation],
         write_side: WriteSide,
         *,
+        export_connect: Callable[[], Connection[Any]],
         name_sort_limit: int = NAME_SORT_LIMIT,
     ) -> None:
         self._connect = connect
+        self._export_connect = export_connect
         self._schema = schema
         self._generation = generation
         self._write_side = write_side
@@ -126,13 +141,7 @@ class Reports:
         if on is None and not subtree and sort == "card_number" and limit:
             return self._current_page(g, organisation_id, limit, offset)
 
-        prefix: Composable
-        where: Composable
-        if subtree:
-            prefix = SQL("WITH RECURSIVE {} ").format(self._units_sql(g, day, subtree=True))
-            where = SQL("s.organisation_id IN (SELECT organisation_id FROM units)")
-        else:  # one organisation: a plain equality the roll index answers directly
-            prefix, where = SQL(""), SQL("s.organisation_id = %(root)s")
+        prefix, where = self._scope(g, day, subtree)
         params = {"root": organisation_id, "on": on, "limit": limit, "offset": offset}
         if sort == "name":
             return self._by_name(g, day, prefix, where, params, limit, offset)
@@ -168,6 +177,79 @@ class Reports:
         for row in rows:
             del row["total"]
         return self._with_names(rows), total
+
+    def _scope(self, g: Generation, day: Day, subtree: bool) -> tuple[Composable, Composable]:
+        """The query's prefix and condition for the organisation (`%(root)s`) or its subtree."""
+        if subtree:
+            prefix = SQL("WITH RECURSIVE {} ").format(self._units_sql(g, day, subtree=True))
+            return prefix, SQL("s.organisation_id IN (SELECT organisation_id FROM units)")
+        # one organisation: a plain equality the roll index answers directly
+        return SQL(""), SQL("s.organisation_id = %(root)s")
+
+    def roll_export(
+        self,
+        organisation_id: UUID,
+        *,
+        on: date | None,
+        subtree: bool,
+        sort: str,
+        chunk: int = EXPORT_CHUNK,
+    ) -> RollExport:
+        """The whole roll (or subtree's), in the order of `roll`, for a file sent while it is read
+        (decisions 170, 171): rows come off a server-side cursor `chunk` at a time and their names are
+        opened a chunk at a time, so memory does not grow with the roll. Everything is read in one
+        read-only REPEATABLE READ transaction on its own connection: one snapshot of one
+        generation (a rebuild switching meanwhile cannot drop tables this transaction has read;
+        `runner._drop_retired` waits for it), the total counted in that same snapshot. By name,
+        the roll is read whole and sorted first, as for a page (bounded by the name-sort limit).
+        """
+        g, day = self._generation(), Day(on)
+        prefix, where = self._scope(g, day, subtree)
+        params = {"root": organisation_id, "on": on}
+        if sort == "name":
+            rows, total = self._by_name(g, day, prefix, where, params, None, 0)
+            return RollExport(total, _in_chunks(rows, chunk), lambda: None)
+        count = SQL("{prefix}SELECT count(*) FROM {spells} s WHERE {where} AND {current}").format(
+            prefix=prefix, spells=g.table("spells"), where=where, current=day.spells()
+        )
+        query = SQL(
+            "{prefix}SELECT s.member_id, s.organisation_id, s.card_number, m.sealed_name,"
+            " s.admitted_on, s.valid_from AS on_roll_since, s.sex, s.birth_year, k.wrapped_key"
+            " FROM {spells} s{names} WHERE {where} AND {current} ORDER BY {order}"
+        ).format(
+            prefix=prefix,
+            spells=g.table("spells"),
+            names=self._names_join(),
+            where=where,
+            current=day.spells(),
+            order=SQL(SORTS[sort]),
+        )
+        conn = self._export_connect()
+        try:
+            conn.autocommit = False
+            conn.isolation_level = IsolationLevel.REPEATABLE_READ
+            conn.read_only = True
+            # a client that stops reading for this long ends the export (cut off), rather than
+            # hold its snapshot, and with it the database's vacuum, indefinitely
+            conn.execute("SET idle_in_transaction_session_timeout = '5min'")
+            counted = conn.execute(count, params).fetchone()
+            cursor = conn.cursor("roll_export", row_factory=dict_row)
+            cursor.execute(query, params)
+        except BaseException:
+            conn.close()
+            raise
+
+        def chunks() -> Generator[list[dict[str, Any]]]:
+            while rows := cursor.fetchmany(chunk):
+                yield self._with_names(rows)
+
+        reading = chunks()
+
+        def close() -> None:
+            reading.close()
+            conn.close()  # the transaction (read only) ends with the session
+
+        return RollExport(int(counted[0]) if counted else 0, reading, close)
 
     def _by_name(
         self,
@@ -341,6 +423,11 @@ class Reports:
 
     def _table(self, name: str) -> Identifier:
         return Identifier(self._schema, name)
+
+
+def _in_chunks(rows: list[T], size: int) -> Generator[list[T]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
 
 
 def age_band(birth_year: int, on: date) -> str:

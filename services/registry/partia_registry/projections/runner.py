@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from psycopg import Connection
+from psycopg.errors import LockNotAvailable
 from psycopg.sql import SQL, Identifier
 
 from partia_registry.projections import tables
@@ -206,8 +207,11 @@ class ProjectionRunner:
             conn = self._conn
             row = tables.state(conn, self._schema)
             retired = row.get("retired")
-            if retired is not None and (row.get("retired_for") or 0) >= self._grace:
-                Generation(self._schema, retired).drop(conn)
+            if (
+                retired is not None
+                and (row.get("retired_for") or 0) >= self._grace
+                and _drop_retired(conn, Generation(self._schema, retired))
+            ):
                 tables.update_state(conn, self._schema, retired=None, retired_at=None)
             requested = row.get("rebuild_requested") is not None
         if requested and self._rebuild is None:
@@ -336,6 +340,20 @@ class ProjectionRunner:
         with conn.cursor() as curs:
             curs.execute(sql, (after, limit), binary=True)
             return curs.fetchall()
+
+
+def _drop_retired(conn: Connection[Any], generation: Generation) -> bool:
+    """Drop a retired generation, unless a read still holds its tables: a roll export reads one
+    snapshot for as long as its download lasts (decision 171), and a DROP waiting for it would
+    hold up every batch of the fold meanwhile. False if so: tried again at the next look."""
+    try:
+        with conn.transaction():
+            conn.execute("SET LOCAL lock_timeout = '20ms'")  # a moment of the fold, no more
+            generation.drop(conn)
+    except LockNotAvailable:
+        log.info("generation %s is still being read; dropped later", generation.number)
+        return False
+    return True
 
 
 def _fold(ledger: MembershipLedger, rows: list[Row]) -> tuple[Changes, list[tuple[Any, str, int]]]:
