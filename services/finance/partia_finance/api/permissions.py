@@ -1,0 +1,26 @@
+"""Every operation of the finance service and the permission it needs, in one table (decision 142,
+as the registry's `partia_registry.api.permissions`), and which roles hold each permission (issue 11
+item 1; decision 192). A treasurer acts for the organisations of their subtree: a donation's
+receiving organisation must lie in it (decision 165), else 404 as for an unknown donation. The
+auditor (the control and audit commission, Ch. 11, 12.3) reads everything and changes nothing;
+operations reads no personal data (no donor's name or IIN); a member nothing yet. An operation
+missing here is refused to everyone, and `create_app` will not start with one."""
+
+from __future__ import annotations
+
+from partia_kit.auth import PUBLIC, Permission, Role
+from partia_kit.http.access import Operations
+
+RECORD_DONATIONS = Permission("record-donations", frozenset({Role.TREASURER}))
+"""Donations received (from the bank statement), their evidence, the decisions on them, and the
+settlement of the return obligations they open."""
+
+READ_DONATIONS = Permission("read-donations", frozenset({Role.TREASURER, Role.AUDITOR}))
+"""Donations with their donors (personal data: a person's name and IIN), decisions and the rules
+checked; return obligations."""
+
+OPERATIONS: Operations = {
+    ("GET", "/health"): PUBLIC,
+    ("GET", "/ready"): PUBLIC,
+    ("GET", "/metrics"): PUBLIC,
+}
