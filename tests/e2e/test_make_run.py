@@ -38,6 +38,7 @@ class System:
     api: str
     bootstrap: str
     ports: list[int]
+    finance: str = ""
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -90,13 +91,17 @@ def port_free(port: int) -> bool:
     return True
 
 
+SERVICE_PORTS = (0, 1, 10, 11, 20, 21)
+"""Offsets from the base port: the registry's and finance's APIs, runners' and relays' metrics."""
+
+
 def free_base_port() -> int:
-    """A port P with P, P+10 and P+20 free (the API, its runner's and its relay's metrics)."""
+    """A port P with every service's ports free (`SERVICE_PORTS`)."""
     for _ in range(100):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             base = int(s.getsockname()[1])
-        if base + 20 < 65536 and all(port_free(base + offset) for offset in (0, 10, 20)):
+        if base + 20 < 65536 and all(port_free(base + offset) for offset in SERVICE_PORTS):
             return base
     raise AssertionError("no free ports")
 
@@ -140,8 +145,9 @@ def whole_system(tmp_path: Path) -> Iterator[System]:
         data_dir,
         f"http://127.0.0.1:{base}",
         f"127.0.0.1:{broker_port}",
-        [base, base + 10, base + 20, broker_port],
+        [*(base + offset for offset in SERVICE_PORTS), broker_port],
     )
+    system.finance = f"http://127.0.0.1:{base + 1}"
     try:
         wait_for(lambda: _ready(system), limit=120, what=f"/ready:\n{system.output()}")
         yield system
@@ -162,7 +168,9 @@ def _ready(system: System) -> bool:
     if system.supervisor.poll() is not None:
         raise AssertionError(f"make run exited:\n{system.output()}")
     try:
-        return httpx.get(f"{system.api}/ready").status_code == 200
+        return all(
+            httpx.get(f"{api}/ready").status_code == 200 for api in (system.api, system.finance)
+        )
     except httpx.TransportError:
         return False
 
@@ -212,7 +220,15 @@ def _the_printed_tokens_work_as_their_roles(system: System) -> None:
     do where its grant lies, and nothing else (issue 10's "done when")."""
     found = re.findall(r"^  ([\w-]+) .*\n {16}(\S+)$", system.output(), re.M)
     tokens = dict(found)
-    assert set(tokens) == {"clerk", "clerk-almaty", "clerk-astana", "auditor", "operations"}
+    assert set(tokens) == {
+        "clerk",
+        "clerk-almaty",
+        "clerk-astana",
+        "treasurer",
+        "treasurer-almaty",
+        "auditor",
+        "operations",
+    }
     for user, token in tokens.items():  # and in files, for a shell
         assert (system.data_dir / "tokens" / user).read_text().strip() == token
 
@@ -304,6 +320,9 @@ def test_make_run_starts_the_system_an_admission_reaches_kafka_and_ctrl_c_stops_
         assert {"broker", "registry-api", "registry-project", "registry-relay"} <= set(
             system.started()
         )
+        # issue 11 item 1: the finance service on base+1 (8001 under `make run`)
+        assert "finance-api" in system.started()
+        assert httpx.get(f"{system.finance}/health").json() == {"status": "ok"}
         assert TOKEN in system.output()  # the token to call the API with is printed
         member = admit_a_member(system.api)
         _the_printed_tokens_work_as_their_roles(system)
