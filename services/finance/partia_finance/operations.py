@@ -9,9 +9,11 @@ import psycopg
 from prometheus_client import CollectorRegistry
 
 from partia_finance.composition import EVENTS_TABLE, Finance
+from partia_finance.settings import FinanceSettings
 from partia_kit.operations import (
     Check,
     Connect,
+    OperationsServer,
     Positions,
     PositionsCollector,
     consumer_positions,
@@ -19,6 +21,7 @@ from partia_kit.operations import (
     lag_check,
     log_head,
     relay_positions,
+    serve_operations,
 )
 
 SERVICE = "finance"
@@ -32,8 +35,12 @@ def measure(conn: psycopg.Connection[Any], schema: str) -> Positions:
     return Positions(log_head(conn, schema, EVENTS_TABLE), None, relays, consumer_positions(conn))
 
 
-def readiness_checks(connect: Connect, schema: str, max_relay_lag: int) -> list[Check]:
+def readiness_checks(
+    connect: Connect, schema: str, max_relay_lag: int, *, relay: bool = True
+) -> list[Check]:
     database = database_check(connect)
+    if not relay:
+        return [database]
     if not database.ok:
         return [database, Check("relay_lag", False, "unknown: the database does not answer")]
     with connect() as conn:
@@ -60,3 +67,28 @@ def metrics(finance: Finance) -> CollectorRegistry:
 
     registry.register(PositionsCollector(SERVICE, positions))
     return registry
+
+
+def serve_if_configured(settings: FinanceSettings, *, relay: bool) -> OperationsServer | None:
+    """For `project` and `relay`: /health, /ready and /metrics on `PARTIA_METRICS_PORT`, if set."""
+    if settings.metrics_port is None:
+        return None
+    url = settings.database_url
+    assert url is not None
+    schema = settings.database_schema
+
+    def connect() -> psycopg.Connection[Any]:
+        return psycopg.connect(url, autocommit=True, connect_timeout=5)
+
+    def positions() -> Positions:
+        with connect() as conn:
+            return measure(conn, schema)
+
+    registry = CollectorRegistry()
+    registry.register(PositionsCollector(SERVICE, positions))
+    return serve_operations(
+        settings.metrics_host,
+        settings.metrics_port,
+        registry,
+        lambda: readiness_checks(connect, schema, settings.ready_max_relay_lag, relay=relay),
+    )

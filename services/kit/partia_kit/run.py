@@ -61,8 +61,9 @@ class Service:
 
 SERVICES = [
     Service("registry", "partia_registry", 0),
-    # finance: no read-model runner yet; its relay joins once it records events (decision 191)
-    Service("finance", "partia_finance", 1, relay=False, projection=False),
+    # finance's `project` follows the registry's organisation events (decision 191); its relay
+    # joins once it records events
+    Service("finance", "partia_finance", 1, relay=False),
     # Service("notifications", "partia_notifications", 2),
 ]
 """Every service `make run` starts; notifications joins as its issue lands."""
