@@ -95,27 +95,16 @@ def _project(settings: FinanceSettings, bootstrap: str) -> int:
 
 
 def _serve(settings: FinanceSettings, host: str, port: int, workers: int) -> int:
-    import uvicorn
+    from partia_kit.http.serving import serve
 
-    # Worker processes read their settings from the environment.
-    assert settings.database_url is not None
-    assert settings.master_key is not None
-    os.environ["PARTIA_DATABASE_URL"] = settings.database_url
-    os.environ["PARTIA_MASTER_KEY"] = settings.master_key.get_secret_value()
-    os.environ["PARTIA_DATABASE_SCHEMA"] = settings.database_schema
-    print(
-        f"Partia finance on http://{host}:{port}  (API docs: http://{host}:{port}/docs)", flush=True
-    )
-    uvicorn.run(
+    return serve(
         "partia_finance.api.app:create_app",
-        factory=True,
+        settings,
         host=host,
         port=port,
         workers=workers,
-        log_level="warning",
-        access_log=False,
+        banner="Partia finance",
     )
-    return 0
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi_offline import FastAPIOffline
 
 from partia_finance.api.permissions import OPERATIONS
@@ -20,7 +19,7 @@ from partia_kit.auth import Authenticator
 from partia_kit.auth.scope import party_root
 from partia_kit.http.access import declare_bearer_security
 from partia_kit.http.guards import install_guards
-from partia_kit.operations import metrics_text, readiness
+from partia_kit.http.operations import add_operations_routes
 
 DESCRIPTION = """
 The finance service of the «Baytaq» Green Party of Qazaqstan: donations received from the bank
@@ -83,31 +82,11 @@ def _application(settings: FinanceSettings, lifespan: Any) -> FastAPI:
 
 def _add_operations(app: FastAPI) -> None:
     """/health, /ready and /metrics, without a token (decision 112)."""
-    open_to_all: dict[str, Any] = {"security": []}
-
-    @app.get("/health", tags=["operations"], summary="Liveness", openapi_extra=open_to_all)
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get(
-        "/ready",
-        tags=["operations"],
-        summary="Readiness: the database answers and the relay is not too far behind (200, or"
-        " 503 naming the check that failed)",
-        openapi_extra=open_to_all,
+    add_operations_routes(
+        app,
+        checks=lambda: checks(app.state.finance),
+        metrics=lambda: app.state.metrics,
+        ready_summary="Readiness: the database answers and the relay is not too far behind"
+        " (200, or 503 naming the check that failed)",
+        metrics_summary="Prometheus metrics: the log's head, the relay's position and lag",
     )
-    def ready() -> JSONResponse:
-        finance: Finance = app.state.finance
-        status, body = readiness(checks(finance))
-        return JSONResponse(body, status)
-
-    @app.get(
-        "/metrics",
-        tags=["operations"],
-        summary="Prometheus metrics: the log's head and the relay's position and lag",
-        openapi_extra=open_to_all,
-        response_class=PlainTextResponse,
-    )
-    def prometheus_metrics() -> Response:
-        body, kind = metrics_text(app.state.metrics)
-        return Response(body, media_type=kind)
