@@ -17,12 +17,14 @@ from partia_finance.domain.obligations import (
     ReturnObligation,
     obligation_id,
 )
-from partia_finance.domain.policies.permissibility import PROHIBITED_SOURCES
+from partia_finance.domain.policies.permissibility import PROHIBITED_SOURCES, RULE_BOOK
+from partia_finance.domain.policies.returns import Disposition
 from partia_kit.rules import RuleViolation, StateConflict
 from tests.finance.domain.support import (
     CREDITED,
     PAYMENT,
     TREASURER,
+    anonymous,
     company,
     configuration,
     decide,
@@ -33,6 +35,14 @@ from tests.finance.domain.support import (
 )
 
 REJECTED_ON = date(2026, 3, 2)
+CAPPED_AT_ONE_MCI = """
+[[mci]]
+effective_from = 2026-01-01
+kzt = 4325
+
+[funds.party_funds]
+cap_mci = 1
+"""
 DEADLINE = date(2026, 4, 1)  # 30 days after 2 March, the packaged default
 
 
@@ -116,6 +126,7 @@ def test_an_accepted_donation_found_impermissible_gets_its_own_event_and_a_retur
         recorded_by=TREASURER,
     )
     assert status(donation) is DonationStatus.FOUND_IMPERMISSIBLE
+    assert obligation is not None
     names = [type(e).__name__ for e in donation.pending_events]
     assert names == ["Received", "Accepted", "FoundImpermissible"]
     assert obligation.cause is ObligationCause.FOUND_IMPERMISSIBLE
@@ -163,3 +174,53 @@ def test_a_decided_donation_is_never_flagged_as_undecided() -> None:
     decide(donation)
     with pytest.raises(StateConflict):
         donation.flag_undecided(date(2026, 5, 1), configuration(), "deadline-clock")
+
+
+def test_a_finding_on_a_donation_the_cap_left_wholly_unaccepted_opens_no_second_return() -> None:
+    """The excess already has its obligation; nothing accepted means nothing more to return."""
+    config = configuration(CAPPED_AT_ONE_MCI)
+    donation = received(company(), tiyn=10_000_00)
+    over_cap = decide(donation, config=config, prior_total_tiyn=4325_00)
+    assert over_cap is not None
+    assert over_cap.amount == donation.amount
+    found = donation.find_impermissible(
+        rule="foreign-participation",
+        clause=PROHIBITED_SOURCES,
+        reason="a foreign founder",
+        evidence=Evidence(),
+        found_on=date(2026, 6, 1),
+        configuration=config,
+        recorded_by=TREASURER,
+    )
+    assert found is None
+    assert status(donation) is DonationStatus.FOUND_IMPERMISSIBLE
+
+
+def test_a_finding_cannot_be_dated_before_the_acceptance() -> None:
+    donation = received(company())
+    decide(donation, date(2026, 3, 10))
+    with pytest.raises(RuleViolation) as early:
+        donation.find_impermissible(
+            rule="foreign-participation",
+            clause=PROHIBITED_SOURCES,
+            reason="-",
+            evidence=Evidence(),
+            found_on=date(2026, 3, 9),
+            configuration=configuration(),
+            recorded_by=TREASURER,
+        )
+    assert early.value.rule == "found-before-accepted"
+
+
+def test_where_an_anonymous_donors_money_goes_is_configuration() -> None:
+    """DOMAIN §6: the party law is silent; counsel decides, the configuration says it."""
+    config = configuration('anonymous_disposition = "return_to_donor"\n' + CAPPED_AT_ONE_MCI)
+    obligation = anonymous().decide(
+        on=CREDITED,
+        rules=RULE_BOOK,
+        configuration=config,
+        prior_total_tiyn=0,
+        recorded_by=TREASURER,
+    )
+    assert obligation is not None
+    assert obligation.disposition is Disposition.RETURN_TO_DONOR

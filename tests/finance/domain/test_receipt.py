@@ -36,6 +36,7 @@ def test_a_bank_transfer_is_recorded_as_received_and_undecided() -> None:
     donation = received(citizen())
     assert status(donation) is DonationStatus.RECEIVED
     assert donation.personal == personal()
+    assert donation.identification_number == personal().iin  # its digest keys per-donor totals
     assert not donation.is_decided
 
 

@@ -27,6 +27,7 @@ from partia_finance.domain.donors import (
     OrganisationDonor,
     PersonDeclarations,
     PersonDonor,
+    identification_number,
 )
 from partia_finance.domain.evidence import Document, Evidence
 from partia_finance.domain.funds import Purpose
@@ -131,7 +132,7 @@ class Donation(Aggregate):
         reason: str
         evidence: Evidence
         returned_tiyn: int
-        obligation_id: UUID
+        obligation_id: UUID | None  # None when the cap had left nothing accepted
         found_on: date
         recorded_by: str
 
@@ -229,6 +230,12 @@ class Donation(Aggregate):
         )
 
     @property
+    def identification_number(self) -> str | None:
+        """The donor's IIN or BIN, whose digest keys the per-donor totals across branches; None
+        for a donor without one, or once erased."""
+        return identification_number(self.donor, self.personal)
+
+    @property
     def is_decided(self) -> bool:
         return self.status not in _UNDECIDED
 
@@ -303,24 +310,35 @@ class Donation(Aggregate):
         found_on: date,
         configuration: FinanceConfiguration,
         recorded_by: str,
-    ) -> ReturnObligation:
+    ) -> ReturnObligation | None:
         """An accepted donation found to be from a prohibited source: the accepted amount goes
-        back (the excess over a cap, if any, has its own obligation already)."""
+        back (the excess over a cap, if any, has its own obligation already; when the cap left
+        nothing accepted there is nothing more to return, and no obligation)."""
         if self.status is not DonationStatus.ACCEPTED:
             raise StateConflict(
                 "not-accepted",
                 clause,
                 f"only an accepted donation can be found impermissible; this one is {self.status.value}",
             )
-        obligation = self._open_obligation(
-            ObligationCause.FOUND_IMPERMISSIBLE,
-            self.accepted_tiyn,
-            rule,
-            clause,
-            found_on,
-            configuration,
-            recorded_by,
-        )
+        if self.decided_on is not None and found_on < self.decided_on:
+            raise RuleViolation(
+                "found-before-accepted",
+                clause,
+                f"the donation was accepted on {self.decided_on.isoformat()}; a finding about it "
+                "cannot be dated earlier",
+                field="found_on",
+            )
+        obligation = None
+        if self.accepted_tiyn:
+            obligation = self._open_obligation(
+                ObligationCause.FOUND_IMPERMISSIBLE,
+                self.accepted_tiyn,
+                rule,
+                clause,
+                found_on,
+                configuration,
+                recorded_by,
+            )
         self.trigger_event(
             self.FoundImpermissible,
             rule=rule,
@@ -328,7 +346,7 @@ class Donation(Aggregate):
             reason=reason,
             evidence=evidence,
             returned_tiyn=self.accepted_tiyn,
-            obligation_id=obligation.id,
+            obligation_id=None if obligation is None else obligation.id,
             found_on=found_on,
             recorded_by=recorded_by,
         )
