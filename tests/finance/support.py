@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+import psycopg
 from psycopg.sql import SQL, Identifier
 
 from partia_finance.composition import Finance
@@ -17,17 +18,22 @@ ASTANA = bootstrapped_organisation_id("baytaq", "astana")
 
 
 def seed_tree(finance: Finance) -> None:
+    assert finance.settings.database_url is not None
+    seed_tree_at(finance.settings.database_url, finance.settings.database_schema)
+
+
+def seed_tree_at(database_url: str, schema: str) -> None:
     rows: list[tuple[UUID, UUID | None, str]] = [
         (PARTY, None, "party"),
         (ALMATY, PARTY, "regional_branch"),
         (ASTANA, PARTY, "regional_branch"),
     ]
-    with finance.pool.connection() as conn:
+    with psycopg.connect(database_url, autocommit=True) as conn:
         for organisation, parent, kind in rows:
             conn.execute(
                 SQL(
                     "INSERT INTO {} (organisation_id, parent_id, kind, registry_position)"
                     " VALUES (%s, %s, %s, 0)"
-                ).format(Identifier(finance.settings.database_schema, "finance_organisations")),
+                ).format(Identifier(schema, "finance_organisations")),
                 (organisation, parent, kind),
             )

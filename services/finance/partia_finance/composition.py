@@ -10,6 +10,7 @@ from psycopg_pool import ConnectionPool
 
 from partia_contracts.text import MESSAGE, RULE
 from partia_finance.adapters.postgres.event_store import FinanceEventStore
+from partia_finance.adapters.postgres.queries import FinanceQueries
 from partia_finance.adapters.postgres.store import FinanceStore
 from partia_finance.application.commands import Command
 from partia_finance.application.handlers import handlers
@@ -37,6 +38,7 @@ class Finance:
     store: FinanceStore
     writer: CommandWriter[Command, Outcome]
     configuration: FinanceConfiguration
+    queries: FinanceQueries
     embedded_server: Any = None
 
     def close(self) -> None:
@@ -77,7 +79,9 @@ def open_finance(settings: FinanceSettings, *, start: bool = True) -> Finance:
     if start:
         pool.open()
         writer.start()
-    return Finance(settings, events, pool, store, writer, configuration, server)
+    return Finance(
+        settings, events, pool, store, writer, configuration, FinanceQueries(store), server
+    )
 
 
 def load_configuration(party: str) -> FinanceConfiguration:

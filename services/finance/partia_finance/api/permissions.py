@@ -23,4 +23,12 @@ OPERATIONS: Operations = {
     ("GET", "/health"): PUBLIC,
     ("GET", "/ready"): PUBLIC,
     ("GET", "/metrics"): PUBLIC,
+    # donations (DOMAIN §6; Constitution Art. 6(4), Law Art. 18(2))
+    ("POST", "/donations"): RECORD_DONATIONS,
+    ("GET", "/donations"): READ_DONATIONS,
+    ("GET", "/donations/{donation_id}"): READ_DONATIONS,
+    ("POST", "/donations/{donation_id}/evidence"): RECORD_DONATIONS,
+    # return obligations
+    ("GET", "/obligations"): READ_DONATIONS,
+    ("POST", "/obligations/{obligation_id}/settlement"): RECORD_DONATIONS,
 }

@@ -8,9 +8,7 @@ every dependency node on every request, and at a thousand requests a second that
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import json
 from dataclasses import dataclass
 from typing import Annotated
 from uuid import UUID
@@ -19,7 +17,7 @@ from fastapi import Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from partia_kit.auth import Principal, Scope
-from partia_kit.http import access
+from partia_kit.http import access, commands
 from partia_kit.http.access import scope_of
 from partia_kit.http.dependencies import idempotency_key
 from partia_kit.idempotency import IdempotencyKey
@@ -79,20 +77,9 @@ class CommandContext:
         endpoint's response_model documents it)."""
         if not self.scope.whole_party:
             command = dataclasses.replace(command, scope=self.scope)
-        try:
-            outcome = await asyncio.wrap_future(self.registry.writer.submit(command))
-        except BaseException:
-            self.metrics.count_command(command, None)
-            raise
-        self.metrics.count_command(command, outcome)
-        if outcome.error is not None:
-            raise outcome.error
-        assert outcome.receipt is not None
-        headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
-        body = dict(outcome.receipt)
-        if outcome.positions is not None:
-            body["positions"] = list(outcome.positions)
-        return Response(json.dumps(body), status_code, headers, media_type="application/json")
+        return await commands.execute(
+            self.registry.writer, command, status_code, self.metrics.count_command
+        )
 
 
 async def writer(request: Request) -> CommandContext:

@@ -103,6 +103,7 @@ OPERATIONS: dict[tuple[str, str], Permission] = {
     ("POST", "/read-model/rebuild"): REBUILD_READ_MODEL,
 }
 
+
 def permission_of(method: str, path: str) -> Permission:
     """`path`: the route's template, as the OpenAPI document writes it."""
     return permission_in(OPERATIONS, method, path)
