@@ -7,6 +7,7 @@ Idempotency-Key and a retry records nothing twice."""
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,11 +17,14 @@ from typing import Any
 import httpx
 import pytest
 
+from partia_finance.api.app import create_app
+from partia_finance.api.permissions import OPERATIONS
 from partia_finance.settings import FinanceSettings
 from partia_kit import testing
 from partia_kit.auth import Grant, Role
 from partia_kit.auth.issuer import LocalIssuer, local_issuer_environment
 from partia_kit.testing import new_master_key, new_schema
+from tests.e2e.access import PUBLIC_OPERATIONS, anonymous_calls, check_declared, walk
 from tests.finance.domain.support import CITIZEN_IIN, NON_RESIDENT_BIN
 from tests.finance.support import ALMATY, ASTANA, PARTY, seed_tree_at
 
@@ -214,3 +218,44 @@ def test_the_auditor_reads_everything_and_may_record_nothing(finance: Finance) -
         "auditor", "GET", "/donations", params={"from": "2026-12-31", "to": "2026-01-01"}
     )
     assert backwards.status_code == 422
+
+
+# --- access control, as for every service (tests/e2e/access.py) ------------------------------
+
+
+def representative(method: str, path: str) -> tuple[str, dict[str, Any]]:
+    """Made-up ids in the path, and for a POST an empty body (refused as invalid if allowed:
+    nothing changes)."""
+    url = re.sub(r"\{(\w+)\}", lambda _: str(uuid.uuid4()), path)
+    if method == "GET":
+        return url, {}
+    return url, {"json": {}, "headers": {"Idempotency-Key": str(uuid.uuid4())}}
+
+
+def test_every_finance_operation_declares_its_permission() -> None:
+    check_declared(create_app().openapi(), OPERATIONS)
+
+
+@pytest.mark.parametrize(
+    "who", ["treasurer", "treasurer-almaty", "auditor", "operations", "clerk", "member", "nobody"]
+)
+def test_each_role_is_refused_every_finance_operation_it_lacks_the_permission_for(
+    finance: Finance, who: str
+) -> None:
+    """Issue 11 item 1 with issue 10's rules: the treasurer records and reads donations (in their
+    subtree), the auditor reads everything and changes nothing, operations reads no personal
+    data (nothing here), a clerk or member nothing yet."""
+    allowed = walk(finance.base, OPERATIONS, who, finance.tokens[who], representative)
+    everything = set(OPERATIONS)
+    expected = {
+        "treasurer": everything,
+        "treasurer-almaty": everything,
+        "auditor": {op for op in everything if op[0] == "GET"},
+    }.get(who, PUBLIC_OPERATIONS)
+    assert allowed == expected
+
+
+def test_without_a_token_every_finance_operation_but_health_ready_and_metrics_answers_401(
+    finance: Finance,
+) -> None:
+    anonymous_calls(finance.base, OPERATIONS, representative)
