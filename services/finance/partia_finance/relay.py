@@ -11,12 +11,12 @@ import argparse
 
 from eventsourcing.persistence import StoredEvent
 
-from partia_contracts.topics import FINANCE, ce_type
+from partia_contracts.topics import FINANCE
 from partia_finance.adapters.integration_events import to_integration_event
 from partia_finance.adapters.postgres.event_store import FinanceEventStore
 from partia_finance.settings import FinanceSettings
 from partia_kit import relay_command
-from partia_kit.messages import OutboundMessage, integration_message
+from partia_kit.messages import OutboundMessage, contract_message
 from partia_kit.relay import StoredRecord, ToMessages
 from partia_kit.vault import SealingMapper
 
@@ -36,22 +36,9 @@ def finance_messages(mapper: SealingMapper) -> ToMessages:
         contract = to_integration_event(event, record.position)
         if contract is None:
             return []
-        key = str(contract.aggregate_id)
         donation = contract.event_type.startswith("finance.donation.")
-        return [
-            integration_message(
-                topic=DONATIONS_TOPIC if donation else OBLIGATIONS_TOPIC,
-                key=key,
-                event_id=str(contract.event_id),
-                source=FINANCE.source,
-                event_type=ce_type(contract.event_type, contract.schema_version),
-                time=contract.recorded_at,
-                subject=key,
-                body=contract.model_dump_json().encode(),
-                position=record.position,
-                business_date=contract.effective_on,
-            )
-        ]
+        topic = DONATIONS_TOPIC if donation else OBLIGATIONS_TOPIC
+        return [contract_message(topic, contract, FINANCE.source, record.position)]
 
     return to_messages
 

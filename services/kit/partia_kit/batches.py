@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 from partia_contracts.text import unstorable
+from partia_kit.auth.scope import WHOLE_PARTY, Scope
 from partia_kit.idempotency import IdempotencyKey, IdempotencyKeyReused, StoredOutcome
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,21 @@ class StoreUnavailable(Exception):
 class ConcurrentChange(Exception):
     """Another writer changed the same record (or claimed the same unique value) first; try
     again."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommandBase:
+    """What every service's commands carry: the acting user (recorded on every event), the
+    request's Idempotency-Key, and where the actor may act."""
+
+    actor: str
+    idempotency: IdempotencyKey | None = field(default=None, compare=False)
+    scope: Scope = field(default=WHOLE_PARTY, compare=False)
+    """Where the actor may act: the whole party unless their grants say less (decision 165)."""
+
+    def named_records(self) -> tuple[Any, ...]:
+        """The records this command names, so a batch can load them all at once."""
+        return ()
 
 
 class BatchCommand(Protocol):

@@ -21,7 +21,7 @@ from eventsourcing.persistence import StoredEvent
 
 from partia_contracts.topics import REGISTRY, ce_type
 from partia_kit import relay_command
-from partia_kit.messages import JSON_BYTES, OutboundMessage, integration_message
+from partia_kit.messages import JSON_BYTES, OutboundMessage, contract_message
 from partia_kit.relay import StoredRecord, ToMessages
 from partia_registry.adapters.integration_events import to_integration_event
 from partia_registry.adapters.integration_messages import FastEvent, fast_integration_event
@@ -61,21 +61,8 @@ def registry_messages(mapper: Any, *, fast_path: bool = True) -> ToMessages:
         )
         contract = to_integration_event(event, record.position)
         member_event = contract.event_type.startswith("registry.member.")
-        key = str(contract.aggregate_id)
-        return [
-            integration_message(
-                topic=MEMBERS_TOPIC if member_event else ORGANISATIONS_TOPIC,
-                key=key,
-                event_id=str(contract.event_id),
-                source=SOURCE,
-                event_type=ce_type(contract.event_type, contract.schema_version),
-                time=contract.recorded_at,
-                subject=key,
-                body=contract.model_dump_json().encode(),
-                position=record.position,
-                business_date=contract.effective_on,
-            )
-        ]
+        topic = MEMBERS_TOPIC if member_event else ORGANISATIONS_TOPIC
+        return [contract_message(topic, contract, SOURCE, record.position)]
 
     return to_messages
 

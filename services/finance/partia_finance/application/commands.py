@@ -3,7 +3,7 @@ event), its Idempotency-Key and the actor's scope (decision 165)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
@@ -11,18 +11,12 @@ from partia_finance.domain.donors import Declarations, Donor, DonorPersonalData
 from partia_finance.domain.evidence import Document, Evidence
 from partia_finance.domain.funds import Purpose
 from partia_finance.domain.money import Amount, PaymentChannel
-from partia_kit.auth import WHOLE_PARTY, Scope
-from partia_kit.idempotency import IdempotencyKey
+from partia_kit.batches import CommandBase
 
 
 @dataclass(frozen=True, kw_only=True)
-class Command:
-    actor: str
-    idempotency: IdempotencyKey | None = field(default=None, compare=False)
-    scope: Scope = field(default=WHOLE_PARTY, compare=False)
-
-    def named_records(self) -> tuple[UUID, ...]:
-        return ()
+class Command(CommandBase):
+    """The actor, key and scope (`partia_kit.batches.CommandBase`)."""
 
 
 @dataclass(frozen=True, kw_only=True)
