@@ -65,3 +65,15 @@ def test_the_finance_service_refuses_to_start_with_static_tokens_in_production(
     ) as child:
         assert child.wait(timeout=60) == 2
         assert "static tokens are for local development only" in output_of(child)
+
+
+def test_the_clock_runs_as_its_own_command_and_a_second_run_changes_nothing(
+    settings: FinanceSettings,
+) -> None:
+    """Issue 11 item 4: `python -m partia_finance clock` (daily); safe to run twice."""
+    for _ in range(2):
+        with testing.service_process(
+            MODULE, settings, "clock", "--on", "2026-04-02", tokens=""
+        ) as child:
+            assert child.wait(timeout=120) == 0, output_of(child)
+            assert "2026-04-02: 0 obligations overdue, 0 donations flagged" in output_of(child)

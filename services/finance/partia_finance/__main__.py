@@ -7,6 +7,7 @@ import argparse
 import logging
 import os
 import sys
+from datetime import date
 
 from partia_finance.settings import FinanceSettings
 
@@ -34,6 +35,13 @@ def main(argv: list[str] | None = None) -> int:
         "--bootstrap",
         default=os.environ.get("PARTIA_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
         help="Kafka bootstrap servers (env PARTIA_KAFKA_BOOTSTRAP; default: %(default)s)",
+    )
+    clock = sub.add_parser(
+        "clock",
+        help="mark overdue return obligations and flag undecided donations (daily; safe to repeat)",
+    )
+    clock.add_argument(
+        "--on", type=date.fromisoformat, default=None, help="the day (default: today)"
     )
     from partia_kit import relay_command
 
@@ -67,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             return _project(settings, args.bootstrap)
         if args.command == "relay":
             return _relay(settings, args)
+        if args.command == "clock":
+            return _clock(settings, args.on or date.today())
         return _serve(settings, args.host, args.port, args.workers)
     finally:
         if server is not None:
@@ -98,6 +108,27 @@ def _project(settings: FinanceSettings, bootstrap: str) -> int:
     finally:
         if operations is not None:
             operations.stop()
+    return 0
+
+
+def _clock(settings: FinanceSettings, on: date) -> int:
+    from partia_finance.application.clock import run_clock
+    from partia_finance.composition import open_finance
+
+    finance = open_finance(settings)
+    try:
+        done = run_clock(
+            on,
+            finance.queries.late_obligations(on),
+            finance.queries.undecided_donations(),
+            finance.writer.execute,
+        )
+    finally:
+        finance.close()
+    print(
+        f"{on.isoformat()}: {done.overdue} obligations overdue, {done.flagged} donations flagged"
+        f" undecided ({done.already} already done or not late yet)"
+    )
     return 0
 
 

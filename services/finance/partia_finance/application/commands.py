@@ -60,3 +60,25 @@ class SettleObligation(Command):
 
     def named_records(self) -> tuple[UUID, ...]:
         return (self.obligation_id,)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MarkObligationOverdue(Command):
+    """The deadline passed unsettled: recorded once, for notifications (issue 11 item 4)."""
+
+    obligation_id: UUID
+    on: date
+
+    def named_records(self) -> tuple[UUID, ...]:
+        return (self.obligation_id,)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FlagUndecided(Command):
+    """A donation left undecided past its deadline: flagged, never silently accepted."""
+
+    donation_id: UUID
+    on: date
+
+    def named_records(self) -> tuple[UUID, ...]:
+        return (self.donation_id,)

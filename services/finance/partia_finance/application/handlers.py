@@ -64,6 +64,16 @@ def handlers(
             "payment_reference": cmd.payment_reference,
         }
 
+    def mark_overdue(cmd: c.MarkObligationOverdue, uow: UnitOfWork) -> Receipt:
+        obligation = uow.obligation(cmd.obligation_id)
+        obligation.mark_overdue(cmd.on, cmd.actor)
+        return {"obligation_id": str(obligation.id), "overdue_on": cmd.on.isoformat()}
+
+    def flag_undecided(cmd: c.FlagUndecided, uow: UnitOfWork) -> Receipt:
+        donation = uow.donation(cmd.donation_id)
+        donation.flag_undecided(cmd.on, configuration, cmd.actor)
+        return {"donation_id": str(donation.id), "flagged_on": cmd.on.isoformat()}
+
     def _decide(
         donation: Donation, on: date, uow: UnitOfWork, actor: str
     ) -> ReturnObligation | None:
@@ -89,6 +99,8 @@ def handlers(
         c.ReceiveDonation: receive,
         c.AddEvidence: add_evidence,
         c.SettleObligation: settle,
+        c.MarkObligationOverdue: mark_overdue,
+        c.FlagUndecided: flag_undecided,
     }
 
 

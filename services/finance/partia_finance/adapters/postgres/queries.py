@@ -96,6 +96,20 @@ class FinanceQueries:
             "recorded_by": received.recorded_by,
         }
 
+    def late_obligations(self, on: date) -> list[UUID]:
+        sql = SQL(
+            "SELECT obligation_id FROM {} WHERE settled_on IS NULL AND overdue_on IS NULL"
+            " AND deadline < %s ORDER BY deadline"
+        ).format(self._obligations)
+        return [row["obligation_id"] for row in self._rows(sql, [on])]
+
+    def undecided_donations(self) -> list[UUID]:
+        sql = SQL(
+            "SELECT donation_id FROM {} WHERE status IN ('received', 'held')"
+            " AND flagged_on IS NULL ORDER BY credited_on"
+        ).format(self._donations)
+        return [row["donation_id"] for row in self._rows(sql, [])]
+
     def _scoped(self, scope: Scope) -> tuple[list[Composed | SQL], list[Any]]:
         if scope.organisations is None:
             return [SQL("true")], []

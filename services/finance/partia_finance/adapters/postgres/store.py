@@ -42,6 +42,7 @@ _DONATION_COLUMNS = (
     ("credited_on", "date"),
     ("decided_on", "date"),
     ("rule", "text"),
+    ("flagged_on", "date"),
 )
 _OBLIGATION_COLUMNS = (
     ("obligation_id", "uuid"),
@@ -57,6 +58,7 @@ _OBLIGATION_COLUMNS = (
     ("deadline", "date"),
     ("settled_on", "date"),
     ("payment_reference", "text"),
+    ("overdue_on", "date"),
 )
 
 
@@ -137,6 +139,7 @@ class FinanceStore:
             d.credited_on,
             d.decided_on,
             rule,
+            d.flagged_undecided_on,
         )
 
     @staticmethod
@@ -155,6 +158,7 @@ class FinanceStore:
             o.deadline,
             o.settled_on,
             o.payment_reference,
+            o.overdue_on,
         )
 
 

@@ -34,7 +34,7 @@ def upgrade(schema: str) -> None:
         " donation_id uuid PRIMARY KEY, organisation_id uuid NOT NULL, fund text NOT NULL,"
         " donor_kind text NOT NULL, donor_digest bytea, amount_tiyn bigint NOT NULL,"
         " accepted_tiyn bigint NOT NULL, status text NOT NULL, credited_on date NOT NULL,"
-        " decided_on date, rule text)",
+        " decided_on date, rule text, flagged_on date)",
         f"CREATE INDEX IF NOT EXISTS finance_donation_index_donor"
         f" ON {s}.finance_donation_index (donor_digest, fund, credited_on)",
         f"CREATE INDEX IF NOT EXISTS finance_donation_index_credited"
@@ -44,7 +44,7 @@ def upgrade(schema: str) -> None:
         " organisation_id uuid NOT NULL, fund text NOT NULL, amount_tiyn bigint NOT NULL,"
         " cause text NOT NULL, rule text NOT NULL, clause text NOT NULL,"
         " disposition text NOT NULL, opened_on date NOT NULL, deadline date NOT NULL,"
-        " settled_on date, payment_reference text)",
+        " settled_on date, payment_reference text, overdue_on date)",
         f"CREATE INDEX IF NOT EXISTS finance_obligation_index_deadline"
         f" ON {s}.finance_obligation_index (deadline) WHERE settled_on IS NULL",
         f"CREATE TABLE IF NOT EXISTS {s}.finance_organisations ("
