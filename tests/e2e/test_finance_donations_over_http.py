@@ -11,6 +11,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +114,9 @@ def test_a_citizens_documented_donation_is_accepted_with_every_rule_checked_list
     decision = view["history"][-1]
     assert decision["kind"] == "accepted"
     assert decision["recorded_by"] == "dana"
+    # two kinds of time: the business dates, and when it was recorded
+    assert (view["credited_on"], decision["on"]) == ("2026-03-02", "2026-03-02")
+    assert datetime.fromisoformat(view["recorded_at"]).utcoffset() == timedelta(0)
     rules = {check["rule"] for check in decision["checks"]}
     assert rules == {  # every rule that applies to a person, each with its clause
         "identification-number",

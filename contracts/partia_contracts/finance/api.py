@@ -4,7 +4,7 @@ decision's); recorded times are UTC."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -181,6 +181,7 @@ class DecisionOut(BaseModel):
     excess_tiyn: int | None = None
     obligation_id: UUID | None = None
     recorded_by: str
+    recorded_at: datetime = Field(description="when it was recorded (UTC); `on` is the business date")
 
 
 class DonationView(BaseModel):
@@ -196,6 +197,7 @@ class DonationView(BaseModel):
     evidence: list[DocumentRef]
     history: list[DecisionOut]
     recorded_by: str
+    recorded_at: datetime = Field(description="when the credit was recorded (UTC)")
 
 
 class DonationRow(BaseModel):

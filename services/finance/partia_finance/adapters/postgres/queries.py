@@ -94,6 +94,7 @@ class FinanceQueries:
             "evidence": [asdict(d) for d in donation.evidence.documents],
             "history": [h for h in map(_history_entry, events[1:]) if h is not None],
             "recorded_by": received.recorded_by,
+            "recorded_at": received.timestamp,
         }
 
     def late_obligations(self, on: date) -> list[UUID]:
@@ -159,4 +160,5 @@ def _history_entry(event: Any) -> dict[str, Any] | None:
         "excess_tiyn": getattr(event, "excess_tiyn", None),
         "obligation_id": getattr(event, "obligation_id", None),
         "recorded_by": event.recorded_by,
+        "recorded_at": event.timestamp,
     }
