@@ -7,6 +7,7 @@ Idempotency-Key and a retry records nothing twice."""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import uuid
 from collections.abc import Iterator
@@ -222,6 +223,25 @@ def test_the_auditor_reads_everything_and_may_record_nothing(finance: Finance) -
         "auditor", "GET", "/donations", params={"from": "2026-12-31", "to": "2026-01-01"}
     )
     assert backwards.status_code == 422
+
+
+def test_a_donors_identity_is_kept_for_the_retention_period_and_erased_after_it(
+    finance: Finance,
+) -> None:
+    """Ch. 12.9: records kept 5 years (configuration); after that the names and IIN go (the key
+    is destroyed), the amount, dates and decision stay."""
+    made = finance.call("treasurer", "POST", "/donations", donation()).json()
+    path = f"/donations/{made['donation_id']}"
+    early = finance.call("treasurer", "POST", f"{path}/erasure", {"erased_on": "2031-03-02"})
+    assert (early.status_code, early.json()["rule"]) == (409, "retention-period"), early.text
+    assert "2031-03-02 inclusive" in early.json()["detail"]
+    assert early.json()["clause"].startswith("Ch. 12.9")
+    erased = finance.call("treasurer", "POST", f"{path}/erasure", {"erased_on": "2031-03-03"})
+    assert erased.status_code == 200, erased.text
+    view = finance.call("auditor", "GET", path).json()
+    assert view["donor"]["personal_data_erased"] is True
+    assert CITIZEN_IIN not in json.dumps(view)
+    assert (view["amount_tiyn"], view["status"]) == (5_000_000, "accepted")
 
 
 # --- access control, as for every service (tests/e2e/access.py) ------------------------------

@@ -151,6 +151,10 @@ class AddEvidenceRequest(_Body):
     added_on: date
 
 
+class ErasureRequest(_Body):
+    erased_on: date = Field(description="the business date of the erasure")
+
+
 class SettlementRequest(_Body):
     payment_reference: StorableText = Field(min_length=1, max_length=100)
     settled_on: date
@@ -181,7 +185,9 @@ class DecisionOut(BaseModel):
     excess_tiyn: int | None = None
     obligation_id: UUID | None = None
     recorded_by: str
-    recorded_at: datetime = Field(description="when it was recorded (UTC); `on` is the business date")
+    recorded_at: datetime = Field(
+        description="when it was recorded (UTC); `on` is the business date"
+    )
 
 
 class DonationView(BaseModel):

@@ -17,6 +17,7 @@ from partia_contracts.finance.api import (
     DonationList,
     DonationReceipt,
     DonationView,
+    ErasureRequest,
     ObligationList,
     OrganisationDeclarationsIn,
     OrganisationDonorIn,
@@ -88,6 +89,19 @@ async def add_evidence(donation_id: UUID, body: AddEvidenceRequest, context: Wri
         documents=tuple(_document(d) for d in body.documents),
         declarations=None if body.declarations is None else _declarations(body.declarations),
         added_on=body.added_on,
+    )
+    return await context.execute(command)
+
+
+@router.post(
+    "/donations/{donation_id}/erasure",
+    summary="Erase the donor's names and IIN once the retention period has ended (refused"
+    " before, with the last day records must be kept); amounts, dates and decisions stay",
+    openapi_extra=COMMAND_OPENAPI,
+)
+async def erase(donation_id: UUID, body: ErasureRequest, context: Writer) -> Response:
+    command = c.EraseDonorData(
+        actor=context.actor, donation_id=donation_id, erased_on=body.erased_on
     )
     return await context.execute(command)
 

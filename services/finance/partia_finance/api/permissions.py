@@ -28,6 +28,7 @@ OPERATIONS: Operations = {
     ("GET", "/donations"): READ_DONATIONS,
     ("GET", "/donations/{donation_id}"): READ_DONATIONS,
     ("POST", "/donations/{donation_id}/evidence"): RECORD_DONATIONS,
+    ("POST", "/donations/{donation_id}/erasure"): RECORD_DONATIONS,
     # return obligations
     ("GET", "/obligations"): READ_DONATIONS,
     ("POST", "/obligations/{obligation_id}/settlement"): RECORD_DONATIONS,

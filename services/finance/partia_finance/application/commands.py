@@ -82,3 +82,15 @@ class FlagUndecided(Command):
 
     def named_records(self) -> tuple[UUID, ...]:
         return (self.donation_id,)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EraseDonorData(Command):
+    """The donor's names and IIN erased once the retention period has ended (refused before,
+    with the reason); amounts, dates and decisions stay (issue 11 item 6)."""
+
+    donation_id: UUID
+    erased_on: date
+
+    def named_records(self) -> tuple[UUID, ...]:
+        return (self.donation_id,)

@@ -74,6 +74,11 @@ def handlers(
         donation.flag_undecided(cmd.on, configuration, cmd.actor)
         return {"donation_id": str(donation.id), "flagged_on": cmd.on.isoformat()}
 
+    def erase(cmd: c.EraseDonorData, uow: UnitOfWork) -> Receipt:
+        donation = _in_scope(uow.donation(cmd.donation_id), cmd.scope, uow)
+        donation.erase_personal_data(cmd.erased_on, configuration, cmd.actor)
+        return {"donation_id": str(donation.id), "erased_on": cmd.erased_on.isoformat()}
+
     def _decide(
         donation: Donation, on: date, uow: UnitOfWork, actor: str
     ) -> ReturnObligation | None:
@@ -101,6 +106,7 @@ def handlers(
         c.SettleObligation: settle,
         c.MarkObligationOverdue: mark_overdue,
         c.FlagUndecided: flag_undecided,
+        c.EraseDonorData: erase,
     }
 
 

@@ -166,6 +166,7 @@ class FinanceUnitOfWork(EventUnitOfWork):
     def __init__(self, store: FinanceStore) -> None:
         super().__init__(store.events, IDEMPOTENCY)
         self._store = store
+        self._erased: list[UUID] = []
 
     def donation(self, donation_id: UUID) -> Donation:
         return self._get(donation_id, Donation, "donation")
@@ -200,7 +201,15 @@ class FinanceUnitOfWork(EventUnitOfWork):
 
     def _alongside(self, events: Sequence[Any]) -> list[Statement]:
         changed = {e.originator_id for e in events}
+        self._erased = [
+            e.originator_id for e in events if isinstance(e, Donation.PersonalDataErased)
+        ]
+        destroyed = [self._store.events.vault.destroy(owner) for owner in self._erased]
         rejected_by = {e.originator_id: e.rule for e in events if isinstance(e, Donation.Rejected)}
-        return self._store.index_statements(
+        return destroyed + self._store.index_statements(
             [a for a in self._aggregates.values() if a.id in changed], rejected_by
         )
+
+    def _committed(self, aggregates: list[Any], positions: list[int]) -> None:
+        for owner in self._erased:  # the donation's key is gone: so is its copy in memory
+            self._store.events.vault.forget(owner)
