@@ -73,7 +73,7 @@ def open_finance(settings: FinanceSettings, *, start: bool = True) -> Finance:
         handlers(configuration, RULE_BOOK),
         refusals=(RuleViolation, NotFound),
         recheckable=(RuleViolation, NotFound),
-        unstorable=_unstorable,
+        unstorable=unstorable_text,
     )
     writer = CommandWriter(runner.run, name="finance-writer")
     if start:
@@ -90,7 +90,7 @@ def load_configuration(party: str) -> FinanceConfiguration:
     return FinanceConfiguration.from_toml(text)
 
 
-def _unstorable(field: str) -> RuleViolation:
+def unstorable_text(field: str) -> RuleViolation:
     return RuleViolation(RULE, "", f"{field}: {MESSAGE}", field=field)
 
 
