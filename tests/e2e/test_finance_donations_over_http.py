@@ -244,6 +244,53 @@ def test_a_donors_identity_is_kept_for_the_retention_period_and_erased_after_it(
     assert (view["amount_tiyn"], view["status"]) == (5_000_000, "accepted")
 
 
+def test_a_statement_imported_twice_records_each_credit_once_and_lists_what_it_cannot_read(
+    finance: Finance,
+) -> None:
+    """Issue 11 item 8: each credit checked as it is imported (a statement carries no
+    declaration: a citizen's credit is held until it arrives), every prohibited donor refused."""
+    statement = "\n".join(
+        [
+            "credited_on,amount,currency,document,payer_kind,payer_id,payer_name,purpose",
+            f"2026-03-03,25000.00,KZT,ST-1,person,{CITIZEN_IIN},Абенова Айгерим,party_funds",
+            "2026-03-03,1000.00,KZT,ST-2,anonymous,,,",
+            f"2026-03-04,90000.50,KZT,ST-3,organisation,{NON_RESIDENT_BIN},Foreign LLP,",
+            "2026-03-04,-500.00,KZT,ST-4,anonymous,,,",
+        ]
+    )
+    body = {"organisation_id": str(ALMATY), "csv": statement}
+    first = finance.call("treasurer-almaty", "POST", "/statements", body)
+    assert first.status_code == 200, first.text
+    outcomes = [line["outcome"] for line in first.json()["lines"]]
+    assert outcomes == ["held", "rejected", "rejected", "unmatched"]
+    assert "debit" in first.json()["lines"][3]["reason"]
+    again = finance.call("treasurer-almaty", "POST", "/statements", body).json()
+    assert (again["recorded"], again["already_imported"], again["unmatched"]) == (0, 3, 1)
+    assert [line["donation_id"] for line in again["lines"][:3]] == [
+        line["donation_id"] for line in first.json()["lines"][:3]
+    ]
+    held = first.json()["lines"][0]["donation_id"]
+    declared = finance.call(
+        "treasurer-almaty",
+        "POST",
+        f"/donations/{held}/evidence",
+        {
+            "documents": [DECLARATION],
+            "declarations": {
+                "kind": "person",
+                "citizenship": "KZ",
+                "receives_foreign_grants": False,
+            },
+            "added_on": "2026-03-06",
+        },
+    )
+    assert declared.json()["status"] == "accepted", declared.text
+    unreadable = finance.call(
+        "treasurer-almaty", "POST", "/statements", {**body, "csv": "a,b\n1,2"}
+    )
+    assert (unreadable.status_code, unreadable.json()["field"]) == (422, "csv")
+
+
 # --- access control, as for every service (tests/e2e/access.py) ------------------------------
 
 

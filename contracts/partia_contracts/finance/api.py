@@ -243,3 +243,28 @@ class ObligationRow(BaseModel):
 class ObligationList(BaseModel):
     as_of: date
     items: list[ObligationRow]
+
+
+class StatementRequest(_Body):
+    """A bank statement in the documented CSV layout (`partia_finance.application.statements`:
+    credited_on, amount, currency, document, payer_kind, payer_id, payer_name, purpose), for the
+    account of one receiving organisation."""
+
+    organisation_id: UUID
+    csv: str = Field(min_length=1, max_length=1_000_000)
+
+
+class StatementLineOut(BaseModel):
+    line: int
+    outcome: Literal["received", "held", "accepted", "rejected", "already_imported", "unmatched"]
+    donation_id: UUID | None = None
+    obligation_id: UUID | None = None
+    rule: str | None = None
+    reason: str | None = None
+
+
+class StatementImport(BaseModel):
+    recorded: int
+    already_imported: int
+    unmatched: int
+    lines: list[StatementLineOut]

@@ -4,6 +4,7 @@ by `partia_kit.http.access`), its scope, and for POSTs an Idempotency-Key."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from dataclasses import dataclass
 from typing import Annotated
@@ -15,6 +16,7 @@ from partia_finance.api.permissions import OPERATIONS
 from partia_finance.application.commands import Command
 from partia_finance.composition import Finance
 from partia_kit.auth import Scope
+from partia_kit.batches import Outcome
 from partia_kit.http import access, commands
 from partia_kit.http.access import scope_of
 from partia_kit.http.dependencies import idempotency_key
@@ -41,6 +43,11 @@ class CommandContext:
     actor: str
     idempotency: IdempotencyKey
     scope: Scope
+
+    async def outcome(self, command: Command) -> Outcome:
+        """The command's outcome as it is (a refusal not raised), with the actor's scope."""
+        command = dataclasses.replace(command, scope=self.scope)
+        return await asyncio.wrap_future(self.finance.writer.submit(command))
 
     async def execute(self, command: Command, status_code: int = 200) -> Response:
         """The command with the actor's key and scope, decided by the writer."""

@@ -29,6 +29,8 @@ OPERATIONS: Operations = {
     ("GET", "/donations/{donation_id}"): READ_DONATIONS,
     ("POST", "/donations/{donation_id}/evidence"): RECORD_DONATIONS,
     ("POST", "/donations/{donation_id}/erasure"): RECORD_DONATIONS,
+    # bank statements (issue 11 item 8)
+    ("POST", "/statements"): RECORD_DONATIONS,
     # return obligations
     ("GET", "/obligations"): READ_DONATIONS,
     ("POST", "/obligations/{obligation_id}/settlement"): RECORD_DONATIONS,

@@ -36,6 +36,9 @@ class ReceiveDonation(Command):
     evidence: Evidence
     channel: PaymentChannel = PaymentChannel.BANK_TRANSFER
     decided_on: date | None = None
+    from_statement: bool = False
+    """Imported from a bank statement: a donation with this id already recorded is the same
+    credit imported again, and nothing is recorded twice."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -24,6 +24,13 @@ def handlers(
 ) -> Mapping[type[c.Command], Handler]:
     def receive(cmd: c.ReceiveDonation, uow: UnitOfWork) -> Receipt:
         _check_organisation(uow, cmd.organisation_id, cmd.scope)
+        if cmd.from_statement:
+            try:
+                earlier = uow.donation(cmd.donation_id)
+            except NotFound:
+                pass
+            else:  # the same credit imported again: nothing is recorded twice
+                return {**_receipt(earlier, None), "already_imported": True}
         donation = Donation.receive(
             donation_id=cmd.donation_id,
             amount=cmd.amount,
