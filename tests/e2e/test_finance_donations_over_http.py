@@ -291,6 +291,27 @@ def test_a_statement_imported_twice_records_each_credit_once_and_lists_what_it_c
     assert (unreadable.status_code, unreadable.json()["field"]) == (422, "csv")
 
 
+def test_the_annual_statement_sums_the_years_receipts_by_fund_and_source_as_of_a_date(
+    finance: Finance,
+) -> None:
+    """Ch. 12.10: published receipts by source; as of a date before any decision, nothing."""
+    company = {"kind": "organisation", "bin": NON_RESIDENT_BIN, "name": "Foreign LLP"}
+    finance.call("treasurer", "POST", "/donations", donation(credited_on="2025-06-01"))
+    finance.call(
+        "treasurer", "POST", "/donations", donation(credited_on="2025-06-02", donor=company)
+    )
+    report = finance.call("auditor", "GET", "/reports/annual-statement", params={"year": 2025})
+    assert report.status_code == 200, report.text
+    rows = {(r["fund"], r["donor_kind"]): r for r in report.json()["items"]}
+    assert rows[("party_funds", "person")]["accepted_tiyn"] == 5_000_000
+    assert rows[("party_funds", "organisation")]["rejected_tiyn"] == 5_000_000
+    assert CITIZEN_IIN not in report.text
+    before = finance.call(
+        "auditor", "GET", "/reports/annual-statement", params={"year": 2025, "as_of": "2025-05-31"}
+    )
+    assert before.json()["items"] == []
+
+
 # --- access control, as for every service (tests/e2e/access.py) ------------------------------
 
 

@@ -268,3 +268,20 @@ class StatementImport(BaseModel):
     already_imported: int
     unmatched: int
     lines: list[StatementLineOut]
+
+
+class ReceiptsBySource(BaseModel):
+    fund: str
+    donor_kind: str
+    accepted: int
+    accepted_tiyn: int
+    rejected: int
+    rejected_tiyn: int
+
+
+class AnnualStatement(BaseModel):
+    """Receipts of a year by fund and source, for publication (Ch. 12.10): no donor is named."""
+
+    year: int
+    as_of: date
+    items: list[ReceiptsBySource]

@@ -13,6 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from partia_contracts.finance.api import (
     AddEvidenceRequest,
+    AnnualStatement,
     DocumentRef,
     DonationList,
     DonationReceipt,
@@ -203,3 +204,16 @@ def _declarations(given: Any) -> Declarations:
 
 def _document(given: DocumentRef) -> Document:
     return Document(DocumentKind(given.kind), given.reference, given.sha256)
+
+
+@router.get(
+    "/reports/annual-statement",
+    response_model=AnnualStatement,
+    tags=["reports"],
+    summary="Receipts of a year by fund and source (donor kind), as decided by a date: the"
+    " annual statement for publication (Ch. 12.10); no donor is named",
+)
+async def annual_statement(context: Reader, year: int, as_of: date | None = None) -> Any:
+    day = as_of or date.today()
+    items = await run_in_threadpool(context.queries().annual_statement, context.scope, year, day)
+    return {"year": year, "as_of": day, "items": items}

@@ -19,6 +19,9 @@ READ_DONATIONS = Permission("read-donations", frozenset({Role.TREASURER, Role.AU
 """Donations with their donors (personal data: a person's name and IIN), decisions and the rules
 checked; return obligations."""
 
+READ_REPORTS = Permission("read-finance-reports", frozenset({Role.TREASURER, Role.AUDITOR}))
+"""Registers and statements in figures (no personal data), of the reader's organisations."""
+
 OPERATIONS: Operations = {
     ("GET", "/health"): PUBLIC,
     ("GET", "/ready"): PUBLIC,
@@ -31,6 +34,8 @@ OPERATIONS: Operations = {
     ("POST", "/donations/{donation_id}/erasure"): RECORD_DONATIONS,
     # bank statements (issue 11 item 8)
     ("POST", "/statements"): RECORD_DONATIONS,
+    # registers and reports (issue 11 item 7)
+    ("GET", "/reports/annual-statement"): READ_REPORTS,
     # return obligations
     ("GET", "/obligations"): READ_DONATIONS,
     ("POST", "/obligations/{obligation_id}/settlement"): RECORD_DONATIONS,

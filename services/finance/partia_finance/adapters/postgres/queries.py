@@ -97,6 +97,23 @@ class FinanceQueries:
             "recorded_at": received.timestamp,
         }
 
+    def annual_statement(self, scope: Scope, year: int, as_of: date) -> list[dict[str, Any]]:
+        """Receipts of `year` by fund and source (donor kind), as decided on or before `as_of`:
+        accepted amounts, and what was refused (Ch. 12.10: the statement is published)."""
+        conditions, params = self._scoped(scope)
+        sql = SQL(
+            "SELECT fund, donor_kind,"
+            " count(*) FILTER (WHERE accepted_tiyn > 0) AS accepted,"
+            " coalesce(sum(accepted_tiyn), 0)::bigint AS accepted_tiyn,"
+            " count(*) FILTER (WHERE status = 'rejected') AS rejected,"
+            " coalesce(sum(amount_tiyn) FILTER (WHERE status = 'rejected'), 0)::bigint"
+            " AS rejected_tiyn"
+            " FROM {} WHERE credited_on BETWEEN %s AND %s AND decided_on <= %s AND {}"
+            " GROUP BY fund, donor_kind ORDER BY fund, donor_kind"
+        ).format(self._donations, SQL(" AND ").join(conditions))
+        first, last = date(year, 1, 1), date(year, 12, 31)
+        return self._rows(sql, [first, last, as_of, *params])
+
     def late_obligations(self, on: date) -> list[UUID]:
         sql = SQL(
             "SELECT obligation_id FROM {} WHERE settled_on IS NULL AND overdue_on IS NULL"
