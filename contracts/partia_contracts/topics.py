@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from partia_contracts.finance.v1 import FINANCE_EVENTS
 from partia_contracts.registry.v1 import REGISTRY_EVENTS, IntegrationEvent
 
 
@@ -66,7 +67,37 @@ REGISTRY = System(
         ),
     ),
 )
-SYSTEMS: tuple[System, ...] = (REGISTRY,)
+
+
+def _finance_events(prefix: str) -> tuple[type[IntegrationEvent], ...]:
+    return tuple(m for m in FINANCE_EVENTS if event_type(m).startswith(prefix))
+
+
+FINANCE = System(
+    name="finance",
+    title="Partia finance: integration events",
+    source="/partia/finance",
+    channels=(
+        Channel(
+            id="donations",
+            topic="partia.finance.donations.v1",
+            partitions=3,
+            key="donation id",
+            description="Each donation's life, in order per donation: received, held, accepted,"
+            " rejected, found impermissible. No personal data.",
+            events=_finance_events("finance.donation."),
+        ),
+        Channel(
+            id="obligations",
+            topic="partia.finance.obligations.v1",
+            partitions=1,
+            key="obligation id",
+            description="Return obligations: opened, overdue, settled.",
+            events=_finance_events("finance.obligation."),
+        ),
+    ),
+)
+SYSTEMS: tuple[System, ...] = (REGISTRY, FINANCE)
 
 
 def cloudevent_type(model: type[IntegrationEvent]) -> str:

@@ -27,7 +27,7 @@ from partia_contracts.asyncapi import (
     write_documents,
 )
 from partia_contracts.registry import MemberAdmitted
-from partia_contracts.schemas import PUBLISHED_EVENTS
+from partia_contracts.registry.v1 import REGISTRY_EVENTS
 from partia_contracts.topics import REGISTRY
 from partia_kit.messages import integration_message
 from partia_registry.relay import SOURCE, TOPICS
@@ -64,7 +64,7 @@ def test_the_check_command_passes_on_the_committed_document() -> None:
 def test_a_stale_or_missing_document_is_reported_with_the_command_that_writes_it(
     tmp_path: Path,
 ) -> None:
-    assert write_documents(tmp_path) == [tmp_path / "registry.yaml"]
+    assert write_documents(tmp_path) == [tmp_path / "registry.yaml", tmp_path / "finance.yaml"]
     assert check_documents(tmp_path) == []
     (tmp_path / "registry.yaml").write_text("asyncapi: 3.0.0\n", encoding="utf-8")
     [stale] = check_documents(tmp_path)
@@ -126,8 +126,8 @@ def test_every_published_event_has_one_message_on_the_topic_the_relay_routes_it_
         for name in channel["messages"]
     }
 
-    assert sorted(where) == sorted(m.__name__ for m in PUBLISHED_EVENTS)
-    for model in PUBLISHED_EVENTS:
+    assert sorted(where) == sorted(m.__name__ for m in REGISTRY_EVENTS)
+    for model in REGISTRY_EVENTS:
         # the relay's rule (partia_registry.relay.registry_messages)
         member = str(model.model_fields["event_type"].default).startswith("registry.member.")
         expected = "partia.registry.members.v1" if member else "partia.registry.organisations.v1"

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from partia_kit.auth.scope import bootstrapped_organisation_id
 from partia_kit.testing import read_topic, wait_for
 from tests.e2e.test_registry_service import application, decision
 from tests.registry.builders import make_iin
@@ -28,6 +29,7 @@ pytestmark = pytest.mark.e2e
 
 TOKEN = "run-token"
 MEMBERS_TOPIC = "partia.registry.members.v1"
+FINANCE_TOPIC = "partia.finance.donations.v1"
 
 
 @dataclass
@@ -38,6 +40,7 @@ class System:
     api: str
     bootstrap: str
     ports: list[int]
+    finance: str = ""
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -90,13 +93,17 @@ def port_free(port: int) -> bool:
     return True
 
 
+SERVICE_PORTS = (0, 1, 10, 11, 20, 21)
+"""Offsets from the base port: the registry's and finance's APIs, runners' and relays' metrics."""
+
+
 def free_base_port() -> int:
-    """A port P with P, P+10 and P+20 free (the API, its runner's and its relay's metrics)."""
+    """A port P with every service's ports free (`SERVICE_PORTS`)."""
     for _ in range(100):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             base = int(s.getsockname()[1])
-        if base + 20 < 65536 and all(port_free(base + offset) for offset in (0, 10, 20)):
+        if base + 20 < 65536 and all(port_free(base + offset) for offset in SERVICE_PORTS):
             return base
     raise AssertionError("no free ports")
 
@@ -140,8 +147,9 @@ def whole_system(tmp_path: Path) -> Iterator[System]:
         data_dir,
         f"http://127.0.0.1:{base}",
         f"127.0.0.1:{broker_port}",
-        [base, base + 10, base + 20, broker_port],
+        [*(base + offset for offset in SERVICE_PORTS), broker_port],
     )
+    system.finance = f"http://127.0.0.1:{base + 1}"
     try:
         wait_for(lambda: _ready(system), limit=120, what=f"/ready:\n{system.output()}")
         yield system
@@ -162,7 +170,9 @@ def _ready(system: System) -> bool:
     if system.supervisor.poll() is not None:
         raise AssertionError(f"make run exited:\n{system.output()}")
     try:
-        return httpx.get(f"{system.api}/ready").status_code == 200
+        return all(
+            httpx.get(f"{api}/ready").status_code == 200 for api in (system.api, system.finance)
+        )
     except httpx.TransportError:
         return False
 
@@ -212,7 +222,15 @@ def _the_printed_tokens_work_as_their_roles(system: System) -> None:
     do where its grant lies, and nothing else (issue 10's "done when")."""
     found = re.findall(r"^  ([\w-]+) .*\n {16}(\S+)$", system.output(), re.M)
     tokens = dict(found)
-    assert set(tokens) == {"clerk", "clerk-almaty", "clerk-astana", "auditor", "operations"}
+    assert set(tokens) == {
+        "clerk",
+        "clerk-almaty",
+        "clerk-astana",
+        "treasurer",
+        "treasurer-almaty",
+        "auditor",
+        "operations",
+    }
     for user, token in tokens.items():  # and in files, for a shell
         assert (system.data_dir / "tokens" / user).read_text().strip() == token
 
@@ -293,6 +311,57 @@ def _a_regional_clerk_admits_there_and_gets_404_elsewhere(call: Any) -> None:
     assert district not in astana_ids
 
 
+def _a_treasurer_sees_a_credit_checked_and_it_reaches_kafka(system: System) -> None:
+    """Issue 11's "done when", in part: the Almaty treasurer's token from `make run` records a
+    donation to the Almaty branch (finance learned the branch from the registry's events on
+    Kafka, decision 191); a foreign donor is refused with the rule and the clause, and the
+    finance relay publishes it."""
+    tokens = dict(re.findall(r"^  ([\w-]+) .*\n {16}(\S+)$", system.output(), re.M))
+    almaty = str(bootstrapped_organisation_id("baytaq", "almaty-city"))
+    body = {
+        "amount_tiyn": 1_000_000,
+        "credited_on": "2026-03-02",
+        "bank_document": "PP-1",
+        "organisation_id": almaty,
+        "donor": {
+            "kind": "person",
+            "iin": make_iin(date(1980, 1, 1)),
+            "surname": "Smith",
+            "given_name": "John",
+            "citizenship": "GB",
+            "receives_foreign_grants": False,
+        },
+        "evidence": [
+            {"kind": "declaration", "reference": "d-1.pdf", "sha256": "a" * 64},
+            {"kind": "payment", "reference": "p-1.pdf", "sha256": "b" * 64},
+        ],
+    }
+    made: list[httpx.Response] = []
+
+    def recorded() -> bool:  # a refused request records nothing: ask again until finance knows
+        answer = httpx.post(
+            f"{system.finance}/donations",
+            json=body,
+            headers={
+                "Authorization": f"Bearer {tokens['treasurer-almaty']}",
+                "Idempotency-Key": str(uuid.uuid4()),
+            },
+            timeout=30,
+        )
+        made.append(answer)
+        return answer.status_code == 201
+
+    wait_for(recorded, limit=60, what="finance knows the Almaty branch")
+    receipt = made[-1].json()
+    assert receipt["status"] == "rejected"  # a foreigner: Constitution Art. 6(4), Law Art. 18(2)
+    key = receipt["donation_id"].encode()
+
+    def published(records: list[Any]) -> bool:
+        return any(r.key == key and b"rejected" in r.headers["ce_type"] for r in records)
+
+    assert published(read_topic(system.bootstrap, FINANCE_TOPIC, until=published, limit=60))
+
+
 def all_gone(pids: list[int], ports: list[int]) -> bool:
     return not any(alive(pid) for pid in pids) and all(port_free(port) for port in ports)
 
@@ -304,6 +373,10 @@ def test_make_run_starts_the_system_an_admission_reaches_kafka_and_ctrl_c_stops_
         assert {"broker", "registry-api", "registry-project", "registry-relay"} <= set(
             system.started()
         )
+        # issue 11 item 1: the finance service on base+1 (8001 under `make run`)
+        assert {"finance-api", "finance-project", "finance-relay"} <= set(system.started())
+        assert httpx.get(f"{system.finance}/health").json() == {"status": "ok"}
+        _a_treasurer_sees_a_credit_checked_and_it_reaches_kafka(system)
         assert TOKEN in system.output()  # the token to call the API with is printed
         member = admit_a_member(system.api)
         _the_printed_tokens_work_as_their_roles(system)

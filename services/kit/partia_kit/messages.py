@@ -144,3 +144,23 @@ def read_message(
         attributes=attributes,
         data=data,
     )
+
+
+def contract_message(topic: str, contract: Any, source: str, position: int) -> OutboundMessage:
+    """The message of a contract event (`partia_contracts`: its id, type, version, aggregate,
+    times), keyed by its aggregate so that each aggregate's events stay in order."""
+    from partia_contracts.topics import ce_type  # the contracts' one rule for `ce_type`
+
+    key = str(contract.aggregate_id)
+    return integration_message(
+        topic=topic,
+        key=key,
+        event_id=str(contract.event_id),
+        source=source,
+        event_type=ce_type(contract.event_type, contract.schema_version),
+        time=contract.recorded_at,
+        subject=key,
+        body=contract.model_dump_json().encode(),
+        position=position,
+        business_date=contract.effective_on,
+    )

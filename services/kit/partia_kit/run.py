@@ -61,10 +61,11 @@ class Service:
 
 SERVICES = [
     Service("registry", "partia_registry", 0),
-    # Service("finance", "partia_finance", 1),
+    # finance's `project` follows the registry's organisation events (decision 191)
+    Service("finance", "partia_finance", 1),
     # Service("notifications", "partia_notifications", 2),
 ]
-"""Every service `make run` starts; finance and notifications join as their issues land."""
+"""Every service `make run` starts; notifications joins as its issue lands."""
 
 
 @dataclass(frozen=True)
@@ -255,6 +256,18 @@ READY_MADE = [
     ("clerk", "of the central office: records applications and decisions", Role.CLERK, "party"),
     ("clerk-almaty", "of the Almaty city branch: acts there only", Role.CLERK, "almaty-city"),
     ("clerk-astana", "of the Astana branch: acts there only", Role.CLERK, "astana"),
+    (
+        "treasurer",
+        "of the central office: records donations and decisions",
+        Role.TREASURER,
+        "party",
+    ),
+    (
+        "treasurer-almaty",
+        "of the Almaty city branch: its donations only",
+        Role.TREASURER,
+        "almaty-city",
+    ),
     ("auditor", "of the central office: reads everything, changes nothing", Role.AUDITOR, "party"),
     ("operations", "rebuilds the read model; reads no personal data", Role.OPERATIONS, None),
 ]

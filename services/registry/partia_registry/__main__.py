@@ -144,28 +144,17 @@ def _rotate_master_key(settings: RegistrySettings, batch_size: int) -> int:
 
 
 def _serve(settings: RegistrySettings, host: str, port: int, workers: int) -> int:
-    import uvicorn
+    from partia_kit.http.serving import serve
 
-    # Worker processes read their settings from the environment.
-    assert settings.database_url is not None
-    assert settings.master_key is not None
-    os.environ["PARTIA_DATABASE_URL"] = settings.database_url
-    os.environ["PARTIA_MASTER_KEY"] = settings.master_key.get_secret_value()
-    os.environ["PARTIA_RUN_PROJECTION"] = "false"  # the `project` process folds, not the API
-    print(
-        f"Partia registry on http://{host}:{port}  (API docs: http://{host}:{port}/docs)",
-        flush=True,
-    )
-    uvicorn.run(
+    return serve(
         "partia_registry.api.app:create_app",
-        factory=True,
+        settings,
         host=host,
         port=port,
         workers=workers,
-        log_level="warning",
-        access_log=False,
+        banner="Partia registry",
+        env={"PARTIA_RUN_PROJECTION": "false"},  # the `project` process folds, not the API
     )
-    return 0
 
 
 @contextmanager

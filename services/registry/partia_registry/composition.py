@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import base64
 import logging
 import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 from psycopg_pool import ConnectionPool
-from pydantic import SecretStr
 
 from partia_kit import migrate as migrations
 from partia_kit.access_log import AccessLog
+from partia_kit.postgres import preparing
 from partia_kit.postgres.embedded import start_embedded_postgres
+from partia_kit.postgres.preparing import installing
 from partia_kit.settings import eventsourcing_env
 from partia_kit.writer import CommandWriter
 from partia_registry.adapters.clock import SystemClock
@@ -87,7 +86,7 @@ def open_registry(
     if url is None:
         server, url = start_embedded_postgres(settings.data_dir / "pgdata")
     master_keys = settings.master_keys()
-    with _installing(url, settings.database_schema):
+    with installing(url, settings.database_schema):
         migrations.upgrade(url, for_schema(settings.database_schema))
         events = RegistryEventStore(
             eventsourcing_env(url, settings.database_schema, settings.pool_size), master_keys
@@ -189,30 +188,9 @@ def _stop_with(parent: int, runner: ProjectionRunner) -> None:
 
 
 def prepare_database(settings: RegistrySettings) -> tuple[Any, RegistrySettings]:
-    """Once per installation start, before any worker: start the embedded PostgreSQL if no URL is
-    set, create the tables and bootstrap the party. Returns the embedded server (or None) and the
-    settings the workers should use (with the URL and master key made explicit)."""
-    server = None
-    if settings.database_url is None:
-        server, url = start_embedded_postgres(settings.data_dir / "pgdata")
-        key = base64.b64encode(settings.master_key_bytes()).decode()
-        settings = settings.model_copy(update={"database_url": url, "master_key": SecretStr(key)})
-    try:
-        open_registry(settings, start_writer=False).close()
-    except BaseException:
-        if server is not None:
-            server.cleanup()
-        raise
-    return server, settings
-
-
-@contextmanager
-def _installing(url: str, schema: str) -> Iterator[None]:
-    """One process at a time migrates a schema, creates the event store's tables and loads the
-    party: two processes started together (`serve` and its runner, two relays, two instances)
-    would otherwise run the same `CREATE ... IF NOT EXISTS` at once, which PostgreSQL refuses
-    ("tuple concurrently updated"). A session advisory lock, released when its connection closes,
-    whatever happens. (The migrations take a lock of their own, for `partia migrate`.)"""
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", (f"partia:{schema}",))
-        yield
+    """Once per installation start, before any worker: the embedded PostgreSQL if no URL is set,
+    the tables and the party's top of the tree (`partia_kit.postgres.preparing`). Returns the
+    embedded server (or None) and the settings the workers should use."""
+    return preparing.prepare_database(
+        settings, lambda ready: open_registry(ready, start_writer=False).close()
+    )

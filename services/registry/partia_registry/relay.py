@@ -13,21 +13,16 @@ so each member's and each organisation's events arrive in order.
 from __future__ import annotations
 
 import argparse
-import gc
 import logging
-import os
-import signal
-import threading
 from functools import cache
-from types import FrameType
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 
 from partia_contracts.topics import REGISTRY, ce_type
-from partia_kit.messages import JSON_BYTES, OutboundMessage, integration_message
-from partia_kit.relay import Relay, RelayConfig, StoredRecord, ToMessages, republish_from
-from partia_kit.settings import eventsourcing_env
+from partia_kit import relay_command
+from partia_kit.messages import JSON_BYTES, OutboundMessage, contract_message
+from partia_kit.relay import StoredRecord, ToMessages
 from partia_registry.adapters.integration_events import to_integration_event
 from partia_registry.adapters.integration_messages import FastEvent, fast_integration_event
 from partia_registry.adapters.postgres.event_store import RegistryEventStore
@@ -66,21 +61,8 @@ def registry_messages(mapper: Any, *, fast_path: bool = True) -> ToMessages:
         )
         contract = to_integration_event(event, record.position)
         member_event = contract.event_type.startswith("registry.member.")
-        key = str(contract.aggregate_id)
-        return [
-            integration_message(
-                topic=MEMBERS_TOPIC if member_event else ORGANISATIONS_TOPIC,
-                key=key,
-                event_id=str(contract.event_id),
-                source=SOURCE,
-                event_type=ce_type(contract.event_type, contract.schema_version),
-                time=contract.recorded_at,
-                subject=key,
-                body=contract.model_dump_json().encode(),
-                position=record.position,
-                business_date=contract.effective_on,
-            )
-        ]
+        topic = MEMBERS_TOPIC if member_event else ORGANISATIONS_TOPIC
+        return [contract_message(topic, contract, SOURCE, record.position)]
 
     return to_messages
 
@@ -115,70 +97,17 @@ def _fast_message(e: FastEvent, position: int) -> OutboundMessage:
     )
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--bootstrap",
-        default=os.environ.get("PARTIA_KAFKA_BOOTSTRAP", DEFAULT_BOOTSTRAP),
-        help="Kafka bootstrap servers (env PARTIA_KAFKA_BOOTSTRAP; default: %(default)s)",
-    )
-    parser.add_argument("--batch", type=int, default=1000, help="stored events per produce round")
-    parser.add_argument(
-        "--idle-wait",
-        type=float,
-        default=RelayConfig.idle_wait,
-        metavar="SECONDS",
-        help="when caught up, look for new events this often (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--from",
-        dest="republish_from",
-        type=int,
-        metavar="POSITION",
-        help="publish again everything after this log position (0 = all), then keep relaying",
-    )
+add_arguments = relay_command.add_arguments
 
 
 def run_relay(settings: RegistrySettings, args: argparse.Namespace) -> int:
-    """Relay until SIGTERM or Ctrl-C; stands by while another copy is active."""
-    assert settings.database_url is not None
-    logging.getLogger("kafka").setLevel(logging.WARNING)  # it logs every connection at INFO
-    events = RegistryEventStore(
-        # the tables exist (prepare_database made them under its lock): creating them again here,
-        # outside that lock, races another starting process ("tuple concurrently updated")
-        {
-            **eventsourcing_env(settings.database_url, settings.database_schema, 1),
-            "CREATE_TABLE": "no",
-        },
-        settings.master_keys(),
+    """Relay until SIGTERM or Ctrl-C; stands by while another copy is active
+    (`partia_kit.relay_command`)."""
+    return relay_command.run_relay(
+        settings,
+        args,
+        name=RELAY_NAME,
+        store=RegistryEventStore,
+        topics=TOPICS,
+        messages=registry_messages,
     )
-    try:
-        config = RelayConfig(
-            name=RELAY_NAME,
-            database_url=settings.database_url,
-            schema=settings.database_schema,
-            events_table=events.recorder.events_table_name,  # type: ignore[attr-defined]
-            bootstrap_servers=args.bootstrap,
-            topics=TOPICS,
-            batch_size=args.batch,
-            idle_wait=args.idle_wait,
-        )
-        if args.republish_from is not None:
-            republish_from(config.database_url, config.schema, config.name, args.republish_from)
-            log.info("relay: publishing again after position %d", args.republish_from)
-        relay = Relay(config, registry_messages(events.vault_mapper().without_personal_data()))
-        stop = threading.Event()
-
-        def request_stop(signum: int, frame: FrameType | None) -> None:
-            stop.set()
-
-        signal.signal(signal.SIGTERM, request_stop)
-        signal.signal(signal.SIGINT, request_stop)
-        print(f"registry relay → {args.bootstrap} (topics: {', '.join(TOPICS)})", flush=True)
-        # What start-up made (modules, models, clients) lives as long as the process: frozen, the
-        # collector's full passes skip it (decision 120).
-        gc.collect()
-        gc.freeze()
-        relay.run(stop)
-        return 0
-    finally:
-        events.close()

@@ -202,7 +202,7 @@ def test_an_unknown_service_is_refused_naming_the_installed_ones(
         text=True,
     )
     assert process.returncode == 2
-    assert "unknown service ['nope']; installed: ['registry']" in process.stderr
+    assert "unknown service ['nope']; installed: ['finance', 'registry']" in process.stderr
 
 
 def test_the_migration_lock_is_not_the_start_up_lock(settings: RegistrySettings) -> None:

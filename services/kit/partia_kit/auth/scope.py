@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,3 +35,14 @@ class Scope:
 
 
 WHOLE_PARTY = Scope()
+
+
+def bootstrapped_organisation_id(party_code: str, code: str) -> UUID:
+    """The stable id of an organisation the registry bootstraps (the party, its regional branches):
+    every service derives the party's root the same way, without asking the registry."""
+    return uuid5(NAMESPACE_URL, f"partia:{party_code}/{code}")
+
+
+def party_root(party_code: str) -> UUID:
+    """The party's own organisation (the central office's): a grant there covers the whole party."""
+    return bootstrapped_organisation_id(party_code, "party")

@@ -9,13 +9,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi_offline import FastAPIOffline
 
 from partia_kit.auth import Authenticator
+from partia_kit.http.access import declare_bearer_security
 from partia_kit.http.guards import install_guards
+from partia_kit.http.operations import add_operations_routes
 from partia_kit.http.waiting import PositionWatch
-from partia_kit.operations import metrics_text, readiness
+from partia_kit.operations import Check
 from partia_registry.api import access_log, discipline, feed, members, organisations, reports
 from partia_registry.api.permissions import OPERATIONS
 from partia_registry.api.problems import install_problem_handlers
@@ -69,7 +70,7 @@ def create_app(
 
     app = _application(config, lifespan)
     install_problem_handlers(app)
-    _declare_bearer_security(app)
+    declare_bearer_security(app, OPERATIONS, "partia_registry.api.permissions")
     app.include_router(organisations.router)
     app.include_router(members.router)
     app.include_router(discipline.router)
@@ -115,83 +116,17 @@ def _add_operations(app: FastAPI) -> None:
     metrics = ApiMetrics()
     app.state.metrics = metrics
     app.add_middleware(RequestTimer, metrics=metrics)
-    open_to_all: dict[str, Any] = {"security": []}
 
-    @app.get(
-        "/health",
-        tags=["operations"],
-        summary="Liveness: the process answers (the database is /ready's business)",
-        openapi_extra=open_to_all,
-    )
-    async def health() -> dict[str, str]:  # on the event loop: answers while every thread is busy
-        return {"status": "ok"}
-
-    @app.get(
-        "/ready",
-        tags=["operations"],
-        summary="Readiness: the database answers and the read model and the relay are not too"
-        " far behind (200, or 503 naming the check that failed)",
-        openapi_extra=open_to_all,
-    )
-    def ready() -> JSONResponse:
+    def ready() -> list[Check]:
         registry: Registry = app.state.registry
-        status, body = readiness(
-            checks(lambda: registry.report_pool.connection(timeout=5), registry.settings)
-        )
-        return JSONResponse(body, status)
+        return checks(lambda: registry.report_pool.connection(timeout=5), registry.settings)
 
-    @app.get(
-        "/metrics",
-        tags=["operations"],
-        summary="Prometheus metrics: request latency, commands by outcome, positions and lags",
-        openapi_extra=open_to_all,
-        response_class=PlainTextResponse,
+    add_operations_routes(
+        app,
+        checks=ready,
+        metrics=lambda: metrics.registry,
+        ready_summary="Readiness: the database answers and the read model and the relay are not"
+        " too far behind (200, or 503 naming the check that failed)",
+        metrics_summary="Prometheus metrics: request latency, commands by outcome, positions and"
+        " lags",
     )
-    def prometheus_metrics() -> Response:
-        body, kind = metrics_text(metrics.registry)
-        return Response(body, media_type=kind)
-
-
-def _declare_bearer_security(app: FastAPI) -> None:
-    """Every endpoint but /health, /ready and /metrics needs `Authorization: Bearer <token>`; say so
-    in the OpenAPI document (so the docs page offers "Authorize"), and give each operation its
-    permission and the roles that hold it (`x-permission`, `x-roles`) from the one table
-    (`partia_registry.api.permissions`), refusing an operation the table does not declare."""
-
-    generate = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = generate()
-            schema.setdefault("components", {})["securitySchemes"] = {
-                "bearerAuth": {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "bearerFormat": "JWT",
-                    "description": "a JWT from the identity provider (PARTIA_AUTH_ISSUER; claims"
-                    " layout in decision 140), or in development a token from PARTIA_API_TOKENS",
-                }
-            }
-            schema["security"] = [{"bearerAuth": []}]
-            _declare_permissions(schema)
-            app.openapi_schema = schema
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-
-def _declare_permissions(schema: dict[str, Any]) -> None:
-    undeclared = []
-    for path, operations in schema["paths"].items():
-        for method, operation in operations.items():
-            permission = OPERATIONS.get((method.upper(), path))
-            if permission is None:
-                undeclared.append(f"{method.upper()} {path}")
-                continue
-            operation["x-permission"] = permission.name
-            operation["x-roles"] = permission.describe()
-    if undeclared:
-        raise RuntimeError(
-            "operations without a declared permission (partia_registry.api.permissions): "
-            + ", ".join(undeclared)
-        )

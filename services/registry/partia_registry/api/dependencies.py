@@ -8,9 +8,7 @@ every dependency node on every request, and at a thousand requests a second that
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import json
 from dataclasses import dataclass
 from typing import Annotated
 from uuid import UUID
@@ -18,39 +16,22 @@ from uuid import UUID
 from fastapi import Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from partia_kit.auth import Authenticator, Principal, Scope, authorise
+from partia_kit.auth import Principal, Scope
+from partia_kit.http import access, commands
+from partia_kit.http.access import scope_of
 from partia_kit.http.dependencies import idempotency_key
 from partia_kit.idempotency import IdempotencyKey
-from partia_registry.api.permissions import permission_of
+from partia_registry.api.permissions import OPERATIONS
 from partia_registry.application.commands import Command
 from partia_registry.composition import Registry
 from partia_registry.domain.rules import NotFound
 from partia_registry.operations import ApiMetrics
 
-PRINCIPAL = "partia.principal"
-"""Where the request's principal is kept in its ASGI scope, for whatever needs it after the check
-(the access log)."""
-SCOPE = "partia.scope"
-"""Where the principal may use the operation's permission (`partia_kit.auth.Scope`)."""
-
 
 async def authorised(request: Request) -> Principal:
     """The request's principal, once it is known to hold the permission the operation declares
-    (401 without a valid token, 403 naming the permission without it)."""
-    authenticator: Authenticator = request.app.state.authenticator
-    principal = await authenticator.authenticate_on_loop(request)
-    route = request.scope["route"]
-    permission = permission_of(request.method, route.path)
-    party = request.app.state.party_id
-    scope = authorise(principal, permission, request.path_params, party)
-    request.scope[PRINCIPAL] = principal
-    request.scope[SCOPE] = scope
-    return principal
-
-
-def scope_of(request: Request) -> Scope:
-    scope: Scope = request.scope[SCOPE]
-    return scope
+    (`partia_kit.http.access.authorised` over the registry's table)."""
+    return await access.authorised(request, OPERATIONS)
 
 
 async def in_scope(request: Request) -> Principal:
@@ -96,20 +77,9 @@ class CommandContext:
         endpoint's response_model documents it)."""
         if not self.scope.whole_party:
             command = dataclasses.replace(command, scope=self.scope)
-        try:
-            outcome = await asyncio.wrap_future(self.registry.writer.submit(command))
-        except BaseException:
-            self.metrics.count_command(command, None)
-            raise
-        self.metrics.count_command(command, outcome)
-        if outcome.error is not None:
-            raise outcome.error
-        assert outcome.receipt is not None
-        headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
-        body = dict(outcome.receipt)
-        if outcome.positions is not None:
-            body["positions"] = list(outcome.positions)
-        return Response(json.dumps(body), status_code, headers, media_type="application/json")
+        return await commands.execute(
+            self.registry.writer, command, status_code, self.metrics.count_command
+        )
 
 
 async def writer(request: Request) -> CommandContext:

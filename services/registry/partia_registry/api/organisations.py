@@ -9,10 +9,11 @@ from fastapi import APIRouter, Query, Request, Response, status
 
 from partia_contracts.registry import api
 from partia_contracts.registry.v1 import OrganisationKind as ContractKind
+from partia_kit.http.access import scope_of
 from partia_kit.http.dependencies import COMMAND_OPENAPI
 from partia_registry.api import translate
 from partia_registry.api.access_log import FULL_NAME, PersonalReader
-from partia_registry.api.dependencies import Reader, Writer, scope_of
+from partia_registry.api.dependencies import Reader, Writer
 from partia_registry.api.parameters import Offset, limit
 from partia_registry.api.responses import COMMAND_ERRORS, READ_ERRORS, created, with_location
 from partia_registry.application import commands as c

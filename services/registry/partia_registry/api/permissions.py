@@ -7,6 +7,7 @@ an operation missing here is refused to everyone, and `create_app` will not star
 from __future__ import annotations
 
 from partia_kit.auth import PUBLIC, Permission, Role
+from partia_kit.http.access import permission_in
 
 RECORD_DECISIONS = Permission("record-decisions", frozenset({Role.CLERK}))
 """Applications, and the decisions of a party body: admissions, withdrawals, transfers, sanctions,
@@ -102,12 +103,7 @@ OPERATIONS: dict[tuple[str, str], Permission] = {
     ("POST", "/read-model/rebuild"): REBUILD_READ_MODEL,
 }
 
-UNDECLARED = Permission("undeclared", frozenset())
-"""What an operation missing from the table gets: nobody may use it."""
-
 
 def permission_of(method: str, path: str) -> Permission:
     """`path`: the route's template, as the OpenAPI document writes it."""
-    return OPERATIONS.get((method, path)) or OPERATIONS.get(
-        ("GET" if method == "HEAD" else method, path), UNDECLARED
-    )
+    return permission_in(OPERATIONS, method, path)

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import date
 from importlib import resources
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
+from partia_kit.auth.scope import bootstrapped_organisation_id
 from partia_registry.application.ports import Store
 from partia_registry.domain.decisions import BodyKind, DecidingBody, Decision
 from partia_registry.domain.organisations import Organisation, OrganisationKind, OrganisationNames
@@ -53,9 +54,9 @@ class PartyDefinition:
         )
 
 
-def organisation_id(party_code: str, code: str) -> UUID:
-    """Stable ids for the bootstrapped organisations, so bootstrapping twice changes nothing."""
-    return uuid5(NAMESPACE_URL, f"partia:{party_code}/{code}")
+organisation_id = bootstrapped_organisation_id
+"""Stable ids for the bootstrapped organisations, so bootstrapping twice changes nothing
+(`partia_kit.auth.scope`: other services derive the party's root the same way)."""
 
 
 def bootstrap_party(store: Store, party: PartyDefinition) -> int:

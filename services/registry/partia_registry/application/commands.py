@@ -5,13 +5,12 @@ from __future__ import annotations
 import dataclasses
 import typing
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
 
-from partia_kit.auth import WHOLE_PARTY, Scope
-from partia_kit.idempotency import IdempotencyKey
+from partia_kit.batches import CommandBase
 from partia_registry.domain.decisions import ApplicationDocument, DecidingBody, Decision
 from partia_registry.domain.discipline import AppealOutcome, ExclusionGround, SanctionKind
 from partia_registry.domain.mandates import MandateKind
@@ -23,11 +22,9 @@ _RECORD_FIELDS = ("member_id", "organisation_id", "parent_id", "to_parent_id", "
 
 
 @dataclass(frozen=True, kw_only=True)
-class Command:
-    actor: str
-    idempotency: IdempotencyKey | None = field(default=None, compare=False)
-    scope: Scope = field(default=WHOLE_PARTY, compare=False)
-    """Where the actor may act (`application.scope`): the whole party unless their grants say less."""
+class Command(CommandBase):
+    """The actor, key and scope are the kit's (`partia_kit.batches.CommandBase`); scope checks in
+    `application.scope`."""
 
     def named_records(self) -> tuple[UUID, ...]:
         """The records this command names, so a batch can load them all at once."""

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Iterable, Sequence
+from typing import Protocol
 from uuid import UUID
 
+from partia_kit import batches
+from partia_kit.batches import ConcurrentChange, StoreUnavailable
 from partia_kit.idempotency import IdempotencyKey, StoredOutcome
 from partia_registry.domain.members import Member
 from partia_registry.domain.organisations import Organisation
 
 
-class UnitOfWork(Protocol):
-    """The aggregates and indexes one batch of commands reads and changes, saved in one transaction."""
+class UnitOfWork(batches.UnitOfWork, Protocol):
+    """The aggregates and indexes one batch of commands reads and changes, saved in one transaction
+    (what the batch runner needs of it: `partia_kit.batches.UnitOfWork`)."""
 
     def prefetch(self, record_ids: Iterable[UUID]) -> None:
         """Load these records in one go (a hint: missing ones are simply not loaded)."""
@@ -32,27 +35,6 @@ class UnitOfWork(Protocol):
 
     def active_children(self, organisation_id: UUID) -> int: ...
 
-    def begin_command(self) -> int:
-        """Mark the start of one command, so that `command_changed_state` can tell what it did;
-        returns its number in this unit of work (for `positions_of`)."""
-        ...
-
-    def command_changed_state(self) -> bool:
-        """Whether the current command added an event or a record (a refused one must not)."""
-        ...
-
-    def remember_outcome(self, key: IdempotencyKey, result: Mapping[str, Any]) -> None: ...
-
-    def commit(self) -> Sequence[int]:
-        """Save every change in one transaction; return the log positions of the new events.
-        Raises `ConcurrentChange` when another writer got there first."""
-        ...
-
-    def positions_of(self, command: int) -> tuple[int, ...]:
-        """After `commit`: the log positions of the events that command (numbered by
-        `begin_command`) caused, in order; what its idempotency record stores too."""
-        ...
-
 
 class Store(Protocol):
     def unit_of_work(self) -> UnitOfWork: ...
@@ -66,10 +48,4 @@ class Store(Protocol):
     ) -> dict[tuple[str, str], StoredOutcome]: ...
 
 
-class StoreUnavailable(Exception):
-    """The database itself failed during a commit (connection lost, server shutting down, out of
-    resources): no command's fault, so every command of the batch is answered with it."""
-
-
-class ConcurrentChange(Exception):
-    """Another writer changed the same record (or claimed the same IIN) first; try again."""
+__all__ = ["ConcurrentChange", "Store", "StoreUnavailable", "UnitOfWork"]

@@ -1,32 +1,7 @@
-"""What a refusal says: which rule, which clause, which field."""
+"""The registry's refusals are the kit's (`partia_kit.rules`), shared with the finance service."""
 
 from __future__ import annotations
 
+from partia_kit.rules import NotFound, RuleViolation, StateConflict
 
-class RuleViolation(Exception):
-    """A command was refused because the Charter or the law forbids it.
-
-    `rule` is a stable machine-readable name, `clause` cites the source (e.g. "Ch. 3.2"),
-    `field` names the input that broke it (dotted path) when one did.
-    """
-
-    def __init__(self, rule: str, clause: str, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.rule = rule
-        self.clause = clause
-        self.message = message
-        self.field = field
-
-
-class StateConflict(RuleViolation):
-    """Refused because of the current state of the registry (HTTP 409), not because of the input."""
-
-
-class NotFound(Exception):
-    """The organisation or member named does not exist."""
-
-    def __init__(self, what: str, identifier: object, field: str | None = None) -> None:
-        super().__init__(f"{what} {identifier} does not exist")
-        self.what = what
-        self.identifier = identifier
-        self.field = field
+__all__ = ["NotFound", "RuleViolation", "StateConflict"]

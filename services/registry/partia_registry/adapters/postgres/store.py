@@ -11,19 +11,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, project_aggregate
+from eventsourcing.application import project_aggregate
 from eventsourcing.persistence import (
-    IntegrityError,
-    InterfaceError,
-    OperationalError,
     StoredEvent,
 )
 from psycopg.sql import SQL
 
 from partia_kit.idempotency import IdempotencyKey, StoredOutcome
-from partia_kit.postgres.failures import UNIQUE_VIOLATION, database_failed, sqlstate
-from partia_kit.postgres.idempotency import remembered, stored_outcomes, stored_outcomes_query
+from partia_kit.postgres.idempotency import stored_outcomes, stored_outcomes_query
 from partia_kit.postgres.statements import Statement, table
+from partia_kit.postgres.unit_of_work import EventUnitOfWork
 from partia_registry.adapters.postgres.event_store import RegistryEventStore
 from partia_registry.adapters.postgres.indexes import (
     CARD_SERIAL,
@@ -34,10 +31,8 @@ from partia_registry.adapters.postgres.indexes import (
     iin_digest,
 )
 from partia_registry.adapters.postgres.sealing import seal_clear_names
-from partia_registry.application.ports import ConcurrentChange, StoreUnavailable
 from partia_registry.domain.members import Member
 from partia_registry.domain.organisations import Organisation
-from partia_registry.domain.rules import NotFound
 
 A = TypeVar("A", Member, Organisation)
 
@@ -211,17 +206,16 @@ class PostgresStore:
         return int(self.query(sql, params)[0]["count"])
 
 
-class PostgresUnitOfWork:
+class PostgresUnitOfWork(EventUnitOfWork):
+    """The registry's records over the kit's unit of work (`partia_kit.postgres.unit_of_work`):
+    members and organisations from the store's cache, their index rows stored alongside, the
+    keys of erased people destroyed in the same transaction."""
+
     def __init__(self, store: PostgresStore) -> None:
+        super().__init__(store.events, IDEMPOTENCY)
         self._store = store
-        self._aggregates: dict[UUID, Member | Organisation] = {}
         self._claimed: dict[bytes, UUID] = {}
-        self._outcomes: list[tuple[IdempotencyKey, Mapping[str, Any], int]] = []
-        self._handed_out: dict[UUID, int] = {}  # record -> its pending events when handed out
-        self._command = -1  # the current command's number (-1: none begun)
-        self._caused_by: dict[tuple[UUID, int], int] = {}  # (record, version) -> command
-        self._positions: dict[int, list[int]] = {}  # command -> its events' positions
-        self._read: dict[UUID, int] = {}  # stored record -> the version its commands read
+        self._erased: list[UUID] = []
 
     def prefetch(self, record_ids: Iterable[UUID]) -> None:
         self._store.prefetch(record_ids)
@@ -233,8 +227,7 @@ class PostgresUnitOfWork:
         return self._get(organisation_id, Organisation, "organisation")
 
     def add(self, aggregate: Member | Organisation) -> None:
-        self._aggregates[aggregate.id] = aggregate
-        self._handed_out[aggregate.id] = -1  # a new record is a change by itself
+        super().add(aggregate)
         if isinstance(aggregate, Member) and aggregate.personal is not None:
             self._claimed[self._store.digest(aggregate.personal.iin)] = aggregate.id
 
@@ -269,89 +262,19 @@ class PostgresUnitOfWork:
             (organisation_id,),
         )
 
-    def begin_command(self) -> int:
-        self._attribute()
-        self._handed_out = {}
-        self._command += 1
-        return self._command
+    def _cached(self, aggregate_id: UUID) -> Member | Organisation | None:
+        return self._store.cache.take(aggregate_id)
 
-    def _attribute(self) -> None:
-        """Note which events the current command caused: those its records gained since they
-        were handed out to it (each command's answer and idempotency record hold its own)."""
-        for aggregate_id, pending in self._handed_out.items():
-            for event in self._aggregates[aggregate_id].pending_events[max(pending, 0) :]:
-                self._caused_by.setdefault(
-                    (event.originator_id, event.originator_version), self._command
-                )
+    def _alongside(self, events: Sequence[Any]) -> list[Statement]:
+        self._erased = [e.originator_id for e in events if isinstance(e, Member.PersonalDataErased)]
+        vault = self._store.events.vault
+        return self._store.index.statements(events) + [vault.destroy(o) for o in self._erased]
 
-    def positions_of(self, command: int) -> tuple[int, ...]:
-        return tuple(sorted(self._positions.get(command, ())))
+    def _unchanged(self, aggregates: list[Any]) -> None:
+        self._store.cache.put_back(aggregates)
 
-    def command_changed_state(self) -> bool:
-        return any(
-            len(self._aggregates[aggregate_id].pending_events) != pending
-            for aggregate_id, pending in self._handed_out.items()
-        )
-
-    def remember_outcome(self, key: IdempotencyKey, result: Mapping[str, Any]) -> None:
-        self._outcomes.append((key, result, self._command))
-
-    def commit(self) -> Sequence[int]:
-        self._attribute()
-        aggregates = list(self._aggregates.values())
-        events = [e for a in aggregates for e in a.collect_events()]
-        if not events:
-            self._store.cache.put_back(aggregates)
-            return []
-        store, vault = self._store, self._store.events.vault
-        alongside = store.index.statements(events)
-        erased = [e.originator_id for e in events if isinstance(e, Member.PersonalDataErased)]
-        alongside += [vault.destroy(owner) for owner in erased]
-        try:
-            recordings = store.events.events.put(
-                events, alongside=alongside, remembered=self._remembered(), read=self._read
-            )
-        except IntegrityError as conflict:
-            vault.keys_not_saved()
-            if sqlstate(conflict) not in (None, UNIQUE_VIOLATION):
-                raise  # one command's rows broke a table's rule: retrying cannot help
-            raise ConcurrentChange(str(conflict)) from conflict
-        except (OperationalError, InterfaceError) as failure:
-            vault.keys_not_saved()
-            if database_failed(failure):
-                raise StoreUnavailable(str(failure)) from failure
-            raise  # e.g. an index row too large (54000): one command's doing
-        except BaseException:
-            vault.keys_not_saved()
-            raise
-        vault.keys_saved()
-        for owner in erased:
-            vault.forget(owner)
-        store.cache.put_back(aggregates)
-        for r in recordings:
-            caused = (r.domain_event.originator_id, r.domain_event.originator_version)
-            self._positions.setdefault(self._caused_by.get(caused, -1), []).append(
-                r.notification.id
-            )
-        positions = sorted(r.notification.id for r in recordings)
-        store.committed(positions)
-        return positions
-
-    def _remembered(self) -> Statement | None:
-        return remembered(self._store.schema, IDEMPOTENCY, self._outcomes, self._caused_by)
-
-    def _get(self, aggregate_id: UUID, cls: type[A], what: str) -> A:
-        found = self._aggregates.get(aggregate_id)
-        if found is None:
-            found = self._store.cache.take(aggregate_id)
-            if found is None:
-                try:
-                    found = self._store.events.repository.get(aggregate_id)
-                except AggregateNotFoundError:
-                    raise NotFound(what, aggregate_id) from None
-            self._aggregates[aggregate_id] = found
-            self._read[found.id] = found.version
-        if not isinstance(found, cls):
-            raise NotFound(what, aggregate_id)
-        self._handed_out.setdefault(aggregate_id, len(found.pending_events))
-        return found
+    def _committed(self, aggregates: list[Any], positions: list[int]) -> None:
+        for owner in self._erased:
+            self._store.events.vault.forget(owner)
+        self._store.cache.put_back(aggregates)
+        self._store.committed(positions)

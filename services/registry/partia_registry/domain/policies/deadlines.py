@@ -3,9 +3,9 @@ change of residence (Ch. 3.6, 5.2)."""
 
 from __future__ import annotations
 
-import calendar
 from datetime import date
 
+from partia_kit.dates import add_calendar_months
 from partia_registry.domain.rules import RuleViolation
 
 APPEAL_MONTHS = 3
@@ -13,14 +13,6 @@ APPEAL_MONTHS = 3
 
 RESIDENCE_REGISTRATION_MONTHS = 6
 """Ch. 3.6: failure to register a change of residence within six months is a ground for exclusion."""
-
-
-def add_calendar_months(day: date, months: int) -> date:
-    """The same day `months` later; where that month is shorter, its last day
-    (30 November + 3 months = 28 February, or 29 in a leap year)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def appeal_deadline(decided_on: date) -> date:

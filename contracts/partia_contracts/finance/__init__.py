@@ -1,0 +1,1 @@
+"""The finance service's HTTP API models (`api`) and integration events."""

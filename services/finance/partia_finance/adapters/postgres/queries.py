@@ -1,0 +1,181 @@
+"""What the finance API reads: the donation and obligation indexes kept with the events, within
+the reader's scope, and one donation's history from its events (personal data opened)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from psycopg.rows import dict_row
+from psycopg.sql import SQL, Composed
+
+from partia_finance.adapters.organisations import TABLE as ORGANISATIONS
+from partia_finance.adapters.postgres.store import DONATION_INDEX, OBLIGATION_INDEX, FinanceStore
+from partia_finance.domain.donations import Donation
+from partia_finance.domain.donors import PersonDonor
+from partia_kit.auth import Scope
+from partia_kit.postgres.statements import table
+from partia_kit.rules import NotFound
+
+
+class FinanceQueries:
+    def __init__(self, store: FinanceStore) -> None:
+        self._store = store
+        schema = store.schema
+        self._subtree = SQL(
+            "WITH RECURSIVE down(id) AS (SELECT unnest(%s::uuid[])"
+            " UNION SELECT o.organisation_id FROM {t} o JOIN down ON o.parent_id = down.id)"
+            " SELECT id FROM down"
+        ).format(t=table(schema, ORGANISATIONS))
+        self._donations = table(schema, DONATION_INDEX)
+        self._obligations = table(schema, OBLIGATION_INDEX)
+
+    def in_scope(self, scope: Scope, organisation_id: UUID) -> bool:
+        chain = self._store.organisations.chain(organisation_id)
+        return chain is not None and scope.covers(chain)
+
+    def donations(
+        self,
+        scope: Scope,
+        *,
+        first: date | None,
+        last: date | None,
+        organisation_id: UUID | None,
+        decision: str | None,
+    ) -> list[dict[str, Any]]:
+        conditions, params = self._scoped(scope)
+        for clause, value in (
+            ("credited_on >= %s", first),
+            ("credited_on <= %s", last),
+            ("organisation_id = %s", organisation_id),
+            ("status = %s", decision),
+        ):
+            if value is not None:
+                conditions.append(SQL(clause))
+                params.append(value)
+        sql = SQL(
+            "SELECT donation_id, organisation_id, fund, donor_kind, amount_tiyn, accepted_tiyn,"
+            " status, credited_on, decided_on, rule FROM {} WHERE {}"
+            " ORDER BY credited_on, donation_id LIMIT 10000"
+        ).format(self._donations, SQL(" AND ").join(conditions))
+        return self._rows(sql, params)
+
+    def obligations(self, scope: Scope, *, as_of: date, status: str | None) -> list[dict[str, Any]]:
+        conditions, params = self._scoped(scope)
+        sql = SQL(
+            "SELECT *, CASE WHEN settled_on IS NOT NULL AND settled_on <= %s THEN 'settled'"
+            " WHEN deadline < %s THEN 'overdue' ELSE 'open' END AS status FROM {} WHERE {}"
+            " ORDER BY deadline, obligation_id"
+        ).format(self._obligations, SQL(" AND ").join(conditions))
+        rows = self._rows(sql, [as_of, as_of, *params])
+        return [r for r in rows if status is None or r["status"] == status]
+
+    def donation(self, scope: Scope, donation_id: UUID) -> dict[str, Any]:
+        """The donation and its history, or NotFound (also for one outside the scope)."""
+        events = list(self._store.events.events.get(donation_id))
+        if not events or not isinstance(events[0], Donation.Received):
+            raise NotFound("donation", donation_id)
+        received = events[0]
+        if not self.in_scope(scope, received.organisation_id):
+            raise NotFound("donation", donation_id)
+        donation: Donation = self._store.events.repository.get(donation_id)
+        return {
+            "donation_id": donation_id,
+            "status": donation.status.value,
+            "amount_tiyn": received.amount.tiyn,
+            "currency": received.amount.currency,
+            "credited_on": received.credited_on,
+            "bank_document": received.bank_document,
+            "organisation_id": received.organisation_id,
+            "purpose": {"kind": received.purpose.kind.value, "election": received.purpose.election},
+            "donor": _donor(donation),
+            "evidence": [asdict(d) for d in donation.evidence.documents],
+            "history": [h for h in map(_history_entry, events[1:]) if h is not None],
+            "recorded_by": received.recorded_by,
+            "recorded_at": received.timestamp,
+        }
+
+    def annual_statement(self, scope: Scope, year: int, as_of: date) -> list[dict[str, Any]]:
+        """Receipts of `year` by fund and source (donor kind), as decided on or before `as_of`:
+        accepted amounts, and what was refused (Ch. 12.10: the statement is published)."""
+        conditions, params = self._scoped(scope)
+        sql = SQL(
+            "SELECT fund, donor_kind,"
+            " count(*) FILTER (WHERE accepted_tiyn > 0) AS accepted,"
+            " coalesce(sum(accepted_tiyn), 0)::bigint AS accepted_tiyn,"
+            " count(*) FILTER (WHERE status = 'rejected') AS rejected,"
+            " coalesce(sum(amount_tiyn) FILTER (WHERE status = 'rejected'), 0)::bigint"
+            " AS rejected_tiyn"
+            " FROM {} WHERE credited_on BETWEEN %s AND %s AND decided_on <= %s AND {}"
+            " GROUP BY fund, donor_kind ORDER BY fund, donor_kind"
+        ).format(self._donations, SQL(" AND ").join(conditions))
+        first, last = date(year, 1, 1), date(year, 12, 31)
+        return self._rows(sql, [first, last, as_of, *params])
+
+    def late_obligations(self, on: date) -> list[UUID]:
+        sql = SQL(
+            "SELECT obligation_id FROM {} WHERE settled_on IS NULL AND overdue_on IS NULL"
+            " AND deadline < %s ORDER BY deadline"
+        ).format(self._obligations)
+        return [row["obligation_id"] for row in self._rows(sql, [on])]
+
+    def undecided_donations(self) -> list[UUID]:
+        sql = SQL(
+            "SELECT donation_id FROM {} WHERE status IN ('received', 'held')"
+            " AND flagged_on IS NULL ORDER BY credited_on"
+        ).format(self._donations)
+        return [row["donation_id"] for row in self._rows(sql, [])]
+
+    def _scoped(self, scope: Scope) -> tuple[list[Composed | SQL], list[Any]]:
+        if scope.organisations is None:
+            return [SQL("true")], []
+        return [SQL("organisation_id IN ({})").format(self._subtree)], [list(scope.organisations)]
+
+    def _rows(self, sql: Composed, params: list[Any]) -> list[dict[str, Any]]:
+        with self._store.pool.connection() as conn, conn.cursor(row_factory=dict_row) as curs:
+            curs.execute(sql, params)
+            return list(curs.fetchall())
+
+
+def _donor(donation: Donation) -> dict[str, Any]:
+    donor = donation.donor
+    found: dict[str, Any] = {"kind": donor.kind.value}
+    found.update({k: v for k, v in asdict(donor).items() if k != "declarations"})
+    declarations = getattr(donor, "declarations", None)
+    if declarations is not None:
+        found.update(asdict(declarations))
+    if isinstance(donor, PersonDonor):
+        personal = donation.personal
+        found["personal_data_erased"] = personal is None
+        if personal is not None:
+            found.update(asdict(personal))
+    return found
+
+
+def _history_entry(event: Any) -> dict[str, Any] | None:
+    kinds = {
+        Donation.Held: "held",
+        Donation.Accepted: "accepted",
+        Donation.Rejected: "rejected",
+        Donation.FoundImpermissible: "found_impermissible",
+        Donation.EvidenceAdded: "evidence_added",
+    }
+    kind = kinds.get(type(event))
+    if kind is None:
+        return None
+    on = getattr(event, "decided_on", None) or getattr(event, "found_on", None)
+    return {
+        "kind": kind,
+        "on": on or event.added_on,
+        "rule_set": getattr(event, "rule_set", None),
+        "rule": getattr(event, "rule", None),
+        "clause": getattr(event, "clause", None),
+        "checks": [asdict(c) for c in getattr(event, "checks", ())],
+        "accepted_tiyn": getattr(event, "accepted_tiyn", None),
+        "excess_tiyn": getattr(event, "excess_tiyn", None),
+        "obligation_id": getattr(event, "obligation_id", None),
+        "recorded_by": event.recorded_by,
+        "recorded_at": event.timestamp,
+    }

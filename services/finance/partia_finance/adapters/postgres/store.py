@@ -1,0 +1,215 @@
+"""The finance service's store on PostgreSQL: units of work over its event store
+(`partia_kit.postgres.unit_of_work`), with the donation and obligation indexes written in the
+events' transaction, and the questions the handlers ask (the organisation tree, a donor's total)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from psycopg.sql import SQL
+from psycopg_pool import ConnectionPool
+
+from partia_finance.adapters.organisations import OrganisationTree
+from partia_finance.adapters.postgres.event_store import FinanceEventStore
+from partia_finance.domain.donations import Donation
+from partia_finance.domain.funds import Purpose
+from partia_finance.domain.obligations import ReturnObligation
+from partia_kit.idempotency import IdempotencyKey, StoredOutcome
+from partia_kit.postgres.idempotency import stored_outcomes, stored_outcomes_query
+from partia_kit.postgres.statements import Statement, table
+from partia_kit.postgres.unit_of_work import EventUnitOfWork
+
+IDEMPOTENCY = "finance_idempotency"
+DONATION_INDEX = "finance_donation_index"
+OBLIGATION_INDEX = "finance_obligation_index"
+DONOR_DIGEST_LABEL = b"partia/finance/donor-digest/v1"
+FINGERPRINT_LABEL = b"partia/finance/request-fingerprint/v1"
+
+_DONATION_COLUMNS = (
+    ("donation_id", "uuid"),
+    ("organisation_id", "uuid"),
+    ("fund", "text"),
+    ("donor_kind", "text"),
+    ("donor_digest", "bytea"),
+    ("amount_tiyn", "int8"),
+    ("accepted_tiyn", "int8"),
+    ("status", "text"),
+    ("credited_on", "date"),
+    ("decided_on", "date"),
+    ("rule", "text"),
+    ("flagged_on", "date"),
+)
+_OBLIGATION_COLUMNS = (
+    ("obligation_id", "uuid"),
+    ("donation_id", "uuid"),
+    ("organisation_id", "uuid"),
+    ("fund", "text"),
+    ("amount_tiyn", "int8"),
+    ("cause", "text"),
+    ("rule", "text"),
+    ("clause", "text"),
+    ("disposition", "text"),
+    ("opened_on", "date"),
+    ("deadline", "date"),
+    ("settled_on", "date"),
+    ("payment_reference", "text"),
+    ("overdue_on", "date"),
+)
+
+
+def _upsert(schema: str, name: str, columns: tuple[tuple[str, str], ...]) -> SQL | Any:
+    names = [column for column, _ in columns]
+    arrays = ", ".join(f"%b::{kind}[]" for _, kind in columns)
+    updates = ", ".join(f"{column} = excluded.{column}" for column in names[1:])
+    return SQL(
+        "INSERT INTO {} ({}) SELECT * FROM unnest({}) ON CONFLICT ({}) DO UPDATE SET {}"
+    ).format(table(schema, name), SQL(", ".join(names)), SQL(arrays), SQL(names[0]), SQL(updates))
+
+
+class FinanceStore:
+    def __init__(self, events: FinanceEventStore, pool: ConnectionPool[Any]) -> None:
+        self.events = events
+        self.schema = events.schema
+        self.pool = pool
+        self._digest_key = events.vault.derived_secret(DONOR_DIGEST_LABEL)
+        self._fingerprint_key = events.vault.derived_secret(FINGERPRINT_LABEL)
+        self.organisations = OrganisationTree(pool.connection, self.schema)
+        self._upsert_donations = _upsert(self.schema, DONATION_INDEX, _DONATION_COLUMNS)
+        self._upsert_obligations = _upsert(self.schema, OBLIGATION_INDEX, _OBLIGATION_COLUMNS)
+
+    def digest(self, identification_number: str) -> bytes:
+        """Keys a donor's totals across branches without keeping the IIN in the clear."""
+        return hmac.new(self._digest_key, identification_number.encode(), hashlib.sha256).digest()
+
+    def request_fingerprint(self, request: bytes) -> str:
+        return hmac.new(self._fingerprint_key, request, hashlib.sha256).hexdigest()
+
+    def unit_of_work(self) -> FinanceUnitOfWork:
+        return FinanceUnitOfWork(self)
+
+    def catch_up(self) -> bool:
+        """Nothing is cached between batches: every unit of work reads the records afresh."""
+        return False
+
+    def stored_outcomes(
+        self, keys: Sequence[IdempotencyKey]
+    ) -> dict[tuple[str, str], StoredOutcome]:
+        sql, params = stored_outcomes_query(self.schema, IDEMPOTENCY, keys)
+        with self.pool.connection() as conn, conn.cursor() as curs:
+            curs.execute(sql, params)
+            columns = [d.name for d in curs.description or ()]
+            return stored_outcomes([dict(zip(columns, row, strict=True)) for row in curs])
+
+    def index_statements(
+        self, aggregates: Sequence[Any], rejected_by: dict[UUID, str]
+    ) -> list[Statement]:
+        """Rows for the records these events changed; `rejected_by`: donation -> the rule that
+        refused it, from this batch's events."""
+        donations = [
+            self._donation_row(a, rejected_by.get(a.id))
+            for a in aggregates
+            if isinstance(a, Donation)
+        ]
+        obligations = [
+            self._obligation_row(a) for a in aggregates if isinstance(a, ReturnObligation)
+        ]
+        found = []
+        if donations:
+            found.append(Statement(self._upsert_donations, donations))
+        if obligations:
+            found.append(Statement(self._upsert_obligations, obligations))
+        return found
+
+    def _donation_row(self, d: Donation, rule: str | None) -> tuple[Any, ...]:
+        number = d.identification_number
+        return (
+            d.id,
+            d.organisation_id,
+            d.purpose.key,
+            d.donor.kind.value,
+            None if number is None else self.digest(number),
+            d.amount.tiyn,
+            d.accepted_tiyn,
+            d.status.value,
+            d.credited_on,
+            d.decided_on,
+            rule,
+            d.flagged_undecided_on,
+        )
+
+    @staticmethod
+    def _obligation_row(o: ReturnObligation) -> tuple[Any, ...]:
+        return (
+            o.id,
+            o.donation_id,
+            o.organisation_id,
+            o.purpose.key,
+            o.amount.tiyn,
+            o.cause.value,
+            o.rule,
+            o.clause,
+            o.disposition.value,
+            o.opened_on,
+            o.deadline,
+            o.settled_on,
+            o.payment_reference,
+            o.overdue_on,
+        )
+
+
+class FinanceUnitOfWork(EventUnitOfWork):
+    def __init__(self, store: FinanceStore) -> None:
+        super().__init__(store.events, IDEMPOTENCY)
+        self._store = store
+        self._erased: list[UUID] = []
+
+    def donation(self, donation_id: UUID) -> Donation:
+        return self._get(donation_id, Donation, "donation")
+
+    def obligation(self, obligation_id: UUID) -> ReturnObligation:
+        return self._get(obligation_id, ReturnObligation, "obligation")
+
+    def organisation_chain(self, organisation_id: UUID) -> list[UUID] | None:
+        return self._store.organisations.chain(organisation_id)
+
+    def accepted_total(
+        self, identification_number: str, purpose: Purpose, period: tuple[date, date] | None
+    ) -> int:
+        digest = self._store.digest(identification_number)
+        sql = SQL(
+            "SELECT coalesce(sum(accepted_tiyn), 0) FROM {} WHERE donor_digest = %s AND fund = %s"
+            " AND status = 'accepted' AND credited_on BETWEEN %s AND %s"
+        ).format(table(self._store.schema, DONATION_INDEX))
+        first, last = period or (date.min, date.max)
+        with self._store.pool.connection() as conn:
+            row = conn.execute(sql, (digest, purpose.key, first, last)).fetchone()
+        pending = sum(
+            a.accepted_tiyn
+            for a in self._aggregates.values()
+            if isinstance(a, Donation)
+            and a.is_decided
+            and a.purpose == purpose
+            and a.pending_events
+            and a.identification_number == identification_number
+        )
+        return int(row[0] if row else 0) + pending
+
+    def _alongside(self, events: Sequence[Any]) -> list[Statement]:
+        changed = {e.originator_id for e in events}
+        self._erased = [
+            e.originator_id for e in events if isinstance(e, Donation.PersonalDataErased)
+        ]
+        destroyed = [self._store.events.vault.destroy(owner) for owner in self._erased]
+        rejected_by = {e.originator_id: e.rule for e in events if isinstance(e, Donation.Rejected)}
+        return destroyed + self._store.index_statements(
+            [a for a in self._aggregates.values() if a.id in changed], rejected_by
+        )
+
+    def _committed(self, aggregates: list[Any], positions: list[int]) -> None:
+        for owner in self._erased:  # the donation's key is gone: so is its copy in memory
+            self._store.events.vault.forget(owner)

@@ -1,0 +1,99 @@
+"""What a treasurer asks the finance service to do, each with the acting user (recorded on every
+event), its Idempotency-Key and the actor's scope (decision 165)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID
+
+from partia_finance.domain.donors import Declarations, Donor, DonorPersonalData
+from partia_finance.domain.evidence import Document, Evidence
+from partia_finance.domain.funds import Purpose
+from partia_finance.domain.money import Amount, PaymentChannel
+from partia_kit.batches import CommandBase
+
+
+@dataclass(frozen=True, kw_only=True)
+class Command(CommandBase):
+    """The actor, key and scope (`partia_kit.batches.CommandBase`)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReceiveDonation(Command):
+    """A credit from the bank statement, checked at once by the rules in force on `decided_on`
+    (the business date of the decision; the credit's own date if not given): accepted, rejected
+    or held, in the same transaction as its receipt (issue 11: "see each credit checked")."""
+
+    donation_id: UUID
+    amount: Amount
+    credited_on: date
+    bank_document: str
+    organisation_id: UUID
+    purpose: Purpose
+    donor: Donor
+    personal: DonorPersonalData | None
+    evidence: Evidence
+    channel: PaymentChannel = PaymentChannel.BANK_TRANSFER
+    decided_on: date | None = None
+    from_statement: bool = False
+    """Imported from a bank statement: a donation with this id already recorded is the same
+    credit imported again, and nothing is recorded twice."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddEvidence(Command):
+    """Documents (the missing declaration) for an undecided donation; a held one is then decided
+    again by the rules in force on `decided_on`."""
+
+    donation_id: UUID
+    documents: tuple[Document, ...]
+    declarations: Declarations | None
+    added_on: date
+
+    def named_records(self) -> tuple[UUID, ...]:
+        return (self.donation_id,)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SettleObligation(Command):
+    obligation_id: UUID
+    payment_reference: str
+    settled_on: date
+
+    def named_records(self) -> tuple[UUID, ...]:
+        return (self.obligation_id,)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MarkObligationOverdue(Command):
+    """The deadline passed unsettled: recorded once, for notifications (issue 11 item 4)."""
+
+    obligation_id: UUID
+    on: date
+
+    def named_records(self) -> tuple[UUID, ...]:
+        return (self.obligation_id,)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FlagUndecided(Command):
+    """A donation left undecided past its deadline: flagged, never silently accepted."""
+
+    donation_id: UUID
+    on: date
+
+    def named_records(self) -> tuple[UUID, ...]:
+        return (self.donation_id,)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EraseDonorData(Command):
+    """The donor's names and IIN erased once the retention period has ended (refused before,
+    with the reason); amounts, dates and decisions stay (issue 11 item 6)."""
+
+    donation_id: UUID
+    erased_on: date
+
+    def named_records(self) -> tuple[UUID, ...]:
+        return (self.donation_id,)

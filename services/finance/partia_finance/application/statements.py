@@ -1,0 +1,153 @@
+"""A bank statement, as the treasurer downloads it, becomes received donations (issue 11 item 8).
+
+The CSV layout (UTF-8, comma-separated, a header row naming these columns, in any order):
+
+| column | what |
+| --- | --- |
+| `credited_on` | the business date of the credit, `YYYY-MM-DD` |
+| `amount` | tenge with two decimals (`50000.00`); a debit (negative) is not a donation |
+| `currency` | `KZT` |
+| `document` | the bank's document reference of the credit (unique per account and day) |
+| `payer_kind` | `person`, `organisation`, `foreign_entity` or `anonymous` |
+| `payer_id` | the payer's IIN or BIN (empty for anonymous and foreign payers) |
+| `payer_name` | a person's "Surname Given-name [Patronymic]", an organisation's name |
+| `purpose` | `party_funds` or `election_fund:<election>` (empty: party funds) |
+
+Each credit is recorded and checked at once like any other (a statement carries no declaration,
+so an identified donor's donation is held until the declaration is added). Its donation id is
+derived from the receiving organisation, the date and the document reference, so importing the
+same statement twice records nothing twice. A line that cannot be read stays listed as unmatched,
+with the reason, and nothing is recorded for it.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from partia_finance.application import commands as c
+from partia_finance.domain.donors import (
+    AnonymousDonor,
+    Donor,
+    DonorPersonalData,
+    ForeignEntityDonor,
+    ForeignEntityKind,
+    OrganisationDonor,
+    PersonDonor,
+)
+from partia_finance.domain.evidence import Document, DocumentKind, Evidence
+from partia_finance.domain.funds import FundKind, Purpose
+from partia_finance.domain.money import Amount
+
+COLUMNS = (
+    "credited_on",
+    "amount",
+    "currency",
+    "document",
+    "payer_kind",
+    "payer_id",
+    "payer_name",
+    "purpose",
+)
+
+
+class UnreadableLine(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    line: int
+    command: c.ReceiveDonation | None
+    reason: str | None = None
+
+
+def donation_id(organisation_id: UUID, credited_on: date, document: str) -> UUID:
+    return uuid5(
+        NAMESPACE_URL, f"partia:finance/statement/{organisation_id}/{credited_on}/{document}"
+    )
+
+
+def read_statement(text: str, organisation_id: UUID, actor: str) -> list[StatementLine]:
+    """Every data row of the statement: the command that records it, or why it cannot be read."""
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [name for name in COLUMNS if name not in (reader.fieldnames or ())]
+    if missing:
+        raise UnreadableLine(f"the header lacks the column(s) {', '.join(missing)}")
+    lines = []
+    for row in reader:
+        number = reader.line_num
+        try:
+            lines.append(StatementLine(number, _command(row, organisation_id, actor)))
+        except (UnreadableLine, ValueError) as unreadable:
+            lines.append(StatementLine(number, None, str(unreadable)))
+    return lines
+
+
+def _command(row: dict[str, str], organisation_id: UUID, actor: str) -> c.ReceiveDonation:
+    credited_on = date.fromisoformat(row["credited_on"].strip())
+    document = row["document"].strip()
+    if not document:
+        raise UnreadableLine("document: the bank's reference is missing")
+    donor, personal = _payer(row)
+    raw = ",".join(row.get(name) or "" for name in COLUMNS)
+    payment = Document(DocumentKind.PAYMENT, document, hashlib.sha256(raw.encode()).hexdigest())
+    return c.ReceiveDonation(
+        actor=actor,
+        donation_id=donation_id(organisation_id, credited_on, document),
+        amount=Amount(_tiyn(row["amount"]), row["currency"].strip() or "KZT"),
+        credited_on=credited_on,
+        bank_document=document,
+        organisation_id=organisation_id,
+        purpose=_purpose(row["purpose"]),
+        donor=donor,
+        personal=personal,
+        evidence=Evidence((payment,)),
+        from_statement=True,
+    )
+
+
+def _tiyn(text: str) -> int:
+    try:
+        amount = Decimal(text.strip())
+    except InvalidOperation:
+        raise UnreadableLine(f"amount: {text!r} is not a number of tenge") from None
+    if amount <= 0:
+        raise UnreadableLine("amount: a debit or zero is not a donation")
+    tiyn = amount * 100
+    if tiyn != tiyn.to_integral_value():
+        raise UnreadableLine(f"amount: {text!r} has fractions of a tiyn")
+    return int(tiyn)
+
+
+def _payer(row: dict[str, str]) -> tuple[Donor, DonorPersonalData | None]:
+    kind = row["payer_kind"].strip()
+    number, name = row["payer_id"].strip(), row["payer_name"].strip()
+    if kind == "anonymous":
+        return AnonymousDonor(), None
+    if kind == "foreign_entity":
+        return ForeignEntityDonor(name, ForeignEntityKind.FOREIGN_LEGAL_ENTITY), None
+    if kind == "organisation":
+        return OrganisationDonor(number, name), None
+    if kind == "person":
+        parts = name.split()
+        if len(parts) < 2:
+            raise UnreadableLine("payer_name: a person is named by surname and given name")
+        patronymic = " ".join(parts[2:]) or None
+        return PersonDonor(), DonorPersonalData(number, parts[0], parts[1], patronymic)
+    raise UnreadableLine(f"payer_kind: {kind!r} is none of person, organisation, anonymous")
+
+
+def _purpose(text: str) -> Purpose:
+    value = text.strip()
+    if not value or value == FundKind.PARTY_FUNDS.value:
+        return Purpose.party_funds()
+    kind, _, election = value.partition(":")
+    if kind != FundKind.ELECTION_FUND.value or not election:
+        raise UnreadableLine(f"purpose: {value!r} is neither party_funds nor election_fund:<name>")
+    return Purpose.election_fund(election)

@@ -1,0 +1,1 @@
+"""The finance domain: donations, their decisions and return obligations. No I/O."""

@@ -1,0 +1,1 @@
+"""The rules of the party's money, one small pure function each, the clause in the docstring."""
