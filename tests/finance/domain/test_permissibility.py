@@ -27,7 +27,7 @@ from partia_finance.domain.policies.permissibility import (
     RuleSet,
 )
 from partia_finance.domain.policies.returns import Disposition
-from partia_kit.rules import StateConflict
+from partia_kit.rules import RuleViolation, StateConflict
 from tests.finance.domain.support import (
     CREDITED,
     DECLARATION,
@@ -309,3 +309,36 @@ def test_no_decision_before_the_first_rule_set_took_effect() -> None:
     book = RuleBook([RuleSet("only", date(2026, 4, 1), ALL_RULES)])
     with pytest.raises(Exception, match="no version of the permissibility rules"):
         decide(received(), CREDITED, rules=book)
+
+
+def test_evidence_and_decisions_keep_the_order_of_business_dates() -> None:
+    """Ch. 12.3: the commissions replay the history; no evidence before the credit, no decision
+    before the hold it ends."""
+    donation = received(PersonDonor(), evidence=Evidence((PAYMENT,)))
+    decide(donation, date(2026, 3, 5))
+    with pytest.raises(RuleViolation) as early_evidence:
+        donation.add_evidence([DECLARATION], None, date(2026, 3, 1), TREASURER)
+    assert early_evidence.value.field == "added_on"
+    donation.add_evidence(
+        [DECLARATION], PersonDeclarations("KZ", False), date(2026, 3, 6), TREASURER
+    )
+    with pytest.raises(RuleViolation) as early_decision:
+        decide(donation, date(2026, 3, 4))
+    assert early_decision.value.rule == "decided-before-held"
+
+
+def test_a_person_donors_names_and_iin_are_only_in_the_field_that_is_sealed() -> None:
+    """Constitution Art. 21, DOMAIN §8: the service seals `personal` per donation; nothing else
+    in any event may carry the names or the IIN, or erasing the key would not erase them."""
+    donation = received(citizen())
+    decide(donation)
+    data = personal()
+    for event in donation.pending_events:
+        rest = {k: v for k, v in vars(event).items() if k != "personal"}
+        text = repr(rest)
+        assert data.iin not in text
+        assert data.surname not in text
+        assert data.given_name not in text
+    received_event = donation.pending_events[0]
+    assert isinstance(received_event, Donation.Received)
+    assert received_event.personal == data

@@ -78,6 +78,7 @@ class Donation(Aggregate):
 
         def apply(self, aggregate: Any) -> None:
             aggregate.status = DonationStatus.HELD
+            aggregate.held_on = self.decided_on
 
     class EvidenceAdded(Aggregate.Event):
         """More documents, and the declarations they carry (replacing the ones recorded)."""
@@ -187,6 +188,7 @@ class Donation(Aggregate):
         self.status = DonationStatus.RECEIVED
         self.accepted_tiyn = 0
         self.decided_on: date | None = None
+        self.held_on: date | None = None
         self.flagged_undecided_on: date | None = None
         self.erased_on: date | None = None
 
@@ -255,6 +257,14 @@ class Donation(Aggregate):
         the decision opens (rejection, excess over the cap), to be saved with the donation.
         """
         self._require_undecided()
+        if self.held_on is not None and on < self.held_on:
+            raise RuleViolation(
+                "decided-before-held",
+                "Ch. 12.3",
+                f"the donation was held on {self.held_on.isoformat()}; its decision cannot be "
+                "dated earlier",
+                field="decided_on",
+            )
         if on < self.credited_on:
             raise RuleViolation(
                 "decided-before-credited",
@@ -292,6 +302,14 @@ class Donation(Aggregate):
                 field="documents",
             )
         self._check_declarations_fit(declarations)
+        if added_on < self.credited_on:
+            raise RuleViolation(
+                "evidence-before-credit",
+                "Ch. 12.3",
+                f"the donation was credited on {self.credited_on.isoformat()}; evidence cannot be "
+                "added to it earlier",
+                field="added_on",
+            )
         self.trigger_event(
             self.EvidenceAdded,
             documents=tuple(documents),
