@@ -29,7 +29,6 @@ import shlex
 import socket
 import subprocess
 import sys
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +39,7 @@ from honcho.printer import Message, Printer  # type: ignore[import-untyped]
 
 from partia_kit.auth.issuer import LocalIssuer, local_issuer_environment
 from partia_kit.auth.principal import Grant, Role
+from partia_kit.auth.scope import bootstrapped_organisation_id
 
 
 @dataclass(frozen=True)
@@ -242,16 +242,6 @@ def _local_issuer(data_dir: Path) -> LocalIssuer | None:
     return LocalIssuer.of_installation(data_dir, Path(key_dir) if key_dir else None)
 
 
-def party_organisations() -> dict[str, uuid.UUID]:
-    """The party's top organisation ("party") and its regional branches by code: their ids are
-    fixed by the party's codes."""
-    from partia_registry.application.bootstrap import PartyDefinition, organisation_id
-
-    party = PartyDefinition.load(os.environ.get("PARTIA_PARTY", "baytaq"))
-    branches = {b.code: organisation_id(party.code, b.code) for b in party.regional_branches}
-    return {"party": party.party_id, **branches}
-
-
 READY_MADE = [
     ("clerk", "of the central office: records applications and decisions", Role.CLERK, "party"),
     ("clerk-almaty", "of the Almaty city branch: acts there only", Role.CLERK, "almaty-city"),
@@ -279,12 +269,13 @@ def ready_made_tokens(issuer: LocalIssuer, base_port: int, token_dir: Path | Non
     others): clerks of the central office and of two regional branches, an auditor and operations.
     With `token_dir`, each is also written to a file there named after its user (readable by the
     owner only), so a shell can use `$(cat .partia/tokens/clerk)`."""
-    organisations = party_organisations()
+    party = os.environ.get("PARTIA_PARTY", "baytaq")  # the party's code, as the registry loads it
     lines = ["Bearer tokens from the local issuer (valid 8 h; `partia-auth mint --help` for more):"]
     if token_dir is not None:
         token_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     for user, what, role, code in READY_MADE:
-        organisation = None if code is None else organisations[code]
+        # the registry bootstraps the party and its regional branches under these fixed ids
+        organisation = None if code is None else bootstrapped_organisation_id(party, code)
         token = issuer.mint(user, [Grant(role, organisation)])
         lines += [f"  {user.ljust(12)}  {what}", f"  {' ' * 12}  {token}"]
         if token_dir is not None:
