@@ -30,13 +30,13 @@ from eventsourcing.persistence import (
     UUIDAsHex,
 )
 
+from partia_kit.audit.exportfile import ExportReader
+from partia_kit.audit.findings import Report
+from partia_kit.audit.progress import Progress
+from partia_kit.audit.verify import check_reader
 from partia_kit.vault import register_sealed_transcoding
 from partia_registry.adapters.postgres.personal_data import PersonalDataMapper
 from partia_registry.adapters.postgres.transcodings import register_registry_transcodings
-from partia_registry.audit.exportfile import ExportReader
-from partia_registry.audit.findings import Report
-from partia_registry.audit.progress import Progress
-from partia_registry.audit.verify import check_reader
 from partia_registry.domain.organisations import Organisation
 from partia_registry.projections.ledger import Changes, MembershipLedger
 from partia_registry.projections.reports import build_structure_report
