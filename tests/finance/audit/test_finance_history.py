@@ -49,13 +49,12 @@ AFTER_RETENTION = date(2031, 3, 3)  # five years from the credit (Ch. 12.9), and
 def history(finance: Finance) -> list[UUID]:
     """Donations accepted, refused (an obligation opened) and held, in two branches."""
     seed_tree(finance)
-    received = [
+    return [
         _receive(finance, citizen(), ALMATY),
         _receive(finance, company(NON_RESIDENT_BIN), ALMATY),
         _receive(finance, citizen(), ASTANA, evidence=Evidence((PAYMENT,))),
         _receive(finance, citizen(), ASTANA),
     ]
-    return received
 
 
 def _receive(
