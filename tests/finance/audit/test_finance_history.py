@@ -7,125 +7,49 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import date
 from pathlib import Path
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import psycopg
-import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from psycopg.sql import SQL, Identifier
 
 from partia_finance.application import commands as c
 from partia_finance.composition import Finance
 from partia_finance.domain.donations import Donation
-from partia_finance.domain.donors import DonorPersonalData
-from partia_finance.domain.evidence import Evidence
-from partia_finance.domain.funds import Purpose
-from partia_finance.domain.money import Amount
-from partia_kit.audit.export import export_history
 from partia_kit.audit.findings import Report
-from partia_kit.audit.signing import generate_keypair, load_private_key, load_public_key
-from partia_kit.audit.source import EventTable
+from partia_kit.audit.signing import load_private_key, load_public_key
 from partia_kit.audit.verify import verify_export
 from partia_kit.audit.verify_db import verify_database
 from partia_registry.audit.__main__ import main
-from tests.finance.domain.support import (
-    CITIZEN_IIN,
-    DECLARATION,
-    NON_RESIDENT_BIN,
-    PAYMENT,
-    citizen,
-    company,
-)
-from tests.finance.support import ALMATY, ASTANA, seed_tree
-
-CREDITED = date(2026, 3, 2)
-AFTER_RETENTION = date(2031, 3, 3)  # five years from the credit (Ch. 12.9), and a day
-
-
-@pytest.fixture
-def history(finance: Finance) -> list[UUID]:
-    """Donations accepted, refused (an obligation opened) and held, in two branches."""
-    seed_tree(finance)
-    return [
-        _receive(finance, citizen(), ALMATY),
-        _receive(finance, company(NON_RESIDENT_BIN), ALMATY),
-        _receive(finance, citizen(), ASTANA, evidence=Evidence((PAYMENT,))),
-        _receive(finance, citizen(), ASTANA),
-    ]
-
-
-def _receive(
-    finance: Finance, donor: Any, organisation: UUID, evidence: Evidence | None = None
-) -> UUID:
-    donation_id = uuid4()
-    outcome = finance.writer.execute(
-        c.ReceiveDonation(
-            actor="tolkyn",
-            donation_id=donation_id,
-            amount=Amount(50_000_00),
-            credited_on=CREDITED,
-            bank_document=f"PP-{donation_id.hex[:6]}",
-            organisation_id=organisation,
-            purpose=Purpose.party_funds(),
-            donor=donor,
-            personal=DonorPersonalData(CITIZEN_IIN, "Абенова", "Айгерим")
-            if donor.kind.value == "person"
-            else None,
-            evidence=evidence or Evidence((DECLARATION, PAYMENT)),
-        )
-    )
-    if outcome.error is not None:
-        raise outcome.error
-    return donation_id
-
-
-@pytest.fixture
-def keys(tmp_path: Path) -> tuple[Path, Path]:
-    return generate_keypair(tmp_path / "auditor.key")
-
-
-@pytest.fixture
-def exported(
-    finance: Finance, history: list[UUID], keys: tuple[Path, Path], tmp_path: Path
-) -> Path:
-    out = tmp_path / "finance.jsonl"
-    export_history(_url(finance), _table(finance), out, signing_key=load_private_key(keys[0]))
-    return out
-
-
-def _url(finance: Finance) -> str:
-    assert finance.settings.database_url is not None
-    return finance.settings.database_url
-
-
-def _table(finance: Finance) -> EventTable:
-    return EventTable.of_service("finance", finance.settings.database_schema)
+from tests.finance.audit.conftest import AFTER_RETENTION, audited_table, database_url_of
 
 
 def _rows(finance: Finance) -> list[tuple[int, UUID, int, str, bytes]]:
-    with psycopg.connect(_url(finance)) as conn:
+    with psycopg.connect(database_url_of(finance)) as conn:
         return [
             (r[0], r[1], r[2], r[3], bytes(r[4]))
             for r in conn.execute(
                 SQL(
                     "SELECT notification_id, originator_id, originator_version, topic, state"
                     " FROM {} ORDER BY notification_id"
-                ).format(Identifier(*_table(finance)))
+                ).format(Identifier(*audited_table(finance)))
             )
         ]
 
 
 def _tamper(finance: Finance, sql: str, *params: Any) -> None:
-    with psycopg.connect(_url(finance), autocommit=True) as conn:
-        conn.execute(SQL(sql).format(Identifier(*_table(finance))), params)
+    with psycopg.connect(database_url_of(finance), autocommit=True) as conn:
+        conn.execute(SQL(sql).format(Identifier(*audited_table(finance))), params)
 
 
 def _check(finance: Finance, against: Path, keys: tuple[Path, Path]) -> Report:
     return verify_database(
-        _url(finance), _table(finance), against, public_key=load_public_key(keys[1])
+        database_url_of(finance),
+        audited_table(finance),
+        against,
+        public_key=load_public_key(keys[1]),
     )
 
 
@@ -225,7 +149,7 @@ def test_partia_audit_exports_and_verifies_the_finance_service_when_asked_by_nam
     finance: Finance, history: list[UUID], keys: tuple[Path, Path], tmp_path: Path
 ) -> None:
     out = tmp_path / "cli.jsonl"
-    database = ["--database-url", _url(finance), "--service", "finance"]
+    database = ["--database-url", database_url_of(finance), "--service", "finance"]
     schema = ["--schema", finance.settings.database_schema]
     signing = ["--signing-key", str(keys[0])]
 

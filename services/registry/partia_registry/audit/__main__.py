@@ -14,7 +14,8 @@ of its output stopped reading, as `| head` does).
 The database URL, schema and service token may also come from PARTIA_DATABASE_URL,
 PARTIA_DATABASE_SCHEMA and PARTIA_AUDIT_TOKEN (a token on the command line is visible to `ps`).
 --service names whose events export and verify-db read (`<service>_events`: registry, the
-default, or finance); replay and diff understand the registry's events only (decision 210).
+default, or finance); replay and diff understand the registry's events only: the finance
+history is replayed by `python -m partia_finance.audit statement` (decisions 210, 213).
 """
 
 from __future__ import annotations
