@@ -18,21 +18,13 @@ from uuid import UUID
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from eventsourcing.persistence import (
-    DatetimeAsISO,
-    DecimalAsStr,
-    JSONTranscoder,
-    StoredEvent,
-    UUIDAsHex,
-)
+from eventsourcing.persistence import StoredEvent
 
 from partia_finance.adapters.postgres.event_store import DonorDataMapper
 from partia_finance.adapters.postgres.transcodings import register_finance_transcodings
 from partia_finance.domain.donations import Donation, DonationStatus
-from partia_kit.audit.exportfile import ExportReader
-from partia_kit.audit.findings import AuditError, Report
-from partia_kit.audit.verify import check_reader
-from partia_kit.vault import register_sealed_transcoding
+from partia_kit.audit.findings import AuditError
+from partia_kit.audit.replay import ReplayRefused, sealed_transcoder, verified, whole_history
 
 DONATION_TOPICS = "partia_finance.domain.donations:Donation."
 """Decoding a topic imports its module: only the donation's own event classes are resolved, so a
@@ -41,22 +33,12 @@ doctored file cannot make the auditor's machine import anything else."""
 FIGURES = ("accepted", "accepted_tiyn", "rejected", "rejected_tiyn")
 
 
-class ReplayRefused(AuditError):
-    """The export cannot be replayed (it does not verify, or it is not the whole history)."""
-
-    def __init__(self, message: str, report: Report | None = None) -> None:
-        super().__init__(message)
-        self.report = report
+__all__ = ["FinanceHistory", "ReplayRefused", "replay_export", "statement_differences"]
 
 
 def event_decoder() -> DonorDataMapper:
     """The finance event store's mapper without a key vault: facts decoded, names left sealed."""
-    transcoder = JSONTranscoder()
-    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
-        transcoder.register(transcoding)
-    register_finance_transcodings(transcoder)
-    register_sealed_transcoding(transcoder)
-    mapper = DonorDataMapper(transcoder=transcoder)
+    mapper = DonorDataMapper(transcoder=sealed_transcoder(register_finance_transcodings))
     mapper.open_personal_data = False
     return mapper
 
@@ -95,12 +77,7 @@ class FinanceHistory:
 def replay_export(path: Path, *, public_key: Ed25519PublicKey | None = None) -> FinanceHistory:
     """Verify and fold the whole export; ReplayRefused when it cannot be trusted or is partial."""
     started = time.perf_counter()
-    reader = ExportReader(path)
-    if reader.starts_after_position != 0:
-        raise ReplayRefused(
-            f"{path} starts after position {reader.starts_after_position}: a replay needs the whole"
-            " history from the first event"
-        )
+    reader = whole_history(path)
     mapper, history = event_decoder(), FinanceHistory(path)
     for batch in reader.read():
         for _position, originator_id, version, topic_bytes, state, _prev, _link in batch:
@@ -110,12 +87,8 @@ def replay_export(path: Path, *, public_key: Ed25519PublicKey | None = None) -> 
                 event = mapper.to_domain_event(stored)
                 before = history.donations.get(event.originator_id)
                 history.donations[event.originator_id] = event.mutate(before)
-    report = Report(f"export {path}")
-    check_reader(reader, report, public_key)
-    if not report.clean:
-        raise ReplayRefused(f"{path} does not verify; nothing replayed from it is evidence", report)
+    history.seconds = verified(reader, path, public_key, started).seconds
     history.events, history.head = reader.count, reader.head.hex()
-    history.seconds = time.perf_counter() - started
     return history
 
 
