@@ -11,6 +11,8 @@ sealed and erasing it (destroying a person's key) changes no row.
 - `exportfile`, `parallel`, `findings`, `progress`: reading exports, checking big ones on every
   core, the report, a stderr progress bar.
 
-Replaying events into a service's reports needs the service's event classes: that part lives with
-each service (the registry's `partia_registry.audit`). Run the tool as `partia-audit`.
+- `replay`: what every replay shares (whole history only, sealed decoding, verified first).
+
+Folding events into a service's reports needs the service's event classes: that part lives with
+each service (`partia_registry.audit`, `partia_finance.audit`). Run the tool as `partia-audit`.
 """
