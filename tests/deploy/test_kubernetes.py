@@ -56,11 +56,19 @@ RUNNERS = ["registry-projection", "registry-relay", "finance-project", "finance-
 
 def workloads() -> dict[str, dict[str, Any]]:
     """Deployments and Jobs of the base by name."""
-    return {m["metadata"]["name"]: m for m in manifests(BASE) if m["kind"] in {"Deployment", "Job"}}
+    kinds = {"Deployment", "Job", "CronJob"}
+    return {m["metadata"]["name"]: m for m in manifests(BASE) if m["kind"] in kinds}
+
+
+def pod_spec(name: str) -> dict[str, Any]:
+    """The pod template's spec of a Deployment or Job, or of the Job a CronJob makes."""
+    spec = workloads()[name]["spec"]
+    spec = spec["jobTemplate"]["spec"] if "jobTemplate" in spec else spec
+    return spec["template"]["spec"]  # type: ignore[no-any-return]
 
 
 def container(name: str) -> dict[str, Any]:
-    (only,) = workloads()[name]["spec"]["template"]["spec"]["containers"]
+    (only,) = pod_spec(name)["containers"]
     return only  # type: ignore[no-any-return]
 
 
@@ -145,7 +153,21 @@ def test_the_base_holds_the_api_the_projection_the_relay_and_the_migration_job()
         ("Service", "finance-project-metrics"),
         ("Deployment", "finance-relay"),
         ("Service", "finance-relay-metrics"),
+        ("CronJob", "finance-clock"),
     }
+
+
+def test_the_finance_clock_runs_daily_once_at_a_time_in_the_partys_time_zone() -> None:
+    """Issue 11 item 4: overdue obligations and undecided donations are found by the clock; a
+    missed or repeated run is harmless (`partia-finance clock` is safe to repeat)."""
+    spec = workloads()["finance-clock"]["spec"]
+    minute, hour, *every_day = spec["schedule"].split()
+    assert every_day == ["*", "*", "*"]
+    assert minute.isdigit()
+    assert hour.isdigit()
+    assert spec["timeZone"] == "Asia/Almaty"
+    assert spec["concurrencyPolicy"] == "Forbid"
+    assert parse_command(container("finance-clock")["command"]).command == "clock"
 
 
 def test_each_services_workloads_read_its_own_schema_and_run_its_own_commands() -> None:
@@ -188,7 +210,7 @@ def test_secrets_are_mounted_where_partia_secrets_dir_points(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(workloads()))
 def test_every_container_runs_as_an_unprivileged_user_with_resource_requests(name: str) -> None:
-    pod = workloads()[name]["spec"]["template"]["spec"]
+    pod = pod_spec(name)
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert container(name)["securityContext"]["allowPrivilegeEscalation"] is False
     resources = container(name)["resources"]
@@ -312,7 +334,7 @@ def test_no_process_is_given_static_api_tokens(directory: Path) -> None:
         assert "partia_api_tokens" not in secret_files(directory, service)
     for name in workloads():
         assert "PARTIA_API_TOKENS" not in environment(name, directory), name
-        for volume in workloads()[name]["spec"]["template"]["spec"].get("volumes", []):
+        for volume in pod_spec(name).get("volumes", []):
             items = volume.get("secret", {}).get("items", [])
             assert "partia_api_tokens" not in {item["key"] for item in items}, name
 
@@ -320,7 +342,14 @@ def test_no_process_is_given_static_api_tokens(directory: Path) -> None:
 @pytest.mark.parametrize("directory", OVERLAYS, ids=lambda p: p.name)
 @pytest.mark.parametrize(
     "name",
-    ["partia-migrate", "registry-projection", "registry-relay", "finance-migrate", *RUNNERS[2:]],
+    [
+        "partia-migrate",
+        "registry-projection",
+        "registry-relay",
+        "finance-migrate",
+        "finance-clock",
+        *RUNNERS[2:],
+    ],
 )
 def test_the_projection_the_relay_and_the_migration_are_given_no_sign_in_settings(
     name: str, directory: Path
@@ -336,9 +365,7 @@ def test_every_process_mounts_the_whole_secret_so_a_previous_master_key_reaches_
 ) -> None:
     """During a master key rotation the overlay adds partia_previous_master_keys to the Secret
     (docs/production.md): a volume that selected its items would leave that file out."""
-    (volume,) = [
-        v for v in workloads()[name]["spec"]["template"]["spec"]["volumes"] if "secret" in v
-    ]
+    (volume,) = [v for v in pod_spec(name)["volumes"] if "secret" in v]
     assert volume["secret"] == {"secretName": f"partia-{service_of(name)}-secrets"}
 
 
