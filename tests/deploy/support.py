@@ -86,10 +86,9 @@ def image_default(name: str) -> str:
     raise AssertionError(f"the Dockerfile's runtime stage has no ARG {name}=default")
 
 
-def app_routes() -> set[str]:
-    """Paths the registry's HTTP app serves."""
-    from partia_registry.api.app import create_app
-
+def app_routes(service: str = "registry") -> set[str]:
+    """Paths the service's HTTP app serves."""
+    create_app = importlib.import_module(f"partia_{service}.api.app").create_app
     return {route.path for route in create_app().routes if hasattr(route, "path")}
 
 
@@ -175,9 +174,12 @@ def registry_settings(
     secret_files: dict[str, str],
     directory: Path,
     monkeypatch: Any,
+    service: str = "registry",
 ) -> Any:
-    """`RegistrySettings` as a container with `environment` and these files in its secrets
-    directory would read them at start (nothing of this process's own PARTIA_* environment)."""
+    """The service's settings (`RegistrySettings`, `FinanceSettings`) as a container with
+    `environment` and these files in its secrets directory would read them at start (nothing of
+    this process's own PARTIA_* environment)."""
+    from partia_finance.settings import FinanceSettings
     from partia_registry.settings import RegistrySettings
 
     secrets = directory / "secrets"
@@ -190,7 +192,7 @@ def registry_settings(
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("PARTIA_SECRETS_DIR", str(secrets))
     monkeypatch.chdir(directory)  # no .env of the checkout
-    return RegistrySettings()
+    return {"registry": RegistrySettings, "finance": FinanceSettings}[service]()
 
 
 def placeholder_secret(name: str) -> str:

@@ -42,7 +42,20 @@ SERVICES: dict[str, Any] = COMPOSE["services"]
 PARTIA = sorted(
     name for name, s in SERVICES.items() if str(s.get("image", "")).startswith("partia-")
 )
-RUNNING = [name for name in PARTIA if name != "migrate"]
+MIGRATIONS = {"partia-registry": "migrate", "partia-finance": "finance-migrate"}
+"""The image's migration container: each service's migrations run from its own image."""
+RUNNING = [name for name in PARTIA if name not in MIGRATIONS.values()]
+APIS = {"registry": 8000, "finance": 8001}
+"""The API containers and their ports (issue 11: finance on 8001)."""
+RUNNERS = ["registry-projection", "registry-relay", "finance-project", "finance-relay"]
+
+
+def image_name(service: str) -> str:
+    return str(SERVICES[service]["image"]).split(":")[0]
+
+
+def service_of(container: str) -> str:
+    return image_name(container).removeprefix("partia-")
 
 
 def environment(service: str) -> dict[str, str]:
@@ -66,7 +79,16 @@ def test_the_compose_file_is_valid_under_the_compose_specification() -> None:
 
 
 def test_the_partia_containers_are_the_api_the_projection_the_relay_and_migrate() -> None:
-    assert PARTIA == ["migrate", "registry", "registry-projection", "registry-relay"]
+    assert PARTIA == [
+        "finance",
+        "finance-migrate",
+        "finance-project",
+        "finance-relay",
+        "migrate",
+        "registry",
+        "registry-projection",
+        "registry-relay",
+    ]
 
 
 @pytest.mark.parametrize("service", PARTIA)
@@ -105,10 +127,26 @@ def test_each_command_is_one_the_cli_accepts(service: str) -> None:
 
 def test_migrate_runs_first_and_the_rest_start_only_after_it_succeeded() -> None:
     assert SERVICES["migrate"]["command"] == ["partia", "migrate"]
-    assert SERVICES["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert SERVICES["finance-migrate"]["command"] == ["partia", "migrate", "--service", "finance"]
+    for migrate in MIGRATIONS.values():
+        assert SERVICES[migrate]["depends_on"]["postgres"]["condition"] == "service_healthy"
     for service in RUNNING:
-        condition = SERVICES[service]["depends_on"]["migrate"]["condition"]
+        migrate = MIGRATIONS[image_name(service)]  # the one that runs its service's migrations
+        condition = SERVICES[service]["depends_on"][migrate]["condition"]
         assert condition == "service_completed_successfully", service
+
+
+def test_each_services_containers_use_its_own_schema() -> None:
+    for service in PARTIA:
+        schema = environment(service)["PARTIA_DATABASE_SCHEMA"]
+        assert schema == service_of(service), service
+
+
+def test_the_finance_image_is_built_for_finance_on_its_port() -> None:
+    """The one Dockerfile, with the finance service's build args (issue 11 item 1: port 8001)."""
+    args = SERVICES["finance"]["build"]["args"]
+    assert (args["SERVICE"], int(args["PORT"])) == ("finance", APIS["finance"])
+    assert parse_command(["partia-finance", "serve"]).port == APIS["finance"]
 
 
 def test_the_api_listens_on_the_registrys_port_and_publishes_it() -> None:
@@ -120,6 +158,14 @@ def test_the_api_listens_on_the_registrys_port_and_publishes_it() -> None:
     assert any(p.endswith(f":{args.port}") for p in SERVICES["registry"]["ports"])
 
 
+def test_the_finance_api_listens_on_its_port_and_publishes_it() -> None:
+    args = parse_command(SERVICES["finance"]["command"])
+    assert args.port == int(SERVICES["finance"]["build"]["args"]["PORT"]) == 8001
+    assert args.host == "0.0.0.0"
+    assert any(p.endswith(f":{args.port}") for p in SERVICES["finance"]["ports"])
+    assert {"/ready", "/health"} <= app_routes("finance")  # the image's HEALTHCHECK asks /ready
+
+
 def test_the_images_healthcheck_asks_the_apis_ready_route() -> None:
     url = urlsplit(image_variables_defaults()["HEALTHCHECK_URL"])
     assert url.port == int(image_default("PORT"))
@@ -127,13 +173,13 @@ def test_the_images_healthcheck_asks_the_apis_ready_route() -> None:
     assert {"/ready", "/health"} <= app_routes()
 
 
-@pytest.mark.parametrize("service", ["registry-projection", "registry-relay"])
+@pytest.mark.parametrize("service", RUNNERS)
 def test_the_projection_and_relay_are_checked_on_their_metrics_port(service: str) -> None:
     env = environment(service)
     url = urlsplit(env["HEALTHCHECK_URL"])
     assert url.port == int(env["PARTIA_METRICS_PORT"])
     assert env["PARTIA_METRICS_HOST"] == "0.0.0.0"  # reachable by Prometheus, not only inside
-    assert url.path in app_routes()
+    assert url.path in app_routes(service_of(service))
     assert url.path == "/ready"
 
 
@@ -153,8 +199,20 @@ def test_kafka_runs_as_one_kraft_node_that_advertises_the_address_the_relay_uses
     assert parse_command(relay["command"]).bootstrap == "kafka:9092"
 
 
-def test_the_api_does_not_wait_for_kafka() -> None:
-    assert "kafka" not in SERVICES["registry"]["depends_on"]
+def test_the_finance_consumer_reads_the_brokers_address_and_waits_for_kafka(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    project = SERVICES["finance-project"]
+    for name in ("finance-project", "finance-relay"):
+        assert SERVICES[name]["depends_on"]["kafka"]["condition"] == "service_healthy"
+    for name, value in environment("finance-project").items():
+        monkeypatch.setenv(name, value)
+    assert parse_command(project["command"]).bootstrap == "kafka:9092"
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_the_api_does_not_wait_for_kafka(api: str) -> None:
+    assert "kafka" not in SERVICES[api]["depends_on"]
 
 
 def test_postgresql_18_keeps_its_data_in_a_named_volume_at_the_18_image_path() -> None:
@@ -172,8 +230,9 @@ def image_variables_defaults() -> dict[str, str]:
     return dict(dockerfile().envs)
 
 
+@pytest.mark.parametrize("migrate", sorted(MIGRATIONS.values()))
 def test_the_migrate_container_migrates_the_database_its_secret_file_names(
-    database_url: str, tmp_path: Path
+    migrate: str, database_url: str, tmp_path: Path
 ) -> None:
     """The URL reaches the containers as a file, not a variable: a `partia migrate` that read only
     PARTIA_DATABASE_URL would fall back to an embedded throwaway database inside the container,
@@ -184,13 +243,13 @@ def test_the_migrate_container_migrates_the_database_its_secret_file_names(
     schema = f"test_{uuid.uuid4().hex[:12]}"
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PARTIA_")},
-        **environment("migrate"),
+        **environment(migrate),
         "PARTIA_SECRETS_DIR": str(secrets),
         "PARTIA_DATABASE_SCHEMA": schema,
         "PARTIA_DATA_DIR": str(tmp_path / "data"),  # were it to start an embedded one
         "PARTIA_KEY_DIR": str(tmp_path / "keys"),
     }
-    script, *args = SERVICES["migrate"]["command"]
+    script, *args = SERVICES[migrate]["command"]
     installed = Path(sys.executable).parent / script
     assert installed.exists(), f"no {script} console script installed"
 
@@ -299,9 +358,10 @@ def test_every_variable_an_override_sets_is_one_the_code_reads_and_none_is_a_sec
 
 
 def test_docker_compose_up_runs_in_development_mode_with_static_tokens_for_the_api_only() -> None:
-    assert service_environment(DEFAULT, "registry")["PARTIA_ENVIRONMENT"] == "development"
-    assert "partia_api_tokens" in DEFAULT["services"]["registry"]["secrets"]
-    for service in (s for s in PARTIA if s != "registry"):
+    for api in APIS:
+        assert service_environment(DEFAULT, api)["PARTIA_ENVIRONMENT"] == "development"
+        assert "partia_api_tokens" in DEFAULT["services"][api]["secrets"]
+    for service in (s for s in PARTIA if s not in APIS):
         assert "partia_api_tokens" not in DEFAULT["services"][service]["secrets"], service
 
 
@@ -312,27 +372,31 @@ def test_the_compose_file_alone_gives_no_process_static_tokens() -> None:
         assert "PARTIA_API_TOKENS" not in environment(service), service
 
 
-def test_production_mode_runs_the_api_with_the_identity_provider_and_no_static_tokens() -> None:
-    env = service_environment(PRODUCTION, "registry")
+@pytest.mark.parametrize("api", APIS)
+def test_production_mode_runs_the_api_with_the_identity_provider_and_no_static_tokens(
+    api: str,
+) -> None:
+    env = service_environment(PRODUCTION, api)
     assert env["PARTIA_ENVIRONMENT"] == "production"
     assert {"PARTIA_AUTH_ISSUER", "PARTIA_AUTH_JWKS_URL", "PARTIA_AUTH_AUDIENCE"} <= set(env)
     assert "partia_api_tokens" not in PRODUCTION["secrets"]
     for service in PARTIA:
         assert "partia_api_tokens" not in PRODUCTION["services"][service]["secrets"], service
-        if service != "registry":  # they serve no API: only `serve` checks tokens
+        if service not in APIS:  # they serve no API: only `serve` checks tokens
             others = set(service_environment(PRODUCTION, service))
             assert not {n for n in others if n.startswith(("PARTIA_AUTH_", "PARTIA_ENVIRONMENT"))}
 
 
+@pytest.mark.parametrize("api", APIS)
 @pytest.mark.parametrize("missing", ["PARTIA_AUTH_ISSUER", "PARTIA_AUTH_JWKS_URL"])
 def test_production_mode_stops_before_starting_anything_without_the_identity_providers_address(
-    missing: str,
+    missing: str, api: str
 ) -> None:
     given = {
         "PARTIA_AUTH_ISSUER": "https://id.example.kz/realms/baytaq",
         "PARTIA_AUTH_JWKS_URL": "https://id.example.kz/realms/baytaq/protocol/openid-connect/certs",
     }
-    env = service_environment(PRODUCTION, "registry")
+    env = service_environment(PRODUCTION, api)
     assert interpolate(env[missing], given) == given[missing]
     for unset in ({k: v for k, v in given.items() if k != missing}, given | {missing: ""}):
         with pytest.raises(MissingVariable, match=missing):
@@ -340,16 +404,21 @@ def test_production_mode_stops_before_starting_anything_without_the_identity_pro
 
 
 def production_api(
-    config: dict[str, Any], directory: Path, monkeypatch: pytest.MonkeyPatch, **given: str
+    config: dict[str, Any],
+    directory: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    api: str = "registry",
+    **given: str,
 ) -> Any:
     """The settings the production API container starts with, its secret files as placeholders."""
-    env = {k: interpolate(v, given) for k, v in service_environment(config, "registry").items()}
-    files = {name: placeholder_secret(name) for name in config["services"]["registry"]["secrets"]}
-    return registry_settings(env, files, directory, monkeypatch)
+    env = {k: interpolate(v, given) for k, v in service_environment(config, api).items()}
+    files = {name: placeholder_secret(name) for name in config["services"][api]["secrets"]}
+    return registry_settings(env, files, directory, monkeypatch, service=api)
 
 
+@pytest.mark.parametrize("api", APIS)
 def test_the_api_starts_in_production_mode_and_accepts_the_identity_providers_tokens(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    api: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     issuer = "https://id.example.kz/realms/baytaq"
     token, jwks = identity_provider_token(
@@ -366,6 +435,7 @@ def test_the_api_starts_in_production_mode_and_accepts_the_identity_providers_to
         PRODUCTION,
         tmp_path,
         monkeypatch,
+        api,
         PARTIA_AUTH_ISSUER=issuer,
         PARTIA_AUTH_JWKS_URL=jwks.as_uri(),
     )
@@ -376,8 +446,9 @@ def test_the_api_starts_in_production_mode_and_accepts_the_identity_providers_to
     assert (principal.user, principal.roles) == ("aigerim", {Role.AUDITOR})
 
 
+@pytest.mark.parametrize("api", APIS)
 def test_the_api_refuses_to_start_when_the_development_tokens_are_added_to_production_mode(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    api: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`-f docker-compose.yml -f docker-compose.override.yml -f docker-compose.production.yml`
     mounts the tokens into a production API: it must not start."""
@@ -386,6 +457,7 @@ def test_the_api_refuses_to_start_when_the_development_tokens_are_added_to_produ
         both,
         tmp_path,
         monkeypatch,
+        api,
         PARTIA_AUTH_ISSUER="https://id.example.kz/realms/baytaq",
         PARTIA_AUTH_JWKS_URL="https://id.example.kz/realms/baytaq/protocol/openid-connect/certs",
     )

@@ -50,14 +50,31 @@ def manifests(directory: Path) -> list[dict[str, Any]]:
     return found
 
 
+APIS = {"registry-api": "registry", "finance-api": "finance"}
+RUNNERS = ["registry-projection", "registry-relay", "finance-project", "finance-relay"]
+
+
 def workloads() -> dict[str, dict[str, Any]]:
     """Deployments and Jobs of the base by name."""
-    return {m["metadata"]["name"]: m for m in manifests(BASE) if m["kind"] in {"Deployment", "Job"}}
+    kinds = {"Deployment", "Job", "CronJob"}
+    return {m["metadata"]["name"]: m for m in manifests(BASE) if m["kind"] in kinds}
+
+
+def pod_spec(name: str) -> dict[str, Any]:
+    """The pod template's spec of a Deployment or Job, or of the Job a CronJob makes."""
+    spec = workloads()[name]["spec"]
+    spec = spec["jobTemplate"]["spec"] if "jobTemplate" in spec else spec
+    return spec["template"]["spec"]  # type: ignore[no-any-return]
 
 
 def container(name: str) -> dict[str, Any]:
-    (only,) = workloads()[name]["spec"]["template"]["spec"]["containers"]
+    (only,) = pod_spec(name)["containers"]
     return only  # type: ignore[no-any-return]
+
+
+def service_of(name: str) -> str:
+    """The service whose image the workload runs (`partia-finance` -> finance)."""
+    return str(container(name)["image"]).removeprefix("partia-")
 
 
 def env_of(name: str) -> dict[str, str]:
@@ -129,10 +146,41 @@ def test_the_base_holds_the_api_the_projection_the_relay_and_the_migration_job()
         ("Service", "registry-projection-metrics"),
         ("Deployment", "registry-relay"),
         ("Service", "registry-relay-metrics"),
+        ("Job", "finance-migrate"),
+        ("Deployment", "finance-api"),
+        ("Service", "finance"),
+        ("Deployment", "finance-project"),
+        ("Service", "finance-project-metrics"),
+        ("Deployment", "finance-relay"),
+        ("Service", "finance-relay-metrics"),
+        ("CronJob", "finance-clock"),
     }
 
 
-@pytest.mark.parametrize("name", ["registry-projection", "registry-relay"])
+def test_the_finance_clock_runs_daily_once_at_a_time_in_the_partys_time_zone() -> None:
+    """Issue 11 item 4: overdue obligations and undecided donations are found by the clock; a
+    missed or repeated run is harmless (`partia-finance clock` is safe to repeat)."""
+    spec = workloads()["finance-clock"]["spec"]
+    minute, hour, *every_day = spec["schedule"].split()
+    assert every_day == ["*", "*", "*"]
+    assert minute.isdigit()
+    assert hour.isdigit()
+    assert spec["timeZone"] == "Asia/Almaty"
+    assert spec["concurrencyPolicy"] == "Forbid"
+    assert parse_command(container("finance-clock")["command"]).command == "clock"
+
+
+def test_each_services_workloads_read_its_own_schema_and_run_its_own_commands() -> None:
+    for name in workloads():
+        service = service_of(name)
+        assert environment(name, BASE)["PARTIA_DATABASE_SCHEMA"] == service, name
+        script = container(name)["command"][0]
+        assert script in {f"partia-{service}", "partia"}, name
+    finance_migrate = container("finance-migrate")["command"]
+    assert finance_migrate == ["partia", "migrate", "--service", "finance"]
+
+
+@pytest.mark.parametrize("name", RUNNERS)
 def test_the_projection_and_the_relay_run_as_one_replica_replaced_not_rolled(name: str) -> None:
     spec = workloads()[name]["spec"]
     assert spec["replicas"] == 1
@@ -162,7 +210,7 @@ def test_secrets_are_mounted_where_partia_secrets_dir_points(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(workloads()))
 def test_every_container_runs_as_an_unprivileged_user_with_resource_requests(name: str) -> None:
-    pod = workloads()[name]["spec"]["template"]["spec"]
+    pod = pod_spec(name)
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert container(name)["securityContext"]["allowPrivilegeEscalation"] is False
     resources = container(name)["resources"]
@@ -171,20 +219,23 @@ def test_every_container_runs_as_an_unprivileged_user_with_resource_requests(nam
     assert resources["limits"]["memory"]
 
 
-def test_the_api_is_probed_on_its_port_ready_for_readiness_and_health_for_liveness() -> None:
-    api = container("registry-api")
+@pytest.mark.parametrize("name", APIS)
+def test_the_api_is_probed_on_its_port_ready_for_readiness_and_health_for_liveness(
+    name: str,
+) -> None:
+    api, service = container(name), APIS[name]
     port = parse_command(api["command"]).port
-    assert port == parse_command(["partia-registry", "serve"]).port  # the code's default, 8000
+    assert port == parse_command([f"partia-{service}", "serve"]).port  # the code's: 8000, 8001
     ports = {p["name"]: p["containerPort"] for p in api["ports"]}
     assert api["readinessProbe"]["httpGet"]["path"] == "/ready"
     assert api["livenessProbe"]["httpGet"]["path"] == "/health"
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
         get = api[probe]["httpGet"]
         assert ports[get["port"]] == port, probe
-        assert get["path"] in app_routes(), probe
+        assert get["path"] in app_routes(service), probe
 
 
-@pytest.mark.parametrize("name", ["registry-projection", "registry-relay"])
+@pytest.mark.parametrize("name", RUNNERS)
 def test_the_projection_and_relay_are_probed_on_their_metrics_port(name: str) -> None:
     runner = container(name)
     ports = {p["name"]: p["containerPort"] for p in runner["ports"]}
@@ -195,7 +246,7 @@ def test_the_projection_and_relay_are_probed_on_their_metrics_port(name: str) ->
     for probe in ("readinessProbe", "livenessProbe"):
         get = runner[probe]["httpGet"]
         assert ports[get["port"]] == metrics_port, probe
-        assert get["path"] in app_routes(), probe
+        assert get["path"] in app_routes(service_of(name)), probe
 
 
 def test_every_service_selects_pods_of_a_workload_and_targets_a_named_port() -> None:
@@ -216,8 +267,6 @@ def test_every_service_selects_pods_of_a_workload_and_targets_a_named_port() -> 
 
 
 # The identity provider (decision 175): the API in production mode, the others without tokens.
-
-API = "registry-api"
 
 
 def generator_literals(directory: Path, name: str) -> dict[str, str]:
@@ -243,12 +292,12 @@ def environment(name: str, directory: Path) -> dict[str, str]:
     return env | env_of(name)
 
 
-def secret_files(directory: Path) -> list[str]:
-    """The file names of the Secret `partia-registry-secrets` an overlay makes."""
+def secret_files(directory: Path, service: str = "registry") -> list[str]:
+    """The file names of the Secret `partia-<service>-secrets` an overlay makes."""
     return [
         Path(file).name
         for generator in kustomization(directory).get("secretGenerator", [])
-        if generator["name"] == "partia-registry-secrets"
+        if generator["name"] == f"partia-{service}-secrets"
         for file in generator["files"]
     ]
 
@@ -257,21 +306,23 @@ def auth_variables() -> set[str]:
     return {name for name in settings_variables() if name.startswith("PARTIA_AUTH_")}
 
 
+@pytest.mark.parametrize("api", APIS)
 @pytest.mark.parametrize("directory", OVERLAYS, ids=lambda p: p.name)
 def test_the_api_runs_in_production_mode_with_the_identity_provider_the_overlay_names(
-    directory: Path,
+    directory: Path, api: str
 ) -> None:
-    env = environment(API, directory)
+    env = environment(api, directory)
     assert env["PARTIA_ENVIRONMENT"] == "production"
     assert env["PARTIA_AUTH_ISSUER"].startswith("https://")
     assert env["PARTIA_AUTH_JWKS_URL"].startswith("https://")
     assert env["PARTIA_AUTH_AUDIENCE"]
 
 
-def test_the_base_alone_names_no_identity_provider_so_an_overlay_must() -> None:
+@pytest.mark.parametrize("api", APIS)
+def test_the_base_alone_names_no_identity_provider_so_an_overlay_must(api: str) -> None:
     """A forgotten overlay setting stops the API at start ("nobody could call the API") rather
     than falling back to anything."""
-    env = environment(API, BASE)
+    env = environment(api, BASE)
     assert env["PARTIA_ENVIRONMENT"] == "production"
     assert "PARTIA_AUTH_ISSUER" not in env
     assert "PARTIA_API_TOKENS" not in env
@@ -279,16 +330,27 @@ def test_the_base_alone_names_no_identity_provider_so_an_overlay_must() -> None:
 
 @pytest.mark.parametrize("directory", [BASE, *OVERLAYS], ids=lambda p: p.name)
 def test_no_process_is_given_static_api_tokens(directory: Path) -> None:
-    assert "partia_api_tokens" not in secret_files(directory)
+    for service in APIS.values():
+        assert "partia_api_tokens" not in secret_files(directory, service)
     for name in workloads():
         assert "PARTIA_API_TOKENS" not in environment(name, directory), name
-        for volume in workloads()[name]["spec"]["template"]["spec"].get("volumes", []):
+        for volume in pod_spec(name).get("volumes", []):
             items = volume.get("secret", {}).get("items", [])
             assert "partia_api_tokens" not in {item["key"] for item in items}, name
 
 
 @pytest.mark.parametrize("directory", OVERLAYS, ids=lambda p: p.name)
-@pytest.mark.parametrize("name", ["partia-migrate", "registry-projection", "registry-relay"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "partia-migrate",
+        "registry-projection",
+        "registry-relay",
+        "finance-migrate",
+        "finance-clock",
+        *RUNNERS[2:],
+    ],
+)
 def test_the_projection_the_relay_and_the_migration_are_given_no_sign_in_settings(
     name: str, directory: Path
 ) -> None:
@@ -303,20 +365,23 @@ def test_every_process_mounts_the_whole_secret_so_a_previous_master_key_reaches_
 ) -> None:
     """During a master key rotation the overlay adds partia_previous_master_keys to the Secret
     (docs/production.md): a volume that selected its items would leave that file out."""
-    (volume,) = [
-        v for v in workloads()[name]["spec"]["template"]["spec"]["volumes"] if "secret" in v
-    ]
-    assert volume["secret"] == {"secretName": "partia-registry-secrets"}
+    (volume,) = [v for v in pod_spec(name)["volumes"] if "secret" in v]
+    assert volume["secret"] == {"secretName": f"partia-{service_of(name)}-secrets"}
 
 
+@pytest.mark.parametrize("api", APIS)
 @pytest.mark.parametrize("directory", OVERLAYS, ids=lambda p: p.name)
 def test_the_api_starts_with_the_overlays_settings_and_accepts_its_identity_providers_tokens(
-    directory: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    directory: Path, api: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    env = environment(API, directory)
-    secrets = {name: placeholder_secret(name) for name in secret_files(directory)}
+    service = APIS[api]
+    env = environment(api, directory)
+    secrets = {name: placeholder_secret(name) for name in secret_files(directory, service)}
+    assert secrets
     assert isinstance(
-        Authenticator.from_settings(registry_settings(env, secrets, tmp_path, monkeypatch)),
+        Authenticator.from_settings(
+            registry_settings(env, secrets, tmp_path, monkeypatch, service=service)
+        ),
         Authenticator,
     )
     # the same, with the keys from a file rather than the placeholder address
@@ -332,7 +397,7 @@ def test_the_api_starts_with_the_overlays_settings_and_accepts_its_identity_prov
     env = {k: v for k, v in env.items() if k != "PARTIA_AUTH_JWKS_URL"}
     env["PARTIA_AUTH_JWKS_FILE"] = str(jwks)
     authenticator = Authenticator.from_settings(
-        registry_settings(env, secrets, tmp_path, monkeypatch)
+        registry_settings(env, secrets, tmp_path, monkeypatch, service=service)
     )
 
     principal = authenticator.authenticate(bearer_request(token))
@@ -341,18 +406,26 @@ def test_the_api_starts_with_the_overlays_settings_and_accepts_its_identity_prov
     assert principal.service == "notifications"
 
 
+@pytest.mark.parametrize("api", APIS)
 @pytest.mark.parametrize("directory", OVERLAYS, ids=lambda p: p.name)
 def test_the_api_with_the_overlays_settings_refuses_a_static_token_set_or_mounted(
-    directory: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    directory: Path, api: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    env = environment(API, directory)
-    secrets = {name: placeholder_secret(name) for name in secret_files(directory)}
+    service = APIS[api]
+    env = environment(api, directory)
+    secrets = {name: placeholder_secret(name) for name in secret_files(directory, service)}
     with pytest.raises(AuthConfigurationError, match="PARTIA_API_TOKENS"):
         Authenticator.from_settings(
             registry_settings(
-                env | {"PARTIA_API_TOKENS": "admin=token"}, secrets, tmp_path, monkeypatch
+                env | {"PARTIA_API_TOKENS": "admin=token"},
+                secrets,
+                tmp_path,
+                monkeypatch,
+                service=service,
             )
         )
     mounted = secrets | {"partia_api_tokens": placeholder_secret("partia_api_tokens")}
     with pytest.raises(AuthConfigurationError, match="PARTIA_API_TOKENS"):
-        Authenticator.from_settings(registry_settings(env, mounted, tmp_path, monkeypatch))
+        Authenticator.from_settings(
+            registry_settings(env, mounted, tmp_path, monkeypatch, service=service)
+        )

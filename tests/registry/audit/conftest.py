@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from partia_registry.audit.export import ExportSummary, export_history
-from partia_registry.audit.signing import generate_keypair, load_private_key
+from partia_kit.audit.export import ExportSummary, export_history
+from partia_kit.audit.signing import generate_keypair, load_private_key
 from partia_registry.composition import Registry
-from tests.registry.audit.support import Story, build_history
+from tests.registry.audit.support import Story, audited_table, build_history
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def story(registry: Registry) -> Story:
 def export(registry: Registry, out: Path, key: Ed25519PrivateKey | None) -> ExportSummary:
     url = registry.settings.database_url
     assert url is not None
-    return export_history(url, registry.settings.database_schema, out, signing_key=key)
+    return export_history(url, audited_table(registry), out, signing_key=key)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from uuid import UUID
 import psycopg
 from psycopg.sql import SQL, Identifier
 
+from partia_kit.audit.source import EventTable
 from partia_registry.application import commands as c
 from partia_registry.composition import Registry
 from partia_registry.domain.decisions import BodyKind
@@ -198,6 +199,11 @@ def database(registry: Registry) -> Iterator[psycopg.Connection[Any]]:
 
 def events_table(registry: Registry) -> Identifier:
     return Identifier(registry.settings.database_schema, "registry_events")
+
+
+def audited_table(registry: Registry) -> EventTable:
+    """The registry's event table, as the auditor's tool names it."""
+    return EventTable.of_service("registry", registry.settings.database_schema)
 
 
 def rows(registry: Registry) -> list[tuple[int, UUID, int, str, bytes]]:

@@ -10,18 +10,25 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from partia_registry.audit.chain import format_event_line, next_link, parse_event_line
-from partia_registry.audit.export import ExportRange, export_history
-from partia_registry.audit.signing import (
+from partia_kit.audit.chain import format_event_line, next_link, parse_event_line
+from partia_kit.audit.export import ExportRange, export_history
+from partia_kit.audit.signing import (
     generate_keypair,
     load_private_key,
     load_public_key,
     sign_checkpoint,
 )
-from partia_registry.audit.verify import verify_export
+from partia_kit.audit.verify import verify_export
 from partia_registry.composition import Registry
 from tests.registry.audit.conftest import export
-from tests.registry.audit.support import Story, burn_position, lines, rows, withdraw
+from tests.registry.audit.support import (
+    Story,
+    audited_table,
+    burn_position,
+    lines,
+    rows,
+    withdraw,
+)
 
 
 def test_an_export_of_a_clean_history_verifies_with_the_auditors_key(
@@ -212,7 +219,7 @@ def test_a_range_export_continues_the_chain_of_the_export_before_it(
     one's head, and ends where an export of everything ends."""
     url = registry.settings.database_url
     assert url is not None
-    schema = registry.settings.database_schema
+    schema = audited_table(registry)
     stored = rows(registry)
     middle = stored[len(stored) // 2]
     early = export_history(
@@ -244,7 +251,7 @@ def test_a_period_with_nothing_recorded_exports_no_events(
     assert url is not None
     summary = export_history(
         url,
-        registry.settings.database_schema,
+        audited_table(registry),
         tmp_path / "empty.jsonl",
         wanted=ExportRange(recorded_to=datetime(2000, 1, 1, tzinfo=UTC)),
     )

@@ -9,16 +9,24 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from partia_kit.audit import source
+from partia_kit.audit.chain import decode_event, encode_event
+from partia_kit.audit.export import ExportRange, export_history
+from partia_kit.audit.findings import Report
+from partia_kit.audit.signing import load_public_key
+from partia_kit.audit.verify_db import verify_database
 from partia_registry.application import commands as c
-from partia_registry.audit import source
-from partia_registry.audit.chain import decode_event, encode_event
-from partia_registry.audit.export import ExportRange, export_history
-from partia_registry.audit.findings import Report
-from partia_registry.audit.signing import load_public_key
-from partia_registry.audit.verify_db import verify_database
 from partia_registry.composition import Registry
 from tests.registry.audit.conftest import export
-from tests.registry.audit.support import Story, build_history, burn_position, rows, tamper, withdraw
+from tests.registry.audit.support import (
+    Story,
+    audited_table,
+    build_history,
+    burn_position,
+    rows,
+    tamper,
+    withdraw,
+)
 from tests.registry.builders import ok
 
 
@@ -27,7 +35,7 @@ def check(registry: Registry, against: Path, keys: tuple[Path, Path] | None = No
     assert url is not None
     return verify_database(
         url,
-        registry.settings.database_schema,
+        audited_table(registry),
         against,
         public_key=load_public_key(keys[1]) if keys else None,
     )
@@ -206,7 +214,7 @@ def test_a_range_export_also_vouches_for_the_history_before_it(
     since = datetime.fromisoformat(json.loads(stored[30][4])["timestamp"]["_data_"])
     path = tmp_path / "range.jsonl"
     summary = export_history(
-        url, registry.settings.database_schema, path, wanted=ExportRange(recorded_from=since)
+        url, audited_table(registry), path, wanted=ExportRange(recorded_from=since)
     )
     assert summary.starts_after_position == stored[29][0]
     assert check(registry, path).clean
@@ -242,7 +250,7 @@ def test_the_database_encodes_every_event_exactly_as_the_chain_does(
     the one Python builds (`chain.encode_event`). They must agree byte for byte."""
     url = registry.settings.database_url
     assert url is not None
-    schema = registry.settings.database_schema
+    schema = audited_table(registry)
     tamper(registry, "UPDATE {} SET state = NULL WHERE notification_id = %s", rows(registry)[5][0])
     with source.connect(url) as conn:
         fields = [r for page in source.read_rows(conn, schema, 0, 10**9) for r in page]

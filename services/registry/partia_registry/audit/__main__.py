@@ -1,10 +1,10 @@
-"""partia-audit: export, verify and replay the registry's event history without trusting the service.
+"""partia-audit: export, verify and replay a service's event history without trusting the service.
 
   partia-audit keygen --out auditor.key                      (writes auditor.key and auditor.key.pub)
-  partia-audit export --database-url URL [--schema S] --out history.jsonl --signing-key auditor.key
+  partia-audit export --database-url URL [--service S] [--schema S] --out history.jsonl --signing-key auditor.key
                [--recorded-from DATE] [--recorded-to DATE] [--up-to-position N]
   partia-audit verify history.jsonl --public-key auditor.key.pub
-  partia-audit verify-db --database-url URL [--schema S] --against history.jsonl --public-key ...
+  partia-audit verify-db --database-url URL [--service S] [--schema S] --against history.jsonl --public-key ...
   partia-audit replay history.jsonl --on 2026-03-31 [--organisation ID] [--out report.json]
   partia-audit diff history.jsonl --on 2026-03-31 --service http://host:8000 --token T
 
@@ -13,6 +13,9 @@ not do its work (bad arguments, unreadable files, database or service unreachabl
 of its output stopped reading, as `| head` does).
 The database URL, schema and service token may also come from PARTIA_DATABASE_URL,
 PARTIA_DATABASE_SCHEMA and PARTIA_AUDIT_TOKEN (a token on the command line is visible to `ps`).
+--service names whose events export and verify-db read (`<service>_events`: registry, the
+default, or finance); replay and diff understand the registry's events only: the finance
+history is replayed by `python -m partia_finance.audit statement` (decisions 210, 213).
 """
 
 from __future__ import annotations
@@ -43,6 +46,13 @@ def _moment(text: str) -> tuple[datetime, bool]:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)), False
 
 
+def _service(text: str) -> str:
+    """A service's name, which names its event table: letters, digits and underscores."""
+    if not text.isidentifier() or not text.islower():
+        raise argparse.ArgumentTypeError(f"not a service name (e.g. registry, finance): {text!r}")
+    return text
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="partia-audit",
@@ -69,9 +79,16 @@ def _parser() -> argparse.ArgumentParser:
         help="postgresql://... (default: $PARTIA_DATABASE_URL)",
     )
     database.add_argument(
+        "--service",
+        default="registry",
+        type=_service,
+        help="whose event table: registry (default) or finance; reads <service>_events",
+    )
+    database.add_argument(
         "--schema",
-        default=os.environ.get("PARTIA_DATABASE_SCHEMA", "public"),
-        help="the registry's schema (default: $PARTIA_DATABASE_SCHEMA or public)",
+        default=os.environ.get("PARTIA_DATABASE_SCHEMA"),
+        help="the service's schema (default: $PARTIA_DATABASE_SCHEMA, else public for the "
+        "registry and the service's name for any other: finance)",
     )
 
     trusted = argparse.ArgumentParser(add_help=False)

@@ -15,12 +15,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from partia_registry.audit.findings import AuditError, Report
-from partia_registry.audit.progress import Progress
+from partia_kit.audit.findings import AuditError, Report
+from partia_kit.audit.progress import Progress
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+    from partia_kit.audit.source import EventTable
     from partia_registry.audit.replay import History
 
 # Each command imports what it needs when it runs: `verify` should not pay for loading psycopg,
@@ -68,12 +69,21 @@ def whole_days(moment: tuple[datetime, bool] | None, *, end: bool) -> datetime |
     return value + timedelta(days=1) if end and is_date else value
 
 
+def event_table(args: argparse.Namespace) -> EventTable:
+    """The table export and verify-db read: `<service>_events` in the schema asked for, else the
+    service's default one (the registry's `public`, any other service's own name)."""
+    from partia_kit.audit.source import EventTable
+
+    default = "public" if args.service == "registry" else args.service
+    return EventTable.of_service(args.service, args.schema or default)
+
+
 def _progress(args: argparse.Namespace, label: str) -> Progress:
     return Progress(label, enabled=args.progress)
 
 
 def _public_key(args: argparse.Namespace) -> Ed25519PublicKey | None:
-    from partia_registry.audit.signing import load_public_key
+    from partia_kit.audit.signing import load_public_key
 
     return load_public_key(args.public_key) if args.public_key else None
 
@@ -90,7 +100,7 @@ def _print_report(report: Report) -> int:
 
 
 def keygen(args: argparse.Namespace) -> int:
-    from partia_registry.audit.signing import generate_keypair
+    from partia_kit.audit.signing import generate_keypair
 
     with _failures_explained():
         private, public = generate_keypair(args.out, force=args.force)
@@ -99,8 +109,8 @@ def keygen(args: argparse.Namespace) -> int:
 
 
 def export(args: argparse.Namespace) -> int:
-    from partia_registry.audit.export import ExportRange, export_history
-    from partia_registry.audit.signing import load_private_key
+    from partia_kit.audit.export import ExportRange, export_history
+    from partia_kit.audit.signing import load_private_key
 
     wanted = ExportRange(
         recorded_from=whole_days(args.recorded_from, end=False),
@@ -111,7 +121,7 @@ def export(args: argparse.Namespace) -> int:
         key = load_private_key(args.signing_key) if args.signing_key else None
         summary = export_history(
             _database_url(args),
-            args.schema,
+            event_table(args),
             args.out,
             wanted=wanted,
             signing_key=key,
@@ -130,7 +140,7 @@ def export(args: argparse.Namespace) -> int:
 
 
 def verify(args: argparse.Namespace) -> int:
-    from partia_registry.audit.verify import verify_export
+    from partia_kit.audit.verify import verify_export
 
     with _failures_explained():
         report = verify_export(
@@ -143,12 +153,12 @@ def verify(args: argparse.Namespace) -> int:
 
 
 def verify_db(args: argparse.Namespace) -> int:
-    from partia_registry.audit.verify_db import verify_database
+    from partia_kit.audit.verify_db import verify_database
 
     with _failures_explained():
         report = verify_database(
             _database_url(args),
-            args.schema,
+            event_table(args),
             args.against,
             public_key=_public_key(args),
             progress=_progress(args, "verify-db"),

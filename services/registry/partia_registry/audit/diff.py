@@ -16,7 +16,7 @@ from uuid import UUID
 
 import httpx
 
-from partia_registry.audit.findings import AuditError
+from partia_kit.audit.findings import AuditError
 from partia_registry.audit.replay import History
 
 ROLL_PAGE = 10_000  # the API's largest page

@@ -22,21 +22,13 @@ from typing import Any
 from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from eventsourcing.persistence import (
-    DatetimeAsISO,
-    DecimalAsStr,
-    JSONTranscoder,
-    StoredEvent,
-    UUIDAsHex,
-)
+from eventsourcing.persistence import StoredEvent
 
-from partia_kit.vault import register_sealed_transcoding
+from partia_kit.audit.findings import Report
+from partia_kit.audit.progress import Progress
+from partia_kit.audit.replay import ReplayRefused, sealed_transcoder, verified, whole_history
 from partia_registry.adapters.postgres.personal_data import PersonalDataMapper
 from partia_registry.adapters.postgres.transcodings import register_registry_transcodings
-from partia_registry.audit.exportfile import ExportReader
-from partia_registry.audit.findings import Report
-from partia_registry.audit.progress import Progress
-from partia_registry.audit.verify import check_reader
 from partia_registry.domain.organisations import Organisation
 from partia_registry.projections.ledger import Changes, MembershipLedger
 from partia_registry.projections.reports import build_structure_report
@@ -46,23 +38,12 @@ DOMAIN_TOPICS = "partia_registry.domain."
 doctored file cannot make the auditor's machine import anything else."""
 
 
-class ReplayRefused(Exception):
-    """The export cannot be replayed (it does not verify, or it is not the whole history)."""
-
-    def __init__(self, message: str, report: Report | None = None) -> None:
-        super().__init__(message)
-        self.report = report
+__all__ = ["History", "ReplayRefused", "event_decoder", "replay_export", "replay_output"]
 
 
 def event_decoder() -> PersonalDataMapper:
     """The event store's mapper without its key vault: facts decoded, personal data left sealed."""
-    transcoder = JSONTranscoder()
-    transcoder.register(UUIDAsHex())
-    transcoder.register(DecimalAsStr())
-    transcoder.register(DatetimeAsISO())
-    register_registry_transcodings(transcoder)
-    register_sealed_transcoding(transcoder)
-    mapper = PersonalDataMapper(transcoder=transcoder)
+    mapper = PersonalDataMapper(transcoder=sealed_transcoder(register_registry_transcodings))
     mapper.open_personal_data = False
     return mapper
 
@@ -164,12 +145,7 @@ def replay_export(
     """Verify and fold the whole export. Raises ReplayRefused when it cannot be trusted or is not
     the whole history."""
     started = time.perf_counter()
-    reader = ExportReader(path)
-    if reader.starts_after_position != 0:
-        raise ReplayRefused(
-            f"{path} starts after position {reader.starts_after_position}: a replay needs the whole"
-            " history from the first event"
-        )
+    reader = whole_history(path)
     mapper = event_decoder()
     history = History(path, MembershipLedger(keep_all=True))
     ledger = history.ledger
@@ -190,13 +166,7 @@ def replay_export(
                     history.codes[event.originator_id] = event.code
     if progress is not None:
         progress.close()
-    report = Report(f"export {path}")
-    check_reader(reader, report, public_key)
-    report.events = reader.count
-    report.seconds = time.perf_counter() - started
-    history.verification = report
-    if not report.clean:
-        raise ReplayRefused(f"{path} does not verify; nothing replayed from it is evidence", report)
+    history.verification = verified(reader, path, public_key, started)
     history.events = reader.count
     history.last_position = reader.last_position
     history.head = reader.head.hex()

@@ -19,10 +19,11 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from partia_registry.audit import source
-from partia_registry.audit.chain import FORMAT, GENESIS, format_event_line, next_link
-from partia_registry.audit.progress import Progress
-from partia_registry.audit.signing import sign_checkpoint
+from partia_kit.audit import source
+from partia_kit.audit.chain import FORMAT, GENESIS, format_event_line, next_link
+from partia_kit.audit.progress import Progress
+from partia_kit.audit.signing import sign_checkpoint
+from partia_kit.audit.source import EventTable
 
 LINK_DEFINITION = (
     "link = SHA-256(prev || be64(position) || originator_id (16 bytes) || be64(version)"
@@ -56,7 +57,7 @@ class ExportSummary:
 
 def export_history(
     database_url: str,
-    schema: str,
+    table: EventTable,
     out: Path,
     *,
     wanted: ExportRange = ExportRange(),
@@ -67,31 +68,31 @@ def export_history(
     progress = progress or Progress("export", enabled=False)
     with source.connect(database_url) as conn:
         database = source.describe_database(conn)
-        _, highest = source.bounds(conn, schema)
+        _, highest = source.bounds(conn, table)
         last = highest if wanted.up_to_position is None else min(highest, wanted.up_to_position)
         after = 0
         if wanted.by_time:
             found = source.positions_recorded_between(
-                conn, schema, wanted.recorded_from, wanted.recorded_to, last
+                conn, table, wanted.recorded_from, wanted.recorded_to, last
             )
             if found is None:
                 after, last = last, last  # nothing recorded in the period: an empty export
             else:
-                after, last = source.position_before(conn, schema, found[0]), found[1]
+                after, last = source.position_before(conn, table, found[0]), found[1]
         start_link = _link_up_to(
             conn,
-            schema,
+            table,
             after,
             Progress("hashing the history before the range", enabled=progress.enabled),
         )
-        header = _header(database, schema, wanted, after, last, start_link)
+        header = _header(database, table, wanted, after, last, start_link)
         header_line = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode()
         partial = out.with_name(out.name + ".partial")
         try:
             link, count, first_position, last_position = _write(
                 partial,
                 conn,
-                schema,
+                table,
                 header,
                 header_line,
                 start_link,
@@ -114,7 +115,7 @@ def export_history(
 def _write(
     partial: Path,
     conn: Any,
-    schema: str,
+    table: EventTable,
     header: dict[str, Any],
     header_line: bytes,
     start_link: bytes,
@@ -128,7 +129,7 @@ def _write(
     span = max(last - after, 1)
     with open(partial, "wb") as f:
         f.write(header_line + b"\n")
-        for rows in source.read_rows(conn, schema, after, last):
+        for rows in source.read_rows(conn, table, after, last):
             lines = []
             for position, originator_id, version, topic, state in rows:
                 prev, link = (
@@ -146,7 +147,7 @@ def _write(
             progress.update(count, (last_position - after) / span)
         signed = {
             "format": FORMAT,
-            "schema": schema,
+            "schema": table.schema,
             "database": header["source"]["database"]["name"],
             "created_at": header["created_at"],
             "header_sha256": hashlib.sha256(header_line).hexdigest(),
@@ -168,14 +169,14 @@ def _write(
     return link, count, first_position, last_position
 
 
-def _link_up_to(conn: Any, schema: str, position: int, progress: Progress) -> bytes:
+def _link_up_to(conn: Any, table: EventTable, position: int, progress: Progress) -> bytes:
     """The chain's link after every event up to `position`: where a range export starts, so its
     chain continues the chain of an export of everything before it."""
     link = GENESIS
     if position <= 0:
         return link
     hashed, sha256 = 0, hashlib.sha256
-    for rows in source.read_encoded(conn, schema, 0, position):
+    for rows in source.read_encoded(conn, table, 0, position):
         for _, encoded in rows:
             link = sha256(link + encoded).digest()
         hashed += len(rows)
@@ -186,7 +187,7 @@ def _link_up_to(conn: Any, schema: str, position: int, progress: Progress) -> by
 
 def _header(
     database: dict[str, Any],
-    schema: str,
+    table: EventTable,
     wanted: ExportRange,
     after: int,
     last: int,
@@ -197,7 +198,7 @@ def _header(
         "format": FORMAT,
         "tool": "partia-audit",
         "created_at": datetime.now(UTC).isoformat(),
-        "source": {"database": database, "schema": schema, "table": source.EVENTS_TABLE},
+        "source": {"database": database, "schema": table.schema, "table": table.name},
         "range": {
             "recorded_from": wanted.recorded_from.isoformat() if wanted.recorded_from else None,
             "recorded_to_exclusive": wanted.recorded_to.isoformat() if wanted.recorded_to else None,

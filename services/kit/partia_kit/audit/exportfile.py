@@ -21,15 +21,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from partia_registry.audit import parallel
-from partia_registry.audit.chain import (
+from partia_kit.audit import parallel
+from partia_kit.audit.chain import (
     GENESIS,
     BadLine,
     EventTuple,
     next_link,
     parse_event_line,
 )
-from partia_registry.audit.findings import AuditError
+from partia_kit.audit.findings import AuditError
 
 CHECKPOINT_START = b'{"kind":"checkpoint"'
 BATCH = 10_000

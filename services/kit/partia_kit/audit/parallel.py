@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from partia_registry.audit.chain import FIXED_FIELDS, LENGTH_FIELD, BadLine, parse_event_line
+from partia_kit.audit.chain import FIXED_FIELDS, LENGTH_FIELD, BadLine, parse_event_line
 
 MIN_PARALLEL_BYTES = 32 * 1024 * 1024  # smaller files: starting workers costs more than it saves
 MAX_CHUNK_BYTES = 64 * 1024 * 1024

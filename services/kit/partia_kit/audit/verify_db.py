@@ -33,8 +33,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from partia_registry.audit import source
-from partia_registry.audit.chain import (
+from partia_kit.audit import source
+from partia_kit.audit.chain import (
     GENESIS,
     BadLine,
     EventTuple,
@@ -45,10 +45,11 @@ from partia_registry.audit.chain import (
     line_link_matches,
     parse_event_line,
 )
-from partia_registry.audit.exportfile import ExportReader, LinkTuple
-from partia_registry.audit.findings import Report
-from partia_registry.audit.progress import Progress
-from partia_registry.audit.verify import check_reader
+from partia_kit.audit.exportfile import ExportReader, LinkTuple
+from partia_kit.audit.findings import Report
+from partia_kit.audit.progress import Progress
+from partia_kit.audit.source import EventTable
+from partia_kit.audit.verify import check_reader
 
 Encoded = tuple[int, bytes]
 """position, canonical encoding (`source.read_encoded`)"""
@@ -56,7 +57,7 @@ Encoded = tuple[int, bytes]
 
 def verify_database(
     database_url: str,
-    schema: str,
+    table: EventTable,
     against: Path,
     *,
     public_key: Ed25519PublicKey | None = None,
@@ -69,15 +70,15 @@ def verify_database(
     upper = int(((reader.header.get("range") or {}).get("positions") or {}).get("up_to") or 0)
     with source.connect(database_url) as conn:
         database = source.describe_database(conn)["name"]
-        report = Report(f"database {database}, schema {schema}, against {against}")
-        _, highest = source.bounds(conn, schema)
+        report = Report(f"database {database}, table {table}, against {against}")
+        _, highest = source.bounds(conn, table)
         if after > 0:
-            _check_before_range(conn, schema, reader, report)
+            _check_before_range(conn, table, reader, report)
         span = max(highest - after, 1)
         counter = [0]
 
         def pages() -> Iterator[list[Encoded]]:
-            for batch in source.prefetched(source.read_encoded(conn, schema, after, highest)):
+            for batch in source.prefetched(source.read_encoded(conn, table, after, highest)):
                 counter[0] += len(batch)
                 progress.update(counter[0], (batch[-1][0] - after) / span)
                 yield batch
@@ -106,9 +107,9 @@ def verify_database(
     return report
 
 
-def _check_before_range(conn: Any, schema: str, reader: ExportReader, report: Report) -> None:
+def _check_before_range(conn: Any, table: EventTable, reader: ExportReader, report: Report) -> None:
     link, sha256 = GENESIS, hashlib.sha256
-    for batch in source.read_encoded(conn, schema, 0, reader.starts_after_position):
+    for batch in source.read_encoded(conn, table, 0, reader.starts_after_position):
         for _, encoded in batch:
             link = sha256(link + encoded).digest()
     if link != reader.start_link:

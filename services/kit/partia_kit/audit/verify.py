@@ -28,18 +28,18 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from partia_registry.audit.chain import (
+from partia_kit.audit.chain import (
     BadLine,
     EventTuple,
     describe,
     line_link_matches,
     parse_event_line,
 )
-from partia_registry.audit.exportfile import ExportReader, is_checkpoint
-from partia_registry.audit.findings import Report
-from partia_registry.audit.parallel import MIN_PARALLEL_BYTES
-from partia_registry.audit.progress import Progress
-from partia_registry.audit.signing import check_signature, fingerprint, raw_public_key
+from partia_kit.audit.exportfile import ExportReader, is_checkpoint
+from partia_kit.audit.findings import Report
+from partia_kit.audit.parallel import MIN_PARALLEL_BYTES
+from partia_kit.audit.progress import Progress
+from partia_kit.audit.signing import check_signature, fingerprint, raw_public_key
 
 
 def verify_export(

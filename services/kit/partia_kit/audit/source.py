@@ -1,7 +1,7 @@
 """Reading the event table straight from PostgreSQL, without the registry's code or keys.
 
 The auditor trusts neither the service nor its read model, only the rows of
-`<schema>.registry_events`. They are read in position (notification_id) order, a page at a time
+one service's event table (`<schema>.<service>_events`, an `EventTable`). They are read in position (notification_id) order, a page at a time
 (keyset pagination) in binary form, in one REPEATABLE READ, read-only transaction: the whole run
 sees one snapshot, memory stays flat however long the log, and no row is converted to text and back
 (the originator id comes as its 16 bytes via uuid_send, the topic as UTF-8 bytes via convert_to, so
@@ -16,13 +16,12 @@ import threading
 from collections.abc import Iterator
 from datetime import datetime
 from queue import Full, Queue
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import psycopg
 from psycopg import IsolationLevel
 from psycopg.sql import SQL, Composed, Identifier
 
-EVENTS_TABLE = "registry_events"
 BATCH = 20_000
 
 T = TypeVar("T")
@@ -41,8 +40,24 @@ def connect(url: str) -> psycopg.Connection[Any]:
     return conn
 
 
-def _table(schema: str) -> Identifier:
-    return Identifier(schema, EVENTS_TABLE)
+class EventTable(NamedTuple):
+    """Where one service's events are: the eventsourcing library's table `<service>_events` in
+    the service's schema (the registry's `registry_events`, the finance service's
+    `finance.finance_events`)."""
+
+    schema: str
+    name: str
+
+    @classmethod
+    def of_service(cls, service: str, schema: str) -> EventTable:
+        return cls(schema, f"{service}_events")
+
+    def __str__(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+
+def _table(table: EventTable) -> Identifier:
+    return Identifier(table.schema, table.name)
 
 
 def describe_database(conn: psycopg.Connection[Any]) -> dict[str, Any]:
@@ -55,21 +70,21 @@ def describe_database(conn: psycopg.Connection[Any]) -> dict[str, Any]:
     return {"name": row[0], "server_version": row[1], "host": row[2], "port": row[3]}
 
 
-def bounds(conn: psycopg.Connection[Any], schema: str) -> tuple[int, int]:
+def bounds(conn: psycopg.Connection[Any], table: EventTable) -> tuple[int, int]:
     """The lowest and highest position in the table (0, 0 when it is empty)."""
     row = conn.execute(
-        SQL("SELECT min(notification_id), max(notification_id) FROM {}").format(_table(schema))
+        SQL("SELECT min(notification_id), max(notification_id) FROM {}").format(_table(table))
     ).fetchone()
     if row is None or row[0] is None:
         return 0, 0
     return int(row[0]), int(row[1])
 
 
-def _page(schema: str, columns: str) -> Composed:
+def _page(table: EventTable, columns: str) -> Composed:
     return SQL(
         "SELECT {} FROM {} WHERE notification_id > %s AND notification_id <= %s"
         " ORDER BY notification_id LIMIT %s"
-    ).format(SQL(columns), _table(schema))
+    ).format(SQL(columns), _table(table))
 
 
 def _pages(
@@ -89,13 +104,13 @@ def _pages(
 
 
 def read_rows(
-    conn: psycopg.Connection[Any], schema: str, after: int, up_to: int, batch: int = BATCH
+    conn: psycopg.Connection[Any], table: EventTable, after: int, up_to: int, batch: int = BATCH
 ) -> Iterator[list[Row]]:
     """The events with after < position <= up_to, in position order, a batch at a time. (The
     library's table allows a NULL topic or state; no event has one, and one read as empty bytes
     still differs from every real event.)"""
     sql = _page(
-        schema,
+        table,
         "notification_id, uuid_send(originator_id), originator_version,"
         " coalesce(convert_to(topic, 'UTF8'), ''::bytea), coalesce(state, ''::bytea)",
     )
@@ -148,10 +163,10 @@ client CPU per row; a test checks both encodings agree on every row)."""
 
 
 def read_encoded(
-    conn: psycopg.Connection[Any], schema: str, after: int, up_to: int, batch: int = BATCH
+    conn: psycopg.Connection[Any], table: EventTable, after: int, up_to: int, batch: int = BATCH
 ) -> Iterator[list[tuple[int, bytes]]]:
     """(position, canonical encoding) of the events with after < position <= up_to."""
-    return _pages(conn, _page(schema, f"notification_id, {ENCODING_SQL}"), after, up_to, batch)
+    return _pages(conn, _page(table, f"notification_id, {ENCODING_SQL}"), after, up_to, batch)
 
 
 def recorded_at(prefix: bytes) -> datetime | None:
@@ -166,9 +181,11 @@ def recorded_at(prefix: bytes) -> datetime | None:
         return None
 
 
-def _recorded_at_slowly(conn: psycopg.Connection[Any], schema: str, position: int) -> datetime:
+def _recorded_at_slowly(
+    conn: psycopg.Connection[Any], table: EventTable, position: int
+) -> datetime:
     row = conn.execute(
-        SQL("SELECT state FROM {} WHERE notification_id = %s").format(_table(schema)), (position,)
+        SQL("SELECT state FROM {} WHERE notification_id = %s").format(_table(table)), (position,)
     ).fetchone()
     assert row is not None
     data = json.loads(bytes(row[0]))
@@ -177,7 +194,7 @@ def _recorded_at_slowly(conn: psycopg.Connection[Any], schema: str, position: in
 
 def positions_recorded_between(
     conn: psycopg.Connection[Any],
-    schema: str,
+    table: EventTable,
     since: datetime | None,
     until: datetime | None,
     up_to: int,
@@ -190,7 +207,7 @@ def positions_recorded_between(
     None when no event falls in the period.
     """
     first = last = None
-    sql = _page(schema, f"notification_id, substring(state from 1 for {_PREFIX_BYTES})")
+    sql = _page(table, f"notification_id, substring(state from 1 for {_PREFIX_BYTES})")
     slow: list[int] = []
     for rows in _pages(conn, sql, 0, up_to, BATCH * 5):
         for position, prefix in rows:
@@ -203,7 +220,7 @@ def positions_recorded_between(
                     first = position
                 last = position
     for position in slow:  # events whose timestamp is not where the event store puts it
-        at = _recorded_at_slowly(conn, schema, position)
+        at = _recorded_at_slowly(conn, table, position)
         if (since is None or at >= since) and (until is None or at < until):
             first = position if first is None else min(first, position)
             last = position if last is None else max(last, position)
@@ -212,12 +229,10 @@ def positions_recorded_between(
     return first, last
 
 
-def position_before(conn: psycopg.Connection[Any], schema: str, position: int) -> int:
+def position_before(conn: psycopg.Connection[Any], table: EventTable, position: int) -> int:
     """The position of the event just before `position` (0 when there is none)."""
     row = conn.execute(
-        SQL("SELECT max(notification_id) FROM {} WHERE notification_id < %s").format(
-            _table(schema)
-        ),
+        SQL("SELECT max(notification_id) FROM {} WHERE notification_id < %s").format(_table(table)),
         (position,),
     ).fetchone()
     return int(row[0]) if row and row[0] is not None else 0

@@ -19,8 +19,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from partia_registry.audit.chain import canonical_json
-from partia_registry.audit.findings import AuditError
+from partia_kit.audit.chain import canonical_json
+from partia_kit.audit.findings import AuditError
 
 SIGNED_PREFIX = b"partia-audit checkpoint v1\n"
 """Domain separation: a checkpoint signature can never be mistaken for a signature over anything
