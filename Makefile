@@ -46,6 +46,7 @@ READ_SIDE_MEMBERS ?= 1000000
 
 bench: install
 	$(BIN)/python -m bench.admissions
+	$(BIN)/python -m bench.finance_write
 	$(BIN)/python -m bench.mixed
 	$(BIN)/python -m bench.read_side --members $(READ_SIDE_MEMBERS)
 	$(BIN)/python -m bench.relay

@@ -156,3 +156,60 @@ def test_the_same_idempotency_key_records_a_donation_once(tree: Finance) -> None
     assert again.replayed
     assert again.receipt is not None
     assert again.receipt["donation_id"] == first["donation_id"]
+
+
+def test_a_batch_of_donations_asks_for_the_organisation_tree_once_not_once_per_donation(
+    tree: Finance,
+) -> None:
+    """The write path's round trips are per batch (bench/finance_write.py measured one chain
+    query per donation as most of the writer's time); each donation still gets its own
+    organisation's decision."""
+    from contextlib import AbstractContextManager
+
+    from partia_finance.adapters.organisations import OrganisationTree
+    from partia_finance.application.handlers import handlers
+    from partia_finance.composition import unstorable_text
+    from partia_finance.domain.policies.permissibility import RULE_BOOK
+    from partia_kit.batches import BatchRunner
+    from tests.finance.support import PARTY
+
+    asked: list[int] = []
+
+    def counting() -> AbstractContextManager[Any]:
+        asked.append(1)
+        return tree.pool.connection()
+
+    tree.store.organisations = OrganisationTree(counting, tree.settings.database_schema)
+
+    runner = BatchRunner(
+        tree.store,
+        handlers(tree.configuration, RULE_BOOK),
+        refusals=(NotFound,),
+        recheckable=(NotFound,),
+        unstorable=unstorable_text,
+    )
+    organisations = [ALMATY, ASTANA, PARTY] * 2
+    commands = [
+        c.ReceiveDonation(
+            actor="tolkyn",
+            donation_id=uuid4(),
+            amount=Amount(50_000_00),
+            credited_on=CREDITED,
+            bank_document=f"PP-{n}",
+            organisation_id=organisation,
+            purpose=Purpose.party_funds(),
+            donor=citizen(),
+            personal=DonorPersonalData(CITIZEN_IIN, "Абенова", "Айгерим"),
+            evidence=Evidence((DECLARATION, PAYMENT)),
+            scope=Scope(frozenset({ALMATY})) if organisation == ASTANA else Scope(),
+        )
+        for n, organisation in enumerate(organisations)
+    ]
+    outcomes = runner.run(commands)
+    assert len(asked) == 1
+    for organisation, outcome in zip(organisations, outcomes, strict=True):
+        if organisation == ASTANA:  # outside the treasurer's subtree (decision 165)
+            assert isinstance(outcome.error, NotFound)
+        else:
+            assert outcome.receipt is not None, outcome.error
+            assert outcome.receipt["status"] == "accepted"

@@ -40,6 +40,10 @@ class ReceiveDonation(Command):
     """Imported from a bank statement: a donation with this id already recorded is the same
     credit imported again, and nothing is recorded twice."""
 
+    def named_records(self) -> tuple[UUID, ...]:
+        """The receiving organisation: a batch looks up all its donations' organisations at once."""
+        return (self.organisation_id,)
+
 
 @dataclass(frozen=True, kw_only=True)
 class AddEvidence(Command):
