@@ -13,11 +13,11 @@ from typing import Any
 
 from fastapi import FastAPI
 from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from partia_kit.http.counters import WindowCounters
 from partia_kit.http.problems import problem
 from partia_kit.http.settings import HttpSettings
 
@@ -161,7 +161,7 @@ class RateLimits:
         self.app = app
         self.auth_failures, self.per_token = auth_failures, per_token
         self.open_paths = open_paths
-        self.limiter = FixedWindowRateLimiter(MemoryStorage())
+        self.limiter = FixedWindowRateLimiter(WindowCounters())  # no timer thread: decision 215
         self.blocked: set[str] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
