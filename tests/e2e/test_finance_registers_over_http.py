@@ -120,3 +120,14 @@ def test_a_finding_naming_no_prohibited_source_is_refused_naming_the_field(
     assert refused.json()["field"] == "rule"
     period = finance.call("auditor", "GET", "/reports/monthly-receipts")
     assert (period.status_code, period.json()["field"]) == (422, "year")
+
+
+def test_an_empty_register_as_csv_still_has_its_header(finance: Finance) -> None:
+    empty = finance.call(
+        "auditor", "GET", "/reports/refused-donations", params={"year": 2001, "format": "csv"}
+    )
+    assert empty.status_code == 200
+    assert empty.text.splitlines() == [
+        "donation_id,organisation_id,fund,donor_kind,amount_tiyn,credited_on,decision,"
+        "decided_on,returned_tiyn,rule,clause"
+    ]

@@ -12,11 +12,16 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
 
 from partia_contracts.finance.api import (
     DonorRegister,
+    DonorTotal,
+    MonthlyReceipts,
     MonthlyReceiptsReport,
     ObligationList,
+    ObligationRow,
+    RefusedDonation,
     RefusedDonationList,
 )
 from partia_finance.api.dependencies import Reader
@@ -60,7 +65,7 @@ async def monthly_receipts(
         context.queries().monthly_receipts, context.scope, start, end, day
     )
     if format == "csv":
-        return _csv(items, f"monthly-receipts-{start}-{end}-as-of-{day}.csv")
+        return _csv(items, MonthlyReceipts, f"monthly-receipts-{start}-{end}-as-of-{day}.csv")
     return {"first": start, "last": end, "as_of": day, "items": items}
 
 
@@ -94,7 +99,7 @@ async def donor_register(
     )
     items = against_caps(rows, year, day, finance.configuration)
     if format == "csv":
-        return _csv(items, f"donors-{year}-as-of-{day}.csv")
+        return _csv(items, DonorTotal, f"donors-{year}-as-of-{day}.csv")
     return {"year": year, "as_of": day, "items": items}
 
 
@@ -121,7 +126,7 @@ async def refused_donations(
         context.queries().refused_donations, context.scope, start, end, day, limit, offset
     )
     if format == "csv":
-        return _csv(items, f"refused-donations-{start}-{end}-as-of-{day}.csv")
+        return _csv(items, RefusedDonation, f"refused-donations-{start}-{end}-as-of-{day}.csv")
     return {"first": start, "last": end, "as_of": day, "items": items}
 
 
@@ -144,7 +149,7 @@ async def list_obligations(
         context.queries().obligations, context.scope, as_of=day, status=status
     )
     if format == "csv":
-        return _csv(items, f"obligations-as-of-{day}.csv")
+        return _csv(items, ObligationRow, f"obligations-as-of-{day}.csv")
     return {"as_of": day, "items": items}
 
 
@@ -164,12 +169,12 @@ def _period(year: int | None, first: date | None, last: date | None) -> tuple[da
     return first, last
 
 
-def _csv(rows: list[dict[str, Any]], filename: str) -> Response:
+def _csv(rows: list[dict[str, Any]], row: type[BaseModel], filename: str) -> Response:
+    """The rows as CSV, with the JSON row's fields as columns (a header even when empty)."""
     out = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]), extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
+    writer = csv.DictWriter(out, fieldnames=list(row.model_fields), extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows({k: _cell(v) for k, v in r.items()} for r in rows)
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",
