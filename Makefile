@@ -51,6 +51,7 @@ bench: install
 	$(BIN)/python -m bench.read_side --members $(READ_SIDE_MEMBERS)
 	$(BIN)/python -m bench.relay
 	$(BIN)/python -m bench.end_to_end
+	$(BIN)/python -m bench.finance_reports
 
 schemas: install
 	$(BIN)/python -m partia_contracts.schemas write

@@ -285,3 +285,91 @@ class AnnualStatement(BaseModel):
     year: int
     as_of: date
     items: list[ReceiptsBySource]
+
+
+class FindingRequest(_Body):
+    """An accepted donation found to be from a prohibited source (a declaration was false): the
+    rule it breaks, why, the documents that show it, and the business date of the finding."""
+
+    rule: Literal[
+        "foreign-state-or-legal-entity",
+        "foreigner-or-stateless-person",
+        "foreign-participation",
+        "state-body-or-organisation",
+        "religious-or-charitable-organisation",
+        "foreign-grants",
+    ]
+    reason: StorableText = Field(min_length=1, max_length=2000)
+    documents: list[DocumentRef] = Field(min_length=1, max_length=20)
+    found_on: date
+
+
+class MonthlyReceipts(BaseModel):
+    regional_branch_id: UUID | None = Field(
+        description="the regional branch (a local branch counts for its region); null: the"
+        " central office"
+    )
+    month: date = Field(description="the month's first day")
+    fund: str
+    accepted: int
+    accepted_tiyn: int
+
+
+class MonthlyReceiptsReport(BaseModel):
+    """Accepted receipts per regional branch, month and fund (Ch. 12.4), as decided by `as_of`."""
+
+    first: date
+    last: date
+    as_of: date
+    items: list[MonthlyReceipts]
+
+
+class DonorTotal(BaseModel):
+    donor_digest: str = Field(
+        description="a keyed digest of the donor's IIN or BIN (hex): the same donor across"
+        " branches, never the number"
+    )
+    donor_kind: str
+    fund: str
+    period: str = Field(description='the year, or "whole_fund" when the cap counts a fund\'s life')
+    donations: int = Field(description="credited in the year")
+    received_tiyn: int
+    accepted_tiyn: int = Field(description="accepted in the period, as of `as_of`")
+    returned_excess_tiyn: int = Field(description="over the cap, owed back (in the year)")
+    cap_mci: str | None
+    mci_kzt: int | None
+    cap_tiyn: int | None = Field(description="null: the fund has no cap")
+    left_tiyn: int | None
+    exceeded_tiyn: int | None
+
+
+class DonorRegister(BaseModel):
+    """Per donor and fund against the caps (DOMAIN §6), as of a date; no name, no number."""
+
+    year: int
+    as_of: date
+    items: list[DonorTotal]
+
+
+class RefusedDonation(BaseModel):
+    donation_id: UUID
+    organisation_id: UUID
+    fund: str
+    donor_kind: str
+    amount_tiyn: int
+    credited_on: date
+    decision: Literal["rejected", "found_impermissible"]
+    decided_on: date
+    returned_tiyn: int
+    rule: str | None
+    clause: str | None
+
+
+class RefusedDonationList(BaseModel):
+    """Donations rejected, or accepted and found impermissible, by a date, with the rule and
+    clause (Constitution Art. 6(4), Law Art. 18(2))."""
+
+    first: date
+    last: date
+    as_of: date
+    items: list[RefusedDonation]

@@ -19,7 +19,7 @@ from partia_contracts.finance.api import (
     DonationReceipt,
     DonationView,
     ErasureRequest,
-    ObligationList,
+    FindingRequest,
     OrganisationDeclarationsIn,
     OrganisationDonorIn,
     PersonDonorIn,
@@ -143,25 +143,6 @@ async def list_donations(
     return {"items": items}
 
 
-@router.get(
-    "/obligations",
-    response_model=ObligationList,
-    tags=["obligations"],
-    summary="Return obligations with their status (open, overdue from the day after the"
-    " deadline, settled) as of a date",
-)
-async def list_obligations(
-    context: Reader,
-    as_of: date | None = None,
-    status: Literal["open", "overdue", "settled"] | None = None,
-) -> Any:
-    day = as_of or date.today()
-    items = await run_in_threadpool(
-        context.queries().obligations, context.scope, as_of=day, status=status
-    )
-    return {"as_of": day, "items": items}
-
-
 @router.post(
     "/obligations/{obligation_id}/settlement",
     tags=["obligations"],
@@ -174,6 +155,25 @@ async def settle(obligation_id: UUID, body: SettlementRequest, context: Writer) 
         obligation_id=obligation_id,
         payment_reference=body.payment_reference,
         settled_on=body.settled_on,
+    )
+    return await context.execute(command)
+
+
+@router.post(
+    "/donations/{donation_id}/finding",
+    response_model=DonationReceipt,
+    summary="An accepted donation found to be from a prohibited source (a declaration was"
+    " false): recorded as its own event, opening the return of what was accepted",
+    openapi_extra=COMMAND_OPENAPI,
+)
+async def find_impermissible(donation_id: UUID, body: FindingRequest, context: Writer) -> Response:
+    command = c.FindImpermissible(
+        actor=context.actor,
+        donation_id=donation_id,
+        rule=body.rule,
+        reason=body.reason,
+        documents=tuple(_document(d) for d in body.documents),
+        found_on=body.found_on,
     )
     return await context.execute(command)
 

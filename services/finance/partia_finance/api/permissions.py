@@ -32,10 +32,15 @@ OPERATIONS: Operations = {
     ("GET", "/donations/{donation_id}"): READ_DONATIONS,
     ("POST", "/donations/{donation_id}/evidence"): RECORD_DONATIONS,
     ("POST", "/donations/{donation_id}/erasure"): RECORD_DONATIONS,
+    ("POST", "/donations/{donation_id}/finding"): RECORD_DONATIONS,
     # bank statements (issue 11 item 8)
     ("POST", "/statements"): RECORD_DONATIONS,
     # registers and reports (issue 11 item 7)
     ("GET", "/reports/annual-statement"): READ_REPORTS,
+    ("GET", "/reports/monthly-receipts"): READ_REPORTS,
+    ("GET", "/reports/refused-donations"): READ_REPORTS,
+    # per donor (a digest of the IIN or BIN, no name): what a donor gave, so read-donations
+    ("GET", "/reports/donors"): READ_DONATIONS,
     # return obligations
     ("GET", "/obligations"): READ_DONATIONS,
     ("POST", "/obligations/{obligation_id}/settlement"): RECORD_DONATIONS,

@@ -101,3 +101,18 @@ class EraseDonorData(Command):
 
     def named_records(self) -> tuple[UUID, ...]:
         return (self.donation_id,)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FindImpermissible(Command):
+    """An accepted donation found to be from a prohibited source (a declaration was false): its
+    own event, never an edit, opening the return of what was accepted (issue 11 item 2)."""
+
+    donation_id: UUID
+    rule: str
+    reason: str
+    documents: tuple[Document, ...]
+    found_on: date
+
+    def named_records(self) -> tuple[UUID, ...]:
+        return (self.donation_id,)

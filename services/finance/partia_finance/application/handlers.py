@@ -12,7 +12,9 @@ from partia_finance.application import commands as c
 from partia_finance.application.ports import UnitOfWork
 from partia_finance.domain.configuration import FinanceConfiguration
 from partia_finance.domain.donations import Donation, DonationStatus
+from partia_finance.domain.evidence import Evidence
 from partia_finance.domain.obligations import ReturnObligation
+from partia_finance.domain.policies.findings import finding_clause
 from partia_finance.domain.policies.permissibility import RuleBook
 from partia_kit.auth import Scope
 from partia_kit.batches import Handler, Receipt
@@ -86,6 +88,21 @@ def handlers(
         donation.erase_personal_data(cmd.erased_on, configuration, cmd.actor)
         return {"donation_id": str(donation.id), "erased_on": cmd.erased_on.isoformat()}
 
+    def find_impermissible(cmd: c.FindImpermissible, uow: UnitOfWork) -> Receipt:
+        donation = _in_scope(uow.donation(cmd.donation_id), cmd.scope, uow)
+        obligation = donation.find_impermissible(
+            rule=cmd.rule,
+            clause=finding_clause(cmd.rule),
+            reason=cmd.reason,
+            evidence=Evidence(cmd.documents),
+            found_on=cmd.found_on,
+            configuration=configuration,
+            recorded_by=cmd.actor,
+        )
+        if obligation is not None:
+            uow.add(obligation)
+        return _receipt(donation, obligation)
+
     def _decide(
         donation: Donation, on: date, uow: UnitOfWork, actor: str
     ) -> ReturnObligation | None:
@@ -114,6 +131,7 @@ def handlers(
         c.MarkObligationOverdue: mark_overdue,
         c.FlagUndecided: flag_undecided,
         c.EraseDonorData: erase,
+        c.FindImpermissible: find_impermissible,
     }
 
 

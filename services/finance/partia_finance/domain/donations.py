@@ -123,6 +123,7 @@ class Donation(Aggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.status = DonationStatus.REJECTED
             aggregate.decided_on = self.decided_on
+            aggregate.rule, aggregate.clause = self.rule, self.clause
 
     class FoundImpermissible(Aggregate.Event):
         """An accepted donation turned out prohibited (a declaration was false): the acceptance
@@ -140,6 +141,8 @@ class Donation(Aggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.status = DonationStatus.FOUND_IMPERMISSIBLE
             aggregate.evidence = aggregate.evidence.adding(self.evidence.documents)
+            aggregate.rule, aggregate.clause = self.rule, self.clause
+            aggregate.found_on = self.found_on
 
     class LeftUndecided(Aggregate.Event):
         """Still undecided after the deadline: flagged for the treasurer, never accepted."""
@@ -191,6 +194,9 @@ class Donation(Aggregate):
         self.held_on: date | None = None
         self.flagged_undecided_on: date | None = None
         self.erased_on: date | None = None
+        self.rule: str | None = None  # what refused it, or what it was later found to break
+        self.clause: str | None = None
+        self.found_on: date | None = None  # found impermissible on (after its acceptance)
 
     @staticmethod
     def create_id(**_: Any) -> UUID:

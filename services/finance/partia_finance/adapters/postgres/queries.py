@@ -19,6 +19,9 @@ from partia_kit.auth import Scope
 from partia_kit.postgres.statements import table
 from partia_kit.rules import NotFound
 
+_STILL_ACCEPTED = "decided_on <= %s AND (found_on IS NULL OR found_on > %s)"
+"""Accepted by a date and not found impermissible by then (two parameters: that date, twice)."""
+
 
 class FinanceQueries:
     def __init__(self, store: FinanceStore) -> None:
@@ -66,10 +69,10 @@ class FinanceQueries:
         conditions, params = self._scoped(scope)
         sql = SQL(
             "SELECT *, CASE WHEN settled_on IS NOT NULL AND settled_on <= %s THEN 'settled'"
-            " WHEN deadline < %s THEN 'overdue' ELSE 'open' END AS status FROM {} WHERE {}"
-            " ORDER BY deadline, obligation_id"
+            " WHEN deadline < %s THEN 'overdue' ELSE 'open' END AS status FROM {}"
+            " WHERE opened_on <= %s AND {} ORDER BY deadline, obligation_id"
         ).format(self._obligations, SQL(" AND ").join(conditions))
-        rows = self._rows(sql, [as_of, as_of, *params])
+        rows = self._rows(sql, [as_of, as_of, as_of, *params])
         return [r for r in rows if status is None or r["status"] == status]
 
     def donation(self, scope: Scope, donation_id: UUID) -> dict[str, Any]:
@@ -103,8 +106,9 @@ class FinanceQueries:
         conditions, params = self._scoped(scope)
         sql = SQL(
             "SELECT fund, donor_kind,"
-            " count(*) FILTER (WHERE accepted_tiyn > 0) AS accepted,"
-            " coalesce(sum(accepted_tiyn), 0)::bigint AS accepted_tiyn,"
+            " count(*) FILTER (WHERE accepted_tiyn > 0 AND " + _STILL_ACCEPTED + ") AS accepted,"
+            " coalesce(sum(accepted_tiyn) FILTER (WHERE " + _STILL_ACCEPTED + "), 0)::bigint"
+            " AS accepted_tiyn,"
             " count(*) FILTER (WHERE status = 'rejected') AS rejected,"
             " coalesce(sum(amount_tiyn) FILTER (WHERE status = 'rejected'), 0)::bigint"
             " AS rejected_tiyn"
@@ -112,7 +116,106 @@ class FinanceQueries:
             " GROUP BY fund, donor_kind ORDER BY fund, donor_kind"
         ).format(self._donations, SQL(" AND ").join(conditions))
         first, last = date(year, 1, 1), date(year, 12, 31)
-        return self._rows(sql, [first, last, as_of, *params])
+        return self._rows(sql, [as_of, as_of, as_of, as_of, first, last, as_of, *params])
+
+    def monthly_receipts(
+        self, scope: Scope, first: date, last: date, as_of: date
+    ) -> list[dict[str, Any]]:
+        """Ch. 12.4: accepted receipts per regional branch (a local branch's count for its
+        region; the central office's under none), month and fund, credited in [first, last] and
+        accepted on or before `as_of` (not yet found impermissible by then)."""
+        conditions, params = self._scoped(scope)
+        sql = SQL(
+            "WITH RECURSIVE up(organisation_id, at_id, at_kind) AS ("
+            " SELECT organisation_id, organisation_id, kind FROM {orgs}"
+            " UNION ALL SELECT up.organisation_id, p.organisation_id, p.kind FROM up"
+            " JOIN {orgs} o ON o.organisation_id = up.at_id"
+            " JOIN {orgs} p ON p.organisation_id = o.parent_id"
+            " WHERE up.at_kind <> 'regional_branch'),"
+            " region AS (SELECT organisation_id, at_id AS regional_branch_id FROM up"
+            " WHERE at_kind = 'regional_branch')"
+            # summed per organisation first (a few thousand rows), then per region
+            ", monthly AS (SELECT organisation_id,"
+            " date_trunc('month', credited_on::timestamp)::date AS month, fund,"
+            " count(*) AS accepted, sum(accepted_tiyn) AS accepted_tiyn FROM {donations}"
+            " WHERE credited_on BETWEEN %s AND %s AND accepted_tiyn > 0 AND "
+            + _STILL_ACCEPTED
+            + " AND {scoped} GROUP BY 1, 2, 3)"
+            " SELECT r.regional_branch_id, m.month, m.fund, sum(m.accepted)::bigint AS accepted,"
+            " sum(m.accepted_tiyn)::bigint AS accepted_tiyn"
+            " FROM monthly m LEFT JOIN region r USING (organisation_id)"
+            " GROUP BY 1, 2, 3 ORDER BY 1 NULLS FIRST, 2, 3"
+        ).format(
+            orgs=table(self._store.schema, ORGANISATIONS),
+            donations=self._donations,
+            scoped=SQL(" AND ").join(conditions),
+        )
+        return self._rows(sql, [first, last, as_of, as_of, *params])
+
+    def donor_totals(
+        self,
+        scope: Scope,
+        year: int,
+        as_of: date,
+        *,
+        fund: str | None,
+        limit: int,
+        offset: int,
+    ) -> list[dict[str, Any]]:
+        """Per identified donor (the digest of the IIN or BIN) and fund, for the donors who gave
+        in `year`: what they gave and what was accepted as of `as_of`, in the year and over the
+        fund's life (a cap counts one or the other, `application.reports`)."""
+        conditions, params = self._scoped(scope)
+        if fund is not None:
+            conditions.append(SQL("fund = %s"))
+            params.append(fund)
+        first, last = date(year, 1, 1), date(year, 12, 31)
+        in_year = "credited_on BETWEEN %s AND %s"
+        accepted = _STILL_ACCEPTED
+        sql = SQL(
+            "SELECT fund, donor_digest, min(donor_kind) AS donor_kind,"
+            f" count(*) FILTER (WHERE {in_year}) AS donations,"
+            f" coalesce(sum(amount_tiyn) FILTER (WHERE {in_year}), 0)::bigint AS received_tiyn,"
+            f" coalesce(sum(accepted_tiyn) FILTER (WHERE {in_year} AND {accepted}), 0)::bigint"
+            " AS year_accepted_tiyn,"
+            f" coalesce(sum(accepted_tiyn) FILTER (WHERE {accepted}), 0)::bigint"
+            " AS life_accepted_tiyn,"
+            f" coalesce(sum(amount_tiyn - accepted_tiyn) FILTER (WHERE {in_year} AND {accepted}),"
+            " 0)::bigint AS returned_excess_tiyn"
+            " FROM {} WHERE donor_digest IS NOT NULL AND credited_on <= %s AND {}"
+            f" GROUP BY fund, donor_digest HAVING bool_or({in_year})"
+            " ORDER BY fund, donor_digest LIMIT %s OFFSET %s"
+        ).format(self._donations, SQL(" AND ").join(conditions))
+        values = [
+            first, last,
+            first, last,
+            first, last, as_of, as_of,
+            as_of, as_of,
+            first, last, as_of, as_of,
+            last,
+            *params,
+            first, last,
+            limit, offset,
+        ]  # fmt: skip
+        return self._rows(sql, values)
+
+    def refused_donations(
+        self, scope: Scope, first: date, last: date, as_of: date, limit: int, offset: int
+    ) -> list[dict[str, Any]]:
+        """Donations credited in [first, last] refused on or before `as_of`, or accepted and found
+        impermissible by then, with the rule and clause (Law Art. 18(2))."""
+        conditions, params = self._scoped(scope)
+        sql = SQL(
+            "SELECT donation_id, organisation_id, fund, donor_kind, amount_tiyn, credited_on,"
+            " CASE WHEN status = 'rejected' THEN 'rejected' ELSE 'found_impermissible' END"
+            " AS decision, CASE WHEN status = 'rejected' THEN decided_on ELSE found_on END"
+            " AS decided_on, CASE WHEN status = 'rejected' THEN amount_tiyn ELSE accepted_tiyn"
+            " END AS returned_tiyn, rule, clause FROM {}"
+            " WHERE status IN ('rejected', 'found_impermissible') AND credited_on BETWEEN %s AND %s"
+            " AND ((status = 'rejected' AND decided_on <= %s) OR found_on <= %s) AND {}"
+            " ORDER BY credited_on, donation_id LIMIT %s OFFSET %s"
+        ).format(self._donations, SQL(" AND ").join(conditions))
+        return self._rows(sql, [first, last, as_of, as_of, *params, limit, offset])
 
     def late_obligations(self, on: date) -> list[UUID]:
         sql = SQL(

@@ -43,6 +43,8 @@ _DONATION_COLUMNS = (
     ("decided_on", "date"),
     ("rule", "text"),
     ("flagged_on", "date"),
+    ("clause", "text"),
+    ("found_on", "date"),
 )
 _OBLIGATION_COLUMNS = (
     ("obligation_id", "uuid"),
@@ -138,8 +140,10 @@ class FinanceStore:
             d.status.value,
             d.credited_on,
             d.decided_on,
-            rule,
+            d.rule or rule,
             d.flagged_undecided_on,
+            d.clause,
+            d.found_on,
         )
 
     @staticmethod
