@@ -263,6 +263,13 @@ def test_a_statement_imported_twice_records_each_credit_once_and_lists_what_it_c
     assert first.status_code == 200, first.text
     outcomes = [line["outcome"] for line in first.json()["lines"]]
     assert outcomes == ["held", "rejected", "rejected", "unmatched"]
+    # each refused credit names the rule that refused it (Law Art. 18(2))
+    assert [line["rule"] for line in first.json()["lines"][:3]] == [
+        None,
+        "anonymous-donor",
+        "foreign-state-or-legal-entity",  # a non-resident BIN, whatever is declared
+    ]
+    assert all("18(2)" in line["clause"] for line in first.json()["lines"][1:3])
     assert "debit" in first.json()["lines"][3]["reason"]
     again = finance.call("treasurer-almaty", "POST", "/statements", body).json()
     assert (again["recorded"], again["already_imported"], again["unmatched"]) == (0, 3, 1)

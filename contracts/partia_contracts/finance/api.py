@@ -164,6 +164,8 @@ class DonationReceipt(BaseModel):
     donation_id: UUID
     status: Literal["received", "held", "accepted", "rejected", "found_impermissible"]
     obligation_id: UUID | None = None
+    rule: str | None = Field(default=None, description="the rule that refused it, if refused")
+    clause: str | None = None
     positions: list[int] = Field(default_factory=list)
 
 
@@ -259,7 +261,8 @@ class StatementLineOut(BaseModel):
     outcome: Literal["received", "held", "accepted", "rejected", "already_imported", "unmatched"]
     donation_id: UUID | None = None
     obligation_id: UUID | None = None
-    rule: str | None = None
+    rule: str | None = Field(default=None, description="the rule that refused it, if refused")
+    clause: str | None = None
     reason: str | None = None
 
 

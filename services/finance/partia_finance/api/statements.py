@@ -68,4 +68,6 @@ def _result(line: StatementLine, outcome: Outcome | None) -> dict[str, Any]:
         "outcome": status,
         "donation_id": receipt["donation_id"],
         "obligation_id": receipt.get("obligation_id"),
+        "rule": receipt.get("rule"),
+        "clause": receipt.get("clause"),
     }

@@ -154,4 +154,6 @@ def _receipt(donation: Donation, obligation: ReturnObligation | None) -> dict[st
         "donation_id": str(donation.id),
         "status": donation.status.value,
         "obligation_id": None if obligation is None else str(obligation.id),
+        "rule": donation.rule,  # what refused it (Law Art. 18(2)), so the treasurer sees why
+        "clause": donation.clause,
     }
