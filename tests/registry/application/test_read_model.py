@@ -648,3 +648,18 @@ def test_a_database_from_before_the_generation_sequence_numbers_rebuilds_past_ev
         migrate.upgrade(url, for_schema(schema))
         tables.prepare(conn, schema)
         assert tables.next_generation(conn, schema) == current + 4
+
+
+def test_a_runner_asked_to_stop_before_it_runs_does_not_run_on(registry: Registry) -> None:
+    """`serve` killed outright while its `project` child was still starting: the child's watch
+    asks for a stop before the runner runs, and the runner must return, not outlive them both."""
+    assert registry.settings.database_url is not None
+    runner = projection_runner(registry.settings, registry.settings.database_url)
+    runner.request_stop()
+    follower = threading.Thread(target=runner.run, daemon=True)
+    follower.start()
+    follower.join(timeout=30)
+    try:
+        assert not follower.is_alive()
+    finally:
+        runner.stop()

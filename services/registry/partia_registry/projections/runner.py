@@ -100,8 +100,9 @@ class ProjectionRunner:
             self._step_down()
 
     def run(self) -> None:
-        """Follow the log in this thread until `request_stop` (from a signal handler)."""
-        self._stop.clear()
+        """Follow the log in this thread until `request_stop` (from a signal handler). A stop
+        asked for before it runs is kept: `project` started by `serve` asks for one when `serve`
+        is already gone (killed during its start-up), and must then not run on for ever."""
         self._follow()
 
     def request_stop(self) -> None:
