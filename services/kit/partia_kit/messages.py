@@ -23,6 +23,8 @@ from typing import Any, NamedTuple
 from cloudevents.core.bindings import kafka
 from cloudevents.core.formats.json import JSONFormat
 
+from partia_contracts.event_id import derive_event_id
+
 JSON = "application/json"
 JSON_BYTES = JSON.encode()
 _FORMAT = JSONFormat()
@@ -164,3 +166,17 @@ def contract_message(topic: str, contract: Any, source: str, position: int) -> O
         position=position,
         business_date=contract.effective_on,
     )
+
+
+def envelope_of(event: Any, *, position: int | None, effective_on: date) -> dict[str, Any]:
+    """The envelope every integration event carries, read from a stored domain event of any
+    service (its id is derived, so a republished event keeps it)."""
+    return {
+        "event_id": derive_event_id(event.originator_id, event.originator_version),
+        "aggregate_id": event.originator_id,
+        "aggregate_version": event.originator_version,
+        "position": position,
+        "recorded_at": event.timestamp,
+        "recorded_by": event.recorded_by,
+        "effective_on": effective_on,
+    }

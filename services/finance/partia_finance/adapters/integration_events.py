@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from partia_contracts.event_id import derive_event_id
 from partia_contracts.finance import v1
 from partia_contracts.registry.v1 import IntegrationEvent
 from partia_finance.domain.donations import Donation
 from partia_finance.domain.obligations import ReturnObligation
 from partia_finance.domain.policies.permissibility import Outcome
+from partia_kit.messages import envelope_of
 
 PUBLISHED: dict[type[Any], type[IntegrationEvent]] = {
     Donation.Received: v1.DonationReceived,
@@ -35,15 +35,7 @@ def to_integration_event(event: Any, position: int | None = None) -> Integration
     model = PUBLISHED.get(type(event))
     if model is None:
         return None
-    envelope = {
-        "event_id": derive_event_id(event.originator_id, event.originator_version),
-        "aggregate_id": event.originator_id,
-        "aggregate_version": event.originator_version,
-        "position": position,
-        "recorded_at": event.timestamp,
-        "recorded_by": event.recorded_by,
-        "effective_on": _business_date(event),
-    }
+    envelope = envelope_of(event, position=position, effective_on=_business_date(event))
     return model(**envelope, **_payload(event))
 
 

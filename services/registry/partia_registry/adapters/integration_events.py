@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from partia_contracts.event_id import derive_event_id
 from partia_contracts.registry import v1
+from partia_kit.messages import envelope_of
 from partia_registry.domain.dates import effective_on
 from partia_registry.domain.decisions import ApplicationDocument, DecidingBody, Decision
 from partia_registry.domain.members import WITHDRAWAL, Member
@@ -20,15 +20,7 @@ from partia_registry.domain.organisations import Organisation, OrganisationNames
 
 def to_integration_event(event: Any, position: int | None = None) -> v1.IntegrationEvent:
     """The contract event for a stored domain event (every registry event has one)."""
-    envelope = {
-        "event_id": derive_event_id(event.originator_id, event.originator_version),
-        "aggregate_id": event.originator_id,
-        "aggregate_version": event.originator_version,
-        "position": position,
-        "recorded_at": event.timestamp,
-        "recorded_by": event.recorded_by,
-        "effective_on": effective_on(event),
-    }
+    envelope = envelope_of(event, position=position, effective_on=effective_on(event))
     return _translate(event, envelope)
 
 
