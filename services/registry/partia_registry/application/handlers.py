@@ -16,13 +16,13 @@ from partia_registry.application.clock import Clock
 from partia_registry.application.ports import UnitOfWork
 from partia_registry.application.scope import check_within_scope
 from partia_registry.domain.cards import card_number
-from partia_registry.domain.decisions import BodyKind, Decision
+from partia_registry.domain.decisions import Decision
 from partia_registry.domain.mandates import Mandate
 from partia_registry.domain.members import Member
 from partia_registry.domain.organisations import Organisation, OrganisationKind
 from partia_registry.domain.policies import chronology, competence, structure
 from partia_registry.domain.policies.structure import Ancestry, OrganisationRef
-from partia_registry.domain.rules import NotFound, RuleViolation, StateConflict
+from partia_registry.domain.rules import NotFound, StateConflict
 
 Receipt = dict[str, Any]
 
@@ -69,21 +69,11 @@ def _ppo_of(uow: UnitOfWork, organisation_id: UUID, field: str, on: date | None 
     """The primary organisation a member is (to be) registered in, active and, on the business
     date `on`, already founded."""
     organisation = _active(uow, organisation_id, field)
-    if on is not None and on < organisation.founded_on:
-        raise RuleViolation(
-            "organisation-not-yet-founded",
-            "Ch. 6.6",
-            f"organisation {organisation_id} was founded on {organisation.founded_on}, after {on}",
-            field=field,
-        )
-    if organisation.kind is not OrganisationKind.PRIMARY_ORGANISATION:
-        raise RuleViolation(
-            "members-belong-to-ppos",
-            "Ch. 6.6, 4.2",
-            f"members are registered in a primary organisation, and {organisation_id} is a "
-            f"{organisation.kind.value}",
-            field=field,
-        )
+    if on is not None:
+        structure.check_founded_by(organisation_id, organisation.founded_on, on, field=field)
+    structure.check_members_belong_to_ppos(
+        OrganisationRef(organisation_id, organisation.kind), field=field
+    )
     return ancestry(uow, organisation_id)
 
 
@@ -115,13 +105,8 @@ def rename_organisation(cmd: c.RenameOrganisation, uow: UnitOfWork) -> Receipt:
     if organisation.kind is not OrganisationKind.PARTY:
         place = place[1:]  # decided at the parent's level or above, never by the unit itself
         competence.check_may_restructure(cmd.decision.body, place, what="renaming it")
-    elif cmd.decision.body.kind is not BodyKind.PARTY_CONGRESS:
-        raise RuleViolation(
-            "body-not-competent",
-            "Ch. 9.1",
-            "only the party Congress changes the party's own name (its Charter)",
-            field="decision.body.kind",
-        )
+    else:
+        competence.check_may_rename_party(cmd.decision.body)
     organisation.rename(cmd.names, cmd.decision, cmd.actor)
     return {"organisation_id": str(organisation.id)}
 
@@ -129,15 +114,7 @@ def rename_organisation(cmd: c.RenameOrganisation, uow: UnitOfWork) -> Receipt:
 def move_organisation(cmd: c.MoveOrganisation, uow: UnitOfWork) -> Receipt:
     organisation = uow.organisation(cmd.organisation_id)
     new_parent = _active(uow, cmd.to_parent_id, "to_parent_id")
-    if cmd.to_parent_id in {ref.organisation_id for ref in ancestry(uow, cmd.to_parent_id)[1:]} or (
-        cmd.to_parent_id == cmd.organisation_id
-    ):
-        raise RuleViolation(
-            "move-into-itself",
-            "Ch. 6.2",
-            "an organisation cannot sit under itself",
-            field="to_parent_id",
-        )
+    structure.check_not_under_itself(cmd.organisation_id, ancestry(uow, new_parent.id))
     structure.check_parent(organisation.kind, OrganisationRef(new_parent.id, new_parent.kind))
     _check_body(uow, cmd.decision)
     if organisation.parent_id is not None:
@@ -151,30 +128,14 @@ def move_organisation(cmd: c.MoveOrganisation, uow: UnitOfWork) -> Receipt:
 
 def dissolve_organisation(cmd: c.DissolveOrganisation, uow: UnitOfWork) -> Receipt:
     organisation = uow.organisation(cmd.organisation_id)
-    if organisation.parent_id is None:
-        raise RuleViolation(
-            "party-cannot-dissolve",
-            "Ch. 15.2",
-            "the party is liquidated by its Congress or a court, not through the registry",
-        )
+    parent_id = structure.check_may_dissolve(organisation.parent_id)
     _check_body(uow, cmd.decision)
     competence.check_may_restructure(
-        cmd.decision.body, ancestry(uow, organisation.parent_id), what="dissolving it"
+        cmd.decision.body, ancestry(uow, parent_id), what="dissolving it"
     )
-    members = uow.members_on_roll(organisation.id)
-    if members:
-        raise StateConflict(
-            "organisation-has-members",
-            "Ch. 9.8",
-            f"{members} member(s) are still on this organisation's roll; transfer them first",
-        )
-    children = uow.active_children(organisation.id)
-    if children:
-        raise StateConflict(
-            "organisation-has-units",
-            "Ch. 9.8",
-            f"{children} organisation(s) still sit under this one; move or dissolve them first",
-        )
+    structure.check_empty(
+        uow.members_on_roll(organisation.id), uow.active_children(organisation.id)
+    )
     organisation.dissolve(cmd.decision, cmd.actor)
     return {"organisation_id": str(organisation.id), "dissolved_on": str(organisation.dissolved_on)}
 

@@ -16,7 +16,7 @@ from uuid import UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from partia_kit.iin import IIN, InvalidIIN
+from partia_kit.iin import IIN
 from partia_registry.domain.decisions import ApplicationDocument, DecidingBody, Decision
 from partia_registry.domain.discipline import (
     Appeal,
@@ -29,10 +29,19 @@ from partia_registry.domain.discipline import (
 )
 from partia_registry.domain.mandates import Mandate, MandateKind
 from partia_registry.domain.people import Declarations, Demographics, PersonalData
-from partia_registry.domain.policies import chronology, competence, deadlines, eligibility
+from partia_registry.domain.policies import (
+    chronology,
+    competence,
+    deadlines,
+    eligibility,
+    erasure,
+    mandates,
+    sanctions,
+    transfers,
+)
 from partia_registry.domain.policies.deadlines import appeal_deadline
 from partia_registry.domain.policies.structure import Ancestry
-from partia_registry.domain.rules import NotFound, RuleViolation, StateConflict
+from partia_registry.domain.rules import NotFound, StateConflict
 
 
 class MemberStatus(StrEnum):
@@ -391,33 +400,15 @@ class Member(Aggregate):
         recorded_by: str,
     ) -> None:
         """A new application by someone whose earlier one was rejected or whose membership ended."""
-        if self.erased:
-            raise StateConflict(
-                "record-erased",
-                "Constitution Art. 21",
-                "this record's personal data was erased; a new application starts a new record",
-            )
-        if self.status is MemberStatus.APPLICANT:
-            raise StateConflict(
-                "application-pending",
-                "Ch. 3.1",
-                f"this person already has an application pending (member {self.id})",
-                field="person.iin",
-            )
-        if self.status is MemberStatus.MEMBER:
-            raise StateConflict(
-                "already-a-member",
-                "Ch. 3.1",
-                f"this person is already a member (card {self.card_number}, member {self.id})",
-                field="person.iin",
-            )
-        if self.personal is not None and personal.iin != self.personal.iin:
-            raise RuleViolation(
-                "different-person",
-                "Ch. 3.1",
-                "a new application on this record must be by the same person (same IIN)",
-                field="person.iin",
-            )
+        eligibility.check_may_apply_again(
+            self.id,
+            erased=self.erased,
+            applying=self.status is MemberStatus.APPLICANT,
+            member_card=self.card_number if self.status is MemberStatus.MEMBER else None,
+        )
+        eligibility.check_same_person(
+            None if self.personal is None else self.personal.iin, personal.iin
+        )
         iin = _check_applicant(personal, declarations, application_document)
         self.trigger_event(
             self.NewApplicationSubmitted,
@@ -535,26 +526,12 @@ class Member(Aggregate):
     ) -> None:
         """Erase names, IIN, address and contacts (DOMAIN §8) of someone who is neither a member nor
         an applicant; the facts (dates, organisations, reasons) stay."""
-        if self.erased:
-            raise StateConflict(
-                "already-erased",
-                "Constitution Art. 21",
-                "this person's personal data has already been erased",
-            )
-        if any(s.open_appeal for s in self.sanctions.values()):
-            raise StateConflict(
-                "erasure-during-appeal",
-                "Ch. 5.1",
-                "an appeal is pending and could restore the membership; decide it first",
-            )
-        if self.status in (MemberStatus.APPLICANT, MemberStatus.MEMBER):
-            raise StateConflict(
-                "erasure-while-active",
-                "Ch. 4.4",
-                f"the person is a current {self.status.value}; the party must keep the data of its "
-                "current members and applicants accurate, so end the membership or decide the "
-                "application first",
-            )
+        active = self.status in (MemberStatus.APPLICANT, MemberStatus.MEMBER)
+        erasure.check_may_erase(
+            erased=self.erased,
+            appeal_pending=any(s.open_appeal for s in self.sanctions.values()),
+            current_as=self.status.value if active else None,
+        )
         self.trigger_event(
             self.PersonalDataErased,
             legal_basis=legal_basis,
@@ -581,20 +558,8 @@ class Member(Aggregate):
     ) -> None:
         """A transfer to another primary organisation is asked for (by the member or either side)."""
         self._require(MemberStatus.MEMBER, "request a transfer of")
-        if self.pending_transfer is not None:
-            raise StateConflict(
-                "transfer-pending",
-                "Ch. 5.2",
-                f"a transfer to {self.pending_transfer.to_organisation_id} requested on "
-                f"{self.pending_transfer.requested_on} is still pending",
-            )
-        if to_ppo[0].organisation_id == self.organisation_id:
-            raise RuleViolation(
-                "transfer-to-same-organisation",
-                "Ch. 5.2",
-                "the member is already on that organisation's roll",
-                field="to_organisation_id",
-            )
+        transfers.check_none_pending(self.pending_transfer)
+        transfers.check_moves_elsewhere(self.organisation_id, to_ppo[0].organisation_id)
         self._check_not_before_admission(requested_on, "requested_on")
         self.trigger_event(
             self.TransferRequested,
@@ -609,34 +574,14 @@ class Member(Aggregate):
         releases them: the member is never on two rolls, nor on none. The sending side cannot block
         it; only an open disciplinary case holds it (Ch. 3.8), and then it is refused saying so."""
         self._require(MemberStatus.MEMBER, "register the transfer of")
-        pending = self.pending_transfer
-        if pending is None:
-            raise StateConflict(
-                "no-transfer-requested", "Ch. 5.2", "no transfer has been requested for this member"
-            )
-        if to_ppo[0].organisation_id != pending.to_organisation_id:
-            raise RuleViolation(
-                "not-the-requested-organisation",
-                "Ch. 5.2",
-                f"the transfer was requested to {pending.to_organisation_id}",
-                field="decision.body.organisation_id",
-            )
+        pending = transfers.check_requested(self.pending_transfer)
+        transfers.check_registered_where_requested(
+            pending.to_organisation_id, to_ppo[0].organisation_id
+        )
         competence.check_may_decide_membership(decision.body, to_ppo, what="registering a transfer")
         open_cases = [c for c in self.cases.values() if c.is_open]
-        if open_cases:
-            raise StateConflict(
-                "open-disciplinary-case",
-                "Ch. 3.8",
-                f"a disciplinary case opened on {open_cases[0].opened_on} is still open; the transfer "
-                "can be registered once it is decided or dismissed",
-            )
-        if decision.decided_on < pending.requested_on:
-            raise RuleViolation(
-                "decision-before-request",
-                "Ch. 5.2",
-                f"the transfer was requested on {pending.requested_on}",
-                field="decision.decided_on",
-            )
+        transfers.check_no_open_case(open_cases[0].opened_on if open_cases else None)
+        transfers.check_decided_after_request(decision.decided_on, pending.requested_on)
         self.trigger_event(
             self.Transferred,
             from_organisation_id=self.organisation_id,
@@ -650,34 +595,16 @@ class Member(Aggregate):
 
     def record_mandate(self, *, mandate: Mandate, recorded_by: str) -> None:
         """The member holds (or held) an elected mandate; it decides who may end their membership."""
-        if self.status not in (MemberStatus.MEMBER, MemberStatus.FORMER_MEMBER):
-            raise StateConflict(
-                "not-a-member", "Ch. 7.7", "mandates are recorded for members and former members"
-            )
-        if mandate.ended_on is not None and mandate.ended_on < mandate.started_on:
-            raise RuleViolation(
-                "mandate-ends-before-start",
-                "Ch. 7.7",
-                "a mandate cannot end before it starts",
-                field="ended_on",
-            )
+        mandates.check_may_hold(self.status in (MemberStatus.MEMBER, MemberStatus.FORMER_MEMBER))
+        mandates.check_period(mandate.started_on, mandate.ended_on)
         self.trigger_event(self.MandateRecorded, mandate=mandate, recorded_by=recorded_by)
 
     def end_mandate(self, *, mandate_id: UUID, ended_on: date, recorded_by: str) -> None:
         mandate = self.mandates.get(mandate_id)
         if mandate is None:
             raise NotFound("mandate", mandate_id)
-        if mandate.ended_on is not None:
-            raise StateConflict(
-                "mandate-ended", "Ch. 7.7", f"the mandate ended on {mandate.ended_on}"
-            )
-        if ended_on < mandate.started_on:
-            raise RuleViolation(
-                "mandate-ends-before-start",
-                "Ch. 7.7",
-                "a mandate cannot end before it starts",
-                field="ended_on",
-            )
+        mandates.check_running(mandate.ended_on)
+        mandates.check_period(mandate.started_on, ended_on)
         self.trigger_event(
             self.MandateEnded, mandate_id=mandate_id, ended_on=ended_on, recorded_by=recorded_by
         )
@@ -704,13 +631,7 @@ class Member(Aggregate):
     ) -> None:
         case = self._open_case(case_id)
         competence.check_may_sanction(decision.body, ppo)
-        if decision.decided_on < case.opened_on:
-            raise RuleViolation(
-                "decision-before-case",
-                "Ch. 3.8",
-                f"the case was opened on {case.opened_on}",
-                field="decision.decided_on",
-            )
+        sanctions.check_decided_after_case(decision.decided_on, case.opened_on)
         self.trigger_event(
             self.DisciplinaryCaseDismissed,
             case_id=case_id,
@@ -736,7 +657,7 @@ class Member(Aggregate):
         competence.check_may_sanction(decision.body, ppo)
         if kind is SanctionKind.EXPULSION:
             self._check_deputy_competence(decision, ppo)
-        _check_grounds(kind, grounds, other_ground)
+        sanctions.check_grounds(kind, grounds, other_ground)
         if ExclusionGround.RESIDENCE_CHANGE_NOT_REGISTERED in grounds:
             self._check_residence_overdue(decision.decided_on)
         self._check_not_before_admission(decision.decided_on, "decision.decided_on")
@@ -771,18 +692,8 @@ class Member(Aggregate):
     ) -> None:
         """Ch. 5.1: to a higher party body, within three months of the decision."""
         sanction = self._sanction(sanction_id)
-        if sanction.status is not SanctionStatus.IN_FORCE:
-            raise StateConflict(
-                "sanction-not-in-force",
-                "Ch. 5.1",
-                f"the sanction was {sanction.status.value} already",
-            )
-        if sanction.open_appeal is not None:
-            raise StateConflict(
-                "appeal-pending",
-                "Ch. 5.1",
-                f"an appeal filed on {sanction.open_appeal.filed_on} is pending",
-            )
+        pending = sanction.open_appeal
+        sanctions.check_appealable(sanction.status, None if pending is None else pending.filed_on)
         deadlines.check_appeal_in_time(sanction.decision.decided_on, filed_on)
         national, maslikhat = self._deputy_on(sanction.decision.decided_on)
         competence.check_appeal_body(
@@ -814,27 +725,10 @@ class Member(Aggregate):
         """The body appealed to upholds, annuls or replaces the sanction with a milder one. An
         expulsion annulled or replaced restores membership as if it had not ended."""
         sanction = self._sanction(sanction_id)
-        appeal = sanction.open_appeal
-        if appeal is None:
-            raise StateConflict(
-                "no-appeal-pending", "Ch. 5.1", "no appeal of this sanction is pending"
-            )
-        if decision.body != appeal.body:
-            raise RuleViolation(
-                "not-the-appeal-body",
-                "Ch. 5.1",
-                f"the appeal was filed with the {appeal.body.kind.value} of organisation "
-                f"{appeal.body.organisation_id}; that body decides it",
-                field="decision.body",
-            )
-        if decision.decided_on < appeal.filed_on:
-            raise RuleViolation(
-                "decision-before-appeal",
-                "Ch. 5.1",
-                f"the appeal was filed on {appeal.filed_on}",
-                field="decision.decided_on",
-            )
-        _check_replacement(sanction.kind, outcome, replacement)
+        appeal = sanctions.check_appeal_pending(sanction.open_appeal)
+        sanctions.check_decided_by_appeal_body(decision.body, appeal.body)
+        sanctions.check_decided_after_filing(decision.decided_on, appeal.filed_on)
+        sanctions.check_replacement(sanction.kind, outcome, replacement)
         # Only the expulsion that ended the current membership can bring it back; annulling an
         # older one is recorded and changes nothing else.
         restores = (
@@ -933,21 +827,7 @@ class Member(Aggregate):
 
     def _check_residence_overdue(self, on: date) -> None:
         """Ch. 3.6: the residence ground applies only once the six months have run out."""
-        if self.residence_deadline is None:
-            raise RuleViolation(
-                "no-residence-change-reported",
-                "Ch. 3.6",
-                "no unregistered change of residence is on record for this member",
-                field="grounds",
-            )
-        if not self.residence_overdue_on(on):
-            raise RuleViolation(
-                "residence-registration-not-overdue",
-                "Ch. 3.6",
-                f"the member has until {self.residence_deadline} to register at the new place of "
-                "residence; the ground applies only after that",
-                field="grounds",
-            )
+        sanctions.check_residence_ground(self.residence_deadline, self.residence_overdue_on(on))
 
     def _open_case(self, case_id: UUID) -> DisciplinaryCase:
         case = self.cases.get(case_id)
@@ -977,60 +857,12 @@ def _check_applicant(
     personal: PersonalData, declarations: Declarations, document: ApplicationDocument
 ) -> IIN:
     """Ch. 3.2-3.3 and the barred offices, as far as they can be checked from the application."""
-    try:
-        iin = IIN.parse(personal.iin)
-    except InvalidIIN as invalid:
-        raise RuleViolation(
-            "iin-invalid",
-            "DOMAIN §9",
-            f"the IIN is not valid: {invalid.reason}",
-            field="person.iin",
-        ) from None
+    iin = eligibility.check_iin(personal.iin)
     eligibility.check_citizenship(declarations.citizenship)
     eligibility.check_no_other_party(declarations.member_of_another_party)
     eligibility.check_not_barred(declarations.barred_office)
     eligibility.check_age(iin.birth_date, document.signed_on, field="person.iin")
     return iin
-
-
-def _check_grounds(
-    kind: SanctionKind, grounds: Sequence[ExclusionGround], other_ground: str | None
-) -> None:
-    """Ch. 3.6: an expulsion rests on at least one ground; "other" must say which."""
-    if kind is SanctionKind.EXPULSION and not grounds:
-        raise RuleViolation(
-            "expulsion-needs-grounds",
-            "Ch. 3.6",
-            "an expulsion must name one or more grounds of Ch. 3.6",
-            field="grounds",
-        )
-    if ExclusionGround.OTHER in grounds and not (other_ground and other_ground.strip()):
-        raise RuleViolation(
-            "other-ground-needs-text",
-            "Ch. 3.6",
-            "the ground 'other' needs a text saying which provision of the Charter",
-            field="other_ground",
-        )
-
-
-def _check_replacement(
-    original: SanctionKind, outcome: AppealOutcome, replacement: SanctionKind | None
-) -> None:
-    if outcome is AppealOutcome.REPLACED:
-        if replacement is None or replacement.severity >= original.severity:
-            raise RuleViolation(
-                "replacement-not-milder",
-                "Ch. 3.8",
-                f"a {original.value} can only be replaced by a milder sanction",
-                field="replacement",
-            )
-    elif replacement is not None:
-        raise RuleViolation(
-            "replacement-without-replacing",
-            "Ch. 3.8",
-            "a replacement is given only when the outcome is 'replaced'",
-            field="replacement",
-        )
 
 
 def _replacement_id(sanction_id: UUID) -> UUID:

@@ -237,3 +237,14 @@ def check_appeal_body(
             f"than the {decided_by.kind.value} that decided",
             field="body",
         )
+
+
+def check_may_rename_party(body: DecidingBody) -> None:
+    """Ch. 9.1: the party's own name is in its Charter, which only the Congress changes."""
+    if body.kind is not BodyKind.PARTY_CONGRESS:
+        raise RuleViolation(
+            "body-not-competent",
+            "Ch. 9.1",
+            "only the party Congress changes the party's own name (its Charter)",
+            field="decision.body.kind",
+        )

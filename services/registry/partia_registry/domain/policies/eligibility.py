@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from uuid import UUID
 
-from partia_kit.iin import age_on
-from partia_registry.domain.rules import RuleViolation
+from partia_kit.iin import IIN, InvalidIIN, age_on
+from partia_registry.domain.rules import RuleViolation, StateConflict
 
 MINIMUM_AGE = 18
 """Ch. 3.2: a citizen who has reached the age of 18."""
@@ -32,6 +33,58 @@ _BARRED_CLAUSE = {
     BarredOffice.PRESIDENT: "Constitution Art. 45(2)",
     BarredOffice.VICE_PRESIDENT: "Constitution Art. 49(3)",
 }
+
+
+def check_iin(text: str) -> IIN:
+    """DOMAIN §9: an applicant is identified by a valid IIN (its check digit and birth date)."""
+    try:
+        return IIN.parse(text)
+    except InvalidIIN as invalid:
+        raise RuleViolation(
+            "iin-invalid",
+            "DOMAIN §9",
+            f"the IIN is not valid: {invalid.reason}",
+            field="person.iin",
+        ) from None
+
+
+def check_may_apply_again(
+    member_id: UUID, *, erased: bool, applying: bool, member_card: str | None
+) -> None:
+    """Ch. 3.1: one person, one record, one membership. A record whose personal data was erased
+    (Constitution Art. 21) takes no new application (a new one starts a new record); a pending
+    application or a current membership takes no second one."""
+    if erased:
+        raise StateConflict(
+            "record-erased",
+            "Constitution Art. 21",
+            "this record's personal data was erased; a new application starts a new record",
+        )
+    if applying:
+        raise StateConflict(
+            "application-pending",
+            "Ch. 3.1",
+            f"this person already has an application pending (member {member_id})",
+            field="person.iin",
+        )
+    if member_card is not None:
+        raise StateConflict(
+            "already-a-member",
+            "Ch. 3.1",
+            f"this person is already a member (card {member_card}, member {member_id})",
+            field="person.iin",
+        )
+
+
+def check_same_person(on_record: str | None, applying: str) -> None:
+    """Ch. 3.1: a new application on an existing record is by the person the record is about."""
+    if on_record is not None and applying != on_record:
+        raise RuleViolation(
+            "different-person",
+            "Ch. 3.1",
+            "a new application on this record must be by the same person (same IIN)",
+            field="person.iin",
+        )
 
 
 def check_age(birth_date: date, on: date, *, field: str) -> None:
