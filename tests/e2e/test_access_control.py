@@ -161,6 +161,7 @@ def test_each_role_is_refused_every_operation_it_lacks_the_permission_for_and_al
             ("GET", "/members/{member_id}"),
             ("GET", "/members/{member_id}/history"),
             ("GET", "/members/{member_id}/access-log"),  # who looked at their data (item 4)
+            ("POST", "/members/{member_id}/preferred-language"),  # their notices' language
         },
         "notifications": {("GET", "/members/{member_id}/contact")},
     }.get(who, set())
@@ -233,6 +234,8 @@ def test_the_notifications_service_reads_a_persons_name_and_contacts_and_nothing
         "full_name": "Asel Test",
         "email": None,
         "phone": None,
+        "preferred_language": "kk",  # not stated: the registry's default (decision 266)
+        "language_stated": False,
     }
     log = httpx.get(
         f"{registry.base}/access-log",
@@ -242,7 +245,11 @@ def test_the_notifications_service_reads_a_persons_name_and_contacts_and_nothing
     # (the walk over every operation read it as well: one record per read)
     assert log
     assert {(e["operation"], tuple(e["member_ids"]), tuple(e["fields"])) for e in log} == {
-        ("member_contact", (registry.applicant,), ("full_name", "email", "phone"))
+        (
+            "member_contact",
+            (registry.applicant,),
+            ("full_name", "email", "phone", "preferred_language"),
+        )
     }
     finance = httpx.get(
         f"{registry.base}/members/{registry.applicant}/contact", headers=registry.headers("service")

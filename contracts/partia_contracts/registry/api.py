@@ -38,6 +38,7 @@ __all__ = [
     "DissolveOrganisationRequest",
     "ErasureRequest",
     "HistoryEntry",
+    "Language",
     "MemberHistory",
     "MemberReceipt",
     "MemberView",
@@ -46,6 +47,7 @@ __all__ = [
     "OrganisationReceipt",
     "OrganisationView",
     "Person",
+    "PreferredLanguageRequest",
     "Problem",
     "RejectionRequest",
     "RenameOrganisationRequest",
@@ -82,6 +84,14 @@ class BarredOffice(StrEnum):
     MILITARY = "military"
     PRESIDENT = "president"
     VICE_PRESIDENT = "vice_president"
+
+
+class Language(StrEnum):
+    """A language the party writes to its members in: Kazakh, Russian or English."""
+
+    KK = "kk"
+    RU = "ru"
+    EN = "en"
 
 
 class TerminationGround(StrEnum):
@@ -258,6 +268,11 @@ class Person(_Request):
         ]
         | None
     ) = None
+    preferred_language: Language | None = Field(
+        default=None,
+        description="the language the person wants notices in; left out, the registry's default "
+        "(`PARTIA_DEFAULT_LANGUAGE`, kk unless configured) is used until they say",
+    )
 
 
 class Declarations(_Request):
@@ -426,6 +441,14 @@ class ErasureRequest(_Request):
     request_reference: _Text
 
 
+class PreferredLanguageRequest(_Request):
+    """The language a person wants their notices in from now on (issue 13 item 3)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"preferred_language": "ru"}]})
+
+    preferred_language: Language
+
+
 class MemberReceipt(_Response):
     member_id: UUID
     status: str
@@ -435,6 +458,9 @@ class MemberReceipt(_Response):
     ended_on: date | None = None
     end_reason: str | None = None
     erased: bool | None = None
+    preferred_language: Language | None = Field(
+        default=None, description="after a change of preferred language: the language now kept"
+    )
     # What a command created or started, for the next call about it:
     registration_deadline: date | None = Field(
         default=None, description="after a residence change: last day to register (Charter 3.6)"
@@ -542,6 +568,8 @@ class MemberContact(_Response):
                     "full_name": "Сейткали Асель Бауыржанкызы",
                     "email": "asel@example.kz",
                     "phone": "+77011234567",
+                    "preferred_language": "kk",
+                    "language_stated": True,
                 }
             ]
         },
@@ -552,6 +580,13 @@ class MemberContact(_Response):
     full_name: str
     email: str | None
     phone: str | None
+    preferred_language: Language = Field(
+        description="the language to write to them in: theirs, or the registry's default "
+        "(`PARTIA_DEFAULT_LANGUAGE`) when they have not said"
+    )
+    language_stated: bool = Field(
+        description="whether the person chose `preferred_language` (false: it is the default)"
+    )
 
 
 class HistoryEntry(_Response):

@@ -23,7 +23,7 @@ from partia_contracts.topics import REGISTRY, ce_type
 from partia_kit import relay_command
 from partia_kit.messages import JSON_BYTES, OutboundMessage, contract_message
 from partia_kit.relay import StoredRecord, ToMessages
-from partia_registry.adapters.integration_events import to_integration_event
+from partia_registry.adapters.integration_events import is_published, to_integration_event
 from partia_registry.adapters.integration_messages import FastEvent, fast_integration_event
 from partia_registry.adapters.postgres.event_store import RegistryEventStore
 from partia_registry.settings import RegistrySettings
@@ -59,6 +59,8 @@ def registry_messages(mapper: Any, *, fast_path: bool = True) -> ToMessages:
         event = mapper.to_domain_event(
             StoredEvent(record.originator_id, record.originator_version, record.topic, record.state)
         )
+        if not is_published(event):
+            return []
         contract = to_integration_event(event, record.position)
         member_event = contract.event_type.startswith("registry.member.")
         topic = MEMBERS_TOPIC if member_event else ORGANISATIONS_TOPIC

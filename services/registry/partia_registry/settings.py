@@ -6,11 +6,17 @@ from __future__ import annotations
 from pydantic import Field
 
 from partia_kit.settings import ServiceSettings
+from partia_registry.domain.people import Language
 
 
 class RegistrySettings(ServiceSettings):
     card_prefix: str = Field(default="BQ", pattern=r"^[A-Z]{1,4}$")
     party: str = "baytaq"
+    default_language: Language = Field(
+        default=Language.KAZAKH,
+        description="the language notices are written in to a person who has not said which"
+        " they prefer (decision 266): Kazakh, the state language (Constitution Art. 7)",
+    )
     max_batch: int = 256
     writer_nice: int = Field(
         default=10,

@@ -17,9 +17,17 @@ from partia_registry.domain.decisions import ApplicationDocument, DecidingBody, 
 from partia_registry.domain.members import WITHDRAWAL, Member
 from partia_registry.domain.organisations import Organisation, OrganisationNames
 
+NOT_PUBLISHED: tuple[type[Any], ...] = (Member.PreferredLanguageChanged,)
+"""Facts that stay inside the registry: a changed language is personal data, and no other
+service acts on it (notifications ask for it at send time; decision 266)."""
+
+
+def is_published(event: Any) -> bool:
+    return not isinstance(event, NOT_PUBLISHED)
+
 
 def to_integration_event(event: Any, position: int | None = None) -> v1.IntegrationEvent:
-    """The contract event for a stored domain event (every registry event has one)."""
+    """The contract event for a stored domain event (every published one, `is_published`)."""
     envelope = envelope_of(event, position=position, effective_on=effective_on(event))
     return _translate(event, envelope)
 
@@ -29,7 +37,8 @@ def to_integration_events(
 ) -> Iterator[v1.IntegrationEvent]:
     """The contract events for stored domain events, each with its log position."""
     for event, position in stored:
-        yield to_integration_event(event, position)
+        if is_published(event):
+            yield to_integration_event(event, position)
 
 
 def _translate(e: Any, envelope: dict[str, Any]) -> v1.IntegrationEvent:

@@ -32,7 +32,7 @@ from partia_registry.domain.rules import NotFound
 
 FULL_NAME = ("full_name",)
 """What a roll or list shows of each person."""
-CONTACT_FIELDS = ("full_name", "email", "phone")
+CONTACT_FIELDS = ("full_name", "email", "phone", "preferred_language")
 """What the notifications service is given to reach a person."""
 
 

@@ -26,6 +26,7 @@ from partia_registry.api.responses import (
 )
 from partia_registry.application import commands as c
 from partia_registry.domain.members import TerminationGround
+from partia_registry.domain.people import Language
 
 router = APIRouter(tags=["membership"])
 
@@ -165,6 +166,31 @@ async def erase_personal_data(
     return await w.execute(command)
 
 
+@router.post(
+    "/members/{member_id}/preferred-language",
+    response_model=api.MemberReceipt,
+    responses=COMMAND_ERRORS,
+    openapi_extra=COMMAND_OPENAPI,
+    summary="Set the language a person's notices are written in (kk, ru or en)",
+    description="A clerk on the person's request, or the member for themselves. The language is "
+    "kept sealed with the person's other personal data and erased with it; a person whose data "
+    "was erased has none to set (409, rule `personal-data-erased`). Setting the language already "
+    "kept records nothing.",
+)
+async def change_preferred_language(
+    member_id: UUID,
+    body: api.PreferredLanguageRequest,
+    w: Writer,
+) -> Response:
+    command = c.ChangePreferredLanguage(
+        actor=w.actor,
+        idempotency=w.idempotency,
+        member_id=member_id,
+        language=Language(body.preferred_language.value),
+    )
+    return await w.execute(command)
+
+
 @router.get(
     "/members/{member_id}",
     response_model=api.MemberView,
@@ -230,6 +256,9 @@ def member_contact(
         ),
         "email": person.get("email"),
         "phone": person.get("phone"),
+        "preferred_language": person.get("preferred_language")
+        or look.registry.settings.default_language,
+        "language_stated": person.get("preferred_language") is not None,
     }
     look.looked_at([member_id], CONTACT_FIELDS, wait=True)
     return contact

@@ -24,6 +24,12 @@ READ_CONTACT = Permission(
 """A person's name, email and phone, to send them notices: the notifications service's account
 only (issue 10 item 2); no IIN, no address."""
 
+CHANGE_LANGUAGE = Permission(
+    "change-preferred-language", frozenset({Role.CLERK}), own_record=frozenset({Role.MEMBER})
+)
+"""The language a person's notices are written in: a clerk on their request, or the member
+themselves (a preference, not a decision of a body)."""
+
 READ_MEMBERS = Permission("read-members", frozenset({Role.CLERK, Role.AUDITOR}))
 """Rolls and lists of members (names, cards, cases, sanctions) of an organisation."""
 
@@ -76,6 +82,7 @@ OPERATIONS: dict[tuple[str, str], Permission] = {
     ("GET", "/members/{member_id}"): READ_MEMBER,
     ("GET", "/members/{member_id}/history"): READ_MEMBER,
     ("GET", "/members/{member_id}/contact"): READ_CONTACT,
+    ("POST", "/members/{member_id}/preferred-language"): CHANGE_LANGUAGE,
     ("POST", "/members/{member_id}/admission"): RECORD_DECISIONS,
     ("POST", "/members/{member_id}/rejection"): RECORD_DECISIONS,
     ("POST", "/members/{member_id}/withdrawal"): RECORD_DECISIONS,

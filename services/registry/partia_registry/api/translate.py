@@ -12,7 +12,7 @@ from partia_registry.domain.decisions import (
     DocumentForm,
 )
 from partia_registry.domain.organisations import OrganisationNames
-from partia_registry.domain.people import Declarations, PersonalData
+from partia_registry.domain.people import Declarations, Language, PersonalData
 from partia_registry.domain.policies.eligibility import BarredOffice
 
 
@@ -47,6 +47,7 @@ def person(p: api.Person) -> PersonalData:
         address=p.address,
         phone=p.phone,
         email=p.email,
+        preferred_language=None if p.preferred_language is None else Language(p.preferred_language),
     )
 
 

@@ -16,7 +16,7 @@ from partia_registry.domain.discipline import AppealOutcome, ExclusionGround, Sa
 from partia_registry.domain.mandates import MandateKind
 from partia_registry.domain.members import TerminationGround, TransferReason
 from partia_registry.domain.organisations import OrganisationKind, OrganisationNames
-from partia_registry.domain.people import Declarations, PersonalData
+from partia_registry.domain.people import Declarations, Language, PersonalData
 
 _RECORD_FIELDS = ("member_id", "organisation_id", "parent_id", "to_parent_id", "to_organisation_id")
 
@@ -133,6 +133,12 @@ class ErasePersonalData(Command):
     member_id: UUID
     legal_basis: str
     request_reference: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChangePreferredLanguage(Command):
+    member_id: UUID
+    language: Language
 
 
 # --- transfers (Ch. 5.2) ----------------------------------------------------------------------

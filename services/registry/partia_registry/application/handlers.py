@@ -235,6 +235,16 @@ def erase_personal_data(cmd: c.ErasePersonalData, uow: UnitOfWork) -> Receipt:
     return {"member_id": str(member.id), "status": member.status.value, "erased": True}
 
 
+def change_preferred_language(cmd: c.ChangePreferredLanguage, uow: UnitOfWork) -> Receipt:
+    member = uow.member(cmd.member_id)
+    member.change_preferred_language(language=cmd.language, recorded_by=cmd.actor)
+    return {
+        "member_id": str(member.id),
+        "status": member.status.value,
+        "preferred_language": cmd.language.value,
+    }
+
+
 # --- transfers ----------------------------------------------------------------------------------
 
 
@@ -408,6 +418,7 @@ def handlers(*, card_prefix: str, clock: Clock) -> dict[type[c.Command], Handler
         c.WithdrawMember: withdraw_member,
         c.TerminateMembership: terminate_membership,
         c.ErasePersonalData: erase_personal_data,
+        c.ChangePreferredLanguage: change_preferred_language,
         c.ReportResidenceChange: report_residence_change,
         c.RequestTransfer: request_transfer,
         c.RegisterTransfer: register_transfer,

@@ -28,7 +28,7 @@ from partia_registry.domain.discipline import (
     SanctionStatus,
 )
 from partia_registry.domain.mandates import Mandate, MandateKind
-from partia_registry.domain.people import Declarations, Demographics, PersonalData
+from partia_registry.domain.people import Declarations, Demographics, Language, PersonalData
 from partia_registry.domain.policies import (
     chronology,
     competence,
@@ -173,6 +173,17 @@ class Member(Aggregate):
         def apply(self, aggregate: Any) -> None:
             aggregate.personal = None
             aggregate.erased = True
+
+    class PreferredLanguageChanged(Aggregate.Event):
+        """The language the person wants to be written to changed (issue 13 item 3). The event
+        holds the whole `PersonalData` as it now stands, so the preference is sealed with the
+        person's key and erased with the rest (decision 266)."""
+
+        personal: PersonalData
+        recorded_by: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.personal = self.personal
 
     # --- residence and transfers (Ch. 5.2, 3.6) ---
 
@@ -538,6 +549,24 @@ class Member(Aggregate):
             request_reference=request_reference,
             recorded_by=recorded_by,
         )
+
+    def change_preferred_language(self, *, language: Language, recorded_by: str) -> bool:
+        """Write to this person in `language` from now on; False when it already was theirs
+        (nothing recorded). Anyone whose personal data is kept may say, member or not."""
+        if self.personal is None:  # a generic state guard, like `_require`: no Charter rule
+            raise StateConflict(
+                "personal-data-erased",
+                "Constitution Art. 21",
+                "this person's personal data was erased: there is no one to write to",
+            )
+        if self.personal.preferred_language == language:
+            return False
+        self.trigger_event(
+            self.PreferredLanguageChanged,
+            personal=replace(self.personal, preferred_language=language),
+            recorded_by=recorded_by,
+        )
+        return True
 
     # --- residence and transfers ----------------------------------------------------------------
 

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from partia_kit.iin import IIN
 from partia_registry.domain.policies.eligibility import BarredOffice
+
+
+class Language(StrEnum):
+    """A language the party writes to its members in (issue 13 item 3)."""
+
+    KAZAKH = "kk"
+    RUSSIAN = "ru"
+    ENGLISH = "en"
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,7 +22,8 @@ class PersonalData:
     """Names, IIN, address and contacts: personal data (Constitution Art. 21).
 
     Stored sealed with a key of the person's own; destroying the key erases it everywhere at once,
-    without editing a stored event.
+    without editing a stored event. `preferred_language` came later (decision 266): None when the
+    person did not say, as in every event recorded before it existed, which then load with None.
     """
 
     iin: str
@@ -23,6 +33,7 @@ class PersonalData:
     address: str
     phone: str | None
     email: str | None
+    preferred_language: Language | None = None
 
     @property
     def full_name(self) -> str:

@@ -300,6 +300,7 @@ class IndexWriter:
                 | Member.MandateRecorded()
                 | Member.MandateEnded()
                 | Member.NationalMandateAtStake()
+                | Member.PreferredLanguageChanged()
             ):
                 return []
             case Organisation.Created():
