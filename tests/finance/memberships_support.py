@@ -105,11 +105,12 @@ class History:
         self._add(v1.MembershipRestored, member, on, sanction_id=sanction)
 
 
-def create_topic(bootstrap: str) -> None:
-    """As the registry's relay creates it: six partitions, keyed by member."""
+def create_topic(bootstrap: str, topic: str = TOPIC) -> None:
+    """As the registry's relay creates it: the members' topic has six partitions, keyed by
+    member; the organisations' one."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     try:
-        admin.create_topics([NewTopic(TOPIC, 6, 1)])
+        admin.create_topics([NewTopic(topic, 6 if topic == TOPIC else 1, 1)])
     except TopicAlreadyExistsError:
         pass
     finally:
@@ -117,7 +118,8 @@ def create_topic(bootstrap: str) -> None:
 
 
 def publish(bootstrap: str, messages: list[OutboundMessage]) -> None:
-    create_topic(bootstrap)
+    for topic in {m.topic for m in messages}:
+        create_topic(bootstrap, topic)
     producer = KafkaProducer(
         bootstrap_servers=bootstrap, acks="all", max_in_flight_requests_per_connection=1
     )
