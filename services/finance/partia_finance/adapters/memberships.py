@@ -45,6 +45,7 @@ CONSUMER_NAME = "finance_members"
 MAX_POLL_RECORDS = 6000
 """A poll's worth is one transaction and one fold: a million members' history is consumed at
 tens of thousands of events a second, not a few thousand (bench/dues_consume.py)."""
+MAX_PARTITION_FETCH_BYTES = 4 << 20
 
 ADMITTED = ce_type("registry.member.admitted", 1)
 TRANSFERRED = ce_type("registry.member.transferred", 1)
@@ -206,6 +207,7 @@ def consumer(
             bootstrap_servers=bootstrap,
             topics=[TOPIC],
             max_poll_records=max_poll_records,
+            max_partition_fetch_bytes=MAX_PARTITION_FETCH_BYTES,
         ),
         handlers(schema),
         batch=applier(schema),
