@@ -257,3 +257,25 @@ def test_a_batch_handler_gets_the_new_events_of_a_poll_in_one_call_in_their_orde
     assert [n for _, n in effects(database_url, schema)] == list(range(1, 61))
     assert [n for call in calls for n in call] == list(range(1, 61)), "in order, each once"
     assert len(calls) <= 6, f"{len(calls)} calls for 60 events"
+
+
+def test_a_type_nobody_handles_is_skipped_without_reading_its_body(
+    database_url: str, schema: str, kafka_broker: Broker
+) -> None:
+    """Most of a member topic is of types a consumer ignores: their bodies are not its business
+    (decision 220), so not even a broken one stops or dead-letters anything."""
+    topic = new_topic(kafka_broker.bootstrap)
+    other = message(topic, 2, event_type="partia.registry.member.renamed.v1")
+    produce(
+        kafka_broker.bootstrap,
+        [message(topic, 1), other._replace(value=b"{not json"), message(topic, 3)],
+    )
+    consumer = Consumer(
+        config(database_url, schema, kafka_broker.bootstrap, topic),
+        {ADMITTED: record_effect(schema)},
+    )
+    with consumer_thread(consumer):
+        wait_for(lambda: consumer.applied == 2, what="both admissions")
+    assert [n for _, n in effects(database_url, schema)] == [1, 3]
+    assert consumer.skipped == Counter({"partia.registry.member.renamed.v1": 1})
+    assert not consumer.dead_lettered
