@@ -44,6 +44,8 @@ unit: install
 # The read side's figures are for a party of a million members (~5M events; about 20 minutes here).
 # For a quick look: make bench READ_SIDE_MEMBERS=100000
 READ_SIDE_MEMBERS ?= 1000000
+# Finance consuming the registry's member history (issue 12); quick look: DUES_CONSUME_MEMBERS=200000
+DUES_CONSUME_MEMBERS ?= 1000000
 
 bench: install
 	$(BIN)/python -m bench.admissions
@@ -53,6 +55,7 @@ bench: install
 	$(BIN)/python -m bench.relay
 	$(BIN)/python -m bench.end_to_end
 	$(BIN)/python -m bench.finance_reports
+	$(BIN)/python -m bench.dues_consume --members $(DUES_CONSUME_MEMBERS)
 
 schemas: install
 	$(BIN)/python -m partia_contracts.schemas write

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -229,3 +230,52 @@ def test_a_refused_message_amid_a_poll_is_dead_lettered_and_the_others_are_appli
         wait_for(lambda: consumer.applied == 19, what="the other nineteen")
     assert [n for _, n in effects(database_url, schema)] == [n for n in range(1, 21) if n != 7]
     assert consumer.dead_lettered == Counter({REFUSED: 1})
+
+
+def test_a_batch_handler_gets_the_new_events_of_a_poll_in_one_call_in_their_order(
+    database_url: str, schema: str, kafka_broker: Broker
+) -> None:
+    """A statement per event caps a consumer far below its topic's rate (decision 219); the batch
+    handler writes a poll's effects at once, each event once (a duplicate is not passed on)."""
+    topic = new_topic(kafka_broker.bootstrap)
+    produce(kafka_broker.bootstrap, [*(message(topic, n) for n in range(1, 61)), message(topic, 5)])
+    calls: list[list[int]] = []
+    one = record_effect(schema)
+
+    def batch(conn: psycopg.Connection[Any], events: Sequence[IncomingEvent]) -> None:
+        calls.append([event.data["n"] for event in events])
+        for event in events:
+            one(conn, event)
+
+    consumer = Consumer(
+        config(database_url, schema, kafka_broker.bootstrap, topic),
+        {ADMITTED: one},
+        batch=batch,
+    )
+    with consumer_thread(consumer):
+        wait_for(lambda: consumer.applied + consumer.duplicates == 61, what="every message")
+    assert [n for _, n in effects(database_url, schema)] == list(range(1, 61))
+    assert [n for call in calls for n in call] == list(range(1, 61)), "in order, each once"
+    assert len(calls) <= 6, f"{len(calls)} calls for 60 events"
+
+
+def test_a_type_nobody_handles_is_skipped_without_reading_its_body(
+    database_url: str, schema: str, kafka_broker: Broker
+) -> None:
+    """Most of a member topic is of types a consumer ignores: their bodies are not its business
+    (decision 220), so not even a broken one stops or dead-letters anything."""
+    topic = new_topic(kafka_broker.bootstrap)
+    other = message(topic, 2, event_type="partia.registry.member.renamed.v1")
+    produce(
+        kafka_broker.bootstrap,
+        [message(topic, 1), other._replace(value=b"{not json"), message(topic, 3)],
+    )
+    consumer = Consumer(
+        config(database_url, schema, kafka_broker.bootstrap, topic),
+        {ADMITTED: record_effect(schema)},
+    )
+    with consumer_thread(consumer):
+        wait_for(lambda: consumer.applied == 2, what="both admissions")
+    assert [n for _, n in effects(database_url, schema)] == [1, 3]
+    assert consumer.skipped == Counter({"partia.registry.member.renamed.v1": 1})
+    assert not consumer.dead_lettered

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from cloudevents.core.bindings import kafka
 from cloudevents.core.formats.json import JSONFormat
 
-from partia_kit.messages import integration_message, read_message, split_type
+from partia_kit.messages import UnreadableMessage, integration_message, read_message, split_type
 
 
 def _message(time: datetime = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)):
@@ -71,3 +72,20 @@ def test_a_type_without_a_version_has_none() -> None:
         "partia.registry.member.admitted",
         None,
     )
+
+
+def test_a_consumer_reads_a_relays_message_as_the_cloudevents_sdk_does() -> None:
+    """The consumer reads the relay's headers itself (decision 220): the same attributes."""
+    m = _message()
+    sdk = kafka.from_binary(
+        kafka.KafkaMessage(headers=dict(m.headers), key=m.key, value=m.value), JSONFormat()
+    )
+    event = read_message(m.topic, 0, 7, m.key, m.headers, m.value)
+    assert event.attributes == sdk.get_attributes()
+    assert event.data == sdk.get_data() or event.data == json.loads(sdk.get_data())
+
+
+def test_a_message_with_a_body_that_is_not_json_is_still_unreadable() -> None:
+    m = _message()
+    with pytest.raises(UnreadableMessage):
+        read_message(m.topic, 0, 7, m.key, m.headers, b"{not json")

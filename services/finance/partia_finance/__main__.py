@@ -28,8 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("bootstrap", help="create the finance schema's tables (migrations)")
     project = sub.add_parser(
         "project",
-        help="follow the registry's organisation events on Kafka into finance's view of the tree"
-        " (decision 191); one copy applies each event once, more are harmless",
+        help="follow the registry's organisation and member events on Kafka into finance's views"
+        " of the tree and of memberships (decisions 191, 217, 218); one copy applies each event"
+        " once, more are harmless",
     )
     project.add_argument(
         "--bootstrap",
@@ -84,31 +85,58 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _project(settings: FinanceSettings, bootstrap: str) -> int:
-    """Until SIGTERM or Ctrl-C; /health, /ready and /metrics on PARTIA_METRICS_PORT if set."""
+    """Until SIGTERM or Ctrl-C; /health, /ready and /metrics on PARTIA_METRICS_PORT if set. One
+    thread and consumer group per registry topic (decision 218); if one fails, both stop."""
     import signal
     import threading
+    from collections.abc import Callable
     from types import FrameType
 
-    from partia_finance.adapters.organisations import TOPIC, follow
+    from partia_finance.adapters import memberships, organisations
     from partia_finance.operations import serve_if_configured
 
     assert settings.database_url is not None
+    url, schema = settings.database_url, settings.database_schema
     logging.getLogger("kafka").setLevel(logging.WARNING)  # it logs every connection at INFO
     stop = threading.Event()
+    failed: list[str] = []
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
+    def follower(name: str, follow: Callable[..., None]) -> threading.Thread:
+        def run() -> None:
+            try:
+                follow(url, schema, bootstrap, stop)
+            except Exception:
+                logging.getLogger(__name__).exception("finance %s follower failed", name)
+                failed.append(name)
+            finally:
+                stop.set()
+
+        return threading.Thread(target=run, name=f"finance-{name}", daemon=True)
+
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     operations = serve_if_configured(settings, relay=False)
-    print(f"finance follows {TOPIC} on {bootstrap}", flush=True)
+    threads = [
+        follower("organisations", organisations.follow),
+        follower("members", memberships.follow),
+    ]
+    print(
+        f"finance follows {organisations.TOPIC} and {memberships.TOPIC} on {bootstrap}", flush=True
+    )
     try:
-        follow(settings.database_url, settings.database_schema, bootstrap, stop)
+        for thread in threads:
+            thread.start()
+        while not stop.wait(1.0):
+            pass
+        for thread in threads:
+            thread.join(30)
     finally:
         if operations is not None:
             operations.stop()
-    return 0
+    return 1 if failed else 0
 
 
 def _clock(settings: FinanceSettings, on: date) -> int:

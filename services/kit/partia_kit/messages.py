@@ -124,16 +124,20 @@ def read_message(
     value: bytes | None,
 ) -> IncomingEvent:
     """The CloudEvent in a consumed record, or `UnreadableMessage` saying what is wrong."""
-    try:
-        event = kafka.from_binary(
-            kafka.KafkaMessage(headers=dict(headers), key=key, value=value or b""), _FORMAT
-        )
-        attributes = event.get_attributes()
-        data = event.get_data()
-        if isinstance(data, bytes | str):
-            data = json.loads(data)
-    except Exception as error:  # the SDK raises several kinds; all mean "unreadable"
-        raise UnreadableMessage(f"{type(error).__name__}: {error}") from error
+    read = _read_plain(headers, value)
+    if read is None:
+        try:
+            event = kafka.from_binary(
+                kafka.KafkaMessage(headers=dict(headers), key=key, value=value or b""), _FORMAT
+            )
+            attributes = event.get_attributes()
+            data = event.get_data()
+            if isinstance(data, bytes | str):
+                data = json.loads(data)
+        except Exception as error:  # the SDK raises several kinds; all mean "unreadable"
+            raise UnreadableMessage(f"{type(error).__name__}: {error}") from error
+    else:
+        attributes, data = read
     return IncomingEvent(
         topic=topic,
         partition=partition,
@@ -146,6 +150,38 @@ def read_message(
         attributes=attributes,
         data=data,
     )
+
+
+_REQUIRED = ("id", "source", "type")
+
+
+def _read_plain(
+    headers: list[tuple[str, bytes]], value: bytes | None
+) -> tuple[dict[str, Any], Any] | None:
+    """The attributes and JSON data of a message as `integration_message` writes it (spec 1.0,
+    JSON content, the required attributes), read straight from the headers; None for anything
+    else, which the SDK then reads (and refuses, saying why). The SDK took ~27 µs a message: more
+    than a consumer's whole budget at 20,000 events/s (decision 220). Equal to the SDK's reading
+    for every message the relays write (tested)."""
+    attributes: dict[str, Any] = {}
+    try:
+        for name, raw in headers:
+            if name.startswith("ce_"):
+                attributes[name[3:]] = raw.decode()
+            elif name == "content-type":
+                attributes["datacontenttype"] = raw.decode()
+        if (
+            not value
+            or attributes.get("specversion") != "1.0"
+            or attributes.get("datacontenttype") != JSON
+            or not all(attributes.get(name) for name in _REQUIRED)
+        ):
+            return None
+        if "time" in attributes:
+            attributes["time"] = datetime.fromisoformat(attributes["time"])
+        return attributes, json.loads(value)
+    except ValueError:  # undecodable text, a bad time, bad JSON: the SDK says which
+        return None
 
 
 def contract_message(topic: str, contract: Any, source: str, position: int) -> OutboundMessage:

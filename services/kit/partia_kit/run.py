@@ -61,7 +61,7 @@ class Service:
 
 SERVICES = [
     Service("registry", "partia_registry", 0),
-    # finance's `project` follows the registry's organisation events (decision 191)
+    # finance's `project` follows the registry's organisation and member events (decisions 191, 218)
     Service("finance", "partia_finance", 1),
     # Service("notifications", "partia_notifications", 2),
 ]
