@@ -4,7 +4,7 @@ the reader's scope, and one donation's history from its events (personal data op
 from __future__ import annotations
 
 from calendar import monthrange
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -25,6 +25,13 @@ RECEIPT_TOTALS = "finance_receipt_totals"
 
 _STILL_ACCEPTED = "decided_on <= %s AND (found_on IS NULL OR found_on > %s)"
 """Accepted by a date and not found impermissible by then (two parameters: that date, twice)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DonorName:
+    name: str | None
+    personal_from: UUID | None
+    """The donation whose sealed personal data gave the name (None: an organisation's name)."""
 
 
 class FinanceQueries:
@@ -277,6 +284,31 @@ class FinanceQueries:
             limit, offset,
         ]  # fmt: skip
         return self._rows(sql, values)
+
+    def donor_names(self, scope: Scope, digests: list[bytes]) -> dict[bytes, DonorName]:
+        """For each donor digest, the name on the newest donation in the reader's scope that
+        still has one: a person's opened from its seal (None if its key is gone), with the
+        donation it came from (for the access log); an organisation's as recorded."""
+        if not digests:
+            return {}
+        conditions, params = self._scoped(scope)
+        sql = SQL(
+            "SELECT DISTINCT ON (donor_digest) donor_digest, donation_id, donor_name_sealed,"
+            " donor_name FROM {} WHERE donor_digest = ANY(%s)"
+            " AND (donor_name_sealed IS NOT NULL OR donor_name IS NOT NULL) AND {}"
+            " ORDER BY donor_digest, credited_on DESC, donation_id DESC"
+        ).format(self._donations, SQL(" AND ").join(conditions))
+        rows = self._rows(sql, [digests, *params])
+        opened = self._store.events.vault.open_names(
+            [(r["donation_id"], r["donor_name_sealed"]) for r in rows]
+        )
+        return {
+            bytes(r["donor_digest"]): DonorName(
+                r["donor_name"] if r["donor_name_sealed"] is None else name,
+                r["donation_id"] if r["donor_name_sealed"] is not None and name else None,
+            )
+            for r, name in zip(rows, opened, strict=True)
+        }
 
     def refused_donations(
         self, scope: Scope, first: date, last: date, as_of: date, limit: int, offset: int

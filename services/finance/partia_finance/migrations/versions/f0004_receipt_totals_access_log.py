@@ -3,7 +3,7 @@ donor kind (decision 245), kept by triggers on the donation index in the transac
 it, so the annual statement (Ch. 12.10) and the monthly receipts (Ch. 12.4) read a few thousand
 rows instead of half a million; two indexes that find what was decided or found after a date (the
 correction that keeps those reports exact as of any date); and finance's own access log of who
-read a donor's name (`partia_kit.access_log`, decision 247).
+read a donor's name (`partia_kit.access_log`, decision 247) with the name columns it guards.
 
 Revision ID: f0004
 Revises: f0003
@@ -102,7 +102,11 @@ def upgrade(schema: str) -> None:
             f"SELECT {_SHARE.format(sign='')} FROM {s}.finance_donation_index"
             f" WHERE NOT EXISTS (SELECT FROM {s}.finance_receipt_totals)",
         ),
-        # --- donations-finish: who read a donor's name (decision 247) ---
+        # --- donations-finish: donors' names in the register, and who read them (decision 247) ---
+        # a person's full name sealed with the donation's key (erasure makes it unreadable and
+        # clears it); an organisation's name is not personal data
+        f"ALTER TABLE {s}.finance_donation_index ADD COLUMN IF NOT EXISTS donor_name_sealed bytea,"
+        " ADD COLUMN IF NOT EXISTS donor_name text",
         *create_statements(schema, ACCESS_LOG),
     ):
         op.execute(statement)
@@ -118,4 +122,8 @@ def downgrade(schema: str) -> None:
     op.execute(f"DROP TABLE IF EXISTS {s}.finance_receipt_totals")
     op.execute(f"DROP INDEX IF EXISTS {s}.finance_donation_index_decided")
     op.execute(f"DROP INDEX IF EXISTS {s}.finance_donation_index_found")
+    op.execute(
+        f"ALTER TABLE {s}.finance_donation_index DROP COLUMN IF EXISTS donor_name_sealed,"
+        " DROP COLUMN IF EXISTS donor_name"
+    )
     # the access log is kept: an auditor's record is not undone
