@@ -3,14 +3,19 @@ per-donor register against caps and the monthly receipts per regional branch (Ch
 timed over HTTP against a served finance process, next to the goal of at most 500 ms.
 
 The donations are loaded set-based, straight into the donation index in the shape the service
-writes it (`partia_finance.adapters.postgres.store`): these reports read only that index, never the
-events, so the events are not generated (the write path has its own benchmark). Donors: 200,000
+writes it (`partia_finance.adapters.postgres.store`; the index's triggers keep the pre-summed
+receipts, decision 245, as they do for the service): these reports read only those tables, never
+the events, so the events are not generated (the write path has its own benchmark). Donors: 200,000
 identified people and organisations (keyed digests, as the service keeps them) and some anonymous;
 95% accepted, 5% rejected; 90% to the party's funds, 10% to an election fund; credited over 2025
-and 2026 across the party, 20 regional branches and 10 local branches each.
+and 2026 across the party, 20 regional branches and 10 local branches each. Every identified donor
+has a name in the clear (as an organisation's is kept): the register's name look-up is timed, not
+the opening of sealed names nor the access log's write (one per page, awaited).
 
-The verdict is on the median of the timed requests (after two warm-ups); the p95 and the worst are
-printed beside it, since on a shared machine one slow request says more about the neighbours.
+The verdict is on the p95 of the timed requests (after two warm-ups), the median and the worst
+printed beside it. The annual statement as of a date in the middle of its year is printed too but
+not judged: it subtracts every decision made after that date (half the year's donations here), so
+it costs what the whole scan used to (decision 245 says which dates are fast).
 """
 
 from __future__ import annotations
@@ -79,7 +84,8 @@ def load(url: str, donations: int) -> None:
             conn.execute(
                 SQL(
                     "INSERT INTO {d} (donation_id, organisation_id, fund, donor_kind, donor_digest,"
-                    " amount_tiyn, accepted_tiyn, status, credited_on, decided_on, rule, clause)"
+                    " amount_tiyn, accepted_tiyn, status, credited_on, decided_on, rule, clause,"
+                    " donor_name)"
                     " SELECT md5('donation-' || i)::uuid,"
                     " CASE WHEN i %% 221 = 0 THEN md5('org-0')::uuid"
                     "  WHEN i %% 11 = 0 THEN md5('org-' || (i %% 20 + 1))::uuid"
@@ -96,7 +102,8 @@ def load(url: str, donations: int) -> None:
                     " CASE WHEN i %% 50 = 0 THEN 'anonymous-donor'"
                     "  WHEN i %% 20 = 0 THEN 'foreign-participation' END,"
                     " CASE WHEN i %% 20 = 0 OR i %% 50 = 0 THEN"
-                    "  'Constitution Art. 6(4); Law On Political Parties Art. 18(2); Ch. 12.1' END"
+                    "  'Constitution Art. 6(4); Law On Political Parties Art. 18(2); Ch. 12.1' END,"
+                    " CASE WHEN i %% 50 <> 0 THEN 'donor ' || (hashint8(i) %% 200000) END"
                     " FROM (SELECT i, (1000 + abs(hashint8(i)) %% 500000) * 100 AS a,"
                     "  date '2025-01-01' + (i %% 730)::int AS day"
                     "  FROM generate_series(%s::int8, %s::int8) i) g"
@@ -125,7 +132,19 @@ def time_report(base: str, path: str, params: dict[str, Any], runs: int) -> list
 
 REPORTS: dict[str, tuple[str, dict[str, Any]]] = {
     "annual statement (Ch. 12.10)": ("/reports/annual-statement", {"year": 2026}),
+    "annual statement, as of the year's end": (
+        "/reports/annual-statement",
+        {"year": 2026, "as_of": "2026-12-31"},
+    ),
+    "annual statement, as of 30 June (not judged)": (
+        "/reports/annual-statement",
+        {"year": 2026, "as_of": "2026-06-30"},
+    ),
     "per-donor register, first 1,000": ("/reports/donors", {"year": 2026, "limit": 1000}),
+    "per-donor register, first 1,000, no names": (
+        "/reports/donors",
+        {"year": 2026, "limit": 1000, "names": "false"},
+    ),
     "per-donor register, one fund": (
         "/reports/donors",
         {"year": 2026, "fund": "election_fund:mazhilis-2026", "limit": 1000},
@@ -157,20 +176,30 @@ def run(args: argparse.Namespace) -> Figures:
 
 def report(figures: Figures) -> None:
     print(
-        f"\nfinance reports at {figures.donations:,} donations, over HTTP (goal: at most"
+        f"\nfinance reports at {figures.donations:,} donations, over HTTP (goal: p95 at most"
         f" {GOAL_MS:.0f} ms)"
     )
     for name in figures.timings_ms:
         s = figures.summary(name)
-        verdict = "meets" if s["median_ms"] <= GOAL_MS else "MISSES"
+        verdict = (
+            "(not judged)"
+            if not judged(name)
+            else "meets the goal"
+            if s["p95_ms"] <= GOAL_MS
+            else "MISSES the goal"
+        )
         print(
-            f"  {name:42} median {s['median_ms']:7.1f} ms  p95 {s['p95_ms']:7.1f} ms"
-            f"  worst {s['worst_ms']:7.1f} ms  {verdict} the goal"
+            f"  {name:46} median {s['median_ms']:7.1f} ms  p95 {s['p95_ms']:7.1f} ms"
+            f"  worst {s['worst_ms']:7.1f} ms  {verdict}"
         )
 
 
+def judged(name: str) -> bool:
+    return "not judged" not in name
+
+
 def goal_met(figures: Figures) -> bool:
-    return all(figures.summary(n)["median_ms"] <= GOAL_MS for n in figures.timings_ms)
+    return all(figures.summary(n)["p95_ms"] <= GOAL_MS for n in figures.timings_ms if judged(n))
 
 
 def main() -> int:

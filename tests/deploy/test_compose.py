@@ -81,6 +81,7 @@ def test_the_compose_file_is_valid_under_the_compose_specification() -> None:
 def test_the_partia_containers_are_the_api_the_projection_the_relay_and_migrate() -> None:
     assert PARTIA == [
         "finance",
+        "finance-clock",
         "finance-migrate",
         "finance-project",
         "finance-relay",
@@ -181,6 +182,22 @@ def test_the_projection_and_relay_are_checked_on_their_metrics_port(service: str
     assert env["PARTIA_METRICS_HOST"] == "0.0.0.0"  # reachable by Prometheus, not only inside
     assert url.path in app_routes(service_of(service))
     assert url.path == "/ready"
+
+
+def test_the_finance_clock_runs_daily_at_the_kubernetes_cronjobs_hour() -> None:
+    """Issue 11 item 4: compose has no scheduler, so `clock --daily-at` keeps running and runs
+    it at the hour the CronJob does (its schedule is in Asia/Almaty, UTC+5 all year)."""
+    args = parse_command(SERVICES["finance-clock"]["command"])
+    assert args.command == "clock"
+    assert args.on is None  # each run's own day
+    cronjob = yaml.safe_load(
+        (ROOT / "deploy/kubernetes/base/finance-clock-cronjob.yaml").read_text()
+    )["spec"]
+    minute, hour, *_ = cronjob["schedule"].split()
+    assert cronjob["timeZone"] == "Asia/Almaty"
+    assert (args.daily_at.hour + 5) % 24 == int(hour)
+    assert args.daily_at.minute == int(minute)
+    assert SERVICES["finance-clock"]["healthcheck"] == {"disable": True}  # it serves no /ready
 
 
 def test_kafka_runs_as_one_kraft_node_that_advertises_the_address_the_relay_uses(

@@ -4,6 +4,7 @@ other operation behind a bearer token, refusals as problem+json."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import httpx
@@ -65,6 +66,25 @@ def test_the_finance_service_refuses_to_start_with_static_tokens_in_production(
     ) as child:
         assert child.wait(timeout=60) == 2
         assert "static tokens are for local development only" in output_of(child)
+
+
+def test_the_daily_clock_runs_at_once_then_waits_for_its_hour_and_stops_on_sigterm(
+    settings: FinanceSettings,
+) -> None:
+    """Issue 11 item 4 where no scheduler runs it (docker-compose): `clock --daily-at 01:00`
+    runs the clock on start, says when the next run is, and ends cleanly when stopped."""
+    with testing.service_process(
+        MODULE, settings, "clock", "--daily-at", "01:00", tokens=""
+    ) as child:
+        deadline = time.monotonic() + 120
+        while "next clock run at" not in output_of(child) and time.monotonic() < deadline:
+            assert child.poll() is None, output_of(child)
+            time.sleep(0.2)
+        said = output_of(child)
+        assert "0 obligations overdue, 0 donations flagged" in said
+        assert "T01:00:00+00:00" in said
+        child.terminate()
+        assert child.wait(timeout=30) == 0, output_of(child)
 
 
 def test_the_clock_runs_as_its_own_command_and_a_second_run_changes_nothing(

@@ -333,6 +333,12 @@ class DonorTotal(BaseModel):
         " branches, never the number"
     )
     donor_kind: str
+    donor_name: str | None = Field(
+        default=None,
+        description="the donor's name from their newest donation in the reader's scope, for"
+        " readers allowed personal data (each read of a person's name is on the finance access"
+        " log); null with `names=false`, after erasure, or for a reader without that permission",
+    )
     fund: str
     period: str = Field(description='the year, or "whole_fund" when the cap counts a fund\'s life')
     donations: int = Field(description="credited in the year")
@@ -347,7 +353,8 @@ class DonorTotal(BaseModel):
 
 
 class DonorRegister(BaseModel):
-    """Per donor and fund against the caps (DOMAIN §6), as of a date; no name, no number."""
+    """Per donor and fund against the caps (DOMAIN §6), as of a date; never the IIN or BIN, the
+    name only for readers allowed personal data."""
 
     year: int
     as_of: date
@@ -376,3 +383,26 @@ class RefusedDonationList(BaseModel):
     last: date
     as_of: date
     items: list[RefusedDonation]
+
+
+class FinanceAccessRecord(BaseModel):
+    """One answered read that returned a donor's personal data (a person's name)."""
+
+    id: int = Field(description="increasing with each record stored")
+    read_at: datetime = Field(description="when the data was read")
+    user: str = Field(description="who read it (the token's user)")
+    roles: list[str] = Field(description="the user's roles then")
+    operation: str = Field(description="the operation, e.g. `donor_register`")
+    route: str = Field(description="method and route template, e.g. `GET /reports/donors`")
+    donation_ids: list[UUID] = Field(
+        description="the donations whose sealed personal data was opened (a donor's data is"
+        " sealed per donation)"
+    )
+    fields: list[str] = Field(description="which personal data it returned, e.g. `full_name`")
+
+
+class FinanceAccessLogPage(BaseModel):
+    items: list[FinanceAccessRecord] = Field(description="newest first")
+    total: int
+    limit: int
+    offset: int

@@ -7,7 +7,7 @@ import argparse
 import logging
 import os
 import sys
-from datetime import date
+from datetime import date, time
 
 from partia_finance.settings import FinanceSettings
 
@@ -44,6 +44,14 @@ def main(argv: list[str] | None = None) -> int:
     clock.add_argument(
         "--on", type=date.fromisoformat, default=None, help="the day (default: today)"
     )
+    clock.add_argument(
+        "--daily-at",
+        type=time.fromisoformat,
+        default=None,
+        metavar="HH:MM",
+        help="keep running where no scheduler does (docker-compose): once now, then every day at"
+        " this UTC time, until SIGTERM; a failed run is retried after five minutes",
+    )
     from partia_kit import relay_command
 
     relay_command.add_arguments(
@@ -76,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
             return _project(settings, args.bootstrap)
         if args.command == "relay":
             return _relay(settings, args)
+        if args.command == "clock" and args.daily_at is not None:
+            return _clock_daily(settings, args.daily_at)
         if args.command == "clock":
             return _clock(settings, args.on or date.today())
         return _serve(settings, args.host, args.port, args.workers)
@@ -157,6 +167,37 @@ def _clock(settings: FinanceSettings, on: date) -> int:
         f"{on.isoformat()}: {done.overdue} obligations overdue, {done.flagged} donations flagged"
         f" undecided ({done.already} already done or not late yet)"
     )
+    return 0
+
+
+def _clock_daily(settings: FinanceSettings, at: time) -> int:
+    """`clock` now and then daily at `at` (UTC) until SIGTERM or Ctrl-C. Each run is the whole
+    `clock` (safe to repeat), with the day it starts on."""
+    import signal
+    import threading
+    from datetime import UTC, datetime
+    from types import FrameType
+
+    from partia_finance.application.clock import next_run
+
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    wait = 0.0
+    while not stop.wait(wait):
+        try:
+            _clock(settings, datetime.now(UTC).date())
+        except Exception:  # the database away for a moment: the next try, not the end
+            logging.getLogger(__name__).exception("finance clock: the run failed; retrying")
+            wait = 300.0
+            continue
+        now = datetime.now(UTC)
+        wait = (next_run(now, at) - now).total_seconds()
+        print(f"next clock run at {next_run(now, at).isoformat()}", flush=True)
     return 0
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+import psycopg
 from psycopg_pool import ConnectionPool
 
 from partia_contracts.text import MESSAGE, RULE
@@ -19,6 +20,7 @@ from partia_finance.domain.policies.permissibility import RULE_BOOK
 from partia_finance.migrations import for_schema
 from partia_finance.settings import FinanceSettings
 from partia_kit import migrate as migrations
+from partia_kit.access_log import AccessLog
 from partia_kit.batches import BatchRunner, Outcome
 from partia_kit.postgres import preparing
 from partia_kit.postgres.embedded import start_embedded_postgres
@@ -28,6 +30,7 @@ from partia_kit.settings import eventsourcing_env
 from partia_kit.writer import CommandWriter
 
 EVENTS_TABLE = f"{FinanceEventStore.name.lower()}_events"  # the eventsourcing library's naming
+ACCESS_LOG_TABLE = "finance_access_log"  # made by migration f0004
 
 
 @dataclass
@@ -39,10 +42,12 @@ class Finance:
     writer: CommandWriter[Command, Outcome]
     configuration: FinanceConfiguration
     queries: FinanceQueries
+    access_log: AccessLog
     embedded_server: Any = None
 
     def close(self) -> None:
         self.writer.stop()
+        self.access_log.stop()
         self.pool.close()
         self.events.close()
         if self.embedded_server is not None:
@@ -76,11 +81,23 @@ def open_finance(settings: FinanceSettings, *, start: bool = True) -> Finance:
         unstorable=unstorable_text,
     )
     writer = CommandWriter(runner.run, name="finance-writer")
+    access_log = AccessLog(
+        lambda: psycopg.connect(url, autocommit=True), store.schema, ACCESS_LOG_TABLE
+    )
     if start:
         pool.open()
         writer.start()
+        access_log.start()
     return Finance(
-        settings, events, pool, store, writer, configuration, FinanceQueries(store), server
+        settings,
+        events,
+        pool,
+        store,
+        writer,
+        configuration,
+        FinanceQueries(store),
+        access_log,
+        server,
     )
 
 

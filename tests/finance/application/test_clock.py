@@ -4,11 +4,11 @@ changes nothing."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from uuid import UUID, uuid4
 
 from partia_finance.application import commands as c
-from partia_finance.application.clock import run_clock
+from partia_finance.application.clock import next_run, run_clock
 from partia_finance.composition import Finance
 from partia_finance.domain.donations import Donation, DonationStatus
 from partia_finance.domain.donors import DonorPersonalData
@@ -74,3 +74,18 @@ def test_a_donation_left_undecided_past_its_deadline_is_flagged_and_never_accept
     donation: Donation = finance.events.repository.get(UUID(held["donation_id"]))
     assert donation.status is DonationStatus.HELD
     assert donation.flagged_undecided_on == date(2026, 4, 2)
+
+
+def test_the_daily_clock_waits_for_the_next_occurrence_of_its_hour_in_utc() -> None:
+    """01:00 UTC is 06:00 in Almaty (UTC+5 all year): the hour the Kubernetes CronJob uses."""
+    at = time(1, 0)
+    assert next_run(datetime(2026, 3, 2, 0, 30, tzinfo=UTC), at) == datetime(
+        2026, 3, 2, 1, 0, tzinfo=UTC
+    )
+    assert next_run(datetime(2026, 3, 2, 1, 0, tzinfo=UTC), at) == datetime(
+        2026, 3, 3, 1, 0, tzinfo=UTC
+    )
+    almaty = timezone(timedelta(hours=5))
+    assert next_run(datetime(2026, 12, 31, 7, 0, tzinfo=almaty), at) == datetime(
+        2027, 1, 1, 1, 0, tzinfo=UTC
+    )

@@ -251,3 +251,32 @@ def test_a_finding_is_refused_for_a_donation_outside_the_treasurers_subtree(
     accepted = give(runner, 60_000, date(2026, 1, 12))
     with pytest.raises(NotFound):
         find(runner, accepted["donation_id"], date(2026, 4, 1), scope=Scope(frozenset({ASTANA})))
+
+
+def test_a_donors_name_is_kept_sealed_in_the_register_and_gone_once_erased(
+    runner: BatchRunner, finance: Finance
+) -> None:
+    """Decision 247, issue 11 item 6: the index holds the name only sealed with the donation's
+    key; after the retention period the erasure clears it and no name is found, while the
+    figures stay."""
+    given = give(runner, 100_000, date(2020, 1, 15))
+    digest = finance.store.digest(CITIZEN_IIN)
+    [named] = finance.queries.donor_names(WHOLE, [digest]).values()
+    assert (named.name, str(named.personal_from)) == ("Абенова Айгерим", given["donation_id"])
+    assert finance.settings.database_url is not None
+    with psycopg.connect(finance.settings.database_url) as conn:
+        [(sealed,)] = conn.execute(
+            SQL("SELECT donor_name_sealed FROM {}").format(
+                Identifier(finance.settings.database_schema, "finance_donation_index")
+            )
+        ).fetchall()
+    assert "Абенова".encode() not in bytes(sealed)
+    run(
+        runner,
+        c.EraseDonorData(
+            actor="tolkyn", donation_id=UUID(given["donation_id"]), erased_on=date(2030, 1, 16)
+        ),
+    )
+    assert finance.queries.donor_names(WHOLE, [digest]) == {}
+    [statement] = finance.queries.annual_statement(WHOLE, 2020, date.max)
+    assert statement["accepted_tiyn"] == 100_000_00

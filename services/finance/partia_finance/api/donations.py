@@ -26,6 +26,7 @@ from partia_contracts.finance.api import (
     ReceiveDonationRequest,
     SettlementRequest,
 )
+from partia_finance.api.access_log import PersonalReader
 from partia_finance.api.dependencies import Reader, Writer
 from partia_finance.application import commands as c
 from partia_finance.domain.donors import (
@@ -45,6 +46,9 @@ from partia_finance.domain.funds import FundKind, Purpose
 from partia_finance.domain.money import Amount, PaymentChannel
 from partia_kit.http.dependencies import COMMAND_OPENAPI
 from partia_kit.http.problems import require_period_in_order
+
+PERSONAL_FIELDS = ("iin", "surname", "given_name", "patronymic")
+"""A person donor's personal data in a donation's view (`DonorPersonalData`)."""
 
 router = APIRouter(tags=["donations"])
 
@@ -113,8 +117,12 @@ async def erase(donation_id: UUID, body: ErasureRequest, context: Writer) -> Res
     summary="One donation: the donor (with personal data), the evidence, and every check and"
     " decision in order",
 )
-async def get_donation(donation_id: UUID, context: Reader) -> Any:
-    return await run_in_threadpool(context.queries().donation, context.scope, donation_id)
+async def get_donation(donation_id: UUID, context: Reader, look: PersonalReader) -> Any:
+    found = await run_in_threadpool(context.queries().donation, context.scope, donation_id)
+    shown = [k for k in PERSONAL_FIELDS if found["donor"].get(k) is not None]
+    if shown:  # a person's name and IIN: on the access log before they are sent (decision 247)
+        await run_in_threadpool(look.looked_at, [donation_id], shown)
+    return found
 
 
 @router.get(

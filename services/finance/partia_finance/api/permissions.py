@@ -22,6 +22,9 @@ checked; return obligations."""
 READ_REPORTS = Permission("read-finance-reports", frozenset({Role.TREASURER, Role.AUDITOR}))
 """Registers and statements in figures (no personal data), of the reader's organisations."""
 
+READ_ACCESS_LOG = Permission("read-finance-access-log", frozenset({Role.AUDITOR}), whole_party=True)
+"""Who read which donor's personal data (decision 247): the control and audit commission's."""
+
 OPERATIONS: Operations = {
     ("GET", "/health"): PUBLIC,
     ("GET", "/ready"): PUBLIC,
@@ -39,9 +42,11 @@ OPERATIONS: Operations = {
     ("GET", "/reports/annual-statement"): READ_REPORTS,
     ("GET", "/reports/monthly-receipts"): READ_REPORTS,
     ("GET", "/reports/refused-donations"): READ_REPORTS,
-    # per donor (a digest of the IIN or BIN, no name): what a donor gave, so read-donations
-    ("GET", "/reports/donors"): READ_DONATIONS,
+    # per donor (a digest of the IIN or BIN): figures; the names only with read-donations
+    ("GET", "/reports/donors"): READ_REPORTS,
     # return obligations
     ("GET", "/obligations"): READ_DONATIONS,
     ("POST", "/obligations/{obligation_id}/settlement"): RECORD_DONATIONS,
+    # who read donors' personal data (decision 247)
+    ("GET", "/access-log"): READ_ACCESS_LOG,
 }

@@ -1,7 +1,8 @@
 """The finance registers over HTTP (issue 11 item 7), each as JSON or CSV and as of any date:
 monthly receipts per regional branch (Ch. 12.4), the per-donor register against caps, the
 rejected donations with their rules (Law Art. 18(2)), and the obligations with status and
-deadlines. Figures only: no donor is named (decision 201)."""
+deadlines. Figures only (decision 201), but for the per-donor register, which names each donor
+to readers allowed personal data and puts each such read on the access log (decision 247)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from partia_contracts.finance.api import (
     RefusedDonation,
     RefusedDonationList,
 )
+from partia_finance.api.access_log import FULL_NAME, PersonalReader
 from partia_finance.api.dependencies import Reader
 from partia_finance.application.reports import against_caps
 from partia_kit.http.problems import ApiProblem, require_period_in_order
@@ -73,18 +75,22 @@ async def monthly_receipts(
     "/reports/donors",
     response_model=DonorRegister,
     responses=CSV,
-    summary="Per identified donor (a digest of the IIN or BIN, never the number or name) and"
-    " fund: what was accepted in the cap's period as of a date, the cap in force and what is"
-    " left or exceeded",
+    summary="Per identified donor (a digest of the IIN or BIN, never the number) and fund: what"
+    " was accepted in the cap's period as of a date, the cap in force and what is left or"
+    " exceeded; the donor's name for readers allowed personal data, each read logged",
 )
 async def donor_register(
     context: Reader,
+    look: PersonalReader,
     year: Annotated[int, Query(ge=2000, le=2100)],
     fund: str | None = None,
     as_of: AsOf = None,
     format: Format = "json",
     limit: Limit = 1000,
     offset: Offset = 0,
+    names: Annotated[
+        bool, Query(description="false: figures only, no name read (and nothing logged)")
+    ] = True,
 ) -> Any:
     day = as_of or date.today()
     finance = context.finance
@@ -98,6 +104,15 @@ async def donor_register(
         offset=offset,
     )
     items = against_caps(rows, year, day, finance.configuration)
+    if names and look.allowed:
+        found = await run_in_threadpool(
+            context.queries().donor_names, context.scope, [r["donor_digest"] for r in rows]
+        )
+        for row, item in zip(rows, items, strict=True):
+            named = found.get(bytes(row["donor_digest"]))
+            item["donor_name"] = None if named is None else named.name
+        opened = {n.personal_from for n in found.values() if n.personal_from is not None}
+        await run_in_threadpool(look.looked_at, sorted(opened), FULL_NAME)
     if format == "csv":
         return _csv(items, DonorTotal, f"donors-{year}-as-of-{day}.csv")
     return {"year": year, "as_of": day, "items": items}

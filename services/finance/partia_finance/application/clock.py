@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 
 from partia_finance.application import commands as c
@@ -50,3 +50,12 @@ def run_clock(
         else:
             raise outcome.error
     return ClockRun(**done)
+
+
+def next_run(now: datetime, at: time) -> datetime:
+    """The next moment at `at` (UTC) strictly after `now`: where a daily clock without a
+    scheduler (`partia-finance clock --daily-at`, docker-compose) sleeps until. Kazakhstan keeps
+    UTC+5 all year, so 01:00 UTC is 06:00 in Almaty, the Kubernetes CronJob's hour."""
+    now = now.astimezone(UTC)
+    today = datetime.combine(now.date(), at, tzinfo=UTC)
+    return today if today > now else today + timedelta(days=1)

@@ -3,7 +3,8 @@ the reader's scope, and one donation's history from its events (personal data op
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from calendar import monthrange
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -19,8 +20,18 @@ from partia_kit.auth import Scope
 from partia_kit.postgres.statements import table
 from partia_kit.rules import NotFound
 
+RECEIPT_TOTALS = "finance_receipt_totals"
+"""Receipts pre-summed per month, organisation, fund and donor kind (migration f0004)."""
+
 _STILL_ACCEPTED = "decided_on <= %s AND (found_on IS NULL OR found_on > %s)"
 """Accepted by a date and not found impermissible by then (two parameters: that date, twice)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DonorName:
+    name: str | None
+    personal_from: UUID | None
+    """The donation whose sealed personal data gave the name (None: an organisation's name)."""
 
 
 class FinanceQueries:
@@ -34,6 +45,7 @@ class FinanceQueries:
         ).format(t=table(schema, ORGANISATIONS))
         self._donations = table(schema, DONATION_INDEX)
         self._obligations = table(schema, OBLIGATION_INDEX)
+        self._totals = table(schema, RECEIPT_TOTALS)
 
     def in_scope(self, scope: Scope, organisation_id: UUID) -> bool:
         chain = self._store.organisations.chain(organisation_id)
@@ -102,7 +114,25 @@ class FinanceQueries:
 
     def annual_statement(self, scope: Scope, year: int, as_of: date) -> list[dict[str, Any]]:
         """Receipts of `year` by fund and source (donor kind), as decided on or before `as_of`:
-        accepted amounts, and what was refused (Ch. 12.10: the statement is published)."""
+        accepted amounts, and what was refused (Ch. 12.10: the statement is published). Read
+        from the pre-summed totals less what was decided after `as_of` (decision 245): the
+        figures of `annual_statement_scanned`, row for row."""
+        receipts, params = self._receipts_as_of(
+            scope, date(year, 1, 1), date(year, 12, 31), as_of, ("fund", "donor_kind")
+        )
+        sql = SQL(
+            "SELECT fund, donor_kind, sum(accepted)::bigint AS accepted,"
+            " sum(accepted_tiyn)::bigint AS accepted_tiyn, sum(rejected)::bigint AS rejected,"
+            " sum(rejected_tiyn)::bigint AS rejected_tiyn FROM ({}) r GROUP BY fund, donor_kind"
+            " HAVING sum(decided) > 0 ORDER BY fund, donor_kind"
+        ).format(receipts)
+        return self._rows(sql, params)
+
+    def annual_statement_scanned(
+        self, scope: Scope, year: int, as_of: date
+    ) -> list[dict[str, Any]]:
+        """The annual statement summed from every donation of the year: what the totals must
+        equal (the tests hold them to it)."""
         conditions, params = self._scoped(scope)
         sql = SQL(
             "SELECT fund, donor_kind,"
@@ -118,14 +148,81 @@ class FinanceQueries:
         first, last = date(year, 1, 1), date(year, 12, 31)
         return self._rows(sql, [as_of, as_of, as_of, as_of, first, last, as_of, *params])
 
+    def _receipts_as_of(
+        self, scope: Scope, first: date, last: date, as_of: date, keys: tuple[str, ...]
+    ) -> tuple[Composed, list[Any]]:
+        """Rows of (keys..., decided, accepted, accepted_tiyn, rejected, rejected_tiyn) whose
+        sums per key are the receipts credited in [first, last] (whole months) as of `as_of`:
+        the totals as of the end of time (kept by triggers, migration f0004) plus, for each
+        donation decided or found impermissible after `as_of`, its share then less its share
+        now. Only those donations are read: none for a year whose decisions are all in."""
+        conditions, params = self._scoped(scope)
+        scoped = SQL(" AND ").join(conditions)
+        still = "decided_on <= p.d AND (found_on IS NULL OR found_on > p.d)"
+        from_index = {
+            "credited_month": "date_trunc('month', credited_on::timestamp)::date",
+        }
+        sql = SQL(
+            "SELECT {keys}, decided, accepted, accepted_tiyn, rejected, rejected_tiyn FROM {totals}"
+            " WHERE credited_month BETWEEN %s AND %s AND {scoped}"
+            " UNION ALL SELECT {index_keys}, (decided_on <= p.d)::int - 1,"
+            f" (accepted_tiyn > 0 AND {still})::int - (accepted_tiyn > 0 AND found_on IS NULL)::int,"
+            f" CASE WHEN {still} THEN accepted_tiyn ELSE 0 END"
+            " - CASE WHEN found_on IS NULL THEN accepted_tiyn ELSE 0 END,"
+            " (status = 'rejected' AND decided_on <= p.d)::int - (status = 'rejected')::int,"
+            " CASE WHEN status = 'rejected' AND decided_on <= p.d THEN amount_tiyn ELSE 0 END"
+            " - CASE WHEN status = 'rejected' THEN amount_tiyn ELSE 0 END"
+            " FROM {donations}, (SELECT %s::date AS d) p"
+            " WHERE credited_on BETWEEN %s AND %s AND (decided_on > p.d OR found_on > p.d)"
+            " AND {scoped}"
+        ).format(
+            keys=SQL(", ").join(SQL(k) for k in keys),
+            index_keys=SQL(", ").join(SQL(f"{from_index.get(k, k)} AS {k}") for k in keys),
+            totals=self._totals,
+            donations=self._donations,
+            scoped=scoped,
+        )
+        return sql, [first, last, *params, as_of, first, last, *params]
+
     def monthly_receipts(
         self, scope: Scope, first: date, last: date, as_of: date
     ) -> list[dict[str, Any]]:
         """Ch. 12.4: accepted receipts per regional branch (a local branch's count for its
         region; the central office's under none), month and fund, credited in [first, last] and
-        accepted on or before `as_of` (not yet found impermissible by then)."""
+        accepted on or before `as_of` (not yet found impermissible by then). Whole months are
+        read from the pre-summed totals (decision 245); a period cut mid-month from every
+        donation in it."""
+        if first.day != 1 or last.day != monthrange(last.year, last.month)[1]:
+            return self.monthly_receipts_scanned(scope, first, last, as_of)
+        receipts, params = self._receipts_as_of(
+            scope, first, last, as_of, ("organisation_id", "credited_month", "fund")
+        )
+        monthly = SQL(
+            "SELECT organisation_id, credited_month AS month, fund, sum(accepted) AS accepted,"
+            " sum(accepted_tiyn) AS accepted_tiyn FROM ({}) r GROUP BY 1, 2, 3"
+            " HAVING sum(accepted) > 0"
+        ).format(receipts)
+        return self._rows(self._per_region(monthly), params)
+
+    def monthly_receipts_scanned(
+        self, scope: Scope, first: date, last: date, as_of: date
+    ) -> list[dict[str, Any]]:
+        """The monthly receipts summed from every donation of the period (any two dates)."""
         conditions, params = self._scoped(scope)
-        sql = SQL(
+        monthly = SQL(
+            "SELECT organisation_id,"
+            " date_trunc('month', credited_on::timestamp)::date AS month, fund,"
+            " count(*) AS accepted, sum(accepted_tiyn) AS accepted_tiyn FROM {donations}"
+            " WHERE credited_on BETWEEN %s AND %s AND accepted_tiyn > 0 AND "
+            + _STILL_ACCEPTED
+            + " AND {scoped} GROUP BY 1, 2, 3"
+        ).format(donations=self._donations, scoped=SQL(" AND ").join(conditions))
+        return self._rows(self._per_region(monthly), [first, last, as_of, as_of, *params])
+
+    def _per_region(self, monthly: Composed) -> Composed:
+        """`monthly` (per organisation, month and fund; summed first: a few thousand rows)
+        summed per regional branch."""
+        return SQL(
             "WITH RECURSIVE up(organisation_id, at_id, at_kind) AS ("
             " SELECT organisation_id, organisation_id, kind FROM {orgs}"
             " UNION ALL SELECT up.organisation_id, p.organisation_id, p.kind FROM up"
@@ -133,24 +230,13 @@ class FinanceQueries:
             " JOIN {orgs} p ON p.organisation_id = o.parent_id"
             " WHERE up.at_kind <> 'regional_branch'),"
             " region AS (SELECT organisation_id, at_id AS regional_branch_id FROM up"
-            " WHERE at_kind = 'regional_branch')"
-            # summed per organisation first (a few thousand rows), then per region
-            ", monthly AS (SELECT organisation_id,"
-            " date_trunc('month', credited_on::timestamp)::date AS month, fund,"
-            " count(*) AS accepted, sum(accepted_tiyn) AS accepted_tiyn FROM {donations}"
-            " WHERE credited_on BETWEEN %s AND %s AND accepted_tiyn > 0 AND "
-            + _STILL_ACCEPTED
-            + " AND {scoped} GROUP BY 1, 2, 3)"
+            " WHERE at_kind = 'regional_branch'),"
+            " monthly AS ({monthly})"
             " SELECT r.regional_branch_id, m.month, m.fund, sum(m.accepted)::bigint AS accepted,"
             " sum(m.accepted_tiyn)::bigint AS accepted_tiyn"
             " FROM monthly m LEFT JOIN region r USING (organisation_id)"
             " GROUP BY 1, 2, 3 ORDER BY 1 NULLS FIRST, 2, 3"
-        ).format(
-            orgs=table(self._store.schema, ORGANISATIONS),
-            donations=self._donations,
-            scoped=SQL(" AND ").join(conditions),
-        )
-        return self._rows(sql, [first, last, as_of, as_of, *params])
+        ).format(orgs=table(self._store.schema, ORGANISATIONS), monthly=monthly)
 
     def donor_totals(
         self,
@@ -199,6 +285,31 @@ class FinanceQueries:
         ]  # fmt: skip
         return self._rows(sql, values)
 
+    def donor_names(self, scope: Scope, digests: list[bytes]) -> dict[bytes, DonorName]:
+        """For each donor digest, the name on the newest donation in the reader's scope that
+        still has one: a person's opened from its seal (None if its key is gone), with the
+        donation it came from (for the access log); an organisation's as recorded."""
+        if not digests:
+            return {}
+        conditions, params = self._scoped(scope)
+        sql = SQL(
+            "SELECT DISTINCT ON (donor_digest) donor_digest, donation_id, donor_name_sealed,"
+            " donor_name FROM {} WHERE donor_digest = ANY(%s)"
+            " AND (donor_name_sealed IS NOT NULL OR donor_name IS NOT NULL) AND {}"
+            " ORDER BY donor_digest, credited_on DESC, donation_id DESC"
+        ).format(self._donations, SQL(" AND ").join(conditions))
+        rows = self._rows(sql, [digests, *params])
+        opened = self._store.events.vault.open_names(
+            [(r["donation_id"], r["donor_name_sealed"]) for r in rows]
+        )
+        return {
+            bytes(r["donor_digest"]): DonorName(
+                r["donor_name"] if r["donor_name_sealed"] is None else name,
+                r["donation_id"] if r["donor_name_sealed"] is not None and name else None,
+            )
+            for r, name in zip(rows, opened, strict=True)
+        }
+
     def refused_donations(
         self, scope: Scope, first: date, last: date, as_of: date, limit: int, offset: int
     ) -> list[dict[str, Any]]:
@@ -238,7 +349,8 @@ class FinanceQueries:
 
     def _rows(self, sql: Composed, params: list[Any]) -> list[dict[str, Any]]:
         with self._store.pool.connection() as conn, conn.cursor(row_factory=dict_row) as curs:
-            curs.execute(sql, params)
+            # never a generic plan: how much of the index a date selects decides the plan
+            curs.execute(sql, params, prepare=False)
             return list(curs.fetchall())
 
 

@@ -45,6 +45,8 @@ _DONATION_COLUMNS = (
     ("flagged_on", "date"),
     ("clause", "text"),
     ("found_on", "date"),
+    ("donor_name_sealed", "bytea"),
+    ("donor_name", "text"),
 )
 _OBLIGATION_COLUMNS = (
     ("obligation_id", "uuid"),
@@ -108,12 +110,13 @@ class FinanceStore:
             return stored_outcomes([dict(zip(columns, row, strict=True)) for row in curs])
 
     def index_statements(
-        self, aggregates: Sequence[Any], rejected_by: dict[UUID, str]
+        self, aggregates: Sequence[Any], rejected_by: dict[UUID, str], received: set[UUID]
     ) -> list[Statement]:
         """Rows for the records these events changed; `rejected_by`: donation -> the rule that
-        refused it, from this batch's events."""
+        refused it, from this batch's events; `received`: the donations new in this batch (their
+        names are sealed with the key their events will be)."""
         donations = [
-            self._donation_row(a, rejected_by.get(a.id))
+            self._donation_row(a, rejected_by.get(a.id), new=a.id in received)
             for a in aggregates
             if isinstance(a, Donation)
         ]
@@ -127,8 +130,14 @@ class FinanceStore:
             found.append(Statement(self._upsert_obligations, obligations))
         return found
 
-    def _donation_row(self, d: Donation, rule: str | None) -> tuple[Any, ...]:
+    def _donation_row(self, d: Donation, rule: str | None, *, new: bool) -> tuple[Any, ...]:
         number = d.identification_number
+        personal = d.personal
+        sealed = (
+            None
+            if personal is None
+            else self.events.vault.seal_name(d.id, personal.full_name, new_owner=new)
+        )
         return (
             d.id,
             d.organisation_id,
@@ -144,6 +153,8 @@ class FinanceStore:
             d.flagged_undecided_on,
             d.clause,
             d.found_on,
+            sealed,
+            getattr(d.donor, "name", None),  # an organisation's or foreign entity's: not personal
         )
 
     @staticmethod
@@ -226,8 +237,9 @@ class FinanceUnitOfWork(EventUnitOfWork):
         ]
         destroyed = [self._store.events.vault.destroy(owner) for owner in self._erased]
         rejected_by = {e.originator_id: e.rule for e in events if isinstance(e, Donation.Rejected)}
+        received = {e.originator_id for e in events if isinstance(e, Donation.Received)}
         return destroyed + self._store.index_statements(
-            [a for a in self._aggregates.values() if a.id in changed], rejected_by
+            [a for a in self._aggregates.values() if a.id in changed], rejected_by, received
         )
 
     def _committed(self, aggregates: list[Any], positions: list[int]) -> None:
