@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-SOURCES := contracts/pyproject.toml services/kit/pyproject.toml services/registry/pyproject.toml services/finance/pyproject.toml requirements-dev.txt constraints.txt
+SOURCES := contracts/pyproject.toml services/kit/pyproject.toml services/registry/pyproject.toml services/finance/pyproject.toml services/notifications/pyproject.toml requirements-dev.txt constraints.txt
 
 # make run: the embedded PostgreSQL keeps its data in .partia/ between runs.
 PARTIA_API_TOKENS ?= dev=dev-token
@@ -18,7 +18,8 @@ $(STAMP): $(SOURCES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt \
-		-e contracts -e services/kit -e services/registry -e services/finance -r requirements-dev.txt
+		-e contracts -e services/kit -e services/registry -e services/finance -e services/notifications \
+		-r requirements-dev.txt
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -35,7 +36,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy contracts services/kit services/registry services/finance
+	$(BIN)/mypy contracts services/kit services/registry services/finance services/notifications
 
 unit: install
 	$(BIN)/python -m pytest

@@ -1,0 +1,2 @@
+"""Partia notifications (issue 13): the registry's events on Kafka turned into notices for the
+people they concern, each delivered once by email and logged by the event that caused it."""

@@ -1,0 +1,2 @@
+"""What the notifications service decides without I/O: which notices an event causes, when a
+failed delivery is tried again, how a notice reads."""
