@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 from psycopg.sql import SQL, Identifier
 
 from partia_kit.broker import Broker
@@ -25,8 +26,7 @@ SANCTION = "registry.member.sanction_imposed"
 
 def deliveries(notifications: Notifications) -> list[dict[str, Any]]:
     settings = notifications.settings
-    with psycopg.connect(str(settings.database_url)) as conn:
-        conn.row_factory = psycopg.rows.dict_row  # type: ignore[assignment]
+    with psycopg.connect(str(settings.database_url), row_factory=dict_row) as conn:
         return list(
             conn.execute(
                 SQL("SELECT * FROM {} ORDER BY queued_at").format(
