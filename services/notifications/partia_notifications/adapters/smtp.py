@@ -33,11 +33,11 @@ class SmtpMailer:
         message["From"] = self.sender
         message["To"] = to
         message["Subject"] = subject
-        message["Content-Language"] = language
         message["X-Partia-Notice"] = notice_id
         message_id = make_msgid(domain="partia.local")
         message["Message-ID"] = message_id
         message.set_content(text)
+        message["Content-Language"] = language  # after set_content, which drops Content-* headers
         try:
             self._open().send_message(message)
         except smtplib.SMTPRecipientsRefused as error:
