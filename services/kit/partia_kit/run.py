@@ -108,12 +108,12 @@ def processes(
         )
     ]
     smtp, listing = mail_ports(base_port)
+    catcher_ports = ["--smtp-port", str(smtp), "--http-port", str(listing)]
     if any(service.name == "notifications" for service in services):
         found.append(
             Process(
                 "mail-catcher",
-                [*python, "partia_notifications", "catch", "--smtp-port", str(smtp)]
-                + ["--http-port", str(listing)],
+                [*python, "partia_notifications", "catch", *catcher_ports],
                 dict(env),
                 f"SMTP on 127.0.0.1:{smtp}; caught mail at http://127.0.0.1:{listing}/messages",
             )
