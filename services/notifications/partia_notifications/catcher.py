@@ -76,13 +76,18 @@ class MailCatcher:
         self.host, self.port = host, port
         self._handler = _Keep(mbox)
         self._controller = Controller(self._handler, hostname=host, port=port)
+        self._running = False
 
     def start(self) -> MailCatcher:
         self._controller.start()
+        self._running = True
         return self
 
     def stop(self) -> None:
-        self._controller.stop()
+        """Stop listening (again: nothing)."""
+        if self._running:
+            self._controller.stop()
+            self._running = False
 
     def messages(self) -> list[CaughtMessage]:
         return list(self._handler.messages)
