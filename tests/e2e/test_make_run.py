@@ -243,7 +243,9 @@ def _an_expulsion_puts_an_email_with_the_appeal_deadline_in_the_catcher(
 
     def sanction_mail() -> list[dict[str, Any]]:
         caught = httpx.get(listing, timeout=10).json()
-        return [m for m in caught if "sanction" in m["subject"] and "run@example.kz" in m["rcpt_to"]]
+        return [
+            m for m in caught if "sanction" in m["subject"] and "run@example.kz" in m["rcpt_to"]
+        ]
 
     wait_for(lambda: len(sanction_mail()) == 1, limit=60, what="the sanction's email")
     assert "2027-02-28" in sanction_mail()[0]["text"]

@@ -75,7 +75,7 @@ class MailCatcher:
     def __init__(self, host: str = "127.0.0.1", port: int = 1025, mbox: Path | None = None):
         self.host, self.port = host, port
         self._handler = _Keep(mbox)
-        # a busy machine (make run starting a dozen processes) took longer than the 1 s default
+        # a busy machine (make run starting a dozen processes) took longer than the 5 s default
         self._controller = Controller(self._handler, hostname=host, port=port, ready_timeout=30)
         self._running = False
 
