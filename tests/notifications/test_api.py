@@ -135,3 +135,17 @@ def test_the_delivery_log_is_refused_without_a_token_and_to_a_treasurer(
         assert denied.headers["content-type"] == "application/problem+json"
         allowed = client.get(path, headers={"Authorization": f"Bearer {auditor}"})
         assert allowed.status_code == 200
+
+
+def test_metrics_count_the_notices_by_status_and_ready_checks_the_database(
+    client: TestClient, notifications: Notifications
+) -> None:
+    queue_sanction(notifications, uuid.uuid4())
+    queue_sanction(notifications, uuid.uuid4())
+    fail_all(notifications)
+    queue_sanction(notifications, uuid.uuid4())
+    text = client.get("/metrics").text
+    assert 'partia_notifications_deliveries{status="queued"} 1.0' in text
+    assert 'partia_notifications_deliveries{status="failed"} 2.0' in text
+    ready = client.get("/ready")
+    assert (ready.status_code, ready.json()["checks"]["database"]["ok"]) == (200, True)

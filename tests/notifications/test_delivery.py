@@ -15,6 +15,7 @@ from psycopg.sql import SQL, Identifier
 from partia_kit.broker import Broker
 from partia_kit.testing import running, wait_for
 from partia_notifications.adapters.events import follow
+from partia_notifications.adapters.smtp import SmtpMailer
 from partia_notifications.application.ports import Contact, Erased
 from partia_notifications.catcher import MailCatcher
 from partia_notifications.composition import Notifications
@@ -240,3 +241,39 @@ def test_two_senders_at_once_send_each_notice_once(
             thread.join(10)
     recipients = sorted(r for m in catcher.messages() for r in m.rcpt_to)
     assert recipients == sorted(f"{m}@example.kz" for m in members)
+
+
+def test_a_mail_server_that_requires_auth_gets_the_configured_user_and_a_wrong_password_is_retried(
+    notifications: Notifications, kafka_broker: Broker
+) -> None:
+    member = uuid.uuid4()
+    topic = new_topic(kafka_broker.bootstrap)
+    data = sanction_data(member)
+    produce(kafka_broker.bootstrap, [event_message(topic, data["event_id"], SANCTION, data, "k")])
+    consume(notifications, kafka_broker, topic, 1)
+    contacts = Contacts({member: Contact("Test", "auth@example.kz", "ru")})
+    settings = notifications.settings
+    catcher = MailCatcher("127.0.0.1", settings.smtp_port, credentials=("partia", "s3cret"))
+    catcher.start()
+    try:
+        wrong = sender(notifications, contacts)
+        wrong.mailer = SmtpMailer(
+            settings.smtp_host, settings.smtp_port, settings.mail_from, username="partia",
+            password="wrong", timeout=5,
+        )  # fmt: skip
+        wrong.send_due()
+        [waiting] = deliveries(notifications)
+        assert (waiting["status"], waiting["last_error"]) == ("queued", "smtp: authentication refused (535)")
+        assert catcher.messages() == []
+        right = sender(notifications, contacts)
+        right.mailer = SmtpMailer(
+            settings.smtp_host, settings.smtp_port, settings.mail_from, username="partia",
+            password="s3cret", timeout=5,
+        )  # fmt: skip
+        make_due(notifications)
+        right.send_due()
+        [email] = catcher.messages()
+    finally:
+        catcher.stop()
+    assert email.rcpt_to == ["auth@example.kz"]
+    assert deliveries(notifications)[0]["status"] == "sent"

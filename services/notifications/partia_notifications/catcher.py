@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 @dataclass(frozen=True)
@@ -69,14 +70,47 @@ class _Keep:
         return "250 Message accepted for delivery"
 
 
+class _Only:
+    """An aiosmtpd authenticator that knows one user."""
+
+    def __init__(self, user: str, password: str) -> None:
+        self._user, self._password = user.encode(), password.encode()
+
+    def __call__(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        known = isinstance(data, LoginPassword) and (data.login, data.password) == (
+            self._user,
+            self._password,
+        )
+        return AuthResult(success=known, handled=False)
+
+
 class MailCatcher:
     """The SMTP server in a thread of this process, until `stop()`."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 1025, mbox: Path | None = None):
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 1025,
+        mbox: Path | None = None,
+        credentials: tuple[str, str] | None = None,
+    ):
+        """`credentials`: accept mail only after SMTP AUTH with this user and password (as a
+        party's mail server would; over plain text, for tests only)."""
         self.host, self.port = host, port
         self._handler = _Keep(mbox)
+        auth: dict[str, Any] = {}
+        if credentials is not None:
+            auth = {
+                "auth_required": True,
+                "auth_require_tls": False,
+                "authenticator": _Only(*credentials),
+            }
         # a busy machine (make run starting a dozen processes) took longer than the 5 s default
-        self._controller = Controller(self._handler, hostname=host, port=port, ready_timeout=30)
+        self._controller = Controller(
+            self._handler, hostname=host, port=port, ready_timeout=30, **auth
+        )
         self._running = False
 
     def start(self) -> MailCatcher:

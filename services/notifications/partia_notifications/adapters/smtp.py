@@ -46,6 +46,10 @@ class SmtpMailer:
             if all(code >= 500 for code in codes):
                 raise Refused(f"smtp: recipient refused ({codes})") from error
             raise Unreachable(f"smtp: recipient deferred ({codes})") from error
+        except smtplib.SMTPAuthenticationError as error:
+            # our credentials, not this message: every notice waits until they are put right
+            self._discard()
+            raise Unreachable(f"smtp: authentication refused ({error.smtp_code})") from error
         except smtplib.SMTPResponseException as error:
             self._discard()
             if error.smtp_code >= 500:
