@@ -263,7 +263,10 @@ def test_a_mail_server_that_requires_auth_gets_the_configured_user_and_a_wrong_p
         )  # fmt: skip
         wrong.send_due()
         [waiting] = deliveries(notifications)
-        assert (waiting["status"], waiting["last_error"]) == ("queued", "smtp: authentication refused (535)")
+        assert (waiting["status"], waiting["last_error"]) == (
+            "queued",
+            "smtp: authentication refused (535)",
+        )
         assert catcher.messages() == []
         right = sender(notifications, contacts)
         right.mailer = SmtpMailer(
