@@ -13,8 +13,9 @@ from psycopg.rows import dict_row
 from psycopg.sql import SQL, Identifier
 
 from partia_kit.broker import Broker
+from partia_kit.messages import IncomingEvent
 from partia_kit.testing import running, wait_for
-from partia_notifications.adapters.events import follow
+from partia_notifications.adapters.events import follow, handlers
 from partia_notifications.adapters.smtp import SmtpMailer
 from partia_notifications.application.ports import Contact, Erased
 from partia_notifications.catcher import MailCatcher
@@ -89,6 +90,7 @@ def test_an_expulsion_on_kafka_becomes_one_email_stating_the_appeal_deadline_eve
     assert mail.send_due() == 0
     [email] = catcher.messages()
     assert email.rcpt_to == ["mover@example.kz"]
+    assert email.language == "ru"  # the language the registry answered for the person
     assert "2026-02-28" in email.text
     assert "branch bureau" in email.text
     [logged] = deliveries(notifications)
@@ -280,3 +282,31 @@ def test_a_mail_server_that_requires_auth_gets_the_configured_user_and_a_wrong_p
         catcher.stop()
     assert email.rcpt_to == ["auth@example.kz"]
     assert deliveries(notifications)[0]["status"] == "sent"
+
+
+def test_a_notice_that_fails_unexpectedly_waits_and_does_not_hold_up_the_others(
+    notifications: Notifications, catcher: MailCatcher
+) -> None:
+    broken, fine = uuid.uuid4(), uuid.uuid4()
+    schema = notifications.settings.database_schema
+    for member in (broken, fine):
+        data = sanction_data(member)
+        event = IncomingEvent(
+            "partia.registry.members.v1", 0, 0, None, data["event_id"], f"partia.{SANCTION}.v1",
+            "/partia/registry", str(member), {}, data,
+        )  # fmt: skip
+        with notifications.pool.connection() as conn, conn.transaction():
+            handlers(schema)[event.type](conn, event)
+
+    class Surprising(Contacts):
+        def contact(self, member_id: uuid.UUID) -> Any:
+            if member_id == broken:
+                raise ValueError("the registry answered something odd")
+            return super().contact(member_id)
+
+    contacts = Surprising({fine: Contact("Fine", "fine@example.kz", "en")})
+    assert sender(notifications, contacts, first=3600, cap=3600).send_due() == 2
+    assert [m.rcpt_to for m in catcher.messages()] == [["fine@example.kz"]]
+    statuses = {d["member_id"]: (d["status"], d["last_error"]) for d in deliveries(notifications)}
+    assert statuses[broken] == ("queued", "unexpected: ValueError")
+    assert statuses[fine] == ("sent", None)

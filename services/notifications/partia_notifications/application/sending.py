@@ -94,6 +94,10 @@ class Sender:
         except Refused as error:
             claim.failed(due.notice_id, str(error))
             return
+        except Exception as error:  # a surprise must not hold up the rest of the batch forever
+            log.exception("notice %s", due.notice_id)
+            self._later(claim, due, f"unexpected: {type(error).__name__}")
+            return
         claim.sent(due.notice_id, answer.language, message_id)
 
     def _send(self, due: Due, contact: Contact) -> str:
