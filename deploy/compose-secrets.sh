@@ -22,3 +22,7 @@ make_secret postgres_password "$(token)"
 make_secret partia_database_url "postgresql://partia:$(cat secrets/postgres_password)@postgres:5432/partia"
 make_secret partia_master_key "$(random 32)"
 make_secret partia_api_tokens "admin=$(token)"  # development mode only (docker-compose.override.yml)
+# The notifications sender's token at the registry: the service account `notifications` (role
+# service) issued by the party's identity provider; until it is put here the sender says so and
+# waits to be restarted (docs/production.md, "Signing in").
+make_secret partia_registry_token ""

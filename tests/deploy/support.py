@@ -192,7 +192,13 @@ def registry_settings(
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("PARTIA_SECRETS_DIR", str(secrets))
     monkeypatch.chdir(directory)  # no .env of the checkout
-    return {"registry": RegistrySettings, "finance": FinanceSettings}[service]()
+    from partia_notifications.settings import NotificationsSettings
+
+    return {
+        "registry": RegistrySettings,
+        "finance": FinanceSettings,
+        "notifications": NotificationsSettings,
+    }[service]()
 
 
 def placeholder_secret(name: str) -> str:

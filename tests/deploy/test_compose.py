@@ -42,12 +42,23 @@ SERVICES: dict[str, Any] = COMPOSE["services"]
 PARTIA = sorted(
     name for name, s in SERVICES.items() if str(s.get("image", "")).startswith("partia-")
 )
-MIGRATIONS = {"partia-registry": "migrate", "partia-finance": "finance-migrate"}
+MIGRATIONS = {
+    "partia-registry": "migrate",
+    "partia-finance": "finance-migrate",
+    "partia-notifications": "notifications-migrate",
+}
 """The image's migration container: each service's migrations run from its own image."""
 RUNNING = [name for name in PARTIA if name not in MIGRATIONS.values()]
-APIS = {"registry": 8000, "finance": 8001}
-"""The API containers and their ports (issue 11: finance on 8001)."""
-RUNNERS = ["registry-projection", "registry-relay", "finance-project", "finance-relay"]
+APIS = {"registry": 8000, "finance": 8001, "notifications": 8002}
+"""The API containers and their ports (issue 11: finance on 8001; issue 13: notifications 8002)."""
+RUNNERS = [
+    "registry-projection",
+    "registry-relay",
+    "finance-project",
+    "finance-relay",
+    "notifications-project",
+    "notifications-send",
+]
 
 
 def image_name(service: str) -> str:
@@ -86,6 +97,10 @@ def test_the_partia_containers_are_the_api_the_projection_the_relay_and_migrate(
         "finance-project",
         "finance-relay",
         "migrate",
+        "notifications",
+        "notifications-migrate",
+        "notifications-project",
+        "notifications-send",
         "registry",
         "registry-projection",
         "registry-relay",
@@ -129,6 +144,8 @@ def test_each_command_is_one_the_cli_accepts(service: str) -> None:
 def test_migrate_runs_first_and_the_rest_start_only_after_it_succeeded() -> None:
     assert SERVICES["migrate"]["command"] == ["partia", "migrate"]
     assert SERVICES["finance-migrate"]["command"] == ["partia", "migrate", "--service", "finance"]
+    notifications = ["partia", "migrate", "--service", "notifications"]
+    assert SERVICES["notifications-migrate"]["command"] == notifications
     for migrate in MIGRATIONS.values():
         assert SERVICES[migrate]["depends_on"]["postgres"]["condition"] == "service_healthy"
     for service in RUNNING:
@@ -165,6 +182,20 @@ def test_the_finance_api_listens_on_its_port_and_publishes_it() -> None:
     assert args.host == "0.0.0.0"
     assert any(p.endswith(f":{args.port}") for p in SERVICES["finance"]["ports"])
     assert {"/ready", "/health"} <= app_routes("finance")  # the image's HEALTHCHECK asks /ready
+
+
+def test_the_notifications_api_listens_on_its_port_and_the_sender_mails_mailpit() -> None:
+    """Issue 13 item 6: the service on 8002; in compose its mail goes to a Mailpit container."""
+    args = parse_command(SERVICES["notifications"]["command"])
+    assert args.port == int(SERVICES["notifications"]["build"]["args"]["PORT"]) == 8002
+    assert any(p.endswith(f":{args.port}") for p in SERVICES["notifications"]["ports"])
+    assert {"/ready", "/health"} <= app_routes("notifications")
+    sender = environment("notifications-send")
+    assert SERVICES["mailpit"]["image"].startswith("axllent/mailpit:")
+    assert (sender["PARTIA_SMTP_HOST"], sender["PARTIA_SMTP_PORT"]) == ("mailpit", "1025")
+    assert sender["PARTIA_REGISTRY_URL"] == f"http://registry:{APIS['registry']}"
+    assert "partia_registry_token" in SERVICES["notifications-send"]["secrets"]
+    assert parse_command(SERVICES["notifications-send"]["command"]).command == "send"
 
 
 def test_the_images_healthcheck_asks_the_apis_ready_route() -> None:

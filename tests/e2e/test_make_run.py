@@ -93,8 +93,9 @@ def port_free(port: int) -> bool:
     return True
 
 
-SERVICE_PORTS = (0, 1, 10, 11, 20, 21)
-"""Offsets from the base port: the registry's and finance's APIs, runners' and relays' metrics."""
+SERVICE_PORTS = (0, 1, 2, 10, 11, 12, 20, 21, 22, 25, -6975)
+"""Offsets from the base port: the registry's, finance's and notifications' APIs, runners' and
+relays' (and the sender's) metrics, the mail catcher's listing and its SMTP port."""
 
 
 def free_base_port() -> int:
@@ -103,7 +104,11 @@ def free_base_port() -> int:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             base = int(s.getsockname()[1])
-        if base + 20 < 65536 and all(port_free(base + offset) for offset in SERVICE_PORTS):
+        if (
+            base > 8000
+            and base + 25 < 65536
+            and all(port_free(base + offset) for offset in SERVICE_PORTS)
+        ):
             return base
     raise AssertionError("no free ports")
 
@@ -207,13 +212,43 @@ def admit_a_member(api: str) -> str:
                 "decision": decision("branch_bureau", district, "2026-01-20"),
             },
         )["organisation_id"]
-        member: str = post("/applications", application(ppo, make_iin(date(1985, 5, 5)), "Run"))[
-            "member_id"
-        ]
+        person = application(ppo, make_iin(date(1985, 5, 5)), "Run")
+        person["person"]["email"] = "run@example.kz"  # for the notices (issue 13)
+        member: str = post("/applications", person)["member_id"]
         post(
             f"/members/{member}/admission", {"decision": decision("ppo_meeting", ppo, "2026-03-10")}
         )
         return member
+
+
+def _an_expulsion_puts_an_email_with_the_appeal_deadline_in_the_catcher(
+    system: System, member: str
+) -> None:
+    """Issue 13 'done when', Ch. 5.1: expelled on 30 November, appealable up to 28 February; the
+    email is in the local catcher within seconds."""
+    headers = {"Authorization": f"Bearer {TOKEN}", "Idempotency-Key": str(uuid.uuid4())}
+    ppo = httpx.get(f"{system.api}/members/{member}", headers=headers).json()["organisation_id"]
+    expelled = httpx.post(
+        f"{system.api}/members/{member}/sanctions",
+        json={
+            "kind": "expulsion",
+            "grounds": ["discrediting_the_party"],
+            "decision": decision("ppo_meeting", ppo, "2026-11-30"),
+        },
+        headers=headers,
+        timeout=30,
+    )
+    assert expelled.status_code == 200, expelled.text
+    listing = f"http://127.0.0.1:{system.ports[0] + 25}/messages"
+
+    def sanction_mail() -> list[dict[str, Any]]:
+        caught = httpx.get(listing, timeout=10).json()
+        return [
+            m for m in caught if "sanction" in m["subject"] and "run@example.kz" in m["rcpt_to"]
+        ]
+
+    wait_for(lambda: len(sanction_mail()) == 1, limit=60, what="the sanction's email")
+    assert "2027-02-28" in sanction_mail()[0]["text"]
 
 
 def _the_printed_tokens_work_as_their_roles(system: System) -> None:
@@ -373,6 +408,9 @@ def test_make_run_starts_the_system_an_admission_reaches_kafka_and_ctrl_c_stops_
         assert {"broker", "registry-api", "registry-project", "registry-relay"} <= set(
             system.started()
         )
+        # issue 13: the notifications service on base+2, its consumer and sender, a mail catcher
+        notifications = {"notifications-api", "notifications-project", "notifications-send"}
+        assert notifications | {"mail-catcher"} <= set(system.started())
         # issue 11 item 1: the finance service on base+1 (8001 under `make run`)
         assert {"finance-api", "finance-project", "finance-relay"} <= set(system.started())
         assert httpx.get(f"{system.finance}/health").json() == {"status": "ok"}
@@ -388,6 +426,7 @@ def test_make_run_starts_the_system_an_admission_reaches_kafka_and_ctrl_c_stops_
             )
 
         assert admitted(read_topic(system.bootstrap, MEMBERS_TOPIC, until=admitted, limit=60))
+        _an_expulsion_puts_an_email_with_the_appeal_deadline_in_the_catcher(system, member)
         processes = [*system.started().values(), *system.postgres()]
 
         os.killpg(system.supervisor.pid, signal.SIGINT)  # Ctrl-C in the terminal

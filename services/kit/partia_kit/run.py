@@ -15,7 +15,10 @@ prefixed by its name. Honcho (a kept clone of Foreman) starts and watches the pr
   bootstrap`: tables, migrations, the party's first organisations), so none of them races another.
 
 Ports: service number i (registry 0, finance 1, notifications 2) serves its API on base+i, its
-read-model runner's /health, /ready and /metrics on base+10+i and its relay's on base+20+i.
+read-model runner's /health, /ready and /metrics on base+10+i and its relay's on base+20+i (the
+notifications sender's, which has no relay, there too). The local mail catcher the notifications
+service sends to listens for SMTP on base-6975 (1025) and lists what it caught at
+http://127.0.0.1:base+25/messages (8025), Mailpit's ports.
 """
 
 from __future__ import annotations
@@ -53,6 +56,9 @@ class Service:
     """Its place in the port plan (see the module's docstring)."""
     relay: bool = True
     projection: bool = True
+    others: tuple[str, ...] = ()
+    """Further commands run as processes of their own (the notifications sender), with their
+    /health, /ready and /metrics where a relay's would be."""
 
     @property
     def schema(self) -> str:
@@ -63,9 +69,20 @@ SERVICES = [
     Service("registry", "partia_registry", 0),
     # finance's `project` follows the registry's organisation and member events (decisions 191, 218)
     Service("finance", "partia_finance", 1),
-    # Service("notifications", "partia_notifications", 2),
+    # notices of the registry's member events (issue 13): `project` queues, `send` delivers
+    Service("notifications", "partia_notifications", 2, relay=False, others=("send",)),
 ]
-"""Every service `make run` starts; notifications joins as its issue lands."""
+"""Every service `make run` starts."""
+
+NOTIFICATIONS_TOKEN = "PARTIA_REGISTRY_TOKEN"
+"""The notifications service's account at the registry; without it no sender is started."""
+
+
+def mail_ports(base_port: int) -> tuple[int, int]:
+    """The local mail catcher's SMTP port and its listing's HTTP port (1025 and 8025 for the
+    base port 8000, as Mailpit's)."""
+    smtp = base_port - 6975
+    return (smtp if smtp > 1024 else base_port + 24), base_port + 25
 
 
 @dataclass(frozen=True)
@@ -90,8 +107,25 @@ def processes(
             f"Kafka protocol on {bootstrap} (Tansu, memory storage)",
         )
     ]
+    smtp, listing = mail_ports(base_port)
+    catcher_ports = ["--smtp-port", str(smtp), "--http-port", str(listing)]
+    if any(service.name == "notifications" for service in services):
+        found.append(
+            Process(
+                "mail-catcher",
+                [*python, "partia_notifications", "catch", *catcher_ports],
+                dict(env),
+                f"SMTP on 127.0.0.1:{smtp}; caught mail at http://127.0.0.1:{listing}/messages",
+            )
+        )
     for service in services:
         own = {**env, "PARTIA_DATABASE_SCHEMA": service.schema, "PARTIA_KAFKA_BOOTSTRAP": bootstrap}
+        if service.name == "notifications":
+            own |= {
+                "PARTIA_SMTP_HOST": "127.0.0.1",
+                "PARTIA_SMTP_PORT": str(smtp),
+                "PARTIA_REGISTRY_URL": f"http://127.0.0.1:{base_port}",
+            }
         api = base_port + service.number
         found.append(
             Process(
@@ -102,8 +136,9 @@ def processes(
             )
         )
         followers = [("project", service.projection, 10), ("relay", service.relay, 20)]
+        followers += [(command, True, 20) for command in service.others]
         for command, wanted, offset in followers:
-            if not wanted:
+            if not wanted or (command == "send" and not env.get(NOTIFICATIONS_TOKEN)):
                 continue
             port = base_port + offset + service.number
             argv = [*python, service.package, command]
@@ -181,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         env = _environment(url, _master_key(args.data_dir), tokens)
         if issuer is not None:
             env |= local_issuer_environment(issuer, args.data_dir / "local-issuer-jwks.json")
+            env.setdefault(NOTIFICATIONS_TOKEN, notifications_token(issuer))
         for service in SERVICES:
             if not _prepare(service, env):
                 return 1
@@ -291,6 +327,14 @@ def ready_made_tokens(issuer: LocalIssuer, base_port: int, token_dir: Path | Non
     return "\n".join(lines)
 
 
+def notifications_token(issuer: LocalIssuer) -> str:
+    """The notifications service's account at the registry (role service, service
+    notifications: the only one that may read a contact), for as long as a `make run` may last."""
+    return issuer.mint(
+        "notifications", [Grant(Role.SERVICE)], service="notifications", expires_in=30 * 86400
+    )
+
+
 def _prepare(service: Service, env: Mapping[str, str]) -> bool:
     """The service's schema, tables and first data, once, before its processes start."""
     print(f"preparing {service.name} (schema {service.schema})", flush=True)
@@ -327,7 +371,7 @@ def _print_plan(
 
 
 def _ports(args: argparse.Namespace) -> list[int]:
-    ports = [args.broker_port]
+    ports = [args.broker_port, *mail_ports(args.base_port)]
     for service in SERVICES:
         ports += [args.base_port + offset + service.number for offset in (0, 10, 20)]
     return ports

@@ -1,1 +1,3 @@
-"""Partia notifications: members and bodies told what happened and what is due (issue 13)."""
+"""Partia notifications (issue 13): the registry's events on Kafka turned into notices for the
+people they concern, in their language (Kazakh, Russian or English), each delivered once by email
+and logged by the event that caused it."""

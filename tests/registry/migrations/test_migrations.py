@@ -202,7 +202,8 @@ def test_an_unknown_service_is_refused_naming_the_installed_ones(
         text=True,
     )
     assert process.returncode == 2
-    assert "unknown service ['nope']; installed: ['finance', 'registry']" in process.stderr
+    installed = "installed: ['finance', 'notifications', 'registry']"
+    assert f"unknown service ['nope']; {installed}" in process.stderr
 
 
 def test_the_migration_lock_is_not_the_start_up_lock(settings: RegistrySettings) -> None:

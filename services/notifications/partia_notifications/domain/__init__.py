@@ -1,1 +1,2 @@
-"""The notifications service's domain: what a notice says and to whom (no I/O)."""
+"""What the notifications service decides without I/O: which notices an event causes, when a
+failed delivery is tried again, how a notice reads in each language."""

@@ -1,0 +1,145 @@
+"""The delivery log in PostgreSQL (`notifications_deliveries`): every notice, queued by the
+consumer in the causing event's transaction, claimed by a sender with `FOR UPDATE SKIP LOCKED`
+(two senders never take the same notice), and what became of it: sent, failed with the reason,
+withheld. No personal data: the recipient is a member id; the language and the SMTP Message-ID
+are kept, the address and name never."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.sql import SQL
+from psycopg_pool import ConnectionPool
+
+from partia_kit.postgres.statements import table
+from partia_notifications.application.ports import Due
+
+TABLE = "notifications_deliveries"
+QUEUED, SENT, FAILED, WITHHELD = "queued", "sent", "failed", "withheld"
+
+COLUMNS = (
+    "notice_id, event_id, event_type, template, recipient, member_id, category, context,"
+    " status, attempts, resends, next_attempt_at, last_error, language, message_id,"
+    " queued_at, sent_at, updated_at"
+)
+
+
+class Claim:
+    """The notices one sender holds in one open transaction, and what it records of each."""
+
+    def __init__(self, conn: psycopg.Connection[Any], schema: str, due: list[Due]) -> None:
+        self._conn = conn
+        self._table = table(schema, TABLE)
+        self.due = due
+
+    def sent(self, notice_id: UUID, language: str, message_id: str) -> None:
+        self._update(
+            "status = 'sent', attempts = attempts + 1, sent_at = now(), last_error = NULL,"
+            " language = %s, message_id = %s",
+            (language, message_id),
+            notice_id,
+        )
+
+    def retry(self, notice_id: UUID, reason: str, delay: float) -> None:
+        """Tried and failed; tried again in `delay` seconds."""
+        self._update(
+            "attempts = attempts + 1, last_error = %s,"
+            " next_attempt_at = now() + make_interval(secs => %s)",
+            (reason, delay),
+            notice_id,
+        )
+
+    def failed(self, notice_id: UUID, reason: str) -> None:
+        """Given up on (too many attempts, or a refusal no retry mends): an operator may resend."""
+        self._update(
+            "status = 'failed', attempts = attempts + 1, last_error = %s", (reason,), notice_id
+        )
+
+    def withheld(self, notice_id: UUID, reason: str) -> None:
+        """Not to be sent at all (the person was erased, or has no address on file)."""
+        self._update("status = 'withheld', last_error = %s", (reason,), notice_id)
+
+    def _update(self, assignments: str, values: tuple[Any, ...], notice_id: UUID) -> None:
+        self._conn.execute(
+            SQL(
+                "UPDATE {} SET " + assignments + ", updated_at = now() WHERE notice_id = %s"
+            ).format(self._table),
+            (*values, notice_id),
+        )
+
+
+class DeliveryLog:
+    def __init__(self, pool: ConnectionPool[Any], schema: str) -> None:
+        self._pool = pool
+        self._schema = schema
+        self._table = table(schema, TABLE)
+
+    @contextmanager
+    def claim(self, limit: int) -> Iterator[Claim]:
+        """Up to `limit` notices due now, locked until the block ends (then committed); another
+        sender skips them, and takes them up if this one dies before committing."""
+        with self._pool.connection() as conn, conn.transaction():
+            rows = conn.execute(
+                SQL(
+                    "SELECT notice_id, event_id, template, member_id, context, attempts FROM {}"
+                    " WHERE status = 'queued' AND next_attempt_at <= now()"
+                    " ORDER BY next_attempt_at LIMIT %s FOR UPDATE SKIP LOCKED"
+                ).format(self._table),
+                (limit,),
+            ).fetchall()
+            yield Claim(conn, self._schema, [Due(*row) for row in rows])
+
+    def of_member(self, member_id: UUID) -> list[dict[str, Any]]:
+        return self._select("member_id = %s ORDER BY queued_at, template", member_id)
+
+    def of_event(self, event_id: str) -> list[dict[str, Any]]:
+        return self._select("event_id = %s ORDER BY queued_at, template", event_id)
+
+    def one(self, notice_id: UUID) -> dict[str, Any] | None:
+        found = self._select("notice_id = %s", notice_id)
+        return found[0] if found else None
+
+    def resend(self, conn: psycopg.Connection[Any], notice_id: UUID) -> str | None:
+        """Queue a failed notice again, due now, with a fresh count of attempts; its status
+        before (None: no such notice). Only a failed notice is queued again."""
+        row = conn.execute(
+            SQL("SELECT status FROM {} WHERE notice_id = %s FOR UPDATE").format(self._table),
+            (notice_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        if row[0] == FAILED:
+            conn.execute(
+                SQL(
+                    "UPDATE {} SET status = 'queued', attempts = 0, resends = resends + 1,"
+                    " next_attempt_at = now(), updated_at = now() WHERE notice_id = %s"
+                ).format(self._table),
+                (notice_id,),
+            )
+        return str(row[0])
+
+    def counts(self) -> dict[str, int]:
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                SQL("SELECT status, count(*) FROM {} GROUP BY status").format(self._table)
+            ).fetchall()
+        return {str(status): int(n) for status, n in rows}
+
+    def _select(self, where: str, value: Any) -> list[dict[str, Any]]:
+        with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cursor:
+            cursor.execute(
+                SQL("SELECT " + COLUMNS + " FROM {} WHERE " + where).format(self._table),
+                (value,),
+            )
+            return [_row(r) for r in cursor.fetchall()]
+
+
+def _row(row: dict[str, Any]) -> dict[str, Any]:
+    context = row["context"]
+    return {**row, "context": json.loads(context) if isinstance(context, str) else context}

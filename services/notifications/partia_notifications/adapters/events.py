@@ -1,0 +1,89 @@
+"""The registry's member events on Kafka (`partia.registry.members.v1`), through the kit's consumer
+toolkit: each event's notices are written to the delivery log in the transaction that records the
+event as applied (`partia_kit.consumer`), and the log's UNIQUE (event_id, template, recipient)
+stands behind it. However often Kafka redelivers an event, its notices are queued once; the
+sender (`partia_notifications.application.sending`) delivers what is queued."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+from psycopg.sql import SQL
+
+from partia_contracts.topics import REGISTRY
+from partia_kit.consumer import Consumer, ConsumerConfig, Handler
+from partia_kit.messages import IncomingEvent
+from partia_kit.postgres.statements import table
+from partia_notifications.adapters.deliveries import TABLE
+from partia_notifications.domain.notices import RULES, notices_for
+
+TOPIC = REGISTRY.channel("members").topic
+CONSUMER_NAME = "notifications_members"
+ERASED = "partia.registry.member.personal_data_erased"
+
+
+def handlers(schema: str) -> dict[str, Handler]:
+    """A handler for each member event that causes notices, and one for an erasure."""
+    deliveries = table(schema, TABLE)
+    queue = SQL(
+        "INSERT INTO {} (notice_id, event_id, event_type, template, recipient, member_id,"
+        " category, context, status) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'queued')"
+        " ON CONFLICT (event_id, template, recipient) DO NOTHING"
+    ).format(deliveries)
+
+    def notify(conn: psycopg.Connection[Any], event: IncomingEvent) -> None:
+        for notice in notices_for(event.type_name, event.data):
+            conn.execute(
+                queue,
+                (uuid.uuid4(), event.id, event.type, notice.template, notice.recipient,
+                 notice.member_id, notice.category, json.dumps(notice.context)),
+            )  # fmt: skip
+
+    def erased(conn: psycopg.Connection[Any], event: IncomingEvent) -> None:
+        # nothing more goes to a person whose data was erased (the registry answers 410 too)
+        conn.execute(
+            SQL(
+                "UPDATE {} SET status = 'withheld', last_error = 'personal-data-erased',"
+                " updated_at = now() WHERE member_id = %s AND status = 'queued'"
+            ).format(deliveries),
+            (event.data["member_id"],),
+        )
+
+    return {**{f"{name}.v1": notify for name in RULES}, f"{ERASED}.v1": erased}
+
+
+def consumer(
+    database_url: str,
+    schema: str,
+    bootstrap: str,
+    topics: Sequence[str] = (TOPIC,),
+    name: str = CONSUMER_NAME,
+) -> Consumer:
+    """`name`: the consumer group, and the prefix of its tracking tables."""
+    return Consumer(
+        ConsumerConfig(
+            name=name,
+            database_url=database_url,
+            schema=schema,
+            bootstrap_servers=bootstrap,
+            topics=list(topics),
+        ),
+        handlers(schema),
+    )
+
+
+def follow(
+    database_url: str,
+    schema: str,
+    bootstrap: str,
+    stop: threading.Event,
+    topics: Sequence[str] = (TOPIC,),
+    name: str = CONSUMER_NAME,
+) -> None:
+    """Queue the notices of the registry's member events until `stop` is set."""
+    consumer(database_url, schema, bootstrap, topics, name).run(stop)

@@ -1,0 +1,64 @@
+"""The notifications API's response shapes (documented with examples)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+_EXAMPLE: dict[str, Any] = {
+    "notice_id": "5a0f3c1e-8c1b-4f55-9d7e-0d7b1f0c2a11",
+    "event_id": "0b6f6c52-3d4e-5b8a-9a43-6f1e2d3c4b5a",
+    "event_type": "partia.registry.member.sanction_imposed.v1",
+    "template": "sanction_imposed",
+    "recipient": "member:7d1c9a9e-3f0b-4d57-8a54-2b7e5c1d9f00",
+    "member_id": "7d1c9a9e-3f0b-4d57-8a54-2b7e5c1d9f00",
+    "category": "legal",
+    "context": {"kind": "expulsion", "appeal_deadline": "2026-02-28"},
+    "status": "sent",
+    "attempts": 1,
+    "resends": 0,
+    "next_attempt_at": "2025-11-30T10:00:00+00:00",
+    "last_error": None,
+    "language": "kk",
+    "message_id": "<174.1@partia.local>",
+    "queued_at": "2025-11-30T10:00:00+00:00",
+    "sent_at": "2025-11-30T10:00:01+00:00",
+    "updated_at": "2025-11-30T10:00:01+00:00",
+}
+
+
+class Delivery(BaseModel):
+    """One notice to one recipient, caused by one event, and what became of it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
+
+    notice_id: UUID
+    event_id: str = Field(description="The integration event that caused it.")
+    event_type: str
+    template: str = Field(description="Which notice.")
+    recipient: str = Field(description="`member:<id>`: never an address or a name.")
+    member_id: UUID | None
+    category: str = Field(description="`legal` (always sent) or `information`.")
+    context: dict[str, Any] = Field(description="The event's facts the notice states.")
+    status: Literal["queued", "sent", "failed", "withheld"]
+    attempts: int = Field(description="Attempts since it was (re)queued.")
+    resends: int
+    next_attempt_at: datetime
+    last_error: str | None = Field(description="Why the last attempt failed, or why withheld.")
+    language: str | None = Field(description="The language it was sent in.")
+    message_id: str | None = Field(description="The email's Message-ID.")
+    queued_at: datetime
+    sent_at: datetime | None
+    updated_at: datetime
+
+
+class Deliveries(BaseModel):
+    items: list[Delivery]
+
+
+class Resent(BaseModel):
+    notice_id: UUID
+    status: Literal["queued"]

@@ -1,0 +1,31 @@
+"""Every operation of the notifications service and the permission it needs, in one table
+(decision 142, as the registry's and finance's). The delivery log shows whether, when and in which
+language a member was told: the auditors' (the control and audit commission, Ch. 11) and the
+central office's clerks'; resending a failed notice is a clerk's or operations' act. No personal
+data is shown: recipients are member ids. An operation missing here is refused to everyone, and
+`create_app` will not start with one."""
+
+from __future__ import annotations
+
+from partia_kit.auth import PUBLIC, Permission, Role
+from partia_kit.http.access import Operations
+
+READ_DELIVERIES = Permission(
+    "read-deliveries", frozenset({Role.AUDITOR, Role.CLERK}), whole_party=True
+)
+"""The delivery log: which notices went to whom (by member id), when, in which language."""
+
+RESEND_NOTICES = Permission(
+    "resend-notices", frozenset({Role.CLERK, Role.OPERATIONS}), whole_party=True
+)
+"""Queue a failed notice again."""
+
+OPERATIONS: Operations = {
+    ("GET", "/health"): PUBLIC,
+    ("GET", "/ready"): PUBLIC,
+    ("GET", "/metrics"): PUBLIC,
+    ("GET", "/members/{member_id}/deliveries"): READ_DELIVERIES,
+    ("GET", "/events/{event_id}/deliveries"): READ_DELIVERIES,
+    ("GET", "/deliveries/{notice_id}"): READ_DELIVERIES,
+    ("POST", "/deliveries/{notice_id}/resend"): RESEND_NOTICES,
+}

@@ -1,0 +1,76 @@
+"""What the sender needs from outside, as it sees it: the registry's answer about a person, and a
+mail server."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
+from uuid import UUID
+
+
+@dataclass(frozen=True)
+class Contact:
+    """For one message only; never stored."""
+
+    full_name: str
+    email: str | None
+    language: str
+
+
+@dataclass(frozen=True)
+class Erased:
+    """The person's data was erased (410): nothing goes to them."""
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """The registry knows no such member (404)."""
+
+
+class Unreachable(Exception):
+    """Cannot deliver now (the registry or the mail server is down): try again later."""
+
+
+class Refused(Exception):
+    """Will never be delivered as it is (the mail server refuses it for good)."""
+
+
+class Contacts(Protocol):
+    def contact(self, member_id: UUID) -> Contact | Erased | Unknown: ...
+
+
+class Mailer(Protocol):
+    def send(self, to: str, subject: str, text: str, *, notice_id: str, language: str) -> str: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Due:
+    """A queued notice a sender holds (locked) while it delivers it."""
+
+    notice_id: UUID
+    event_id: str
+    template: str
+    member_id: UUID | None
+    context: dict[str, Any]
+    attempts: int
+
+
+class Claim(Protocol):
+    """The notices one sender holds, and what it records of each (with them, in one commit)."""
+
+    due: list[Due]
+
+    def sent(self, notice_id: UUID, language: str, message_id: str) -> None: ...
+
+    def retry(self, notice_id: UUID, reason: str, delay: float) -> None: ...
+
+    def failed(self, notice_id: UUID, reason: str) -> None: ...
+
+    def withheld(self, notice_id: UUID, reason: str) -> None: ...
+
+
+class Deliveries(Protocol):
+    def claim(self, limit: int) -> AbstractContextManager[Claim]: ...

@@ -1,0 +1,127 @@
+"""The sender: claims the notices due, asks the registry whom to write to and in which language,
+renders, sends, and records what happened, each notice in the same transaction that holds it.
+
+What a second sender cannot do: take a notice this one holds (`FOR UPDATE SKIP LOCKED`). What a
+crash can do: a sender killed after the mail server accepted a message and before its batch
+committed leaves those notices queued, and they go again (SMTP has no transaction to join; the
+window is one batch, `send_batch`, and each message carries `X-Partia-Notice` so a receiving
+system can drop the copy)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from partia_notifications.application.ports import (
+    Claim,
+    Contact,
+    Contacts,
+    Deliveries,
+    Due,
+    Erased,
+    Mailer,
+    Refused,
+    Unknown,
+    Unreachable,
+)
+from partia_notifications.domain.backoff import gives_up, retry_delay
+
+log = logging.getLogger(__name__)
+
+Render = Callable[[str, str, Mapping[str, Any]], Any]
+"""`partia_notifications.domain.rendering.render`: (template, language, context) -> subject, text."""
+
+
+@dataclass(frozen=True)
+class Retries:
+    first: float
+    cap: float
+    max_attempts: int
+
+
+@dataclass
+class Sender:
+    deliveries: Deliveries
+    contacts: Contacts
+    mailer: Mailer
+    render: Render
+    retries: Retries
+    batch: int = 20
+
+    def send_due(self) -> int:
+        """One batch of the notices due now; how many were claimed."""
+        try:
+            with self.deliveries.claim(self.batch) as claim:
+                for due in claim.due:
+                    self._deliver(claim, due)
+                return len(claim.due)
+        finally:
+            self.mailer.close()
+
+    def run(self, stop: threading.Event, idle: float = 0.5) -> None:
+        """Until `stop`: send what is due, and wait `idle` seconds when nothing is."""
+        while not stop.is_set():
+            try:
+                claimed = self.send_due()
+            except Exception:  # the database is away: keep the process, try again shortly
+                log.exception("sending failed; trying again")
+                claimed = 0
+            if claimed == 0:
+                stop.wait(idle)
+
+    def _deliver(self, claim: Claim, due: Due) -> None:
+        if due.member_id is None:
+            claim.failed(due.notice_id, "no-recipient")
+            return
+        try:
+            answer = self.contacts.contact(due.member_id)
+            if isinstance(answer, Erased):
+                claim.withheld(due.notice_id, "personal-data-erased")
+                return
+            if isinstance(answer, Unknown):
+                claim.failed(due.notice_id, "member-unknown-to-registry")
+                return
+            if not answer.email:
+                claim.withheld(due.notice_id, "no-email-on-file")
+                return
+            message_id = self._send(due, answer)
+        except Unreachable as error:
+            self._later(claim, due, str(error))
+            return
+        except Refused as error:
+            claim.failed(due.notice_id, str(error))
+            return
+        except Exception as error:  # a surprise must not hold up the rest of the batch forever
+            log.exception("notice %s", due.notice_id)
+            self._later(claim, due, f"unexpected: {type(error).__name__}")
+            return
+        claim.sent(due.notice_id, answer.language, message_id)
+
+    def _send(self, due: Due, contact: Contact) -> str:
+        try:
+            notice = self.render(
+                due.template, contact.language, {**due.context, "full_name": contact.full_name}
+            )
+        except Exception as error:  # a template that cannot render this notice: no retry mends it
+            raise Refused(f"template {due.template}/{contact.language}: {error!r}") from error
+        return self.mailer.send(
+            contact.email or "",
+            notice.subject,
+            notice.text,
+            notice_id=str(due.notice_id),
+            language=contact.language,
+        )
+
+    def _later(self, claim: Claim, due: Due, reason: str) -> None:
+        attempts = due.attempts + 1
+        if gives_up(attempts, self.retries.max_attempts):
+            log.warning("notice %s failed for good after %d attempts: %s", due.notice_id,
+                        attempts, reason)  # fmt: skip
+            claim.failed(due.notice_id, reason)
+            return
+        delay = retry_delay(attempts, self.retries.first, self.retries.cap)
+        log.info("notice %s: %s; again in %.0f s", due.notice_id, reason, delay)
+        claim.retry(due.notice_id, reason, delay)

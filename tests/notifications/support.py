@@ -1,0 +1,95 @@
+"""Helpers of the notifications tests: registry events as the registry's relay publishes them, a
+registry's contact answers held in memory (the real registry answers in tests/e2e), and a sender
+wired to the test's SMTP server."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from partia_kit.messages import OutboundMessage, integration_message
+from partia_notifications.adapters.smtp import SmtpMailer
+from partia_notifications.application.ports import Contact, Erased, Unknown, Unreachable
+from partia_notifications.application.sending import Retries, Sender
+from partia_notifications.composition import Notifications
+from partia_notifications.domain import rendering
+
+PPO = "3f0e8f0e-6a55-4b6f-8b7e-1f3a2b4c5d6e"
+BRANCH = "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d"
+
+
+def sanction_data(member_id: UUID, *, decided_on: str = "2025-11-30") -> dict[str, Any]:
+    """A `registry.member.sanction_imposed` body: an expulsion by a PPO meeting on 30 November,
+    appealable up to 28 February (Ch. 5.1, as the registry computed it)."""
+    return {
+        "event_id": str(uuid.uuid4()),
+        "event_type": "registry.member.sanction_imposed",
+        "member_id": str(member_id),
+        "sanction_id": str(uuid.uuid4()),
+        "case_id": None,
+        "kind": "expulsion",
+        "decision": {
+            "body": {"kind": "ppo_meeting", "organisation_id": PPO},
+            "decided_on": decided_on,
+            "reference": "Minutes 7",
+        },
+        "grounds": ["residence_change_not_registered"],
+        "other_ground": None,
+        "appeal_deadline": "2026-02-28",
+        "organisation_id": PPO,
+        "card_number": "0000042",
+        "effective_on": decided_on,
+    }
+
+
+def event_message(
+    topic: str, event_id: str, type_name: str, data: dict[str, Any], key: str
+) -> OutboundMessage:
+    return integration_message(
+        topic=topic,
+        key=key,
+        event_id=event_id,
+        source="/partia/registry",
+        event_type=f"partia.{type_name}.v1",
+        time=datetime(2025, 11, 30, 9, tzinfo=UTC),
+        subject=key,
+        body=json.dumps(data).encode(),
+        position=1,
+    )
+
+
+@dataclass
+class Contacts:
+    """What the registry would answer, per member; `down` makes it unreachable."""
+
+    people: dict[UUID, Contact | Erased] = field(default_factory=dict)
+    down: bool = False
+    asked: int = 0
+
+    def contact(self, member_id: UUID) -> Contact | Erased | Unknown:
+        self.asked += 1
+        if self.down:
+            raise Unreachable("registry: ConnectError")
+        return self.people.get(member_id, Unknown())
+
+
+def sender(
+    notifications: Notifications,
+    contacts: Contacts,
+    *,
+    first: float = 0.0,
+    cap: float = 0.0,
+    max_attempts: int = 5,
+) -> Sender:
+    settings = notifications.settings
+    return Sender(
+        deliveries=notifications.deliveries,
+        contacts=contacts,
+        mailer=SmtpMailer(settings.smtp_host, settings.smtp_port, settings.mail_from, timeout=5),
+        render=rendering.render,
+        retries=Retries(first, cap, max_attempts),
+    )
