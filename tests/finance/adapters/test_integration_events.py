@@ -17,6 +17,7 @@ from partia_finance.application import commands as c
 from partia_finance.composition import Finance
 from partia_finance.domain.donations import Donation
 from partia_finance.domain.donors import DonorPersonalData
+from partia_finance.domain.dues_account import DuesAccount
 from partia_finance.domain.evidence import Evidence
 from partia_finance.domain.funds import Purpose
 from partia_finance.domain.money import Amount
@@ -47,7 +48,7 @@ def event_types(aggregate: type[Aggregate]) -> set[type[Any]]:
 
 
 def test_every_finance_domain_event_is_declared_published_or_kept_inside_once() -> None:
-    every = event_types(Donation) | event_types(ReturnObligation)
+    every = event_types(Donation) | event_types(ReturnObligation) | event_types(DuesAccount)
     assert set(PUBLISHED) | UNPUBLISHED == every
     assert not set(PUBLISHED) & UNPUBLISHED
     assert set(PUBLISHED.values()) == set(v1.FINANCE_EVENTS)

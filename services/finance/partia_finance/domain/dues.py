@@ -47,6 +47,24 @@ class MembershipSpell:
 
 
 @dataclass(frozen=True, slots=True)
+class MemberSpells:
+    """A member as finance knows them: their spells and the party card numbers they held."""
+
+    spells: list[MembershipSpell]
+    card_numbers: list[str]
+
+    def organisation_on(self, day: date) -> UUID:
+        """The primary organisation on `day`; before the first spell the first one's, after the
+        last the last one's (where a payment outside membership is booked)."""
+        ordered = sorted(self.spells, key=lambda s: s.from_on)
+        chosen = ordered[0]
+        for spell in ordered:
+            if spell.from_on <= day:
+                chosen = spell
+        return chosen.organisation_id
+
+
+@dataclass(frozen=True, slots=True)
 class CategorySpell:
     """The rate class in force from a date, and a voluntary higher monthly amount if declared."""
 
