@@ -22,13 +22,19 @@ PPO_ASTANA = UUID("00000000-0000-4000-8000-00000000a201")
 
 def seed_ppos(finance: Finance) -> None:
     seed_tree(finance)
-    with _connect(finance) as conn:
+    assert finance.settings.database_url is not None
+    seed_ppos_at(finance.settings.database_url, finance.settings.database_schema)
+
+
+def seed_ppos_at(database_url: str, schema: str) -> None:
+    """The two PPOs under the seeded branches (the tree itself seeded already)."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
         for ppo, parent in ((PPO_ALMATY, ALMATY), (PPO_ASTANA, ASTANA)):
             conn.execute(
                 SQL(
                     "INSERT INTO {} (organisation_id, parent_id, kind, registry_position)"
                     " VALUES (%s, %s, 'primary_organisation', 0)"
-                ).format(Identifier(finance.settings.database_schema, "finance_organisations")),
+                ).format(Identifier(schema, "finance_organisations")),
                 (ppo, parent),
             )
 
@@ -40,14 +46,31 @@ def seed_member(
     member_id: UUID | None = None,
 ) -> UUID:
     """A member with these spells (organisation, from, until, opened_by)."""
+    assert finance.settings.database_url is not None
+    return seed_member_at(
+        finance.settings.database_url,
+        finance.settings.database_schema,
+        *spells,
+        card=card,
+        member_id=member_id,
+    )
+
+
+def seed_member_at(
+    database_url: str,
+    schema: str,
+    *spells: tuple[UUID, date, date | None, str],
+    card: str = "BQ-0012345-6",
+    member_id: UUID | None = None,
+) -> UUID:
     member = member_id or uuid4()
-    with _connect(finance) as conn:
+    with psycopg.connect(database_url, autocommit=True) as conn:
         for organisation, from_on, until_on, opened_by in spells:
             conn.execute(
                 SQL(
                     "INSERT INTO {} (member_id, organisation_id, from_on, until_on, opened_by,"
                     " card_number, registry_position) VALUES (%s, %s, %s, %s, %s, %s, 0)"
-                ).format(Identifier(finance.settings.database_schema, "finance_membership_spells")),
+                ).format(Identifier(schema, "finance_membership_spells")),
                 (member, organisation, from_on, until_on, opened_by, card),
             )
     return member

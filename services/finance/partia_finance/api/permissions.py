@@ -22,6 +22,13 @@ checked; return obligations."""
 READ_REPORTS = Permission("read-finance-reports", frozenset({Role.TREASURER, Role.AUDITOR}))
 """Registers and statements in figures (no personal data), of the reader's organisations."""
 
+RECORD_DUES = Permission("record-dues", frozenset({Role.TREASURER}))
+"""Members' dues categories (with their evidence), payments and reversals (Ch. 10.4: the PPO
+bureau collects dues); a treasurer of the member's PPO or of an organisation above it."""
+
+READ_DUES = Permission("read-dues", frozenset({Role.TREASURER, Role.AUDITOR}))
+"""A member's statement of account and arrears (rate classes, never the declared category)."""
+
 OPERATIONS: Operations = {
     ("GET", "/health"): PUBLIC,
     ("GET", "/ready"): PUBLIC,
@@ -44,4 +51,10 @@ OPERATIONS: Operations = {
     # return obligations
     ("GET", "/obligations"): READ_DONATIONS,
     ("POST", "/obligations/{obligation_id}/settlement"): RECORD_DONATIONS,
+    # membership dues (Ch. 12.2, 3.2, 5.2, 10.4; issue 12)
+    ("POST", "/members/{member_id}/dues/categories"): RECORD_DUES,
+    ("POST", "/members/{member_id}/dues/payments"): RECORD_DUES,
+    ("POST", "/members/{member_id}/dues/payments/{payment_id}/reversal"): RECORD_DUES,
+    ("GET", "/members/{member_id}/dues/statement"): READ_DUES,
+    ("GET", "/members/{member_id}/dues/arrears"): READ_DUES,
 }
