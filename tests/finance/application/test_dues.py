@@ -195,3 +195,33 @@ def test_the_clock_checking_a_member_with_nothing_new_is_harmless(ppos: Finance)
 
 def _events(finance: Finance, member: UUID, kind: type) -> list:  # type: ignore[type-arg]
     return [e for e in finance.events.events.get(member) if isinstance(e, kind)]
+
+
+def test_a_card_number_two_members_match_is_left_for_a_person_unless_its_check_digit_decides(
+    ppos: Finance,
+) -> None:
+    """Issue 12 item 5: ambiguous lines stay unmatched; nothing is recorded for them."""
+    from partia_finance.application.statements import read_statement
+
+    first = seed_member(
+        ppos, (PPO_ALMATY, date(2026, 1, 1), None, "admission"), card="BQ-0055555-1"
+    )
+    seed_member(ppos, (PPO_ALMATY, date(2026, 1, 1), None, "admission"), card="XY-0055555-7")
+    text = "\n".join(
+        [
+            "credited_on,amount,currency,document,payer_kind,payer_id,payer_name,purpose",
+            "2026-02-03,432.50,KZT,A-1,person,,Абенова Айгерим,мүшелік жарна билет 0055555",
+            "2026-02-03,432.50,KZT,A-2,person,,Абенова Айгерим,dues card 0055555-1",
+            "2026-02-03,432.50,KZT,A-3,person,,Абенова Айгерим,dues card 0055555 / card 0066666",
+        ]
+    )
+    lines = read_statement(text, ALMATY, "tolkyn")
+    assert lines[2].command is None
+    assert "2 card numbers" in (lines[2].reason or "")
+    ambiguous = ppos.writer.execute(lines[0].command)  # type: ignore[arg-type]
+    assert isinstance(ambiguous.error, RuleViolation)
+    assert (ambiguous.error.rule, ambiguous.error.field) == ("dues-card-ambiguous", "card_number")
+    decided = ppos.writer.execute(lines[1].command)  # type: ignore[arg-type]
+    assert decided.receipt is not None, decided.error
+    assert decided.receipt["member_id"] == str(first)
+    assert len(rows(ppos, "finance_dues_payments", first)) == 1
