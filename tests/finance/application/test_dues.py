@@ -225,3 +225,11 @@ def test_a_card_number_two_members_match_is_left_for_a_person_unless_its_check_d
     assert decided.receipt is not None, decided.error
     assert decided.receipt["member_id"] == str(first)
     assert len(rows(ppos, "finance_dues_payments", first)) == 1
+
+
+def test_a_former_members_arrears_make_no_threshold_notice(ppos: Finance) -> None:
+    """Issue 12 item 6: the notice is for members; a former member's arrears stay in the
+    statement of account."""
+    former = seed_member(ppos, (PPO_ALMATY, date(2026, 1, 1), date(2026, 5, 1), "admission"))
+    assert queries(ppos).threshold_changes(date(2026, 5, 2), 3) == []
+    assert queries(ppos).arrears(Scope(), former, date(2026, 5, 2))["months_owed"] == 4

@@ -44,9 +44,12 @@ class DuesQueries:
             "SELECT member_id, payment_id, paid_on, amount_tiyn, reversed_on, channel, reference,"
             " organisation_id FROM {} WHERE member_id = ANY(%s::uuid[])"
         ).format(table(schema, PAYMENTS))
+        # members on the day, and accounts noted as over the threshold (they may fall below)
         self._members = SQL(
-            "SELECT DISTINCT member_id FROM {} WHERE from_on <= %s ORDER BY member_id"
-        ).format(table(schema, SPELLS))
+            "SELECT member_id FROM {} WHERE from_on <= %s AND (until_on IS NULL OR until_on > %s)"
+            " UNION SELECT member_id FROM {} WHERE threshold_reached_on IS NOT NULL"
+            " ORDER BY member_id"
+        ).format(table(schema, SPELLS), table(schema, ACCOUNTS))
         self._flags = SQL(
             "SELECT member_id FROM {} WHERE threshold_reached_on IS NOT NULL"
             " AND member_id = ANY(%s::uuid[])"
@@ -64,7 +67,9 @@ class DuesQueries:
 
     def threshold_changes(self, on: date, threshold_months: int) -> list[UUID]:
         """The members whose arrears on `on` stand on the other side of the threshold from what
-        their account last recorded (the clock's work list; the handler decides again)."""
+        their account last recorded (the clock's work list; the handler decides again). Only
+        members on that day are noticed: a former member's arrears stay visible in the reports
+        but call for no notice."""
         changed: list[UUID] = []
         for members in self._member_chunks(on):
             spells, categories, payments = self._load(members)
@@ -84,7 +89,7 @@ class DuesQueries:
 
     def _member_chunks(self, on: date) -> Iterator[list[UUID]]:
         with self._store.pool.connection() as conn:
-            members = [row[0] for row in conn.execute(self._members, (on,))]
+            members = [row[0] for row in conn.execute(self._members, (on, on))]
         for start in range(0, len(members), CHUNK):
             yield members[start : start + CHUNK]
 
