@@ -497,3 +497,17 @@ def test_the_domain_agrees_with_a_day_by_day_oracle(
     assert [(c.kind.value, c.month, c.organisation_id, c.amount_tiyn) for c in found] == expected
     got = arrears_on(spells, cats, payments, MCI, on)
     assert (got.months_owed, got.amount_tiyn) == oracle_arrears(expected, payments, on)
+
+
+def test_months_before_the_mci_table_begins_are_not_charged() -> None:
+    """Decision 225: a member admitted in 2019 owes from the first month the MCI table covers;
+    the 2019 entrance fee is outside finance's records."""
+    found = charges([admitted(date(2019, 5, 6))], [], MCI, date(2024, 2, 29))
+    assert [(c.kind, c.month) for c in found] == [
+        (ChargeKind.MONTH, date(2024, 1, 1)),
+        (ChargeKind.MONTH, date(2024, 2, 1)),
+    ]
+    late_start = MciTable([MciRate(date(2024, 1, 15), 3692)])
+    assert months(charges([admitted(date(2023, 1, 1))], [], late_start, date(2024, 2, 1))) == [
+        date(2024, 2, 1)
+    ]

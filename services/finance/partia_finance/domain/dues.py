@@ -222,12 +222,13 @@ def charges(
     if not joined:
         return []
     found: list[Charge] = []
+    first_month = first_month_owed(mci)
     for spell in joined:
-        if spell.opened_by == ADMISSION and month_start(spell.from_on) <= through:
+        if spell.opened_by == ADMISSION and first_month <= month_start(spell.from_on) <= through:
             fee = _entrance_fee(spell, cats, mci)
             if fee is not None:
                 found.append(fee)
-    month = month_start(joined[0].from_on)
+    month = max(month_start(joined[0].from_on), first_month)
     while month <= through:
         membership = _month_of_membership(joined, month)
         if membership is not None:
@@ -238,6 +239,13 @@ def charges(
             found.append(Charge(ChargeKind.MONTH, month, organisation, amount, category.rate, kzt))
         month = _next_month(month)
     return sorted(found, key=_charge_order)
+
+
+def first_month_owed(mci: MciTable) -> date:
+    """The first month whose 1st the MCI table covers: finance's dues records begin there, and
+    months (and entrance fees) before it are not charged (decision 225)."""
+    start = mci.rates[0].effective_from
+    return start if start.day == 1 else _next_month(start)
 
 
 def _entrance_fee(
