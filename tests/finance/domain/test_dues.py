@@ -511,3 +511,14 @@ def test_months_before_the_mci_table_begins_are_not_charged() -> None:
     assert months(charges([admitted(date(2023, 1, 1))], [], late_start, date(2024, 2, 1))) == [
         date(2024, 2, 1)
     ]
+
+
+def test_a_rate_with_a_fraction_of_a_tiyn_would_be_rounded_half_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Decision 216's rounding rule, for a share no Charter rate has today (0.001 MCI)."""
+    from partia_finance.domain.policies import dues as policy
+
+    monkeypatch.setitem(policy._MCI_SHARE, RateClass.WORKING, (1, 1000))
+    assert monthly_rate_tiyn(RateClass.WORKING, 4325) == 433  # 432.5 tiyn
+    assert monthly_rate_tiyn(RateClass.WORKING, 4324) == 432  # 432.4 tiyn

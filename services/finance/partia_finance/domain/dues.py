@@ -15,7 +15,6 @@ The SQL behind the party-wide reports is held equal to `arrears_on` by a test (d
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -28,6 +27,8 @@ from partia_finance.domain.policies.dues import (
     entrance_fee_tiyn,
     monthly_amount_tiyn,
 )
+
+_ONE_DAY = timedelta(days=1)
 
 ADMISSION = "admission"
 """A spell opened by an admission (a re-admission too) carries an entrance fee (Ch. 12.2)."""
@@ -156,11 +157,14 @@ def month_start(day: date) -> date:
 
 
 def month_end(day: date) -> date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+    return _next_month(day) - _ONE_DAY
 
 
 def _next_month(day: date) -> date:
-    return month_end(day) + timedelta(days=1)
+    """The first day of the month after `day`'s."""
+    if day.month == 12:
+        return date(day.year + 1, 1, 1)
+    return date(day.year, day.month + 1, 1)
 
 
 def continuous(spells: Iterable[MembershipSpell]) -> list[MembershipSpell]:

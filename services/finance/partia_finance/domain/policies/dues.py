@@ -5,7 +5,6 @@ charges and arrears is decision 216 (`partia_finance.domain.dues`)."""
 from __future__ import annotations
 
 from enum import StrEnum
-from fractions import Fraction
 
 from partia_kit.rules import RuleViolation
 
@@ -42,10 +41,10 @@ _RATE_CLASS = {
     DuesCategory.PARENTAL_LEAVE: RateClass.EXEMPT,
 }
 
-_MCI_SHARE = {
-    RateClass.WORKING: Fraction(1, 10),
-    RateClass.STUDENT: Fraction(1, 100),
-    RateClass.EXEMPT: Fraction(0),
+_MCI_SHARE = {  # (numerator, denominator) of the MCI a month
+    RateClass.WORKING: (1, 10),
+    RateClass.STUDENT: (1, 100),
+    RateClass.EXEMPT: (0, 1),
 }
 
 
@@ -59,8 +58,9 @@ def monthly_rate_tiyn(rate: RateClass, mci_kzt: int) -> int:
     """Ch. 12.2: 0.1 MCI a month for the working, 0.01 MCI for students, nothing for the exempt.
     In tiyn: 0.1 × MCI tenge = MCI × 10 tiyn. Were it ever a fraction of a tiyn it is rounded half
     up (decision 216; never happens while the MCI is whole tenge)."""
-    exact = _MCI_SHARE[rate] * mci_kzt * 100
-    return int(exact + Fraction(1, 2)) if exact.denominator != 1 else int(exact)
+    numerator, denominator = _MCI_SHARE[rate]
+    tiyn_times_denominator = numerator * mci_kzt * 100
+    return (2 * tiyn_times_denominator + denominator) // (2 * denominator)
 
 
 def monthly_amount_tiyn(rate: RateClass, mci_kzt: int, voluntary_tiyn: int | None) -> int:
