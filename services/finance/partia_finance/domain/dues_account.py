@@ -20,6 +20,7 @@ from partia_finance.domain.dues import (
     Arrears,
     CategorySpell,
     DuesPayment,
+    first_month_owed,
 )
 from partia_finance.domain.mci import MciTable
 from partia_finance.domain.policies.dues import (
@@ -172,9 +173,9 @@ class DuesAccount(Aggregate):
         date corrects the first (both stay in the history)."""
         check_evidence(category, evidence_reference)
         rate = rate_class(category)
-        check_voluntary_amount(
-            monthly_tiyn, monthly_rate_tiyn(rate, mci.rate_on(effective_from).kzt)
-        )
+        # a category from before finance's records begin is compared with their first MCI
+        kzt = mci.rate_on(max(effective_from, first_month_owed(mci))).kzt
+        check_voluntary_amount(monthly_tiyn, monthly_rate_tiyn(rate, kzt))
         self.trigger_event(
             self.CategoryDeclared,
             effective_from=effective_from,
