@@ -51,11 +51,21 @@ def upgrade(schema: str) -> None:
         f"CREATE INDEX IF NOT EXISTS finance_dues_payments_paid"
         f" ON {s}.finance_dues_payments (paid_on, organisation_id)",
         # --- slices add their statements below, each under a comment naming it ---
+        # dues slice: one row per dues account (the member's id), written with its events:
+        # whether arrears stand at or over the threshold since `threshold_reached_on`, so the
+        # daily clock looks only at accounts whose state may change.
+        f"CREATE TABLE IF NOT EXISTS {s}.finance_dues_accounts ("
+        " member_id uuid PRIMARY KEY, threshold_reached_on date)",
     ):
         op.execute(statement)
 
 
 def downgrade(schema: str) -> None:
     s = quote(schema)
-    for name in ("finance_dues_payments", "finance_dues_categories", "finance_membership_spells"):
+    for name in (
+        "finance_dues_accounts",  # dues slice
+        "finance_dues_payments",
+        "finance_dues_categories",
+        "finance_membership_spells",
+    ):
         op.execute(f"DROP TABLE IF EXISTS {s}.{name}")
