@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -65,11 +65,11 @@ class Party:
 
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
         with psycopg.connect(self.url, autocommit=True) as conn:
-            conn.execute(SQL(sql).format(s=Identifier(self.schema)), params)  # type: ignore[arg-type]
+            conn.execute(SQL(sql).format(s=Identifier(self.schema)), params)
 
 
 @pytest.fixture
-def party(finance: Finance) -> Iterator[Party]:
+def party(finance: Finance) -> Party:
     seed_tree(finance)
     url, schema = finance.settings.database_url, finance.settings.database_schema
     assert url is not None
@@ -83,7 +83,7 @@ def party(finance: Finance) -> Iterator[Party]:
     )
     with psycopg.connect(url, autocommit=True) as conn:
         sync_mci(conn, schema, MciTable(MciRate(d, k) for d, k in MCI))
-    yield found
+    return found
 
 
 def random_history(rng: random.Random, ppos: list[UUID]) -> History:
@@ -96,7 +96,7 @@ def random_history(rng: random.Random, ppos: list[UUID]) -> History:
     while day < date(2026, 6, 1):
         length = rng.choice([10, 25, 40, 90, 200, 400, 2000])
         until: date | None = day + timedelta(days=length)
-        if until is not None and until >= date(2026, 9, 1) or rng.random() < 0.2:
+        if (until is not None and until >= date(2026, 9, 1)) or rng.random() < 0.2:
             until = None
         history.stints.append(Stint(organisation, day, until, opened_by))
         if until is None:
@@ -140,7 +140,9 @@ def store(party: Party, members: dict[UUID, History]) -> None:
             if s.until_on is not None:
                 closing.append((s.until_on, member, s.from_on))
         for d in history.declarations:
-            categories.append((member, d.effective_from, d.category, d.monthly_tiyn, d.effective_from))
+            categories.append(
+                (member, d.effective_from, d.category, d.monthly_tiyn, d.effective_from)
+            )
         for p in history.payments:
             payment = uuid4()
             payments.append((payment, member, history.stints[0].organisation_id, p.paid_on,
@@ -159,9 +161,9 @@ def store(party: Party, members: dict[UUID, History]) -> None:
                  "monthly_tiyn", "declared_on"), categories)  # fmt: skip
     party.insert("finance_dues_payments", ("payment_id", "member_id", "organisation_id",
                  "paid_on", "amount_tiyn", "channel", "reference"), payments)  # fmt: skip
-    for row in reversals:
+    for reversal in reversals:
         party.execute("UPDATE {s}.finance_dues_payments SET reversed_on = %s"
-                      " WHERE payment_id = %s", row)  # fmt: skip
+                      " WHERE payment_id = %s", reversal)  # fmt: skip
 
 
 DATES = [
@@ -206,7 +208,7 @@ def test_arrears_on_any_date_equal_the_oracle_for_every_member_and_every_level(
                 and any(c.organisation_id == ppo for c in charges(members[m], MCI, day))
             }
             assert got == want, (day, ppo)
-        levels = {
+        levels: dict[str, Callable[[UUID], UUID]] = {
             "primary_organisation": lambda ppo: ppo,
             "territorial_branch": lambda ppo: party.ppos[ppo],
             "regional_branch": lambda ppo: party.territorial[party.ppos[ppo]],
@@ -228,3 +230,18 @@ def test_arrears_on_any_date_equal_the_oracle_for_every_member_and_every_level(
                 for r in party.reports.arrears_by_organisation(WHOLE, day, level)  # type: ignore[arg-type]
             }
             assert got_rows == want_rows, (day, level)
+
+
+def test_a_treasurer_sees_only_the_arrears_of_their_subtree(party: Party) -> None:
+    """Decision 165: a treasurer of Astana reads Astana's figures, nothing of Almaty's."""
+    rng = random.Random(7)
+    almaty = [p for p, t in party.ppos.items() if party.territorial[t] == ALMATY]
+    store(party, {uuid4(): random_history(rng, almaty) for _ in range(20)})
+    day = date(2026, 1, 1)
+    assert party.reports.arrears_by_organisation(Scope(frozenset({ASTANA})), day, "party") == []
+    regions = party.reports.arrears_by_organisation(
+        Scope(frozenset({ALMATY})), day, "regional_branch"
+    )
+    assert [r["organisation_id"] for r in regions] == [ALMATY]
+    whole = party.reports.arrears_by_organisation(WHOLE, day, "regional_branch")
+    assert whole == regions

@@ -152,7 +152,9 @@ class DuesReports:
             " sum(owed) AS owed FROM sole JOIN up USING (organisation_id)"
             " WHERE up.at_kind = %(level)s GROUP BY 1),"
             # members who were in several: per segment, then per member and organisation
-            " split AS (SELECT m.member_id, s.* FROM members m CROSS JOIN LATERAL (" + _SEGMENT + ") s"
+            " split AS (SELECT m.member_id, s.* FROM members m CROSS JOIN LATERAL ("
+            + _SEGMENT
+            + ") s"
             " WHERE m.sole_organisation_id IS NULL AND cardinality(m.seg_first) > 0"
             " AND m.seg_first[1] <= %(q)s),"
             " split_up AS (SELECT at_id, count(*) FILTER (WHERE owed > 0) AS members,"
