@@ -52,6 +52,7 @@ bench: install
 	$(BIN)/python -m bench.relay
 	$(BIN)/python -m bench.end_to_end
 	$(BIN)/python -m bench.finance_reports
+	$(BIN)/python -m bench.dues_arrears
 
 schemas: install
 	$(BIN)/python -m partia_contracts.schemas write

@@ -142,8 +142,9 @@ class DuesReports:
             " JOIN {orgs} o ON o.organisation_id = up.at_id"
             " JOIN {orgs} p ON p.organisation_id = o.parent_id),"
             " adjust AS (" + _ADJUST + " GROUP BY member_id),"
-            " members AS (SELECT p.*, p.paid_tiyn + coalesce(a.tiyn, 0) AS paid"
-            " FROM {positions} p LEFT JOIN adjust a USING (member_id)),"
+            # not materialized: read twice, by the two paths below, each with its own filter
+            " members AS NOT MATERIALIZED (SELECT p.*, p.paid_tiyn + coalesce(a.tiyn, 0) AS paid"
+            " FROM {positions} p LEFT JOIN adjust a USING (member_id) WHERE {members_in}),"
             # members of one PPO only (most): summed per PPO before climbing the tree
             " sole AS (SELECT organisation_id, count(*) FILTER (WHERE owed > 0) AS members,"
             " sum(months_owed) AS months_owed, sum(owed) AS owed FROM (" + _WHOLE + ") w"
@@ -171,8 +172,11 @@ class DuesReports:
             " GROUP BY at_id, o.kind, o.parent_id HAVING sum(owed) > 0 ORDER BY at_id"
         )
         scoped, params = self._scoped(scope, under, "at_id")
+        members_in = SQL("true")
+        if params:  # only the members who had a month in the subtree (the GIN index)
+            members_in = SQL("p.organisations && array({})").format(self._subtree)
         params |= {"day": as_of, "q": month_number(as_of) - 1, "level": level}
-        return self._rows(sql.format(scoped=scoped, **self._t), params)
+        return self._rows(sql.format(scoped=scoped, members_in=members_in, **self._t), params)
 
     def arrears_of_members(self, organisation_id: UUID, as_of: date) -> list[dict[str, Any]]:
         """The members with arrears on `as_of` who had a month in this organisation by then

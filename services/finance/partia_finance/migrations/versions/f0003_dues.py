@@ -100,6 +100,8 @@ def _dues_reports(s: str) -> tuple[str, ...]:
         " paid_tiyn bigint NOT NULL DEFAULT 0, paid_settled_on date)",
         f"CREATE INDEX IF NOT EXISTS finance_dues_positions_organisations"
         f" ON {s}.finance_dues_positions USING gin (organisations)",
+        f"CREATE INDEX IF NOT EXISTS finance_dues_positions_several"
+        f" ON {s}.finance_dues_positions (member_id) WHERE sole_organisation_id IS NULL",
         # Payments pre-summed per organisation and month paid, for the collections (Ch. 12.4).
         f"CREATE TABLE IF NOT EXISTS {s}.finance_dues_collected ("
         " organisation_id uuid NOT NULL, month date NOT NULL, payments bigint NOT NULL,"
