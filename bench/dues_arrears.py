@@ -271,9 +271,7 @@ def run(args: argparse.Namespace) -> Figures:
                     client, "/reports/dues-arrears", past, warm=1
                 )
                 ppo_ids = _ppo_ids(url, rng, args.ppo_runs)
-                one = [
-                    {"organisation_id": str(p), "as_of": TODAY.isoformat()} for p in ppo_ids
-                ]
+                one = [{"organisation_id": str(p), "as_of": TODAY.isoformat()} for p in ppo_ids]
                 figures.timings_ms[ONE_PPO] = time_requests(
                     client, "/reports/dues-arrears/members", one, warm=20
                 )
