@@ -245,3 +245,23 @@ def test_a_treasurer_sees_only_the_arrears_of_their_subtree(party: Party) -> Non
     assert [r["organisation_id"] for r in regions] == [ALMATY]
     whole = party.reports.arrears_by_organisation(WHOLE, day, "regional_branch")
     assert whole == regions
+
+
+def test_a_changed_mci_table_recomputes_what_every_member_owes(party: Party) -> None:
+    """Decision 235: the positions follow the configured MCI table; a mid-year change added to
+    the configuration later (from 1 March 2026) changes what is owed from that month on."""
+    rng = random.Random(3)
+    members = {uuid4(): random_history(rng, list(party.ppos)) for _ in range(30)}
+    store(party, members)
+    changed = [*MCI, (date(2026, 3, 1), 4500)]
+    with psycopg.connect(party.url, autocommit=True) as conn:
+        assert sync_mci(conn, party.schema, MciTable(MciRate(d, k) for d, k in changed))
+        assert not sync_mci(conn, party.schema, MciTable(MciRate(d, k) for d, k in changed))
+    day = date(2026, 9, 1)
+    [row] = party.reports.arrears_by_organisation(WHOLE, day, "party")
+    want = [arrears(h, changed, day) for h in members.values()]
+    assert (row["months_owed"], row["arrears_tiyn"]) == (
+        sum(a.months for a in want),
+        sum(a.tiyn for a in want),
+    )
+    assert row["arrears_tiyn"] != sum(arrears(h, MCI, day).tiyn for h in members.values())
