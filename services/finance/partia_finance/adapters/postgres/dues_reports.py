@@ -172,7 +172,7 @@ class DuesReports:
             " GROUP BY at_id, o.kind, o.parent_id HAVING sum(owed) > 0 ORDER BY at_id"
         )
         scoped, params = self._scoped(scope, under, "at_id")
-        members_in = SQL("true")
+        members_in: Composable = SQL("true")
         if params:  # only the members who had a month in the subtree (the GIN index)
             members_in = SQL("p.organisations && array({})").format(self._subtree)
         params |= {"day": as_of, "q": month_number(as_of) - 1, "level": level}
