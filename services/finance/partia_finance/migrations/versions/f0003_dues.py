@@ -117,33 +117,29 @@ def _dues_reports(s: str) -> tuple[str, ...]:
 _REFRESH = """
 CREATE OR REPLACE FUNCTION {s}.finance_dues_refresh(members uuid[]) RETURNS void
 LANGUAGE sql AS $body$
-WITH spells AS (
-  SELECT member_id, organisation_id, from_on, until_on, opened_by
-  FROM {s}.finance_membership_spells
-  WHERE member_id = ANY(members) AND (until_on IS NULL OR until_on > from_on)
-),
-horizon AS (  -- after this month nothing changes any more for an open stint
-  SELECT sp.member_id, (date_trunc('month', greatest(
-    (SELECT max(effective_from) FROM {s}.finance_dues_mci),
-    (SELECT max(c.effective_from) FROM {s}.finance_dues_categories c
-     WHERE c.member_id = sp.member_id),
-    max(sp.from_on))) + interval '1 month')::date AS month
-  FROM spells sp GROUP BY sp.member_id
-),
-fees AS (  -- an entrance fee per admission, at the working rate only (Ch. 12.2)
-  SELECT sp.member_id, sp.from_on,
+WITH spells AS (  -- per stint: its entrance fees (one per admission at the working rate only,
+  -- Ch. 12.2) and the month after the last change (MCI, declaration, stint): from then on an
+  -- open stint's months are all alike. No self-join: a bulk build stays linear.
+  SELECT sp.member_id, sp.organisation_id, sp.from_on, sp.until_on,
     CASE WHEN sp.opened_by = 'admission' AND coalesce(a.category, 'working') = 'working'
-    THEN 1 ELSE 0 END AS fees
-  FROM spells sp LEFT JOIN LATERAL (SELECT category FROM {s}.finance_dues_categories
+    THEN 1 ELSE 0 END AS fees,
+    (date_trunc('month', greatest(r.last, cl.last,
+      max(sp.from_on) OVER (PARTITION BY sp.member_id))) + interval '1 month')::date AS horizon
+  FROM {s}.finance_membership_spells sp
+  CROSS JOIN (SELECT max(effective_from) AS last FROM {s}.finance_dues_mci) r
+  LEFT JOIN LATERAL (SELECT category FROM {s}.finance_dues_categories
     WHERE member_id = sp.member_id AND effective_from <= sp.from_on
     ORDER BY effective_from DESC LIMIT 1) a ON true
+  LEFT JOIN LATERAL (SELECT max(effective_from) AS last FROM {s}.finance_dues_categories
+    WHERE member_id = sp.member_id) cl ON true
+  WHERE sp.member_id = ANY(members) AND (sp.until_on IS NULL OR sp.until_on > sp.from_on)
 ),
 months AS (
-  SELECT sp.*, m::date AS month, sp.until_on IS NULL AND m = h.month AS open_end,
-    CASE WHEN m = date_trunc('month', sp.from_on) THEN f.fees ELSE 0 END AS fees
-  FROM spells sp JOIN horizon h USING (member_id) JOIN fees f USING (member_id, from_on),
-  generate_series(date_trunc('month', sp.from_on),
-                  coalesce(date_trunc('month', sp.until_on - 1), h.month), interval '1 month') m
+  SELECT sp.member_id, sp.organisation_id, sp.from_on, m::date AS month,
+    sp.until_on IS NULL AND m = sp.horizon AS open_end,
+    CASE WHEN m = date_trunc('month', sp.from_on) THEN sp.fees ELSE 0 END AS fees
+  FROM spells sp, generate_series(date_trunc('month', sp.from_on),
+    coalesce(date_trunc('month', sp.until_on - 1), sp.horizon), interval '1 month') m
 ),
 facts AS (  -- the month's PPO on its last day of membership; its first day of membership
   SELECT DISTINCT ON (member_id, month) member_id, month, organisation_id, open_end,
