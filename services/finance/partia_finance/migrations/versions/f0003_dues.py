@@ -87,15 +87,16 @@ def _dues_reports(s: str) -> tuple[str, ...]:
         # in one PPO at one monthly amount, an entrance fee only on a segment's first month;
         # months are year * 12 + month - 1; an open stint's last segment has 1,000,000 months.
         # seg_base: all charges of the earlier segments; seg_positive_before: their months with
-        # an amount. paid_tiyn: payments not reversed; paid_settled_on: the latest paid_on or
+        # an amount (arrays STORAGE PLAIN: read without a copy, see dues_reports). paid_tiyn:
+        # payments not reversed; paid_settled_on: the latest paid_on or
         # reversed_on of them (on a later date, paid_tiyn is what was paid by then).
         f"CREATE TABLE IF NOT EXISTS {s}.finance_dues_positions ("
         " member_id uuid PRIMARY KEY, organisations uuid[] NOT NULL DEFAULT '{{}}',"
         " sole_organisation_id uuid,"
-        " seg_first integer[] NOT NULL DEFAULT '{{}}', seg_months integer[] NOT NULL DEFAULT '{{}}',"
-        " seg_monthly bigint[] NOT NULL DEFAULT '{{}}', seg_fee bigint[] NOT NULL DEFAULT '{{}}',"
-        " seg_base bigint[] NOT NULL DEFAULT '{{}}',"
-        " seg_positive_before integer[] NOT NULL DEFAULT '{{}}',"
+        " seg_first integer[] STORAGE PLAIN NOT NULL DEFAULT '{{}}', seg_months integer[] STORAGE PLAIN NOT NULL DEFAULT '{{}}',"
+        " seg_monthly bigint[] STORAGE PLAIN NOT NULL DEFAULT '{{}}', seg_fee bigint[] STORAGE PLAIN NOT NULL DEFAULT '{{}}',"
+        " seg_base bigint[] STORAGE PLAIN NOT NULL DEFAULT '{{}}',"
+        " seg_positive_before integer[] STORAGE PLAIN NOT NULL DEFAULT '{{}}',"
         " seg_organisation uuid[] NOT NULL DEFAULT '{{}}',"
         " paid_tiyn bigint NOT NULL DEFAULT 0, paid_settled_on date)",
         f"CREATE INDEX IF NOT EXISTS finance_dues_positions_organisations"
