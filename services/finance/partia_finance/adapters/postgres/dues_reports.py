@@ -92,6 +92,7 @@ CROSS JOIN LATERAL (SELECT m.months,
 # The same for a whole member in one go, by binary search (width_bucket) in the segment
 # starts (i: the segment of the last month due) and in the running charges (s: the segment
 # where the payments run out); the members of one organisation only (sole_organisation_id).
+# A member with nothing due yet (i = 0) reads NULLs, which the sums and counts skip.
 _WHOLE = """
 SELECT sole_organisation_id AS organisation_id, member_id,
   greatest(0, seg_base[i] + seg_fee[i] + seg_monthly[i] * d - paid) AS owed,
@@ -103,7 +104,7 @@ FROM (SELECT *, least(%(q)s - seg_first[i] + 1, seg_months[i]) AS d FROM (
   SELECT sole_organisation_id, member_id, seg_first, seg_months, seg_monthly, seg_fee, seg_base,
     seg_positive_before, paid, width_bucket(%(q)s, seg_first) AS i,
     width_bucket(paid, seg_base) AS s
-  FROM members WHERE sole_organisation_id IS NOT NULL AND seg_first[1] <= %(q)s) w) x
+  FROM members WHERE sole_organisation_id IS NOT NULL) w) x
 """
 
 
@@ -143,8 +144,8 @@ class DuesReports:
             " JOIN {orgs} p ON p.organisation_id = o.parent_id),"
             " adjust AS (" + _ADJUST + " GROUP BY member_id),"
             # not materialized: read twice, by the two paths below, each with its own filter
-            " members AS NOT MATERIALIZED (SELECT p.*, p.paid_tiyn + coalesce(a.tiyn, 0) AS paid"
-            " FROM {positions} p LEFT JOIN adjust a USING (member_id) WHERE {members_in}),"
+            " members AS NOT MATERIALIZED (SELECT p.*, p.paid_tiyn + {adjusted} AS paid"
+            " FROM {positions} p {adjust} WHERE {members_in}),"
             # members of one PPO only (most): summed per PPO before climbing the tree
             " sole AS (SELECT organisation_id, count(*) FILTER (WHERE owed > 0) AS members,"
             " sum(months_owed) AS months_owed, sum(owed) AS owed FROM (" + _WHOLE + ") w"
@@ -176,7 +177,24 @@ class DuesReports:
         if params:  # only the members who had a month in the subtree (the GIN index)
             members_in = SQL("p.organisations && array({})").format(self._subtree)
         params |= {"day": as_of, "q": month_number(as_of) - 1, "level": level}
-        return self._rows(sql.format(scoped=scoped, members_in=members_in, **self._t), params)
+        adjusted, adjust = SQL("0"), SQL("")
+        if self._paid_after(as_of):  # else the join with nothing costs a probe per member
+            adjusted, adjust = (
+                SQL("coalesce(a.tiyn, 0)"),
+                SQL("LEFT JOIN adjust a USING (member_id)"),
+            )
+        composed = sql.format(
+            scoped=scoped, members_in=members_in, adjusted=adjusted, adjust=adjust, **self._t
+        )
+        return self._rows(composed, params)
+
+    def _paid_after(self, day: date) -> bool:
+        """Whether any payment was made or reversed after `day` (two index probes)."""
+        sql = SQL(
+            "SELECT EXISTS (SELECT 1 FROM {p} WHERE paid_on > %(day)s)"
+            " OR EXISTS (SELECT 1 FROM {p} WHERE reversed_on > %(day)s) AS found"
+        ).format(p=self._t["payments"])
+        return bool(self._rows(sql, {"day": day})[0]["found"])
 
     def arrears_of_members(self, organisation_id: UUID, as_of: date) -> list[dict[str, Any]]:
         """The members with arrears on `as_of` who had a month in this organisation by then
