@@ -51,6 +51,11 @@ OPERATIONS: Operations = {
     ("GET", "/reports/refused-donations"): READ_REPORTS,
     # per donor (a digest of the IIN or BIN): figures; the names only with read-donations
     ("GET", "/reports/donors"): READ_REPORTS,
+    # dues reports (issue 12 item 6): figures per organisation; per member, card numbers only
+    ("GET", "/reports/dues-arrears"): READ_REPORTS,
+    ("GET", "/reports/dues-arrears/members"): READ_REPORTS,
+    ("GET", "/reports/dues-collected"): READ_REPORTS,
+    ("GET", "/reports/dues-undeclared"): READ_REPORTS,
     # return obligations
     ("GET", "/obligations"): READ_DONATIONS,
     ("POST", "/obligations/{obligation_id}/settlement"): RECORD_DONATIONS,
