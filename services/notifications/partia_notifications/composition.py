@@ -15,6 +15,7 @@ from partia_kit.postgres import preparing
 from partia_kit.postgres.embedded import start_embedded_postgres
 from partia_kit.postgres.preparing import installing
 from partia_notifications.adapters.deliveries import DeliveryLog
+from partia_notifications.adapters.organisations import OrganisationDirectory
 from partia_notifications.adapters.registry import RegistryContacts
 from partia_notifications.adapters.smtp import SmtpMailer
 from partia_notifications.application.sending import Retries, Sender
@@ -80,6 +81,7 @@ def sender(notifications: Notifications) -> Sender:
             timeout=settings.smtp_timeout,
         ),
         render=rendering.render,
+        organisations=OrganisationDirectory(notifications.pool, settings.database_schema),
         retries=Retries(
             settings.retry_first_seconds, settings.retry_max_seconds, settings.max_attempts
         ),
