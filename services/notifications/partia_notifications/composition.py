@@ -16,6 +16,7 @@ from partia_kit.postgres.embedded import start_embedded_postgres
 from partia_kit.postgres.preparing import installing
 from partia_notifications.adapters.deliveries import DeliveryLog
 from partia_notifications.adapters.organisations import OrganisationDirectory
+from partia_notifications.adapters.preferences import Preferences
 from partia_notifications.adapters.registry import RegistryContacts
 from partia_notifications.adapters.smtp import SmtpMailer
 from partia_notifications.application.sending import Retries, Sender
@@ -29,6 +30,7 @@ class Notifications:
     settings: NotificationsSettings
     pool: ConnectionPool[Any]
     deliveries: DeliveryLog
+    preferences: Preferences
     fingerprint_key: bytes
     embedded_server: Any = None
 
@@ -56,7 +58,10 @@ def open_notifications(settings: NotificationsSettings, *, start: bool = True) -
     if start:
         pool.open()
     key = derive_fingerprint_key(settings.master_key_bytes())
-    return Notifications(settings, pool, DeliveryLog(pool, settings.database_schema), key, server)
+    schema = settings.database_schema
+    return Notifications(
+        settings, pool, DeliveryLog(pool, schema), Preferences(pool, schema), key, server
+    )
 
 
 def sender(notifications: Notifications) -> Sender:

@@ -21,6 +21,7 @@ from partia_kit.postgres.statements import table
 from partia_notifications.application.ports import Due
 
 TABLE = "notifications_deliveries"
+PREFERENCES = "notifications_preferences"
 QUEUED, SENT, FAILED, WITHHELD = "queued", "sent", "failed", "withheld"
 
 COLUMNS = (
@@ -87,13 +88,21 @@ class DeliveryLog:
         with self._pool.connection() as conn, conn.transaction():
             rows = conn.execute(
                 SQL(
-                    "SELECT notice_id, event_id, template, member_id, context, attempts FROM {}"
-                    " WHERE status = 'queued' AND next_attempt_at <= now()"
-                    " ORDER BY next_attempt_at LIMIT %s FOR UPDATE SKIP LOCKED"
-                ).format(self._table),
+                    "SELECT d.notice_id, d.event_id, d.template, d.member_id, d.context,"
+                    " d.attempts, d.category, array_remove(ARRAY["
+                    "  CASE WHEN NOT p.reminders THEN 'reminder' END,"
+                    "  CASE WHEN NOT p.information THEN 'information' END], NULL)"
+                    " FROM {} d LEFT JOIN {} p ON p.member_id = d.member_id"
+                    " WHERE d.status = 'queued' AND d.next_attempt_at <= now()"
+                    " ORDER BY d.next_attempt_at LIMIT %s FOR UPDATE OF d SKIP LOCKED"
+                ).format(self._table, table(self._schema, PREFERENCES)),
                 (limit,),
             ).fetchall()
-            yield Claim(conn, self._schema, [Due(*row) for row in rows])
+            due = [
+                Due(notice, event, template, member, context, attempts, category, tuple(out))
+                for notice, event, template, member, context, attempts, category, out in rows
+            ]
+            yield Claim(conn, self._schema, due)
 
     def of_member(self, member_id: UUID) -> list[dict[str, Any]]:
         return self._select("member_id = %s ORDER BY queued_at, template", member_id)

@@ -56,6 +56,9 @@ class Due:
     member_id: UUID | None
     context: dict[str, Any]
     attempts: int
+    category: str = "decision"
+    opted_out: tuple[str, ...] = ()
+    """The categories the member chose not to receive (their preferences, read with the claim)."""
 
 
 class Claim(Protocol):

@@ -30,6 +30,7 @@ from partia_notifications.application.ports import (
 )
 from partia_notifications.application.wording import worded
 from partia_notifications.domain.backoff import gives_up, retry_delay
+from partia_notifications.domain.policies.preferences import withheld_by_choice
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,9 @@ class Sender:
     def _deliver(self, claim: Claim, due: Due) -> None:
         if due.member_id is None:
             claim.failed(due.notice_id, "no-recipient")
+            return
+        if withheld_by_choice(due.category, due.opted_out):
+            claim.withheld(due.notice_id, f"opted-out:{due.category}")
             return
         try:
             answer = self.contacts.contact(due.member_id)
