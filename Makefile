@@ -56,6 +56,7 @@ bench: install
 	$(BIN)/python -m bench.end_to_end
 	$(BIN)/python -m bench.finance_reports
 	$(BIN)/python -m bench.dues_consume --members $(DUES_CONSUME_MEMBERS)
+	$(BIN)/python -m bench.dues_arrears
 
 schemas: install
 	$(BIN)/python -m partia_contracts.schemas write

@@ -95,6 +95,15 @@ FINANCE = System(
             description="Return obligations: opened, overdue, settled.",
             events=_finance_events("finance.obligation."),
         ),
+        Channel(
+            id="dues",
+            topic="partia.finance.dues.v1",
+            partitions=3,
+            key="member id (the dues account)",
+            description="Each member's dues account, in order per member: payments recorded and"
+            " reversed, arrears reaching the threshold. No category, no personal data.",
+            events=_finance_events("finance.dues."),
+        ),
     ),
 )
 SYSTEMS: tuple[System, ...] = (REGISTRY, FINANCE)

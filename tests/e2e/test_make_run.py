@@ -396,6 +396,40 @@ def _a_treasurer_sees_a_credit_checked_and_it_reaches_kafka(system: System) -> N
     assert published(read_topic(system.bootstrap, FINANCE_TOPIC, until=published, limit=60))
 
 
+def _a_new_members_dues_appear_in_finance_and_a_payment_clears_them(
+    system: System, member: str
+) -> None:
+    """Issue 12's "done when" (Ch. 12.2, decision 216): the member admitted over the registry's
+    API on 10 March 2026 reaches finance through Kafka within seconds, owing the entrance fee and
+    each month from March at 0.1 MCI (4,325 KZT in 2026: 432.50 KZT); the central treasurer
+    records the bureau's cash receipt for all of it and the arrears are zero."""
+    tokens = dict(re.findall(r"^  ([\w-]+) .*\n {16}(\S+)$", system.output(), re.M))
+    treasurer = {"Authorization": f"Bearer {tokens['treasurer']}"}
+    arrears_url = f"{system.finance}/members/{member}/dues/arrears"
+    as_of = {"as_of": "2026-07-01"}  # March to June fall due before 1 July
+
+    def known() -> bool:
+        return httpx.get(arrears_url, params=as_of, headers=treasurer).status_code == 200
+
+    wait_for(known, limit=60, what="finance learns of the admission from Kafka")
+    owed = httpx.get(arrears_url, params=as_of, headers=treasurer).json()
+    assert (owed["months_owed"], owed["amount_tiyn"]) == (4, 5 * 43_250)  # 4 months + the fee
+    paid = httpx.post(
+        f"{system.finance}/members/{member}/dues/payments",
+        json={
+            "paid_on": "2026-06-30",
+            "amount_tiyn": 5 * 43_250,
+            "channel": "cash",
+            "reference": "Receipt 0001",
+        },
+        headers={**treasurer, "Idempotency-Key": str(uuid.uuid4())},
+        timeout=30,
+    )
+    assert paid.status_code in (200, 201), paid.text
+    cleared = httpx.get(arrears_url, params=as_of, headers=treasurer).json()
+    assert (cleared["months_owed"], cleared["amount_tiyn"]) == (0, 0)
+
+
 def all_gone(pids: list[int], ports: list[int]) -> bool:
     return not any(alive(pid) for pid in pids) and all(port_free(port) for port in ports)
 
@@ -425,6 +459,7 @@ def test_make_run_starts_the_system_an_admission_reaches_kafka_and_ctrl_c_stops_
             )
 
         assert admitted(read_topic(system.bootstrap, MEMBERS_TOPIC, until=admitted, limit=60))
+        _a_new_members_dues_appear_in_finance_and_a_payment_clears_them(system, member)
         _an_expulsion_puts_an_email_with_the_appeal_deadline_in_the_catcher(system, member)
         processes = [*system.started().values(), *system.postgres()]
 

@@ -258,8 +258,18 @@ class StatementRequest(_Body):
 
 class StatementLineOut(BaseModel):
     line: int
-    outcome: Literal["received", "held", "accepted", "rejected", "already_imported", "unmatched"]
+    outcome: Literal[
+        "received",
+        "held",
+        "accepted",
+        "rejected",
+        "already_imported",
+        "unmatched",
+        "dues_recorded",  # a dues payment of the member whose party card the purpose names
+    ]
     donation_id: UUID | None = None
+    member_id: UUID | None = None
+    payment_id: UUID | None = Field(default=None, description="the dues payment, if dues")
     obligation_id: UUID | None = None
     rule: str | None = Field(default=None, description="the rule that refused it, if refused")
     clause: str | None = None

@@ -22,6 +22,9 @@ __all__ = [
     "DonationHeld",
     "DonationReceived",
     "DonationRejected",
+    "DuesArrearsThresholdReached",
+    "DuesPaymentRecorded",
+    "DuesPaymentReversed",
     "FinanceEvent",
     "ObligationBecameOverdue",
     "ObligationOpened",
@@ -31,6 +34,8 @@ __all__ = [
 _DONATION = "3b0e6a52-8f64-4f1c-9d0a-2f3c6b1e7a10"
 _OBLIGATION = "7c2d1e4f-5a6b-4c3d-8e9f-0a1b2c3d4e5f"
 _ORGANISATION = "d3a2b0b4-6f5e-5c1a-9b8d-7e6f5a4b3c2d"
+_MEMBER = "5f1c2d3e-4b5a-4c6d-9e8f-1a2b3c4d5e6f"
+_PAYMENT = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
 _TYPE = "What happened, as `finance.<aggregate>.<fact>`. Route on it with schema_version."
 
 
@@ -226,6 +231,84 @@ class ObligationSettled(FinanceEvent):
     late: bool = Field(description="Settled after the deadline.")
 
 
+# --- Membership dues (issue 12): the aggregate is the member's dues account, its id the
+# member's registry id. A member's dues category is not published: it can reveal health or
+# employment (Ch. 12.2's exempt groups), so it stays sealed in finance.
+
+
+class DuesPaymentRecorded(FinanceEvent):
+    """A dues payment was recorded for a member: cash collected by the PPO bureau (Ch. 10.4)
+    with its receipt number, or a bank credit matched from a statement."""
+
+    EXAMPLES = (
+        _example(
+            "finance.dues.payment_recorded",
+            _MEMBER,
+            3,
+            payment_id=_PAYMENT,
+            organisation_id=_ORGANISATION,
+            amount_tiyn=129_750,
+            channel="cash",
+            reference="Receipt 0042",
+        ),
+    )
+
+    event_type: Literal["finance.dues.payment_recorded"] = _event_type(
+        "finance.dues.payment_recorded"
+    )
+    payment_id: UUID
+    organisation_id: UUID = Field(description="The primary organisation that collected it.")
+    amount_tiyn: int = _Tiyn
+    channel: Literal["cash", "bank"] = Field(description="Collected in cash or credited by bank.")
+    reference: str = Field(description="The receipt number, or the bank's document reference.")
+
+
+class DuesPaymentReversed(FinanceEvent):
+    """A recorded dues payment was reversed (entered in error, or the bank recalled it); it no
+    longer counts from effective_on."""
+
+    EXAMPLES = (
+        _example(
+            "finance.dues.payment_reversed",
+            _MEMBER,
+            4,
+            payment_id=_PAYMENT,
+            reason="Entered twice",
+        ),
+    )
+
+    event_type: Literal["finance.dues.payment_reversed"] = _event_type(
+        "finance.dues.payment_reversed"
+    )
+    payment_id: UUID
+    reason: str = Field(description="Why, in the treasurer's words; no personal data.")
+
+
+class DuesArrearsThresholdReached(FinanceEvent):
+    """A member's unpaid months reached the party's threshold on effective_on. For
+    notifications only: arrears never lead to a sanction by themselves."""
+
+    EXAMPLES = (
+        _example(
+            "finance.dues.arrears_threshold_reached",
+            _MEMBER,
+            5,
+            organisation_id=_ORGANISATION,
+            months_owed=3,
+            amount_tiyn=129_750,
+            threshold_months=3,
+        ),
+    )
+
+    event_type: Literal["finance.dues.arrears_threshold_reached"] = _event_type(
+        "finance.dues.arrears_threshold_reached"
+    )
+    organisation_id: UUID = Field(description="The member's primary organisation on that day.")
+    months_owed: int = Field(ge=1, description="Months due and not fully paid.")
+    amount_tiyn: int = _Tiyn
+    threshold_months: int = Field(ge=1, description="The party's threshold in force.")
+
+
 FINANCE_EVENTS: tuple[type[IntegrationEvent], ...] = (
     DonationReceived,
     DonationHeld,
@@ -235,4 +318,7 @@ FINANCE_EVENTS: tuple[type[IntegrationEvent], ...] = (
     ObligationOpened,
     ObligationBecameOverdue,
     ObligationSettled,
+    DuesPaymentRecorded,
+    DuesPaymentReversed,
+    DuesArrearsThresholdReached,
 )

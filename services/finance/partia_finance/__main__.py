@@ -39,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     clock = sub.add_parser(
         "clock",
-        help="mark overdue return obligations and flag undecided donations (daily; safe to repeat)",
+        help="mark overdue return obligations, flag undecided donations and note dues arrears"
+        " reaching the threshold (daily; safe to repeat)",
     )
     clock.add_argument(
         "--on", type=date.fromisoformat, default=None, help="the day (default: today)"
@@ -150,7 +151,8 @@ def _project(settings: FinanceSettings, bootstrap: str) -> int:
 
 
 def _clock(settings: FinanceSettings, on: date) -> int:
-    from partia_finance.application.clock import run_clock
+    from partia_finance.adapters.postgres.dues_queries import DuesQueries
+    from partia_finance.application.clock import run_clock, run_dues_clock
     from partia_finance.composition import open_finance
 
     finance = open_finance(settings)
@@ -161,11 +163,17 @@ def _clock(settings: FinanceSettings, on: date) -> int:
             finance.queries.undecided_donations(),
             finance.writer.execute,
         )
+        threshold = finance.configuration.dues_arrears_threshold_months
+        changes = DuesQueries(finance.store, finance.configuration.mci).threshold_changes(
+            on, threshold
+        )
+        dues = run_dues_clock(on, changes, threshold, finance.writer.execute)
     finally:
         finance.close()
     print(
         f"{on.isoformat()}: {done.overdue} obligations overdue, {done.flagged} donations flagged"
-        f" undecided ({done.already} already done or not late yet)"
+        f" undecided ({done.already} already done or not late yet); dues arrears: {dues.noted}"
+        f" crossings of {threshold} months noted ({dues.already} unchanged)"
     )
     return 0
 

@@ -10,6 +10,7 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from partia_contracts.text import MESSAGE, RULE
+from partia_finance.adapters.postgres.dues_reports import sync_mci
 from partia_finance.adapters.postgres.event_store import FinanceEventStore
 from partia_finance.adapters.postgres.queries import FinanceQueries
 from partia_finance.adapters.postgres.store import FinanceStore
@@ -61,8 +62,11 @@ def open_finance(settings: FinanceSettings, *, start: bool = True) -> Finance:
     url = settings.database_url
     if url is None:
         server, url = start_embedded_postgres(settings.data_dir / "pgdata")
+    configuration = load_configuration(settings.party)
     with installing(url, settings.database_schema):
         migrations.upgrade(url, for_schema(settings.database_schema))
+        with psycopg.connect(url, autocommit=True) as conn:  # the dues positions' MCI
+            sync_mci(conn, settings.database_schema, configuration.mci)
         events = FinanceEventStore(
             eventsourcing_env(url, settings.database_schema, settings.pool_size),
             settings.master_keys(),
@@ -71,7 +75,6 @@ def open_finance(settings: FinanceSettings, *, start: bool = True) -> Finance:
     pool: ConnectionPool[Any] = ConnectionPool(
         url, kwargs={"autocommit": True}, min_size=1, max_size=4, open=False
     )
-    configuration = load_configuration(settings.party)
     store = FinanceStore(events, pool)
     runner = BatchRunner(
         store,

@@ -3,7 +3,8 @@
 data left sealed, on
 - `partia.finance.donations.v1`, keyed by donation id, and
 - `partia.finance.obligations.v1`, keyed by obligation id,
-so each donation's and each obligation's events arrive in order."""
+- `partia.finance.dues.v1`, keyed by member id (the dues account),
+so each donation's, each obligation's and each member's dues events arrive in order."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from partia_kit.vault import SealingMapper
 
 DONATIONS_TOPIC = FINANCE.channel("donations").topic
 OBLIGATIONS_TOPIC = FINANCE.channel("obligations").topic
+DUES_TOPIC = FINANCE.channel("dues").topic
 TOPICS = {channel.topic: channel.partitions for channel in FINANCE.channels}
 RELAY_NAME = "finance"
 
@@ -36,11 +38,18 @@ def finance_messages(mapper: SealingMapper) -> ToMessages:
         contract = to_integration_event(event, record.position)
         if contract is None:
             return []
-        donation = contract.event_type.startswith("finance.donation.")
-        topic = DONATIONS_TOPIC if donation else OBLIGATIONS_TOPIC
+        topic = _topic(contract.event_type)
         return [contract_message(topic, contract, FINANCE.source, record.position)]
 
     return to_messages
+
+
+def _topic(event_type: str) -> str:
+    if event_type.startswith("finance.donation."):
+        return DONATIONS_TOPIC
+    if event_type.startswith("finance.dues."):
+        return DUES_TOPIC
+    return OBLIGATIONS_TOPIC
 
 
 def run_relay(settings: FinanceSettings, args: argparse.Namespace) -> int:

@@ -12,11 +12,16 @@ from uuid import uuid4
 from eventsourcing.domain import Aggregate
 
 from partia_contracts.finance import v1
-from partia_finance.adapters.integration_events import PUBLISHED, UNPUBLISHED
+from partia_finance.adapters.integration_events import (
+    PUBLISHED,
+    UNPUBLISHED,
+    to_integration_event,
+)
 from partia_finance.application import commands as c
 from partia_finance.composition import Finance
 from partia_finance.domain.donations import Donation
 from partia_finance.domain.donors import DonorPersonalData
+from partia_finance.domain.dues_account import DuesAccount
 from partia_finance.domain.evidence import Evidence
 from partia_finance.domain.funds import Purpose
 from partia_finance.domain.money import Amount
@@ -47,7 +52,7 @@ def event_types(aggregate: type[Aggregate]) -> set[type[Any]]:
 
 
 def test_every_finance_domain_event_is_declared_published_or_kept_inside_once() -> None:
-    every = event_types(Donation) | event_types(ReturnObligation)
+    every = event_types(Donation) | event_types(ReturnObligation) | event_types(DuesAccount)
     assert set(PUBLISHED) | UNPUBLISHED == every
     assert not set(PUBLISHED) & UNPUBLISHED
     assert set(PUBLISHED.values()) == set(v1.FINANCE_EVENTS)
@@ -115,3 +120,62 @@ def test_the_relay_publishes_a_refused_donation_and_its_obligation_without_perso
     assert CITIZEN_IIN.encode() not in published
     assert "Иванов".encode() not in published
     assert json.loads(donations[0].value)["donor_kind"] == "person"
+
+
+def test_a_members_dues_events_go_to_the_dues_topic_keyed_by_member_without_the_category() -> None:
+    """Issue 12 item 7: payments recorded and reversed and the arrears threshold are published;
+    the declared category (it can reveal health or employment, Ch. 12.2) is not."""
+    from partia_finance.domain.dues import Arrears
+    from partia_finance.domain.policies.dues import DuesCategory
+    from partia_finance.relay import DUES_TOPIC
+    from partia_finance.relay import _topic as topic_of
+    from tests.finance.domain.test_dues import MCI
+
+    member, payment = uuid4(), uuid4()
+    account = DuesAccount.open(member, "tolkyn")
+    account.declare_category(
+        category=DuesCategory.DISABLED,
+        effective_from=date(2026, 1, 1),
+        evidence_reference="MSE 2291",
+        monthly_tiyn=None,
+        declared_on=date(2026, 1, 2),
+        mci=MCI,
+        recorded_by="tolkyn",
+    )
+    account.record_payment(
+        payment_id=payment,
+        organisation_id=ALMATY,
+        paid_on=date(2026, 3, 10),
+        amount_tiyn=129_750,
+        channel="cash",
+        reference="Receipt 0042",
+        recorded_by="tolkyn",
+    )
+    account.reverse_payment(
+        payment_id=payment, reason="Entered twice", reversed_on=date(2026, 3, 11), recorded_by="t"
+    )
+    account.note_arrears(
+        Arrears(date(2026, 4, 1), 3, 129_750, date(2026, 1, 1)),
+        organisation_id=ALMATY,
+        threshold_months=3,
+        recorded_by="finance-clock",
+    )
+    published = [to_integration_event(e, i) for i, e in enumerate(account.collect_events(), 1)]
+    contracts = [p for p in published if p is not None]
+    assert [type(p) for p in contracts] == [
+        v1.DuesPaymentRecorded,
+        v1.DuesPaymentReversed,
+        v1.DuesArrearsThresholdReached,
+    ]
+    assert {p.aggregate_id for p in contracts} == {member}
+    assert {topic_of(p.event_type) for p in contracts} == {DUES_TOPIC}
+    recorded = contracts[0]
+    assert isinstance(recorded, v1.DuesPaymentRecorded)
+    assert (recorded.effective_on, recorded.amount_tiyn, recorded.reference) == (
+        date(2026, 3, 10),
+        129_750,
+        "Receipt 0042",
+    )
+    text = "".join(p.model_dump_json() for p in contracts)
+    assert "disabled" not in text
+    assert "MSE" not in text

@@ -11,6 +11,7 @@ from typing import Any
 from partia_contracts.finance import v1
 from partia_contracts.registry.v1 import IntegrationEvent
 from partia_finance.domain.donations import Donation
+from partia_finance.domain.dues_account import DuesAccount
 from partia_finance.domain.obligations import ReturnObligation
 from partia_finance.domain.policies.permissibility import Outcome
 from partia_kit.messages import envelope_of
@@ -24,9 +25,14 @@ PUBLISHED: dict[type[Any], type[IntegrationEvent]] = {
     ReturnObligation.Opened: v1.ObligationOpened,
     ReturnObligation.BecameOverdue: v1.ObligationBecameOverdue,
     ReturnObligation.Settled: v1.ObligationSettled,
+    DuesAccount.PaymentRecorded: v1.DuesPaymentRecorded,
+    DuesAccount.PaymentReversed: v1.DuesPaymentReversed,
+    DuesAccount.ArrearsThresholdReached: v1.DuesArrearsThresholdReached,
 }
 UNPUBLISHED: frozenset[type[Any]] = frozenset(
     {Donation.EvidenceAdded, Donation.LeftUndecided, Donation.PersonalDataErased}
+    # a member's category stays inside: it can reveal health or employment (Ch. 12.2)
+    | {DuesAccount.Opened, DuesAccount.CategoryDeclared, DuesAccount.ArrearsBelowThreshold}
 )
 
 
@@ -40,7 +46,17 @@ def to_integration_event(event: Any, position: int | None = None) -> Integration
 
 
 def _business_date(e: Any) -> Any:
-    for name in ("credited_on", "decided_on", "found_on", "opened_on", "overdue_on", "settled_on"):
+    for name in (
+        "credited_on",
+        "decided_on",
+        "found_on",
+        "opened_on",
+        "overdue_on",
+        "settled_on",
+        "paid_on",
+        "reversed_on",
+        "reached_on",
+    ):
         value = getattr(e, name, None)
         if value is not None:
             return value
@@ -95,4 +111,21 @@ def _payload(e: Any) -> dict[str, Any]:
             return {"deadline": e.deadline}
         case ReturnObligation.Settled():
             return {"payment_reference": e.payment_reference, "late": e.late}
+        case DuesAccount.PaymentRecorded():
+            return {
+                "payment_id": e.payment_id,
+                "organisation_id": e.organisation_id,
+                "amount_tiyn": e.amount_tiyn,
+                "channel": e.channel,
+                "reference": e.reference,
+            }
+        case DuesAccount.PaymentReversed():
+            return {"payment_id": e.payment_id, "reason": e.reason}
+        case DuesAccount.ArrearsThresholdReached():
+            return {
+                "organisation_id": e.organisation_id,
+                "months_owed": e.months_owed,
+                "amount_tiyn": e.amount_tiyn,
+                "threshold_months": e.threshold_months,
+            }
     raise TypeError(f"{type(e).__name__} is not published")

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
-from partia_finance.api import access_log, donations, reports, statements
+from partia_finance.api import access_log, donations, dues, dues_reports, reports, statements
 from partia_finance.api.permissions import OPERATIONS
 from partia_finance.api.problems import install_problem_handlers
 from partia_finance.composition import Finance, open_finance
@@ -66,6 +66,8 @@ def create_app(
     app.include_router(statements.router)
     app.include_router(reports.router)
     app.include_router(access_log.router)
+    app.include_router(dues.router)
+    app.include_router(dues_reports.router)
     _add_operations(app)
     install_guards(app, config, docs_prefixes=DOCS_PATHS if config.api_docs else ())
     app.openapi()  # refuses to build an app with an operation whose permission is not declared

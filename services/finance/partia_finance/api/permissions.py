@@ -25,6 +25,13 @@ READ_REPORTS = Permission("read-finance-reports", frozenset({Role.TREASURER, Rol
 READ_ACCESS_LOG = Permission("read-finance-access-log", frozenset({Role.AUDITOR}), whole_party=True)
 """Who read which donor's personal data (decision 247): the control and audit commission's."""
 
+RECORD_DUES = Permission("record-dues", frozenset({Role.TREASURER}))
+"""Members' dues categories (with their evidence), payments and reversals (Ch. 10.4: the PPO
+bureau collects dues); a treasurer of the member's PPO or of an organisation above it."""
+
+READ_DUES = Permission("read-dues", frozenset({Role.TREASURER, Role.AUDITOR}))
+"""A member's statement of account and arrears (rate classes, never the declared category)."""
+
 OPERATIONS: Operations = {
     ("GET", "/health"): PUBLIC,
     ("GET", "/ready"): PUBLIC,
@@ -44,9 +51,20 @@ OPERATIONS: Operations = {
     ("GET", "/reports/refused-donations"): READ_REPORTS,
     # per donor (a digest of the IIN or BIN): figures; the names only with read-donations
     ("GET", "/reports/donors"): READ_REPORTS,
+    # dues reports (issue 12 item 6): figures per organisation; per member, card numbers only
+    ("GET", "/reports/dues-arrears"): READ_REPORTS,
+    ("GET", "/reports/dues-arrears/members"): READ_REPORTS,
+    ("GET", "/reports/dues-collected"): READ_REPORTS,
+    ("GET", "/reports/dues-undeclared"): READ_REPORTS,
     # return obligations
     ("GET", "/obligations"): READ_DONATIONS,
     ("POST", "/obligations/{obligation_id}/settlement"): RECORD_DONATIONS,
     # who read donors' personal data (decision 247)
     ("GET", "/access-log"): READ_ACCESS_LOG,
+    # membership dues (Ch. 12.2, 3.2, 5.2, 10.4; issue 12)
+    ("POST", "/members/{member_id}/dues/categories"): RECORD_DUES,
+    ("POST", "/members/{member_id}/dues/payments"): RECORD_DUES,
+    ("POST", "/members/{member_id}/dues/payments/{payment_id}/reversal"): RECORD_DUES,
+    ("GET", "/members/{member_id}/dues/statement"): READ_DUES,
+    ("GET", "/members/{member_id}/dues/arrears"): READ_DUES,
 }

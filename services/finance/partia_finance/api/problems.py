@@ -18,5 +18,9 @@ def install_problem_handlers(app: FastAPI) -> None:
             "organisation": "organisation_id",
             "donation": "donation_id",
             "obligation": "obligation_id",
+            "member": "member_id",
+            "dues account": "member_id",
+            "dues payment": "payment_id",
+            "party card": "card_number",
         },
     )

@@ -62,6 +62,13 @@ def _result(line: StatementLine, outcome: Outcome | None) -> dict[str, Any]:
     if outcome.error is not None:
         raise outcome.error
     receipt = outcome.receipt or {}
+    if "payment_id" in receipt:  # a dues payment of the member holding the card named
+        return {
+            "line": line.line,
+            "outcome": "already_imported" if receipt.get("already_imported") else "dues_recorded",
+            "member_id": receipt["member_id"],
+            "payment_id": receipt["payment_id"],
+        }
     status = "already_imported" if receipt.get("already_imported") else receipt["status"]
     return {
         "line": line.line,

@@ -59,3 +59,33 @@ def next_run(now: datetime, at: time) -> datetime:
     now = now.astimezone(UTC)
     today = datetime.combine(now.date(), at, tzinfo=UTC)
     return today if today > now else today + timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class DuesClockRun:
+    noted: int  # arrears reaching the threshold, or falling below it again
+    already: int
+
+
+def run_dues_clock(
+    on: date,
+    members: Sequence[UUID],
+    threshold_months: int,
+    execute: Callable[[c.Command], Outcome],
+) -> DuesClockRun:
+    """Issue 12 item 6: every member whose arrears on `on` reached `threshold_months` gets one
+    `ArrearsThresholdReached` per crossing (for notifications, never a sanction); `members` are
+    those whose side of the threshold may have changed (the account decides). Safe to repeat."""
+    noted = already = 0
+    for member in members:
+        command = c.CheckDuesArrears(
+            actor=ACTOR, member_id=member, on=on, threshold_months=threshold_months
+        )
+        outcome = execute(command)
+        if outcome.error is None:
+            noted += 1
+        elif isinstance(outcome.error, StateConflict):
+            already += 1
+        else:
+            raise outcome.error
+    return DuesClockRun(noted, already)

@@ -11,6 +11,7 @@ from partia_finance.domain.donors import Declarations, Donor, DonorPersonalData
 from partia_finance.domain.evidence import Document, Evidence
 from partia_finance.domain.funds import Purpose
 from partia_finance.domain.money import Amount, PaymentChannel
+from partia_finance.domain.policies.dues import DuesCategory
 from partia_kit.batches import CommandBase
 
 
@@ -116,3 +117,53 @@ class FindImpermissible(Command):
 
     def named_records(self) -> tuple[UUID, ...]:
         return (self.donation_id,)
+
+
+# --- membership dues (issue 12): the account of a member, its id the member's registry id
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeclareDuesCategory(Command):
+    """A member's dues category from a date, with the document it rests on (Ch. 12.2)."""
+
+    member_id: UUID
+    category: DuesCategory
+    effective_from: date
+    evidence_reference: str | None
+    monthly_tiyn: int | None
+    declared_on: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordDuesPayment(Command):
+    """Dues paid: cash collected by the PPO bureau with its receipt number (Ch. 10.4), or a bank
+    credit. From a statement the member is named by `card_number` (their party card) and
+    `member_id` is None; a payment with this id already recorded is the same credit imported
+    again, and nothing is recorded twice."""
+
+    member_id: UUID | None
+    payment_id: UUID
+    paid_on: date
+    amount_tiyn: int
+    channel: str
+    reference: str
+    card_number: str | None = None
+    from_statement: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReverseDuesPayment(Command):
+    member_id: UUID
+    payment_id: UUID
+    reason: str
+    reversed_on: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckDuesArrears(Command):
+    """The clock: arrears reaching `threshold_months` on `on` are recorded once per crossing (for
+    notifications, never a sanction)."""
+
+    member_id: UUID
+    on: date
+    threshold_months: int

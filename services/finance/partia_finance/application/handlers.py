@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from partia_finance.application import commands as c
+from partia_finance.application.dues import dues_handlers
 from partia_finance.application.ports import UnitOfWork
 from partia_finance.domain.configuration import FinanceConfiguration
 from partia_finance.domain.donations import Donation, DonationStatus
@@ -132,6 +133,7 @@ def handlers(
         c.FlagUndecided: flag_undecided,
         c.EraseDonorData: erase,
         c.FindImpermissible: find_impermissible,
+        **dues_handlers(configuration),
     }
 
 

@@ -14,7 +14,12 @@ The CSV layout (UTF-8, comma-separated, a header row naming these columns, in an
 | `purpose` | `party_funds` or `election_fund:<election>` (empty: party funds) |
 
 Each credit is recorded and checked at once like any other (a statement carries no declaration,
-so an identified donor's donation is held until the declaration is added). Its donation id is
+so an identified donor's donation is held until the declaration is added).
+
+A credit whose purpose says it is membership dues and names one party card number ("членские
+взносы билет 0012345", "мүшелік жарна BQ-0012345-6", "dues card 0012345") is a dues payment of
+the member holding that card (issue 12 item 5), not a donation; a dues credit naming no card, or
+several, or a card nobody (or more than one member) holds, stays unmatched for a person. Its donation id is
 derived from the receiving organisation, the date and the document reference, so importing the
 same statement twice records nothing twice. A line that cannot be read stays listed as unmatched,
 with the reason, and nothing is recorded for it.
@@ -25,6 +30,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -56,6 +62,13 @@ COLUMNS = (
 )
 
 
+_DUES = re.compile(r"взнос|жарна|\bdues\b", re.IGNORECASE)
+_CARD = re.compile(
+    r"(?:билет\w*|card|№|no\.?)\s*[:№#]?\s*((?:[A-Za-z]{1,4}-)?[0-9]{7}(?:-[0-9])?)(?![0-9])",
+    re.IGNORECASE,
+)
+
+
 class UnreadableLine(ValueError):
     pass
 
@@ -63,13 +76,19 @@ class UnreadableLine(ValueError):
 @dataclass(frozen=True)
 class StatementLine:
     line: int
-    command: c.ReceiveDonation | None
+    command: c.ReceiveDonation | c.RecordDuesPayment | None
     reason: str | None = None
 
 
 def donation_id(organisation_id: UUID, credited_on: date, document: str) -> UUID:
     return uuid5(
         NAMESPACE_URL, f"partia:finance/statement/{organisation_id}/{credited_on}/{document}"
+    )
+
+
+def dues_payment_id(organisation_id: UUID, credited_on: date, document: str) -> UUID:
+    return uuid5(
+        NAMESPACE_URL, f"partia:finance/statement/dues/{organisation_id}/{credited_on}/{document}"
     )
 
 
@@ -89,11 +108,15 @@ def read_statement(text: str, organisation_id: UUID, actor: str) -> list[Stateme
     return lines
 
 
-def _command(row: dict[str, str], organisation_id: UUID, actor: str) -> c.ReceiveDonation:
+def _command(
+    row: dict[str, str], organisation_id: UUID, actor: str
+) -> c.ReceiveDonation | c.RecordDuesPayment:
     credited_on = date.fromisoformat(row["credited_on"].strip())
     document = row["document"].strip()
     if not document:
         raise UnreadableLine("document: the bank's reference is missing")
+    if _DUES.search(row["purpose"] or ""):
+        return _dues(row, organisation_id, credited_on, document, actor)
     donor, personal = _payer(row)
     raw = ",".join(row.get(name) or "" for name in COLUMNS)
     payment = Document(DocumentKind.PAYMENT, document, hashlib.sha256(raw.encode()).hexdigest())
@@ -108,6 +131,27 @@ def _command(row: dict[str, str], organisation_id: UUID, actor: str) -> c.Receiv
         donor=donor,
         personal=personal,
         evidence=Evidence((payment,)),
+        from_statement=True,
+    )
+
+
+def _dues(
+    row: dict[str, str], organisation_id: UUID, credited_on: date, document: str, actor: str
+) -> c.RecordDuesPayment:
+    """A dues credit: the member is the holder of the one card number its purpose names."""
+    cards = {card.upper() for card in _CARD.findall(row["purpose"])}
+    if len(cards) != 1:
+        what = "no party card number" if not cards else f"{len(cards)} card numbers"
+        raise UnreadableLine(f"purpose: a dues credit naming {what}; left for a person to match")
+    return c.RecordDuesPayment(
+        actor=actor,
+        member_id=None,
+        card_number=cards.pop(),
+        payment_id=dues_payment_id(organisation_id, credited_on, document),
+        paid_on=credited_on,
+        amount_tiyn=_tiyn(row["amount"]),
+        channel="bank",
+        reference=document,
         from_statement=True,
     )
 

@@ -39,6 +39,8 @@ class FinanceConfiguration:
     party_funds: FundPolicy = FundPolicy()
     election_funds_default: FundPolicy = FundPolicy()
     election_funds: Mapping[str, FundPolicy] = field(default_factory=dict)
+    dues_arrears_threshold_months: int = 3
+    """Unpaid months that make a notice to the member (issue 12 item 6; never a sanction)."""
 
     def fund_policy(self, purpose: Purpose) -> FundPolicy:
         """Party funds have theirs; a named election fund its own entry, else the default."""
@@ -63,6 +65,10 @@ class FinanceConfiguration:
             party_funds=_fund_policy(funds.get("party_funds", {})),
             election_funds_default=_fund_policy(funds.get("election_fund_default", {})),
             election_funds={name: _fund_policy(entry) for name, entry in elections.items()},
+            dues_arrears_threshold_months=_positive(
+                data.get("dues", {}).get("arrears_threshold_months", 3),
+                "dues.arrears_threshold_months",
+            ),
         )
 
 

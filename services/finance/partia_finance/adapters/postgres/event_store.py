@@ -10,6 +10,7 @@ from eventsourcing.persistence import JSONTranscoder
 
 from partia_finance.adapters.postgres.transcodings import register_finance_transcodings
 from partia_finance.domain.donors import DonorPersonalData
+from partia_finance.domain.dues_account import DuesDeclaration
 from partia_kit.postgres.event_store import EventStore
 from partia_kit.vault import SealingMapper
 
@@ -17,9 +18,10 @@ KEY_TABLE = "finance_personal_data_keys"
 
 
 class DonorDataMapper(SealingMapper):
-    """Every field holding a donor's personal data is sealed by its donation's key."""
+    """Every field holding a donor's personal data is sealed by its donation's key; a member's
+    dues category and its evidence (it can reveal health or employment) by the member's."""
 
-    personal_types: ClassVar[tuple[type[Any], ...]] = (DonorPersonalData,)
+    personal_types: ClassVar[tuple[type[Any], ...]] = (DonorPersonalData, DuesDeclaration)
 
 
 class FinanceEventStore(EventStore):

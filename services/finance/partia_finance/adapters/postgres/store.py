@@ -15,14 +15,18 @@ from psycopg.sql import SQL
 from psycopg_pool import ConnectionPool
 
 from partia_finance.adapters.organisations import OrganisationTree
+from partia_finance.adapters.postgres.dues import DuesTables
 from partia_finance.adapters.postgres.event_store import FinanceEventStore
 from partia_finance.domain.donations import Donation
+from partia_finance.domain.dues import MemberSpells
+from partia_finance.domain.dues_account import DuesAccount
 from partia_finance.domain.funds import Purpose
 from partia_finance.domain.obligations import ReturnObligation
 from partia_kit.idempotency import IdempotencyKey, StoredOutcome
 from partia_kit.postgres.idempotency import stored_outcomes, stored_outcomes_query
 from partia_kit.postgres.statements import Statement, table
 from partia_kit.postgres.unit_of_work import EventUnitOfWork
+from partia_kit.rules import NotFound
 
 IDEMPOTENCY = "finance_idempotency"
 DONATION_INDEX = "finance_donation_index"
@@ -85,6 +89,7 @@ class FinanceStore:
         self.organisations = OrganisationTree(pool.connection, self.schema)
         self._upsert_donations = _upsert(self.schema, DONATION_INDEX, _DONATION_COLUMNS)
         self._upsert_obligations = _upsert(self.schema, OBLIGATION_INDEX, _OBLIGATION_COLUMNS)
+        self.dues = DuesTables(self.schema)
 
     def digest(self, identification_number: str) -> bytes:
         """Keys a donor's totals across branches without keeping the IIN in the clear."""
@@ -128,6 +133,7 @@ class FinanceStore:
             found.append(Statement(self._upsert_donations, donations))
         if obligations:
             found.append(Statement(self._upsert_obligations, obligations))
+        found += self.dues.statements([a for a in aggregates if isinstance(a, DuesAccount)])
         return found
 
     def _donation_row(self, d: Donation, rule: str | None, *, new: bool) -> tuple[Any, ...]:
@@ -193,6 +199,22 @@ class FinanceUnitOfWork(EventUnitOfWork):
 
     def obligation(self, obligation_id: UUID) -> ReturnObligation:
         return self._get(obligation_id, ReturnObligation, "obligation")
+
+    def dues_account(self, member_id: UUID) -> DuesAccount:
+        return self._get(member_id, DuesAccount, "dues account")
+
+    def membership(self, member_id: UUID) -> MemberSpells:
+        """The member's spells as finance knows them; NotFound for a person finance has never
+        seen as a member."""
+        with self._store.pool.connection() as conn:
+            found = self._store.dues.spells(conn, [member_id]).get(member_id)
+        if found is None:
+            raise NotFound("member", member_id, field="member_id")
+        return found
+
+    def members_with_card(self, card_number: str) -> list[UUID]:
+        with self._store.pool.connection() as conn:
+            return self._store.dues.members_with_card(conn, card_number)
 
     def organisation_chain(self, organisation_id: UUID) -> list[UUID] | None:
         if organisation_id not in self._chains:

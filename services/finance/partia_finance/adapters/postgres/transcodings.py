@@ -16,6 +16,7 @@ from partia_finance.domain.donors import (
     PersonDeclarations,
     PersonDonor,
 )
+from partia_finance.domain.dues_account import DuesDeclaration
 from partia_finance.domain.evidence import Document, Evidence
 from partia_finance.domain.funds import Purpose
 from partia_finance.domain.money import Amount
@@ -37,6 +38,7 @@ VALUE_OBJECTS: dict[str, type[Any]] = {
     "evidence": Evidence,
     "rule_check": RuleCheck,
     "cap_applied": CapApplied,
+    "dues_declaration": DuesDeclaration,
 }
 
 

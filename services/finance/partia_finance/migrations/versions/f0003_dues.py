@@ -51,11 +51,240 @@ def upgrade(schema: str) -> None:
         f"CREATE INDEX IF NOT EXISTS finance_dues_payments_paid"
         f" ON {s}.finance_dues_payments (paid_on, organisation_id)",
         # --- slices add their statements below, each under a comment naming it ---
+        # dues slice: one row per dues account (the member's id), written with its events:
+        # whether arrears stand at or over the threshold since `threshold_reached_on`, so the
+        # daily clock looks only at accounts whose state may change.
+        f"CREATE TABLE IF NOT EXISTS {s}.finance_dues_accounts ("
+        " member_id uuid PRIMARY KEY, threshold_reached_on date)",
+        # dues-reports (decision 235): per member, the dues schedule as a few segments and the
+        # payments pre-summed, kept by triggers in the writers' transactions, so arrears on any
+        # date are lookups (partia_finance.adapters.postgres.dues_reports).
+        *_dues_reports(s),
     ):
         op.execute(statement)
 
 
 def downgrade(schema: str) -> None:
     s = quote(schema)
-    for name in ("finance_dues_payments", "finance_dues_categories", "finance_membership_spells"):
-        op.execute(f"DROP TABLE IF EXISTS {s}.{name}")
+    for name in (
+        "finance_dues_accounts",  # dues slice
+        "finance_dues_collected",  # dues-reports
+        "finance_dues_positions",  # dues-reports
+        "finance_dues_mci",  # dues-reports
+        "finance_dues_payments",
+        "finance_dues_categories",
+        "finance_membership_spells",
+    ):
+        op.execute(f"DROP TABLE IF EXISTS {s}.{name} CASCADE")
+    op.execute(f"DROP FUNCTION IF EXISTS {s}.finance_dues_refresh(uuid[]) CASCADE")
+
+
+# --- dues-reports ---
+
+
+def _dues_reports(s: str) -> tuple[str, ...]:
+    """The tables, functions and triggers of the dues reports (decision 235)."""
+    return (
+        # The MCI table of the party's configuration, copied here by `sync_mci` at start-up so
+        # the schedule below can be computed inside the database.
+        f"CREATE TABLE IF NOT EXISTS {s}.finance_dues_mci ("
+        " effective_from date PRIMARY KEY, kzt integer NOT NULL)",
+        # One row per member. The schedule (decision 216) as segments: runs of consecutive months
+        # in one PPO at one monthly amount, an entrance fee only on a segment's first month;
+        # months are year * 12 + month - 1; an open stint's last segment has 1,000,000 months.
+        # seg_base: all charges of the earlier segments; seg_positive_before: their months with
+        # an amount (arrays STORAGE PLAIN: read without a copy, see dues_reports). paid_tiyn:
+        # payments not reversed; paid_settled_on: the latest paid_on or
+        # reversed_on of them (on a later date, paid_tiyn is what was paid by then).
+        f"CREATE TABLE IF NOT EXISTS {s}.finance_dues_positions ("
+        " member_id uuid PRIMARY KEY, organisations uuid[] NOT NULL DEFAULT '{{}}',"
+        " sole_organisation_id uuid,"
+        " seg_first integer[] STORAGE PLAIN NOT NULL DEFAULT '{{}}', seg_months integer[] STORAGE PLAIN NOT NULL DEFAULT '{{}}',"
+        " seg_monthly bigint[] STORAGE PLAIN NOT NULL DEFAULT '{{}}', seg_fee bigint[] STORAGE PLAIN NOT NULL DEFAULT '{{}}',"
+        " seg_base bigint[] STORAGE PLAIN NOT NULL DEFAULT '{{}}',"
+        " seg_positive_before integer[] STORAGE PLAIN NOT NULL DEFAULT '{{}}',"
+        " seg_organisation uuid[] NOT NULL DEFAULT '{{}}',"
+        " paid_tiyn bigint NOT NULL DEFAULT 0, paid_settled_on date)",
+        f"CREATE INDEX IF NOT EXISTS finance_dues_positions_organisations"
+        f" ON {s}.finance_dues_positions USING gin (organisations)",
+        f"CREATE INDEX IF NOT EXISTS finance_dues_positions_several"
+        f" ON {s}.finance_dues_positions (member_id) WHERE sole_organisation_id IS NULL",
+        # Payments pre-summed per organisation and month paid, for the collections (Ch. 12.4).
+        f"CREATE TABLE IF NOT EXISTS {s}.finance_dues_collected ("
+        " organisation_id uuid NOT NULL, month date NOT NULL, payments bigint NOT NULL,"
+        " paid_tiyn bigint NOT NULL, reversed bigint NOT NULL, reversed_tiyn bigint NOT NULL,"
+        " PRIMARY KEY (organisation_id, month))",
+        f"CREATE INDEX IF NOT EXISTS finance_dues_payments_reversed"
+        f" ON {s}.finance_dues_payments (reversed_on) WHERE reversed_on IS NOT NULL",
+        _REFRESH.replace("{s}", s),
+        *_triggers(s),
+    )
+
+
+_REFRESH = """
+CREATE OR REPLACE FUNCTION {s}.finance_dues_refresh(members uuid[]) RETURNS void
+LANGUAGE sql AS $body$
+WITH spells AS (  -- per stint: its entrance fees (one per admission at the working rate only,
+  -- Ch. 12.2) and the month after the last change (MCI, declaration, stint): from then on an
+  -- open stint's months are all alike. No self-join: a bulk build stays linear.
+  SELECT sp.member_id, sp.organisation_id, sp.from_on, sp.until_on,
+    CASE WHEN sp.opened_by = 'admission' AND coalesce(a.category, 'working') = 'working'
+    THEN 1 ELSE 0 END AS fees,
+    (date_trunc('month', greatest(r.last, cl.last,
+      max(sp.from_on) OVER (PARTITION BY sp.member_id))) + interval '1 month')::date AS horizon
+  FROM {s}.finance_membership_spells sp
+  CROSS JOIN (SELECT max(effective_from) AS last FROM {s}.finance_dues_mci) r
+  LEFT JOIN LATERAL (SELECT category FROM {s}.finance_dues_categories
+    WHERE member_id = sp.member_id AND effective_from <= sp.from_on
+    ORDER BY effective_from DESC LIMIT 1) a ON true
+  LEFT JOIN LATERAL (SELECT max(effective_from) AS last FROM {s}.finance_dues_categories
+    WHERE member_id = sp.member_id) cl ON true
+  WHERE sp.member_id = ANY(members) AND (sp.until_on IS NULL OR sp.until_on > sp.from_on)
+),
+months AS (
+  SELECT sp.member_id, sp.organisation_id, sp.from_on, m::date AS month,
+    sp.until_on IS NULL AND m = sp.horizon AS open_end,
+    CASE WHEN m = date_trunc('month', sp.from_on) THEN sp.fees ELSE 0 END AS fees
+  FROM spells sp, generate_series(date_trunc('month', sp.from_on),
+    coalesce(date_trunc('month', sp.until_on - 1), sp.horizon), interval '1 month') m
+),
+facts AS (  -- the month's PPO on its last day of membership; its first day of membership
+  SELECT DISTINCT ON (member_id, month) member_id, month, organisation_id, open_end,
+    min(greatest(month, from_on)) OVER w AS first_day, sum(fees) OVER w AS fees
+  FROM months WINDOW w AS (PARTITION BY member_id, month)
+  ORDER BY member_id, month, from_on DESC
+),
+priced AS (
+  SELECT f.*,
+    CASE coalesce(c.category, 'working') WHEN 'working' THEN r.kzt * 10
+      WHEN 'student' THEN r.kzt ELSE 0 END AS rate,
+    c.monthly_tiyn, f.fees * r.kzt * 10 AS fee
+  FROM facts f
+  CROSS JOIN LATERAL (SELECT kzt::bigint FROM {s}.finance_dues_mci
+    WHERE effective_from <= f.month ORDER BY effective_from DESC LIMIT 1) r
+  LEFT JOIN LATERAL (SELECT category, monthly_tiyn FROM {s}.finance_dues_categories
+    WHERE member_id = f.member_id AND effective_from <= f.first_day
+    ORDER BY effective_from DESC LIMIT 1) c ON true
+),
+marked AS (
+  SELECT *, greatest(rate, coalesce(monthly_tiyn, 0)) AS amount,
+    CASE WHEN fee = 0 AND lag(month) OVER w = month - interval '1 month'
+      AND lag(organisation_id) OVER w = organisation_id
+      AND lag(greatest(rate, coalesce(monthly_tiyn, 0))) OVER w
+        = greatest(rate, coalesce(monthly_tiyn, 0))
+    THEN 0 ELSE 1 END AS starts
+  FROM priced WINDOW w AS (PARTITION BY member_id ORDER BY month)
+),
+numbered AS (
+  SELECT *, sum(starts) OVER (PARTITION BY member_id ORDER BY month) AS seg FROM marked
+),
+segments AS (
+  SELECT member_id, seg,
+    (extract(year FROM min(month)) * 12 + extract(month FROM min(month)) - 1)::integer AS first,
+    CASE WHEN bool_or(open_end) THEN 1000000 ELSE count(*)::integer END AS months,
+    max(amount) AS monthly, sum(fee)::bigint AS fee,
+    (array_agg(organisation_id))[1] AS organisation_id
+  FROM numbered GROUP BY member_id, seg
+),
+ordered AS (
+  SELECT *,
+    coalesce(sum(fee + monthly * months) OVER before, 0)::bigint AS base,
+    coalesce(sum(CASE WHEN monthly > 0 THEN months ELSE 0 END) OVER before, 0)::integer
+      AS positive_before
+  FROM segments
+  WINDOW before AS (PARTITION BY member_id ORDER BY seg
+                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+),
+schedules AS (
+  SELECT member_id, array_agg(DISTINCT organisation_id) AS organisations,
+    CASE WHEN count(DISTINCT organisation_id) = 1 THEN (array_agg(organisation_id))[1] END
+      AS sole_organisation_id,
+    array_agg(first ORDER BY seg) AS seg_first, array_agg(months ORDER BY seg) AS seg_months,
+    array_agg(monthly ORDER BY seg) AS seg_monthly, array_agg(fee ORDER BY seg) AS seg_fee,
+    array_agg(base ORDER BY seg) AS seg_base,
+    array_agg(positive_before ORDER BY seg) AS seg_positive_before,
+    array_agg(organisation_id ORDER BY seg) AS seg_organisation
+  FROM ordered GROUP BY member_id
+  UNION ALL  -- members left with no stint at all keep an empty schedule
+  SELECT m, '{}', NULL, '{}', '{}', '{}', '{}', '{}', '{}', '{}'
+  FROM unnest(members) m WHERE m NOT IN (SELECT member_id FROM spells)
+)
+INSERT INTO {s}.finance_dues_positions AS p (member_id, organisations, sole_organisation_id,
+  seg_first, seg_months, seg_monthly, seg_fee, seg_base, seg_positive_before, seg_organisation)
+SELECT * FROM schedules
+ON CONFLICT (member_id) DO UPDATE SET organisations = excluded.organisations,
+  sole_organisation_id = excluded.sole_organisation_id, seg_first = excluded.seg_first,
+  seg_months = excluded.seg_months, seg_monthly = excluded.seg_monthly,
+  seg_fee = excluded.seg_fee, seg_base = excluded.seg_base,
+  seg_positive_before = excluded.seg_positive_before,
+  seg_organisation = excluded.seg_organisation
+$body$
+"""
+
+
+def _triggers(s: str) -> list[str]:
+    """Statement triggers that keep the positions and collections right in the writer's
+    transaction, whoever writes (the members consumer, the dues commands, a bulk load): one
+    function and trigger per event, since transition tables differ per event."""
+    found = []
+    tables = {
+        "insert": ("NEW TABLE AS added", "added", "SELECT *, 1 AS sign FROM added"),
+        "update": (
+            "OLD TABLE AS gone NEW TABLE AS added",
+            "added UNION SELECT member_id FROM gone",
+            "SELECT *, 1 AS sign FROM added UNION ALL SELECT *, -1 FROM gone",
+        ),
+        "delete": ("OLD TABLE AS gone", "gone", "SELECT *, -1 AS sign FROM gone"),
+    }
+    for event, (referencing, members, signed) in tables.items():
+        bodies = {
+            "finance_membership_spells": _refresh_members(s, members),
+            "finance_dues_categories": _refresh_members(s, members),
+            "finance_dues_payments": _paid(s, members) + _collected(s, signed),
+        }
+        for table, body in bodies.items():
+            function = f"{s}.{table}_dues_{event}"
+            found.append(
+                f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql"
+                f" AS $body$ BEGIN {body} RETURN NULL; END $body$"
+            )
+            found.append(
+                f"CREATE OR REPLACE TRIGGER {table}_dues_{event} AFTER {event.upper()} ON"
+                f" {s}.{table} REFERENCING {referencing} FOR EACH STATEMENT"
+                f" EXECUTE FUNCTION {function}()"
+            )
+    return found
+
+
+def _refresh_members(s: str, members: str) -> str:
+    return f"PERFORM {s}.finance_dues_refresh(array(SELECT DISTINCT member_id FROM {members}));"
+
+
+def _paid(s: str, members: str) -> str:
+    """Payments not reversed, recomputed for the members touched (a member has few)."""
+    return (
+        f"INSERT INTO {s}.finance_dues_positions AS p (member_id, paid_tiyn, paid_settled_on)"
+        f" SELECT m.member_id, coalesce(sum(d.amount_tiyn) FILTER (WHERE d.reversed_on IS NULL),"
+        f" 0), max(greatest(d.paid_on, d.reversed_on))"
+        f" FROM (SELECT DISTINCT member_id FROM {members}) m"
+        f" LEFT JOIN {s}.finance_dues_payments d ON d.member_id = m.member_id GROUP BY 1"
+        f" ON CONFLICT (member_id) DO UPDATE SET paid_tiyn = excluded.paid_tiyn,"
+        f" paid_settled_on = excluded.paid_settled_on;"
+    )
+
+
+def _collected(s: str, signed: str) -> str:
+    """Payments received per organisation and month, and of them those since reversed: the rows
+    a statement added counted in, the rows it replaced or removed counted out."""
+    return (
+        f" INSERT INTO {s}.finance_dues_collected AS t (organisation_id, month, payments,"
+        f" paid_tiyn, reversed, reversed_tiyn)"
+        f" SELECT organisation_id, date_trunc('month', paid_on)::date, sum(sign),"
+        f" sum(sign * amount_tiyn), coalesce(sum(sign) FILTER (WHERE reversed_on IS NOT NULL), 0),"
+        f" coalesce(sum(sign * amount_tiyn) FILTER (WHERE reversed_on IS NOT NULL), 0)"
+        f" FROM ({signed}) c GROUP BY 1, 2"
+        f" ON CONFLICT (organisation_id, month) DO UPDATE SET"
+        f" payments = t.payments + excluded.payments, paid_tiyn = t.paid_tiyn + excluded.paid_tiyn,"
+        f" reversed = t.reversed + excluded.reversed,"
+        f" reversed_tiyn = t.reversed_tiyn + excluded.reversed_tiyn;"
+    )
