@@ -1,4 +1,4 @@
-"""From the registry's integration events to the text a member reads (decision 275): every event
+"""From the registry's (and finance's dues) integration events to the text a member reads (decision 275): every event
 type that causes a notice, in the forms the contract's EXAMPLES give, goes through `notices_for`,
 JSON (as the delivery log stores it) and `worded` to `render` in kk, ru and en without a missing
 key; organisations are named in the reader's language, falling back rather than left blank."""
@@ -12,6 +12,7 @@ from uuid import UUID
 
 import pytest
 
+from partia_contracts.finance.v1 import FINANCE_EVENTS
 from partia_contracts.registry.v1 import REGISTRY_EVENTS, SanctionImposed
 from partia_contracts.topics import ce_type
 from partia_notifications.application.ports import Organisation
@@ -54,7 +55,7 @@ class Tree:
 def examples() -> list[tuple[str, dict[str, Any]]]:
     """(ce_type without version, body) of every contract example of a type that causes notices."""
     found = []
-    for model in REGISTRY_EVENTS:
+    for model in (*REGISTRY_EVENTS, *FINANCE_EVENTS):
         for example in model.EXAMPLES:
             type_name = ce_type(example["event_type"], 1).removesuffix(".v1")
             if type_name in RULES:

@@ -32,8 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     project = sub.add_parser(
         "project",
         help="follow the registry's member events on Kafka and queue the notices they cause, and"
-        " its organisation events for the names notices use; one copy queues each notice once,"
-        " more are harmless",
+        " its organisation events for the names notices use, and finance's dues arrears; one copy"
+        " queues each notice once, more are harmless",
     )
     project.add_argument(
         "--bootstrap",
@@ -103,7 +103,7 @@ def _stop_on_signals() -> threading.Event:
 
 def _project(settings: NotificationsSettings, bootstrap: str) -> int:
     """Until SIGTERM or Ctrl-C; /health, /ready and /metrics on PARTIA_METRICS_PORT if set."""
-    from partia_notifications.adapters import organisations
+    from partia_notifications.adapters import dues, organisations
     from partia_notifications.adapters.events import TOPIC, follow
     from partia_notifications.operations import serve_if_configured
 
@@ -111,20 +111,27 @@ def _project(settings: NotificationsSettings, bootstrap: str) -> int:
     logging.getLogger("kafka").setLevel(logging.WARNING)  # it logs every connection at INFO
     stop = _stop_on_signals()
     operations = serve_if_configured(settings)
-    print(f"notifications follows {TOPIC} and {organisations.TOPIC} on {bootstrap}", flush=True)
-    # the organisations' names and tree, in a thread beside: a notice names its organisations
-    names = threading.Thread(
-        target=organisations.follow,
-        args=(settings.database_url, settings.database_schema, bootstrap, stop),
-        name="organisations",
-        daemon=True,
-    )
-    names.start()
+    topics = ", ".join((TOPIC, organisations.TOPIC, dues.TOPIC))
+    print(f"notifications follows {topics} on {bootstrap}", flush=True)
+    # beside the members' consumer, in threads: the organisations' names and tree (a notice names
+    # its organisations) and finance's dues arrears
+    beside = [
+        threading.Thread(
+            target=follower,
+            args=(settings.database_url, settings.database_schema, bootstrap, stop),
+            name=name,
+            daemon=True,
+        )
+        for name, follower in (("organisations", organisations.follow), ("dues", dues.follow))
+    ]
+    for thread in beside:
+        thread.start()
     try:
         follow(settings.database_url, settings.database_schema, bootstrap, stop)
     finally:
         stop.set()
-        names.join(30)
+        for thread in beside:
+            thread.join(30)
         if operations is not None:
             operations.stop()
     return 0

@@ -2,6 +2,7 @@
 the facts each gets under the keys its template uses (`rendering.TEMPLATES[id].keys`, decision
 275): this module is the one place where the registry's event fields meet the templates' keys.
 
+The registry's member events and finance's dues arrears (`partia.finance.dues.v1`) cause notices.
 Integration events carry no personal data, and neither does a notice: it names its recipient by
 member id and carries the event's facts (dates, card number, codes); what only send time knows is
 added then (`partia_notifications.application.wording`): the person's `name`, and the names of
@@ -154,6 +155,15 @@ def _restored(data: Mapping[str, Any], sanction: Sanction | None) -> Context:
     }
 
 
+def _arrears(data: Mapping[str, Any], _: Sanction | None) -> Context:
+    # finance counted the months and the amount (decision 216); the day it counted them on
+    return {
+        "months": data["months_owed"],
+        "amount_tiyn": data["amount_tiyn"],
+        "as_of": data["effective_on"],
+    }
+
+
 Facts = Callable[[Mapping[str, Any], Sanction | None], Context]
 
 RULES: dict[str, tuple[str, Facts]] = {
@@ -165,6 +175,7 @@ RULES: dict[str, tuple[str, Facts]] = {
     "partia.registry.member.sanction_imposed": ("sanction_imposed", _sanction),
     "partia.registry.member.appeal_decided": ("appeal_decided", _appeal_decided),
     "partia.registry.member.membership_restored": ("membership_restored", _restored),
+    "partia.finance.dues.arrears_threshold_reached": ("dues_arrears", _arrears),
 }
 """By `ce_type` without its version: the template, and the facts it gets from the event (and from
 the sanction the event refers to, when it refers to one)."""
@@ -187,7 +198,9 @@ def notices_for(
         return []
     template, facts = rule
     context = facts(data, sanction)
-    return [Notice(template, UUID(str(data["member_id"])), category(template), context)]
+    # a finance dues event's aggregate is the member's dues account: the member's id
+    member = data.get("member_id") or data["aggregate_id"]
+    return [Notice(template, UUID(str(member)), category(template), context)]
 
 
 def facts(context: Mapping[str, Any]) -> Context:
