@@ -1,4 +1,4 @@
-"""`python -m partia_notifications serve | bootstrap | project | send | catch` (also installed as
+"""`python -m partia_notifications serve | bootstrap | project | send | relay | catch` (also installed as
 `partia-notifications`): the commands every Partia service offers (`partia_kit.run`), and the two
 of its own: `send` (the sender) and `catch` (the local mail catcher of `make run`)."""
 
@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from partia_kit import relay_command
 from partia_notifications.settings import NotificationsSettings
 
 
@@ -40,6 +41,12 @@ def main(argv: list[str] | None = None) -> int:
         default=os.environ.get("PARTIA_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
         help="Kafka bootstrap servers (env PARTIA_KAFKA_BOOTSTRAP; default: %(default)s)",
     )
+    relay = sub.add_parser(
+        "relay",
+        help="publish what became of each notice on partia.notifications.v1 (one active copy,"
+        " more stand by)",
+    )
+    relay_command.add_arguments(relay)
     sub.add_parser(
         "send",
         help="deliver the queued notices by email (contacts from the registry); two copies never"
@@ -84,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
             return _project(settings, args.bootstrap)
         if args.command == "send":
             return _send(settings)
+        if args.command == "relay":
+            from partia_notifications.relay import run_relay
+
+            return run_relay(settings, args)
         return _serve(settings, args.host, args.port, args.workers)
     finally:
         if server is not None:

@@ -4,7 +4,8 @@
   and finds the organisation whose body hears an appeal;
 - the sanctions it has seen (kind, card number, organisation), so the notice of an appeal's
   decision or of a restored membership can say which sanction and which card;
-- each member's choices per category of notice (issue 13 item 5).
+- each member's choices per category of notice (issue 13 item 5);
+- the outbox of the notices' integration events (`partia.notifications.v1`, issue 13 item 7).
 
 Revision ID: n0002
 Revises: n0001
@@ -37,12 +38,18 @@ def upgrade(schema: str) -> None:
         " member_id uuid PRIMARY KEY, reminders boolean NOT NULL DEFAULT true,"
         " information boolean NOT NULL DEFAULT true, updated_by text NOT NULL,"
         " updated_at timestamptz NOT NULL DEFAULT now())",
+        # the outbox of `partia.notifications.v1`, in the shape the kit's relay reads (an
+        # eventsourcing events table): each notice's outcome as its contract event's JSON
+        f"CREATE TABLE IF NOT EXISTS {s}.notifications_outbox ("
+        " notification_id bigserial PRIMARY KEY, originator_id uuid NOT NULL,"
+        " originator_version int NOT NULL, topic text NOT NULL, state bytea NOT NULL,"
+        " UNIQUE (originator_id, originator_version))",
     ):
         op.execute(statement)
 
 
 def downgrade(schema: str) -> None:
     s = quote(schema)
-    for name in ("notifications_preferences", "notifications_sanctions",
+    for name in ("notifications_outbox", "notifications_preferences", "notifications_sanctions",
                  "notifications_organisations"):  # fmt: skip
         op.execute(f"DROP TABLE IF EXISTS {s}.{name}")
