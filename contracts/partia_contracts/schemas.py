@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from partia_contracts.compatibility import incompatibilities
 from partia_contracts.finance.v1 import FINANCE_EVENTS
+from partia_contracts.notifications.v1 import NOTIFICATION_EVENTS
 from partia_contracts.registry.v1 import REGISTRY_EVENTS, IntegrationEvent
 
 __all__ = [
@@ -47,7 +48,9 @@ __all__ = [
 SCHEMA_ROOT = Path(__file__).resolve().parents[1] / "schemas"
 """`contracts/schemas/` of the source checkout (the package is installed editable)."""
 
-PUBLISHED_EVENTS: tuple[type[IntegrationEvent], ...] = REGISTRY_EVENTS + FINANCE_EVENTS
+PUBLISHED_EVENTS: tuple[type[IntegrationEvent], ...] = (
+    REGISTRY_EVENTS + FINANCE_EVENTS + NOTIFICATION_EVENTS
+)
 """Every event model that has a committed schema."""
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"

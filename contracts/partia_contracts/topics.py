@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from partia_contracts.finance.v1 import FINANCE_EVENTS
+from partia_contracts.notifications.v1 import NOTIFICATION_EVENTS
 from partia_contracts.registry.v1 import REGISTRY_EVENTS, IntegrationEvent
 
 
@@ -106,7 +107,23 @@ FINANCE = System(
         ),
     ),
 )
-SYSTEMS: tuple[System, ...] = (REGISTRY, FINANCE)
+NOTIFICATIONS = System(
+    name="notifications",
+    title="Partia notifications: integration events",
+    source="/partia/notifications",
+    channels=(
+        Channel(
+            id="notices",
+            topic="partia.notifications.v1",
+            partitions=3,
+            key="notice id",
+            description="What became of each notice, in order per notice: sent, failed, withheld."
+            " No personal data (the recipient is a member id).",
+            events=NOTIFICATION_EVENTS,
+        ),
+    ),
+)
+SYSTEMS: tuple[System, ...] = (REGISTRY, FINANCE, NOTIFICATIONS)
 
 
 def cloudevent_type(model: type[IntegrationEvent]) -> str:

@@ -64,7 +64,11 @@ def test_the_check_command_passes_on_the_committed_document() -> None:
 def test_a_stale_or_missing_document_is_reported_with_the_command_that_writes_it(
     tmp_path: Path,
 ) -> None:
-    assert write_documents(tmp_path) == [tmp_path / "registry.yaml", tmp_path / "finance.yaml"]
+    assert write_documents(tmp_path) == [
+        tmp_path / "registry.yaml",
+        tmp_path / "finance.yaml",
+        tmp_path / "notifications.yaml",
+    ]
     assert check_documents(tmp_path) == []
     (tmp_path / "registry.yaml").write_text("asyncapi: 3.0.0\n", encoding="utf-8")
     [stale] = check_documents(tmp_path)

@@ -225,7 +225,7 @@ def _an_expulsion_puts_an_email_with_the_appeal_deadline_in_the_catcher(
     system: System, member: str
 ) -> None:
     """Issue 13 'done when', Ch. 5.1: expelled on 30 November, appealable up to 28 February; the
-    email is in the local catcher within seconds."""
+    email is in the local catcher within seconds, in the member's language."""
     headers = {"Authorization": f"Bearer {TOKEN}", "Idempotency-Key": str(uuid.uuid4())}
     ppo = httpx.get(f"{system.api}/members/{member}", headers=headers).json()["organisation_id"]
     expelled = httpx.post(
@@ -243,12 +243,11 @@ def _an_expulsion_puts_an_email_with_the_appeal_deadline_in_the_catcher(
 
     def sanction_mail() -> list[dict[str, Any]]:
         caught = httpx.get(listing, timeout=10).json()
-        return [
-            m for m in caught if "sanction" in m["subject"] and "run@example.kz" in m["rcpt_to"]
-        ]
+        return [m for m in caught if "жаза" in m["subject"] and "run@example.kz" in m["rcpt_to"]]
 
     wait_for(lambda: len(sanction_mail()) == 1, limit=60, what="the sanction's email")
-    assert "2027-02-28" in sanction_mail()[0]["text"]
+    # no language stated: the registry's default, Kazakh (decision 266)
+    assert "2027\u202fж. 28 ақпан" in sanction_mail()[0]["text"]
 
 
 def _the_printed_tokens_work_as_their_roles(system: System) -> None:

@@ -96,7 +96,9 @@ def system(database_url: str, broker: Broker, workspace: Path) -> Iterator[Syste
     clerk_token = issuer.mint("clerk", [Grant(Role.CLERK, party)])
     service_token = issuer.mint("notifications", [Grant(Role.SERVICE)], service="notifications")
     with ExitStack() as stack:
-        base = stack.enter_context(served(registry_settings, tokens="", **auth))
+        # the party's default language here is Russian: not the Kazakh a member may state
+        language = {"PARTIA_DEFAULT_LANGUAGE": "ru"}
+        base = stack.enter_context(served(registry_settings, tokens="", **auth, **language))
         stack.enter_context(
             registry_process(
                 registry_settings, "relay", "--bootstrap", broker.bootstrap, tokens="", **auth
@@ -150,9 +152,13 @@ def a_ppo(system: System) -> str:
     )
 
 
-def applicant(system: System, ppo: str, born: date, surname: str, email: str) -> str:
+def applicant(
+    system: System, ppo: str, born: date, surname: str, email: str, language: str | None = None
+) -> str:
     body = application(ppo, make_iin(born), surname)
     body["person"]["email"] = email
+    if language is not None:
+        body["person"]["preferred_language"] = language
     body["application_document"]["signed_on"] = "2025-01-05"
     return str(system.post("/applications", body)["member_id"])
 
@@ -160,16 +166,16 @@ def applicant(system: System, ppo: str, born: date, surname: str, email: str) ->
 def test_an_expulsion_over_the_registry_api_puts_one_email_with_the_appeal_deadline_in_the_catcher(
     database_url: str, own_kafka_broker: Broker, tmp_path: Path
 ) -> None:
-    """Ch. 5.1 (issue 13 'done when'): expelled on 30 November, the member reads that they may
-    appeal to the branch bureau up to and including 28 February; Kafka redelivering every event
-    from the start sends nothing twice."""
+    """Ch. 5.1 (issue 13 'done when'): expelled on 30 November, the member, who stated Kazakh,
+    reads in Kazakh that they may appeal to the bureau of the branch above their PPO up to and
+    including 28 February; Kafka redelivering every event from the start sends nothing twice."""
     with (
         system(database_url, own_kafka_broker, tmp_path) as running,
         running.process("project") as consumer,
         running.process("send"),
     ):
         ppo = a_ppo(running)
-        member = applicant(running, ppo, date(1979, 9, 9), "Mover", "mover@example.kz")
+        member = applicant(running, ppo, date(1979, 9, 9), "Mover", "mover@example.kz", "kk")
         running.post(
             f"/members/{member}/admission", {"decision": decision("ppo_meeting", ppo, "2025-01-15")}
         )
@@ -184,12 +190,15 @@ def test_an_expulsion_over_the_registry_api_puts_one_email_with_the_appeal_deadl
         assert expelled["appeal_deadline"] == "2026-02-28"
 
         def sanction_mail() -> list[CaughtMessage]:
-            return [m for m in running.mail_to("mover@example.kz") if "sanction" in m.subject]
+            return [m for m in running.mail_to("mover@example.kz") if "жаза" in m.subject]
 
         wait_for(lambda: len(sanction_mail()) == 1, what="the sanction's email")
         [email] = sanction_mail()
-        assert "2026-02-28" in email.text
-        assert "branch bureau" in email.text
+        assert email.language == "kk"
+        assert "2026\u202fж. 28 ақпан" in email.text  # the last day to appeal, in Kazakh
+        # the body and the organisation that hears the appeal: the district above the PPO
+        assert "филиал Саяси кеңесінің Бюросы (Есіл ауданы)" in email.text
+        assert "№7 БПҰ" in email.text  # the PPO whose meeting decided, by its Kazakh name
         wait_for(lambda: len(running.mail_to("mover@example.kz")) == 3, what="three notices")
         subjects = sorted(m.subject for m in running.mail_to("mover@example.kz"))
         assert len(set(subjects)) == 3  # application received, admitted, sanction: once each
@@ -207,6 +216,25 @@ def test_an_expulsion_over_the_registry_api_puts_one_email_with_the_appeal_deadl
         assert len(running.mail_to("mover@example.kz")) == 3
         statuses = [d["status"] for d in running.deliveries()]
         assert statuses == ["sent"] * 3
+
+
+def test_a_member_who_stated_no_language_is_written_to_in_the_partys_default(
+    database_url: str, own_kafka_broker: Broker, tmp_path: Path
+) -> None:
+    """The registry answers its default (here Russian) for a person who stated none."""
+    with (
+        system(database_url, own_kafka_broker, tmp_path) as running,
+        running.process("project"),
+        running.process("send"),
+    ):
+        ppo = a_ppo(running)
+        applicant(running, ppo, date(1988, 8, 8), "Quiet", "quiet@example.kz")
+        wait_for(lambda: len(running.mail_to("quiet@example.kz")) == 1, what="the receipt")
+        [email] = running.mail_to("quiet@example.kz")
+        assert email.language == "ru"
+        assert email.subject == "Ваше заявление о вступлении в партию получено"
+        assert "ППО №7" in email.text  # the PPO by its Russian name
+        assert "5 января 2025" in email.text  # the day the application was signed
 
 
 def _seen(system: System) -> int:

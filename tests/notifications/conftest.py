@@ -12,6 +12,7 @@ from partia_kit.testing import free_port, new_master_key, new_schema
 from partia_notifications.catcher import MailCatcher
 from partia_notifications.composition import Notifications, open_notifications
 from partia_notifications.settings import NotificationsSettings
+from tests.notifications.support import known_organisations
 
 
 @pytest.fixture
@@ -29,6 +30,7 @@ def notifications_settings(database_url: str) -> NotificationsSettings:
 @pytest.fixture
 def notifications(notifications_settings: NotificationsSettings) -> Iterator[Notifications]:
     opened = open_notifications(notifications_settings)
+    known_organisations(opened)
     try:
         yield opened
     finally:

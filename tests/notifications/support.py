@@ -11,7 +11,10 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from partia_kit.messages import OutboundMessage, integration_message
+import psycopg
+
+from partia_kit.messages import IncomingEvent, OutboundMessage, integration_message
+from partia_notifications.adapters.organisations import OrganisationDirectory, handlers
 from partia_notifications.adapters.smtp import SmtpMailer
 from partia_notifications.application.ports import Contact, Erased, Unknown, Unreachable
 from partia_notifications.application.sending import Retries, Sender
@@ -20,6 +23,26 @@ from partia_notifications.domain import rendering
 
 PPO = "3f0e8f0e-6a55-4b6f-8b7e-1f3a2b4c5d6e"
 BRANCH = "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d"
+PARTY = "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f"
+
+ORGANISATIONS = (
+    (PARTY, None, "party", {"kk": "Байтақ", "ru": "Байтақ", "en": "Baytaq"}),
+    (BRANCH, PARTY, "regional_branch", {"kk": "Астана", "ru": "Astana", "en": "Astana"}),
+    (PPO, BRANCH, "primary_organisation", {"kk": "№7 БПҰ", "ru": "ППО №7", "en": "PPO No. 7"}),
+)
+"""The tree the test events name, as `partia.registry.organisations.v1` would have brought it."""
+
+
+def known_organisations(notifications: Notifications) -> None:
+    """`ORGANISATIONS` in the service's table, through the organisation topic's own handler."""
+    created = handlers(notifications.settings.database_schema)[
+        "partia.registry.organisation.created.v1"
+    ]
+    with psycopg.connect(str(notifications.settings.database_url)) as conn:
+        for position, (organisation, parent, kind, names) in enumerate(ORGANISATIONS, 1):
+            data = {"organisation_id": organisation, "parent_id": parent, "kind": kind,
+                    "names": names, "position": position}  # fmt: skip
+            created(conn, _incoming("partia.registry.organisation.created.v1", data))
 
 
 def sanction_data(member_id: UUID, *, decided_on: str = "2025-11-30") -> dict[str, Any]:
@@ -91,5 +114,13 @@ def sender(
         contacts=contacts,
         mailer=SmtpMailer(settings.smtp_host, settings.smtp_port, settings.mail_from, timeout=5),
         render=rendering.render,
+        organisations=OrganisationDirectory(notifications.pool, settings.database_schema),
         retries=Retries(first, cap, max_attempts),
     )
+
+
+def _incoming(type_: str, data: dict[str, Any]) -> IncomingEvent:
+    return IncomingEvent(
+        topic="t", partition=0, offset=0, key=None, id=str(uuid.uuid4()), type=type_,
+        source="/partia/registry", subject=None, attributes={}, data=data,
+    )  # fmt: skip

@@ -91,8 +91,9 @@ def test_an_expulsion_on_kafka_becomes_one_email_stating_the_appeal_deadline_eve
     [email] = catcher.messages()
     assert email.rcpt_to == ["mover@example.kz"]
     assert email.language == "ru"  # the language the registry answered for the person
-    assert "2026-02-28" in email.text
-    assert "branch bureau" in email.text
+    assert "28 февраля 2026" in email.text  # the deadline, in the person's Russian
+    assert "Бюро Политического совета филиала (Astana)" in email.text  # the body, named
+    assert "ППО №7" in email.text  # the deciding organisation, in Russian
     [logged] = deliveries(notifications)
     assert (logged["status"], logged["attempts"], logged["language"]) == ("sent", 1, "ru")
     assert logged["event_id"] == event_id
@@ -146,7 +147,7 @@ def test_with_the_mail_server_down_a_notice_is_retried_and_delivered_later_and_l
         [email] = catcher.messages()
     finally:
         catcher.stop()
-    assert "2026-02-28" in email.text
+    assert "February 28, 2026" in email.text  # in the person's English
     [sent] = deliveries(notifications)
     assert (sent["status"], sent["attempts"], sent["last_error"]) == ("sent", 2, None)
 

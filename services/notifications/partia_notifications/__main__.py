@@ -1,4 +1,4 @@
-"""`python -m partia_notifications serve | bootstrap | project | send | catch` (also installed as
+"""`python -m partia_notifications serve | bootstrap | project | send | relay | catch` (also installed as
 `partia-notifications`): the commands every Partia service offers (`partia_kit.run`), and the two
 of its own: `send` (the sender) and `catch` (the local mail catcher of `make run`)."""
 
@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from partia_kit import relay_command
 from partia_notifications.settings import NotificationsSettings
 
 
@@ -31,14 +32,21 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("bootstrap", help="create the notifications schema's tables (migrations)")
     project = sub.add_parser(
         "project",
-        help="follow the registry's member events on Kafka and queue the notices they cause;"
-        " one copy queues each notice once, more are harmless",
+        help="follow the registry's member events on Kafka and queue the notices they cause, and"
+        " its organisation events for the names notices use, and finance's dues arrears; one copy"
+        " queues each notice once, more are harmless",
     )
     project.add_argument(
         "--bootstrap",
         default=os.environ.get("PARTIA_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
         help="Kafka bootstrap servers (env PARTIA_KAFKA_BOOTSTRAP; default: %(default)s)",
     )
+    relay = sub.add_parser(
+        "relay",
+        help="publish what became of each notice on partia.notifications.v1 (one active copy,"
+        " more stand by)",
+    )
+    relay_command.add_arguments(relay)
     sub.add_parser(
         "send",
         help="deliver the queued notices by email (contacts from the registry); two copies never"
@@ -83,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
             return _project(settings, args.bootstrap)
         if args.command == "send":
             return _send(settings)
+        if args.command == "relay":
+            from partia_notifications.relay import run_relay
+
+            return run_relay(settings, args)
         return _serve(settings, args.host, args.port, args.workers)
     finally:
         if server is not None:
@@ -102,6 +114,7 @@ def _stop_on_signals() -> threading.Event:
 
 def _project(settings: NotificationsSettings, bootstrap: str) -> int:
     """Until SIGTERM or Ctrl-C; /health, /ready and /metrics on PARTIA_METRICS_PORT if set."""
+    from partia_notifications.adapters import dues, organisations
     from partia_notifications.adapters.events import TOPIC, follow
     from partia_notifications.operations import serve_if_configured
 
@@ -109,10 +122,27 @@ def _project(settings: NotificationsSettings, bootstrap: str) -> int:
     logging.getLogger("kafka").setLevel(logging.WARNING)  # it logs every connection at INFO
     stop = _stop_on_signals()
     operations = serve_if_configured(settings)
-    print(f"notifications follows {TOPIC} on {bootstrap}", flush=True)
+    topics = ", ".join((TOPIC, organisations.TOPIC, dues.TOPIC))
+    print(f"notifications follows {topics} on {bootstrap}", flush=True)
+    # beside the members' consumer, in threads: the organisations' names and tree (a notice names
+    # its organisations) and finance's dues arrears
+    beside = [
+        threading.Thread(
+            target=follower,
+            args=(settings.database_url, settings.database_schema, bootstrap, stop),
+            name=name,
+            daemon=True,
+        )
+        for name, follower in (("organisations", organisations.follow), ("dues", dues.follow))
+    ]
+    for thread in beside:
+        thread.start()
     try:
         follow(settings.database_url, settings.database_schema, bootstrap, stop)
     finally:
+        stop.set()
+        for thread in beside:
+            thread.join(30)
         if operations is not None:
             operations.stop()
     return 0

@@ -15,6 +15,8 @@ from partia_kit.postgres import preparing
 from partia_kit.postgres.embedded import start_embedded_postgres
 from partia_kit.postgres.preparing import installing
 from partia_notifications.adapters.deliveries import DeliveryLog
+from partia_notifications.adapters.organisations import OrganisationDirectory
+from partia_notifications.adapters.preferences import Preferences
 from partia_notifications.adapters.registry import RegistryContacts
 from partia_notifications.adapters.smtp import SmtpMailer
 from partia_notifications.application.sending import Retries, Sender
@@ -28,6 +30,7 @@ class Notifications:
     settings: NotificationsSettings
     pool: ConnectionPool[Any]
     deliveries: DeliveryLog
+    preferences: Preferences
     fingerprint_key: bytes
     embedded_server: Any = None
 
@@ -55,7 +58,10 @@ def open_notifications(settings: NotificationsSettings, *, start: bool = True) -
     if start:
         pool.open()
     key = derive_fingerprint_key(settings.master_key_bytes())
-    return Notifications(settings, pool, DeliveryLog(pool, settings.database_schema), key, server)
+    schema = settings.database_schema
+    return Notifications(
+        settings, pool, DeliveryLog(pool, schema), Preferences(pool, schema), key, server
+    )
 
 
 def sender(notifications: Notifications) -> Sender:
@@ -80,6 +86,7 @@ def sender(notifications: Notifications) -> Sender:
             timeout=settings.smtp_timeout,
         ),
         render=rendering.render,
+        organisations=OrganisationDirectory(notifications.pool, settings.database_schema),
         retries=Retries(
             settings.retry_first_seconds, settings.retry_max_seconds, settings.max_attempts
         ),

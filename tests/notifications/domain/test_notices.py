@@ -24,8 +24,8 @@ def test_an_expulsion_tells_the_member_the_last_day_to_appeal_and_the_body_to_ap
     assert notice.category == LEGAL
     assert notice.context["appeal_deadline"] == "2026-02-28"
     assert notice.context["appeal_body"] == "branch_bureau"
-    assert notice.context["decided_by"] == "ppo_meeting"
-    assert notice.context["expulsion"] is True
+    assert notice.context["body"] == "ppo_meeting"
+    assert notice.context["sanction"] == "expulsion"
 
 
 def test_a_notice_carries_no_personal_data_only_the_events_facts() -> None:

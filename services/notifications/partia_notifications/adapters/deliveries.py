@@ -17,10 +17,13 @@ from psycopg.rows import dict_row
 from psycopg.sql import SQL
 from psycopg_pool import ConnectionPool
 
+from partia_contracts.notifications.v1 import NoticeEvent
 from partia_kit.postgres.statements import table
+from partia_notifications.adapters import outbox
 from partia_notifications.application.ports import Due
 
 TABLE = "notifications_deliveries"
+PREFERENCES = "notifications_preferences"
 QUEUED, SENT, FAILED, WITHHELD = "queued", "sent", "failed", "withheld"
 
 COLUMNS = (
@@ -35,16 +38,20 @@ class Claim:
 
     def __init__(self, conn: psycopg.Connection[Any], schema: str, due: list[Due]) -> None:
         self._conn = conn
+        self._schema = schema
         self._table = table(schema, TABLE)
         self.due = due
+        self.outcomes: list[NoticeEvent] = []
+        """The integration events of this batch's outcomes, for the outbox at commit."""
 
     def sent(self, notice_id: UUID, language: str, message_id: str) -> None:
-        self._update(
+        row = self._update(
             "status = 'sent', attempts = attempts + 1, sent_at = now(), last_error = NULL,"
             " language = %s, message_id = %s",
             (language, message_id),
             notice_id,
         )
+        self._outcome("sent", row, language=language)
 
     def retry(self, notice_id: UUID, reason: str, delay: float) -> None:
         """Tried and failed; tried again in `delay` seconds."""
@@ -57,21 +64,37 @@ class Claim:
 
     def failed(self, notice_id: UUID, reason: str) -> None:
         """Given up on (too many attempts, or a refusal no retry mends): an operator may resend."""
-        self._update(
+        row = self._update(
             "status = 'failed', attempts = attempts + 1, last_error = %s", (reason,), notice_id
         )
+        self._outcome("failed", row, reason=reason)
 
     def withheld(self, notice_id: UUID, reason: str) -> None:
-        """Not to be sent at all (the person was erased, or has no address on file)."""
-        self._update("status = 'withheld', last_error = %s", (reason,), notice_id)
+        """Not to be sent at all (the person was erased, has no address on file, or opted out)."""
+        row = self._update("status = 'withheld', last_error = %s", (reason,), notice_id)
+        self._outcome("withheld", row, reason=reason)
 
-    def _update(self, assignments: str, values: tuple[Any, ...], notice_id: UUID) -> None:
-        self._conn.execute(
-            SQL(
-                "UPDATE {} SET " + assignments + ", updated_at = now() WHERE notice_id = %s"
-            ).format(self._table),
-            (*values, notice_id),
-        )
+    def publish(self) -> None:
+        """The batch's outcomes into the outbox: the last thing before the commit."""
+        outbox.write(self._conn, self._schema, self.outcomes)
+
+    def _outcome(self, outcome: str, row: dict[str, Any] | None, **fact: Any) -> None:
+        event = None if row is None else outbox.outcome_event(outcome, row, **fact)
+        if event is not None:
+            self.outcomes.append(event)
+
+    def _update(
+        self, assignments: str, values: tuple[Any, ...], notice_id: UUID
+    ) -> dict[str, Any] | None:
+        with self._conn.cursor(row_factory=dict_row) as cursor:
+            cursor.execute(
+                SQL(
+                    "UPDATE {} SET " + assignments + ", updated_at = now() WHERE notice_id = %s"
+                    " RETURNING notice_id, member_id, template, category, event_id, resends"
+                ).format(self._table),
+                (*values, notice_id),
+            )
+            return cursor.fetchone()
 
 
 class DeliveryLog:
@@ -87,13 +110,23 @@ class DeliveryLog:
         with self._pool.connection() as conn, conn.transaction():
             rows = conn.execute(
                 SQL(
-                    "SELECT notice_id, event_id, template, member_id, context, attempts FROM {}"
-                    " WHERE status = 'queued' AND next_attempt_at <= now()"
-                    " ORDER BY next_attempt_at LIMIT %s FOR UPDATE SKIP LOCKED"
-                ).format(self._table),
+                    "SELECT d.notice_id, d.event_id, d.template, d.member_id, d.context,"
+                    " d.attempts, d.category, array_remove(ARRAY["
+                    "  CASE WHEN NOT p.reminders THEN 'reminder' END,"
+                    "  CASE WHEN NOT p.information THEN 'information' END], NULL)"
+                    " FROM {} d LEFT JOIN {} p ON p.member_id = d.member_id"
+                    " WHERE d.status = 'queued' AND d.next_attempt_at <= now()"
+                    " ORDER BY d.next_attempt_at LIMIT %s FOR UPDATE OF d SKIP LOCKED"
+                ).format(self._table, table(self._schema, PREFERENCES)),
                 (limit,),
             ).fetchall()
-            yield Claim(conn, self._schema, [Due(*row) for row in rows])
+            due = [
+                Due(notice, event, template, member, context, attempts, category, tuple(out))
+                for notice, event, template, member, context, attempts, category, out in rows
+            ]
+            claim = Claim(conn, self._schema, due)
+            yield claim
+            claim.publish()
 
     def of_member(self, member_id: UUID) -> list[dict[str, Any]]:
         return self._select("member_id = %s ORDER BY queued_at, template", member_id)

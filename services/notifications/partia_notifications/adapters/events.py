@@ -25,6 +25,9 @@ from partia_notifications.domain.notices import RULES, notices_for
 TOPIC = REGISTRY.channel("members").topic
 CONSUMER_NAME = "notifications_members"
 ERASED = "partia.registry.member.personal_data_erased"
+SANCTION = "partia.registry.member.sanction_imposed"
+SANCTIONS = "notifications_sanctions"
+PREFERENCES = "notifications_preferences"
 
 
 def handlers(schema: str) -> dict[str, Handler]:
@@ -36,8 +39,33 @@ def handlers(schema: str) -> dict[str, Handler]:
         " ON CONFLICT (event_id, template, recipient) DO NOTHING"
     ).format(deliveries)
 
+    sanctions = table(schema, SANCTIONS)
+    remember = SQL(
+        "INSERT INTO {} (sanction_id, member_id, kind, organisation_id, card_number)"
+        " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (sanction_id) DO NOTHING"
+    ).format(sanctions)
+    recall = SQL("SELECT kind, organisation_id, card_number FROM {} WHERE sanction_id = %s").format(
+        sanctions
+    )
+
+    def sanction(conn: psycopg.Connection[Any], data: dict[str, Any]) -> dict[str, Any] | None:
+        """What this service saw of the sanction an appeal or a restoration names."""
+        if data.get("sanction_id") is None:
+            return None
+        row = conn.execute(recall, (data["sanction_id"],)).fetchone()
+        return None if row is None else {
+            "kind": row[0], "organisation_id": str(row[1]), "card_number": row[2]
+        }  # fmt: skip
+
     def notify(conn: psycopg.Connection[Any], event: IncomingEvent) -> None:
-        for notice in notices_for(event.type_name, event.data):
+        data = event.data
+        if event.type_name == SANCTION:
+            conn.execute(
+                remember,
+                (data["sanction_id"], data["member_id"], data["kind"], data["organisation_id"],
+                 data["card_number"]),
+            )  # fmt: skip
+        for notice in notices_for(event.type_name, data, sanction(conn, data)):
             conn.execute(
                 queue,
                 (uuid.uuid4(), event.id, event.type, notice.template, notice.recipient,
@@ -53,6 +81,11 @@ def handlers(schema: str) -> dict[str, Handler]:
             ).format(deliveries),
             (event.data["member_id"],),
         )
+        for forgotten in (sanctions, table(schema, PREFERENCES)):
+            conn.execute(
+                SQL("DELETE FROM {} WHERE member_id = %s").format(forgotten),
+                (event.data["member_id"],),
+            )
 
     return {**{f"{name}.v1": notify for name in RULES}, f"{ERASED}.v1": erased}
 

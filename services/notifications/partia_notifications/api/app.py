@@ -16,7 +16,7 @@ from partia_kit.http import problems
 from partia_kit.http.access import declare_bearer_security
 from partia_kit.http.guards import install_guards
 from partia_kit.http.operations import add_operations_routes
-from partia_notifications.api import deliveries
+from partia_notifications.api import deliveries, preferences
 from partia_notifications.api.permissions import OPERATIONS
 from partia_notifications.composition import Notifications, open_notifications
 from partia_notifications.operations import metrics_registry, readiness_checks
@@ -32,6 +32,8 @@ membership restored), each delivered once by email and logged by the event that 
   it (`x-permission`).
 * The log holds no personal data: a recipient is a member id; the address is asked of the
   registry at send time and not kept.
+* A member may opt out of reminders and information (`/members/{id}/preferences`); decisions,
+  sanctions and appeal deadlines are legally significant and always sent.
 * Every POST carries an `Idempotency-Key`; refusals are `application/problem+json` with a `rule`.
 """
 
@@ -62,6 +64,7 @@ def create_app(
     problems.install_problem_handlers(app, service="notifications")
     declare_bearer_security(app, OPERATIONS, "partia_notifications.api.permissions")
     app.include_router(deliveries.router)
+    app.include_router(preferences.router)
     add_operations_routes(
         app,
         checks=lambda: app.state.checks(),

@@ -15,8 +15,8 @@ _EXAMPLE: dict[str, Any] = {
     "template": "sanction_imposed",
     "recipient": "member:7d1c9a9e-3f0b-4d57-8a54-2b7e5c1d9f00",
     "member_id": "7d1c9a9e-3f0b-4d57-8a54-2b7e5c1d9f00",
-    "category": "legal",
-    "context": {"kind": "expulsion", "appeal_deadline": "2026-02-28"},
+    "category": "decision",
+    "context": {"sanction": "expulsion", "appeal_deadline": "2026-02-28"},
     "status": "sent",
     "attempts": 1,
     "resends": 0,
@@ -41,7 +41,10 @@ class Delivery(BaseModel):
     template: str = Field(description="Which notice.")
     recipient: str = Field(description="`member:<id>`: never an address or a name.")
     member_id: UUID | None
-    category: str = Field(description="`legal` (always sent) or `information`.")
+    category: str = Field(
+        description="`decision` (legally significant: always sent), `information` or `reminder`"
+        " (a member may opt out of these)."
+    )
     context: dict[str, Any] = Field(description="The event's facts the notice states.")
     status: Literal["queued", "sent", "failed", "withheld"]
     attempts: int = Field(description="Attempts since it was (re)queued.")
@@ -62,3 +65,39 @@ class Deliveries(BaseModel):
 class Resent(BaseModel):
     notice_id: UUID
     status: Literal["queued"]
+
+
+class PreferencesChange(BaseModel):
+    """A member's choices: true receives the category, false opts out of it."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reminders": False, "information": True}]}
+    )
+
+    reminders: bool = Field(description="Dates coming or passed (dues in arrears, ...).")
+    information: bool = Field(description="News about one's own record (an application received).")
+
+
+class PreferencesView(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "member_id": "7d1c9a9e-3f0b-4d57-8a54-2b7e5c1d9f00",
+                    "reminders": False,
+                    "information": True,
+                    "always_sent": ["decision"],
+                    "updated_at": "2025-11-30T10:00:01+00:00",
+                }
+            ]
+        }
+    )
+
+    member_id: UUID
+    reminders: bool
+    information: bool
+    always_sent: list[str] = Field(
+        description="Categories no choice stops: `decision` (decisions, sanctions, appeal"
+        " deadlines), legally significant; such a notice says so."
+    )
+    updated_at: datetime | None = Field(description="Last change; null: never chosen (all sent).")

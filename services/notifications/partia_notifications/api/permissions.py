@@ -20,6 +20,22 @@ RESEND_NOTICES = Permission(
 )
 """Queue a failed notice again."""
 
+READ_PREFERENCES = Permission(
+    "read-preferences",
+    frozenset({Role.CLERK, Role.AUDITOR}),
+    own_record=frozenset({Role.MEMBER}),
+    whole_party=True,
+)
+"""A member's choices of notices: theirs, or anyone's for the central office and the auditors."""
+
+CHANGE_PREFERENCES = Permission(
+    "change-preferences",
+    frozenset({Role.CLERK}),
+    own_record=frozenset({Role.MEMBER}),
+    whole_party=True,
+)
+"""Opt in or out of reminders and information: the member, or a clerk on their written request."""
+
 OPERATIONS: Operations = {
     ("GET", "/health"): PUBLIC,
     ("GET", "/ready"): PUBLIC,
@@ -28,4 +44,6 @@ OPERATIONS: Operations = {
     ("GET", "/events/{event_id}/deliveries"): READ_DELIVERIES,
     ("GET", "/deliveries/{notice_id}"): READ_DELIVERIES,
     ("POST", "/deliveries/{notice_id}/resend"): RESEND_NOTICES,
+    ("GET", "/members/{member_id}/preferences"): READ_PREFERENCES,
+    ("PUT", "/members/{member_id}/preferences"): CHANGE_PREFERENCES,
 }

@@ -56,6 +56,9 @@ class Due:
     member_id: UUID | None
     context: dict[str, Any]
     attempts: int
+    category: str = "decision"
+    opted_out: tuple[str, ...] = ()
+    """The categories the member chose not to receive (their preferences, read with the claim)."""
 
 
 class Claim(Protocol):
@@ -74,3 +77,18 @@ class Claim(Protocol):
 
 class Deliveries(Protocol):
     def claim(self, limit: int) -> AbstractContextManager[Claim]: ...
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """An organisation as the registry's organisation events told this service."""
+
+    organisation_id: UUID
+    kind: str
+    names: dict[str, str]
+
+
+class Organisations(Protocol):
+    def chain(self, organisation_id: UUID) -> list[Organisation]:
+        """The organisation, its parent, ... up to the party; [] for one not heard of yet."""
+        ...

@@ -23,11 +23,14 @@ from partia_notifications.application.ports import (
     Due,
     Erased,
     Mailer,
+    Organisations,
     Refused,
     Unknown,
     Unreachable,
 )
+from partia_notifications.application.wording import worded
 from partia_notifications.domain.backoff import gives_up, retry_delay
+from partia_notifications.domain.policies.preferences import withheld_by_choice
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,7 @@ class Sender:
     mailer: Mailer
     render: Render
     retries: Retries
+    organisations: Organisations
     batch: int = 20
 
     def send_due(self) -> int:
@@ -76,6 +80,9 @@ class Sender:
         if due.member_id is None:
             claim.failed(due.notice_id, "no-recipient")
             return
+        if withheld_by_choice(due.category, due.opted_out):
+            claim.withheld(due.notice_id, f"opted-out:{due.category}")
+            return
         try:
             answer = self.contacts.contact(due.member_id)
             if isinstance(answer, Erased):
@@ -101,9 +108,11 @@ class Sender:
         claim.sent(due.notice_id, answer.language, message_id)
 
     def _send(self, due: Due, contact: Contact) -> str:
+        # organisations named in the reader's language; one not heard of yet: Unreachable, later
+        context = worded(due.context, contact.language, self.organisations)
         try:
             notice = self.render(
-                due.template, contact.language, {**due.context, "full_name": contact.full_name}
+                due.template, contact.language, {**context, "name": contact.full_name}
             )
         except Exception as error:  # a template that cannot render this notice: no retry mends it
             raise Refused(f"template {due.template}/{contact.language}: {error!r}") from error

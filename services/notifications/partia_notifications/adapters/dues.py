@@ -1,0 +1,38 @@
+"""Finance's dues events on Kafka (`partia.finance.dues.v1`): a member whose unpaid months reached
+the party's threshold gets the `dues_arrears` reminder (issue 13 item 2; a reminder, so a member
+may opt out of it). Queued like the registry's notices (`adapters/events.py`): once per event,
+template and recipient, in the transaction that records the event as applied."""
+
+from __future__ import annotations
+
+import threading
+
+from partia_contracts.topics import FINANCE, ce_type
+from partia_kit.consumer import Consumer, ConsumerConfig, Handler
+from partia_notifications.adapters import events
+
+TOPIC = FINANCE.channel("dues").topic
+CONSUMER_NAME = "notifications_dues"
+ARREARS = ce_type("finance.dues.arrears_threshold_reached", 1)
+
+
+def handlers(schema: str) -> dict[str, Handler]:
+    return {ARREARS: events.handlers(schema)[ARREARS]}
+
+
+def consumer(database_url: str, schema: str, bootstrap: str, topic: str = TOPIC) -> Consumer:
+    return Consumer(
+        ConsumerConfig(
+            name=CONSUMER_NAME,
+            database_url=database_url,
+            schema=schema,
+            bootstrap_servers=bootstrap,
+            topics=[topic],
+        ),
+        handlers(schema),
+    )
+
+
+def follow(database_url: str, schema: str, bootstrap: str, stop: threading.Event) -> None:
+    """Queue the notices of finance's dues events until `stop` is set."""
+    consumer(database_url, schema, bootstrap).run(stop)
