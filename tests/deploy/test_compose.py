@@ -100,6 +100,7 @@ def test_the_partia_containers_are_the_api_the_projection_the_relay_and_migrate(
         "notifications",
         "notifications-migrate",
         "notifications-project",
+        "notifications-relay",
         "notifications-send",
         "registry",
         "registry-projection",

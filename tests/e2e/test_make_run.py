@@ -93,9 +93,9 @@ def port_free(port: int) -> bool:
     return True
 
 
-SERVICE_PORTS = (0, 1, 2, 10, 11, 12, 20, 21, 22, 25, -6975)
+SERVICE_PORTS = (0, 1, 2, 10, 11, 12, 20, 21, 22, 25, 32, -6975)
 """Offsets from the base port: the registry's, finance's and notifications' APIs, runners' and
-relays' (and the sender's) metrics, the mail catcher's listing and its SMTP port."""
+relays' metrics, the mail catcher's listing, the sender's metrics and the catcher's SMTP port."""
 
 
 def free_base_port() -> int:
@@ -443,6 +443,7 @@ def test_make_run_starts_the_system_an_admission_reaches_kafka_and_ctrl_c_stops_
         )
         # issue 13: the notifications service on base+2, its consumer and sender, a mail catcher
         notifications = {"notifications-api", "notifications-project", "notifications-send"}
+        notifications |= {"notifications-relay"}
         assert notifications | {"mail-catcher"} <= set(system.started())
         # issue 11 item 1: the finance service on base+1 (8001 under `make run`)
         assert {"finance-api", "finance-project", "finance-relay"} <= set(system.started())

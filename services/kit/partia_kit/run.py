@@ -15,8 +15,8 @@ prefixed by its name. Honcho (a kept clone of Foreman) starts and watches the pr
   bootstrap`: tables, migrations, the party's first organisations), so none of them races another.
 
 Ports: service number i (registry 0, finance 1, notifications 2) serves its API on base+i, its
-read-model runner's /health, /ready and /metrics on base+10+i and its relay's on base+20+i (the
-notifications sender's, which has no relay, there too). The local mail catcher the notifications
+read-model runner's /health, /ready and /metrics on base+10+i, its relay's on base+20+i and a
+further process's (the notifications sender) on base+30+i. The local mail catcher the notifications
 service sends to listens for SMTP on base-6975 (1025) and lists what it caught at
 http://127.0.0.1:base+25/messages (8025), Mailpit's ports.
 """
@@ -58,7 +58,7 @@ class Service:
     projection: bool = True
     others: tuple[str, ...] = ()
     """Further commands run as processes of their own (the notifications sender), with their
-    /health, /ready and /metrics where a relay's would be."""
+    /health, /ready and /metrics on base+30+i."""
 
     @property
     def schema(self) -> str:
@@ -69,8 +69,9 @@ SERVICES = [
     Service("registry", "partia_registry", 0),
     # finance's `project` follows the registry's organisation and member events (decisions 191, 218)
     Service("finance", "partia_finance", 1),
-    # notices of the registry's member events (issue 13): `project` queues, `send` delivers
-    Service("notifications", "partia_notifications", 2, relay=False, others=("send",)),
+    # notices of the registry's and finance's events (issue 13): `project` queues, `send` delivers,
+    # `relay` publishes what became of each notice (partia.notifications.v1, decision 279)
+    Service("notifications", "partia_notifications", 2, others=("send",)),
 ]
 """Every service `make run` starts."""
 
@@ -136,7 +137,7 @@ def processes(
             )
         )
         followers = [("project", service.projection, 10), ("relay", service.relay, 20)]
-        followers += [(command, True, 20) for command in service.others]
+        followers += [(command, True, 30) for command in service.others]
         for command, wanted, offset in followers:
             if not wanted or (command == "send" and not env.get(NOTIFICATIONS_TOKEN)):
                 continue
