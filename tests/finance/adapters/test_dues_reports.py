@@ -71,6 +71,12 @@ class Party:
 
 @pytest.fixture
 def party(finance: Finance) -> Party:
+    return new_party(finance)
+
+
+def new_party(finance: Finance) -> Party:
+    """Two regions, two territorial branches each, two PPOs each, and the MCI table with a
+    change on 15 July 2025 copied for the positions."""
     seed_tree(finance)
     url, schema = finance.settings.database_url, finance.settings.database_schema
     assert url is not None

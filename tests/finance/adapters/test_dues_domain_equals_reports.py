@@ -1,0 +1,104 @@
+"""Decision 216's promise: the SQL behind the party-wide dues reports (the positions of decision
+235) is held equal to the domain's function (`partia_finance.domain.dues`), fed the way the dues
+API feeds it (`DuesQueries`, the member's statement and arrears), over generated histories with
+transfers, re-admission, restoration, exempt classes, voluntary amounts, reversals, months before
+the MCI table and a mid-year MCI change on 15 July."""
+
+from __future__ import annotations
+
+import os
+import random
+from datetime import date
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+
+from partia_finance.adapters.postgres.dues_queries import DuesQueries
+from partia_finance.composition import Finance
+from partia_finance.domain.mci import MciRate, MciTable
+from tests.finance.adapters.test_dues_reports import (
+    DATES,
+    MCI,
+    WHOLE,
+    Party,
+    new_party,
+    random_history,
+    store,
+)
+
+
+@pytest.fixture(name="party")
+def a_party(finance: Finance) -> Party:
+    return new_party(finance)
+
+
+SEEDS = [int(s) for s in os.environ.get("PARTIA_DUES_SEEDS", "216 12").split()]
+
+
+def per_organisation(statement: dict[str, Any], day: date) -> dict[UUID, tuple[int, int]]:
+    """From the member's statement of account: per organisation where the charges arose, the
+    months due before `day` not fully paid and what is still owed (the fee adds to the amount)."""
+    found: dict[UUID, tuple[int, int]] = {}
+    for line in statement["charges"]:
+        if line["due_on"] >= day or line["owed_tiyn"] == 0:
+            continue
+        months, tiyn = found.get(line["organisation_id"], (0, 0))
+        month = 1 if line["kind"] == "month" else 0
+        found[line["organisation_id"]] = (months + month, tiyn + line["owed_tiyn"])
+    return found
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_reports_owe_what_each_members_statement_of_account_says_on_every_date(
+    party: Party, finance: Finance, seed: int
+) -> None:
+    """Decision 216 (Ch. 12.2, 3.2, 5.2): on past and future dates, every member's arrears and
+    statement of account as the dues API computes them equal the report's figures per member of
+    each PPO (what arose there and in all) and per PPO, and the listed members are exactly those
+    with arrears who had a month there by then."""
+    rng = random.Random(seed)
+    ppos = list(party.ppos)
+    members = {uuid4(): random_history(rng, ppos) for _ in range(120)}
+    store(party, members)
+    queries = DuesQueries(finance.store, MciTable(MciRate(d, k) for d, k in MCI))
+    for day in DATES:
+        owed: dict[UUID, dict[UUID, tuple[int, int]]] = {}
+        totals: dict[UUID, tuple[int, int]] = {}
+        present: dict[UUID, set[UUID]] = {}
+        for member in members:
+            statement = queries.statement(WHOLE, member, day)
+            arrears = queries.arrears(WHOLE, member, day)
+            owed[member] = per_organisation(statement, day)
+            totals[member] = (arrears["months_owed"], arrears["amount_tiyn"])
+            assert (
+                totals[member]
+                == (
+                    sum(m for m, _ in owed[member].values()),
+                    sum(t for _, t in owed[member].values()),
+                )
+                == (statement["arrears"]["months_owed"], statement["arrears"]["amount_tiyn"])
+            )
+            present[member] = {c["organisation_id"] for c in statement["charges"]}
+        for ppo in ppos:
+            got = {
+                r["member_id"]: (r["months_owed"], r["arrears_tiyn"], r["total_months_owed"],
+                                 r["total_arrears_tiyn"])
+                for r in party.reports.arrears_of_members(ppo, day)
+            }  # fmt: skip
+            want = {
+                m: (*owed[m].get(ppo, (0, 0)), *totals[m])
+                for m in members
+                if totals[m][1] > 0 and ppo in present[m]
+            }
+            assert got == want, (day, ppo)
+        got_ppos = {
+            r["organisation_id"]: (r["members_in_arrears"], r["months_owed"], r["arrears_tiyn"])
+            for r in party.reports.arrears_by_organisation(WHOLE, day, "primary_organisation")
+        }
+        want_ppos: dict[UUID, tuple[int, int, int]] = {}
+        for by in owed.values():
+            for ppo, (months, tiyn) in by.items():
+                n, m, t = want_ppos.get(ppo, (0, 0, 0))
+                want_ppos[ppo] = (n + 1, m + months, t + tiyn)
+        assert got_ppos == want_ppos, day
