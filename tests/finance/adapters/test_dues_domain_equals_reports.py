@@ -13,10 +13,13 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+from fastapi.testclient import TestClient
 
 from partia_finance.adapters.postgres.dues_queries import DuesQueries
+from partia_finance.api.app import create_app
 from partia_finance.composition import Finance
 from partia_finance.domain.mci import MciRate, MciTable
+from partia_finance.settings import FinanceSettings
 from tests.finance.adapters.test_dues_reports import (
     DATES,
     MCI,
@@ -33,6 +36,7 @@ def a_party(finance: Finance) -> Party:
     return new_party(finance)
 
 
+TOKEN = {"Authorization": "Bearer treasurer-token"}
 SEEDS = [int(s) for s in os.environ.get("PARTIA_DUES_SEEDS", "216 12").split()]
 
 
@@ -102,3 +106,40 @@ def test_the_reports_owe_what_each_members_statement_of_account_says_on_every_da
                 n, m, t = want_ppos.get(ppo, (0, 0, 0))
                 want_ppos[ppo] = (n + 1, m + months, t + tiyn)
         assert got_ppos == want_ppos, day
+
+
+def test_a_members_arrears_over_http_are_what_the_ppos_report_lists_for_them(
+    party: Party, finance_settings: FinanceSettings
+) -> None:
+    """What a treasurer reads: `/members/{id}/dues/arrears` (the domain) and
+    `/reports/dues-arrears/members` (the positions) name the same months and amount for each
+    member, on a past date and today's figures for a later one (the app's own MCI table)."""
+    rng = random.Random(234)  # two members whose stints all lie in 2023
+    members = {uuid4(): random_history(rng, list(party.ppos)) for _ in range(30)}
+    store(party, members)
+    with TestClient(create_app(finance_settings)) as client:  # its start-up copies its MCI
+        for day in (date(2025, 3, 1), date(2026, 11, 30)):
+            listed: dict[str, tuple[int, int]] = {}
+            for ppo in party.ppos:
+                report = client.get(
+                    "/reports/dues-arrears/members",
+                    params={"organisation_id": str(ppo), "as_of": day.isoformat()},
+                    headers=TOKEN,
+                )
+                assert report.status_code == 200, report.text
+                for row in report.json()["items"]:
+                    listed[row["member_id"]] = (
+                        row["total_months_owed"],
+                        row["total_arrears_tiyn"],
+                    )
+            owing: dict[str, tuple[int, int]] = {}
+            for member in members:
+                got = client.get(
+                    f"/members/{member}/dues/arrears",
+                    params={"as_of": day.isoformat()},
+                    headers=TOKEN,
+                )
+                assert got.status_code == 200, got.text
+                if got.json()["amount_tiyn"] > 0:
+                    owing[str(member)] = (got.json()["months_owed"], got.json()["amount_tiyn"])
+            assert listed == owing, day
