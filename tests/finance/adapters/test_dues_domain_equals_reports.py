@@ -143,3 +143,33 @@ def test_a_members_arrears_over_http_are_what_the_ppos_report_lists_for_them(
                 if got.json()["amount_tiyn"] > 0:
                     owing[str(member)] = (got.json()["months_owed"], got.json()["amount_tiyn"])
             assert listed == owing, day
+
+
+def test_the_clocks_work_list_is_every_member_whose_side_of_the_threshold_changed(
+    party: Party, finance: Finance
+) -> None:
+    """Issue 12 item 6 (decision 225): the daily clock takes from the positions the members on
+    the day whose months owed (as the domain counts them) reach three and whose account has not
+    noted it, and the accounts that noted it whose months owed are below three again; nobody
+    else (a former member's arrears call for no notice)."""
+    rng = random.Random(225)
+    members = {uuid4(): random_history(rng, list(party.ppos)) for _ in range(120)}
+    store(party, members)
+    queries = DuesQueries(finance.store, MciTable(MciRate(d, k) for d, k in MCI))
+    noted = {m: date(2024, 6, 1) for m in rng.sample(list(members), 40)}
+    party.insert(
+        "finance_dues_accounts", ("member_id", "threshold_reached_on"), list(noted.items())
+    )
+    for day in DATES:
+        want = []
+        for member, history in members.items():
+            months = queries.arrears(WHOLE, member, day)["months_owed"]
+            member_on_day = any(
+                s.from_on <= day and (s.until_on is None or s.until_on > day)
+                for s in history.stints
+            )
+            if (member in noted and months < 3) or (
+                member not in noted and months >= 3 and member_on_day
+            ):
+                want.append(member)
+        assert queries.threshold_changes(day, 3) == sorted(want), day
