@@ -113,7 +113,10 @@ def random_history(rng: random.Random, ppos: list[UUID]) -> History:
             break
         step = rng.random()
         if step < 0.4:  # a transfer
-            organisation = rng.choice([p for p in ppos if p != organisation])
+            taken = {organisation} | {
+                s.organisation_id for s in history.stints if s.from_on == until
+            }
+            organisation = rng.choice([p for p in ppos if p not in taken])
             opened_by, day = "transfer", until
         elif step < 0.55:  # an expulsion annulled: the stint re-opened, as the members view does
             # (decision 217), and it goes on: the gap is owed, no entrance fee
