@@ -74,12 +74,16 @@ def charges(history: History, mci: Sequence[tuple[date, int]], until: date) -> l
     while month <= until:
         last = _next_month(month) - timedelta(days=1)
         days = [d for d in _days(month, last) if _stint_on(history, d) is not None]
-        if days:
+        if days and month >= _first_month(mci):
             owner = _stint_on(history, days[-1])
             assert owner is not None
             kzt = _mci_on(mci, month)
             for stint in history.stints:
-                if stint.opened_by == "admission" and _first_of(stint.from_on) == month:
+                if (
+                    stint.opened_by == "admission"
+                    and _first_of(stint.from_on) == month
+                    and (stint.until_on is None or stint.until_on > stint.from_on)
+                ):  # an admission with no day of membership is no admission to pay for
                     category = _declared_on(history, stint.from_on)
                     fee = kzt * 10 if category.category == "working" else 0
                     found.append(Charge("entrance_fee", month, last, owner.organisation_id, fee))
@@ -138,6 +142,12 @@ def _stint_on(history: History, day: date) -> Stint | None:
         if stint.from_on <= day and (stint.until_on is None or day < stint.until_on):
             return stint
     return None
+
+
+def _first_month(mci: Sequence[tuple[date, int]]) -> date:
+    """Decision 225: the dues records begin with the first month whose 1st the table covers."""
+    start = min(r[0] for r in mci)
+    return start if start.day == 1 else _next_month(start)
 
 
 def _mci_on(mci: Sequence[tuple[date, int]], day: date) -> int:

@@ -21,6 +21,7 @@ from psycopg.sql import SQL, Identifier
 from partia_finance.adapters.postgres.dues_reports import DuesReports, sync_mci
 from partia_finance.composition import Finance
 from partia_finance.domain.mci import MciRate, MciTable
+from partia_finance.domain.policies.dues import DuesCategory, rate_class
 from partia_kit.auth import Scope
 from tests.finance.dues_oracle import (
     Declaration,
@@ -70,6 +71,12 @@ class Party:
 
 @pytest.fixture
 def party(finance: Finance) -> Party:
+    return new_party(finance)
+
+
+def new_party(finance: Finance) -> Party:
+    """Two regions, two territorial branches each, two PPOs each, and the MCI table with a
+    change on 15 July 2025 copied for the positions."""
     seed_tree(finance)
     url, schema = finance.settings.database_url, finance.settings.database_schema
     assert url is not None
@@ -87,15 +94,18 @@ def party(finance: Finance) -> Party:
 
 
 def random_history(rng: random.Random, ppos: list[UUID]) -> History:
-    """Stints from 2024 on (transfers, leaving, re-admission, a restoration), declarations on
-    any day, payments and reversals."""
+    """Stints from 2023 on, some before the MCI table begins (transfers, some within a month,
+    leaving, re-admission, a restoration, joining and leaving on one day), declarations on any
+    day, payments and reversals."""
     history = History()
-    day = date(2024, 1, 1) + timedelta(days=rng.randrange(700))
+    day = date(2023, 10, 1) + timedelta(days=rng.randrange(800))
     opened_by = "admission"
     organisation = rng.choice(ppos)
+    restored: date | None = None  # where a re-opened stint had ended: it goes on past it
     while day < date(2026, 6, 1):
-        length = rng.choice([10, 25, 40, 90, 200, 400, 2000])
-        until: date | None = day + timedelta(days=length)
+        length = rng.choice([0, 5, 10, 25, 40, 90, 200, 400, 2000])
+        until: date | None = (restored or day) + timedelta(days=length)
+        restored = None
         if (until is not None and until >= date(2026, 9, 1)) or rng.random() < 0.2:
             until = None
         history.stints.append(Stint(organisation, day, until, opened_by))
@@ -103,9 +113,15 @@ def random_history(rng: random.Random, ppos: list[UUID]) -> History:
             break
         step = rng.random()
         if step < 0.4:  # a transfer
-            organisation, opened_by, day = rng.choice(ppos), "transfer", until
-        elif step < 0.55:  # an expulsion annulled: the stint goes on, the gap is owed
-            opened_by, day = "restoration", until
+            taken = {organisation} | {
+                s.organisation_id for s in history.stints if s.from_on == until
+            }
+            organisation = rng.choice([p for p in ppos if p not in taken])
+            opened_by, day = "transfer", until
+        elif step < 0.55:  # an expulsion annulled: the stint re-opened, as the members view does
+            # (decision 217), and it goes on: the gap is owed, no entrance fee
+            stint = history.stints.pop()
+            day, opened_by, restored = stint.from_on, stint.opened_by, stint.until_on
         elif step < 0.8:  # left, re-admitted later (perhaps in the same month)
             organisation, opened_by = rng.choice(ppos), "admission"
             day = until + timedelta(days=rng.choice([3, 20, 100, 300]))
@@ -138,11 +154,10 @@ def store(party: Party, members: dict[UUID, History]) -> None:
             card = f"{member.int % 10**8:08d}"
             spells.append((member, s.organisation_id, s.from_on, None, s.opened_by, card, i))
             if s.until_on is not None:
-                closing.append((s.until_on, member, s.from_on))
-        for d in history.declarations:
-            categories.append(
-                (member, d.effective_from, d.category, d.monthly_tiyn, d.effective_from)
-            )
+                closing.append((s.until_on, member, s.from_on, s.organisation_id))
+        for d in history.declarations:  # the rate class, as the dues writer keeps it
+            rate = rate_class(DuesCategory(d.category)).value
+            categories.append((member, d.effective_from, rate, d.monthly_tiyn, d.effective_from))
         for p in history.payments:
             payment = uuid4()
             payments.append((payment, member, history.stints[0].organisation_id, p.paid_on,
@@ -154,7 +169,7 @@ def store(party: Party, members: dict[UUID, History]) -> None:
     for row in closing:
         party.execute(
             "UPDATE {s}.finance_membership_spells SET until_on = %s"
-            " WHERE member_id = %s AND from_on = %s",
+            " WHERE member_id = %s AND from_on = %s AND organisation_id = %s",
             row,
         )
     party.insert("finance_dues_categories", ("member_id", "effective_from", "category",

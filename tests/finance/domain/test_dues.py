@@ -303,6 +303,26 @@ def test_a_transfer_moves_the_month_to_the_organisation_of_its_last_day() -> Non
     assert len(by_month) == 5
 
 
+def test_the_entrance_fee_belongs_where_its_admission_month_belongs() -> None:
+    """Decision 216 (readings settled): admitted on 5 March and transferred on 20 March, the
+    fee is the new PPO's, with March; the old PPO has no charge at all."""
+    spells = [
+        admitted(date(2026, 3, 5), date(2026, 3, 20)),
+        MembershipSpell(OTHER_PPO, date(2026, 3, 20), None, "transfer"),
+    ]
+    found = charges(spells, [], MCI, date(2026, 3, 31))
+    assert [(c.kind, c.organisation_id) for c in found] == [
+        (ChargeKind.ENTRANCE_FEE, OTHER_PPO),
+        (ChargeKind.MONTH, OTHER_PPO),
+    ]
+
+
+def test_joining_and_leaving_on_one_day_charges_nothing() -> None:
+    """Decision 216 (readings settled): a stint [d, d) has no day of membership, so no month
+    and no entrance fee (decision 217: such a stint is what the registry's events leave)."""
+    assert charges([admitted(date(2026, 3, 5), date(2026, 3, 5))], [], MCI, date(2026, 4, 30)) == []
+
+
 def test_no_charge_arises_after_the_date_asked_about() -> None:
     assert charges([admitted(date(2026, 5, 1))], [], MCI, date(2026, 4, 30)) == []
 
@@ -413,8 +433,8 @@ def oracle_charges(
             for spell in spells:
                 if spell.opened_by == ADMISSION and spell.from_on.replace(day=1) == first:
                     rate, _ = rate_of(spell.from_on)
-                    if rate is RateClass.WORKING:
-                        out.append(("entrance_fee", first, spell.organisation_id, kzt * 10))
+                    if rate is RateClass.WORKING:  # where the admission month belongs
+                        out.append(("entrance_fee", first, owner[days[-1]], kzt * 10))
             if days:
                 rate, voluntary = rate_of(days[0])
                 out.append(("month", first, owner[days[-1]], max(share(rate, kzt), voluntary or 0)))

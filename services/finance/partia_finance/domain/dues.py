@@ -229,7 +229,7 @@ def charges(
     first_month = first_month_owed(mci)
     for spell in joined:
         if spell.opened_by == ADMISSION and first_month <= month_start(spell.from_on) <= through:
-            fee = _entrance_fee(spell, cats, mci)
+            fee = _entrance_fee(spell, joined, cats, mci)
             if fee is not None:
                 found.append(fee)
     month = max(month_start(joined[0].from_on), first_month)
@@ -253,15 +253,23 @@ def first_month_owed(mci: MciTable) -> date:
 
 
 def _entrance_fee(
-    spell: MembershipSpell, categories: Sequence[CategorySpell], mci: MciTable
+    spell: MembershipSpell,
+    spells: Sequence[MembershipSpell],
+    categories: Sequence[CategorySpell],
+    mci: MciTable,
 ) -> Charge | None:
+    """The admission's fee, where its month belongs (decision 216, readings settled): an
+    admission with no day of membership (joined and left on one day) charges none."""
+    if spell.until_on is not None and spell.until_on <= spell.from_on:
+        return None
     month = month_start(spell.from_on)
+    membership = _month_of_membership(spells, month)
     rate = _category_on(categories, spell.from_on).rate
     kzt = mci.rate_on(month).kzt
     fee = entrance_fee_tiyn(rate, kzt)
-    if fee == 0:
+    if fee == 0 or membership is None:
         return None
-    return Charge(ChargeKind.ENTRANCE_FEE, month, spell.organisation_id, fee, rate, kzt)
+    return Charge(ChargeKind.ENTRANCE_FEE, month, membership[1], fee, rate, kzt)
 
 
 def _charge_order(charge: Charge) -> tuple[date, int]:

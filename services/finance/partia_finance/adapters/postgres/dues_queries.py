@@ -4,14 +4,14 @@ dues tables, turned into a statement of account or arrears by the pure domain
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 from uuid import UUID
 
 from psycopg.sql import SQL
 
-from partia_finance.adapters.postgres.dues import ACCOUNTS, CATEGORIES, PAYMENTS, SPELLS
+from partia_finance.adapters.postgres.dues import CATEGORIES, PAYMENTS
+from partia_finance.adapters.postgres.dues_reports import DuesReports
 from partia_finance.adapters.postgres.store import FinanceStore
 from partia_finance.domain.dues import (
     Arrears,
@@ -28,8 +28,6 @@ from partia_kit.auth import Scope
 from partia_kit.postgres.statements import table
 from partia_kit.rules import NotFound
 
-CHUNK = 5_000
-
 
 class DuesQueries:
     def __init__(self, store: FinanceStore, mci: MciTable) -> None:
@@ -44,16 +42,6 @@ class DuesQueries:
             "SELECT member_id, payment_id, paid_on, amount_tiyn, reversed_on, channel, reference,"
             " organisation_id FROM {} WHERE member_id = ANY(%s::uuid[])"
         ).format(table(schema, PAYMENTS))
-        # members on the day, and accounts noted as over the threshold (they may fall below)
-        self._members = SQL(
-            "SELECT member_id FROM {} WHERE from_on <= %s AND (until_on IS NULL OR until_on > %s)"
-            " UNION SELECT member_id FROM {} WHERE threshold_reached_on IS NOT NULL"
-            " ORDER BY member_id"
-        ).format(table(schema, SPELLS), table(schema, ACCOUNTS))
-        self._flags = SQL(
-            "SELECT member_id FROM {} WHERE threshold_reached_on IS NOT NULL"
-            " AND member_id = ANY(%s::uuid[])"
-        ).format(table(schema, ACCOUNTS))
 
     def statement(self, scope: Scope, member_id: UUID, on: date) -> dict[str, Any]:
         membership, categories, payments = self._member(scope, member_id)
@@ -67,31 +55,14 @@ class DuesQueries:
 
     def threshold_changes(self, on: date, threshold_months: int) -> list[UUID]:
         """The members whose arrears on `on` stand on the other side of the threshold from what
-        their account last recorded (the clock's work list; the handler decides again). Only
-        members on that day are noticed: a former member's arrears stay visible in the reports
-        but call for no notice."""
-        changed: list[UUID] = []
-        for members in self._member_chunks(on):
-            spells, categories, payments = self._load(members)
-            with self._store.pool.connection() as conn:
-                flagged = {row[0] for row in conn.execute(self._flags, (members,))}
-            for member in members:
-                owed = arrears_on(
-                    spells[member].spells,
-                    categories.get(member, []),
-                    payments.get(member, []),
-                    self._mci,
-                    on,
-                )
-                if (owed.months_owed >= threshold_months) != (member in flagged):
-                    changed.append(member)
-        return changed
-
-    def _member_chunks(self, on: date) -> Iterator[list[UUID]]:
-        with self._store.pool.connection() as conn:
-            members = [row[0] for row in conn.execute(self._members, (on, on))]
-        for start in range(0, len(members), CHUNK):
-            yield members[start : start + CHUNK]
+        their account last recorded (the clock's work list; the handler decides again with the
+        domain's figures). Taken from the positions the reports read (decision 235, held equal
+        to the domain by a test): one statement for the whole party, not a fold per member.
+        Only members on that day are noticed: a former member's arrears stay visible in the
+        reports but call for no notice."""
+        return DuesReports(self._store.pool, self._store.schema).threshold_candidates(
+            on, threshold_months
+        )
 
     def _member(
         self, scope: Scope, member_id: UUID

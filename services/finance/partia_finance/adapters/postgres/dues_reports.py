@@ -91,9 +91,10 @@ CROSS JOIN LATERAL (SELECT m.months,
 
 # The same for a whole member in one go, by binary search (width_bucket) in the segment
 # starts (i: the segment of the last month due) and in the running charges (s: the segment
-# where the payments run out); the members of one organisation only (sole_organisation_id).
-# A member with nothing due yet (i = 0) reads NULLs, which the sums and counts skip.
-_WHOLE = """
+# where the payments run out); for the reports the members of one organisation only
+# (sole_organisation_id), for the clock all. A member with nothing due yet (i = 0) reads NULLs,
+# which the sums and counts skip.
+_WHOLE_OF = """
 SELECT sole_organisation_id AS organisation_id, member_id,
   greatest(0, seg_base[i] + seg_fee[i] + seg_monthly[i] * d - paid) AS owed,
   greatest(0, seg_positive_before[i] + CASE WHEN seg_monthly[i] > 0 THEN d ELSE 0 END
@@ -104,8 +105,9 @@ FROM (SELECT *, least(%(q)s - seg_first[i] + 1, seg_months[i]) AS d FROM (
   SELECT sole_organisation_id, member_id, seg_first, seg_months, seg_monthly, seg_fee, seg_base,
     seg_positive_before, paid, width_bucket(%(q)s, seg_first) AS i,
     width_bucket(paid, seg_base) AS s
-  FROM members WHERE sole_organisation_id IS NOT NULL) w) x
+  FROM members WHERE {which}) w) x
 """
+_WHOLE = _WHOLE_OF.replace("{which}", "sole_organisation_id IS NOT NULL")
 
 
 class DuesReports:
@@ -221,6 +223,29 @@ class DuesReports:
         ).format(**self._t)
         params = {"day": as_of, "q": month_number(as_of) - 1, "organisation": organisation_id}
         return self._rows(sql, params)
+
+    def threshold_candidates(self, on: date, threshold_months: int) -> list[UUID]:
+        """The daily clock's work list (issue 12 item 6, decision 225): the members on `on`
+        whose months owed reach `threshold_months` and whose account has not noted it, and the
+        accounts that noted it whose months owed are now below. From the positions, for the
+        whole party in one statement; the dues account decides again for each."""
+        sql = SQL(
+            "WITH adjust AS (" + _ADJUST + " GROUP BY member_id),"
+            " members AS (SELECT p.*, p.paid_tiyn + coalesce(a.tiyn, 0) AS paid"
+            " FROM {positions} p LEFT JOIN adjust a USING (member_id)),"
+            " owed AS (SELECT member_id, months_owed FROM ("
+            + _WHOLE_OF.replace("{which}", "cardinality(seg_first) > 0")
+            + ") w),"
+            " noted AS (SELECT member_id FROM {accounts} WHERE threshold_reached_on IS NOT NULL)"
+            " SELECT o.member_id FROM owed o WHERE o.months_owed >= %(threshold)s"
+            " AND o.member_id NOT IN (SELECT member_id FROM noted)"
+            " AND EXISTS (SELECT 1 FROM {spells} s WHERE s.member_id = o.member_id"
+            " AND s.from_on <= %(day)s AND (s.until_on IS NULL OR s.until_on > %(day)s))"
+            " UNION SELECT n.member_id FROM noted n LEFT JOIN owed o USING (member_id)"
+            " WHERE coalesce(o.months_owed, 0) < %(threshold)s ORDER BY 1"
+        ).format(accounts=table(self._schema, "finance_dues_accounts"), **self._t)
+        params = {"day": on, "q": month_number(on) - 1, "threshold": threshold_months}
+        return [row["member_id"] for row in self._rows(sql, params)]
 
     # --- collections and declarations ---
 

@@ -205,9 +205,10 @@ schedules AS (
     array_agg(positive_before ORDER BY seg) AS seg_positive_before,
     array_agg(organisation_id ORDER BY seg) AS seg_organisation
   FROM ordered GROUP BY member_id
-  UNION ALL  -- members left with no stint at all keep an empty schedule
+  UNION ALL  -- members left with no month charged (no stint, or only before the MCI table
+  -- begins) keep an empty schedule, not the one they had before
   SELECT m, '{}', NULL, '{}', '{}', '{}', '{}', '{}', '{}', '{}'
-  FROM unnest(members) m WHERE m NOT IN (SELECT member_id FROM spells)
+  FROM unnest(members) m WHERE m NOT IN (SELECT member_id FROM segments)
 )
 INSERT INTO {s}.finance_dues_positions AS p (member_id, organisations, sole_organisation_id,
   seg_first, seg_months, seg_monthly, seg_fee, seg_base, seg_positive_before, seg_organisation)
