@@ -94,7 +94,7 @@ CROSS JOIN LATERAL (SELECT m.months,
 # where the payments run out); the members of one organisation only (sole_organisation_id).
 # A member with nothing due yet (i = 0) reads NULLs, which the sums and counts skip.
 _WHOLE = """
-SELECT sole_organisation_id AS organisation_id, member_id,
+SELECT sole_organisation_id AS organisation_id, member_id, sign,
   greatest(0, seg_base[i] + seg_fee[i] + seg_monthly[i] * d - paid) AS owed,
   greatest(0, seg_positive_before[i] + CASE WHEN seg_monthly[i] > 0 THEN d ELSE 0 END
     - seg_positive_before[s] - CASE WHEN seg_monthly[s] > 0 AND paid - seg_base[s] - seg_fee[s] > 0
@@ -102,10 +102,31 @@ SELECT sole_organisation_id AS organisation_id, member_id,
     AS months_owed
 FROM (SELECT *, least(%(q)s - seg_first[i] + 1, seg_months[i]) AS d FROM (
   SELECT sole_organisation_id, member_id, seg_first, seg_months, seg_monthly, seg_fee, seg_base,
-    seg_positive_before, paid, width_bucket(%(q)s, seg_first) AS i,
+    seg_positive_before, paid, sign, width_bucket(%(q)s, seg_first) AS i,
     width_bucket(paid, seg_base) AS s
-  FROM members WHERE sole_organisation_id IS NOT NULL) w) x
+  FROM changed_both WHERE sole_organisation_id IS NOT NULL) w) x
 """
+
+# The members of one organisation only, per organisation, from the buckets the triggers keep
+# (migration f0003, arrears-fast; decision 290): the rows up to the last month due, each a change
+# in level (a) and in slope (b) from its month on. They were built from the payments recorded
+# now; the members with a payment made or reversed after the date (`changed`) are taken out as
+# the buckets count them and put back as they stood on the date, by the formula above.
+_SOLE = (
+    """
+SELECT organisation_id, sum(members) AS members, sum(months_owed) AS months_owed,
+  sum(owed) AS owed FROM (
+  SELECT organisation_id, members, months_a + months_b * (%(q)s - month) AS months_owed,
+    owed_a + owed_b * (%(q)s - month) AS owed
+  FROM {buckets} WHERE month <= %(q)s AND {buckets_in}
+  UNION ALL
+  SELECT organisation_id, sign * (owed > 0)::int, sign * months_owed, sign * owed
+  FROM ("""
+    + _WHOLE
+    + """) w
+) f GROUP BY 1
+"""
+)
 
 
 class DuesReports:
@@ -118,6 +139,7 @@ class DuesReports:
             "spells": table(schema, "finance_membership_spells"),
             "categories": table(schema, "finance_dues_categories"),
             "collected": table(schema, "finance_dues_collected"),
+            "buckets": table(schema, "finance_dues_arrears_buckets"),
             "orgs": table(schema, ORGANISATIONS),
         }
         self._t = t
@@ -146,10 +168,13 @@ class DuesReports:
             # not materialized: read twice, by the two paths below, each with its own filter
             " members AS NOT MATERIALIZED (SELECT p.*, p.paid_tiyn + {adjusted} AS paid"
             " FROM {positions} p {adjust} WHERE {members_in}),"
-            # members of one PPO only (most): summed per PPO before climbing the tree
-            " sole AS (SELECT organisation_id, count(*) FILTER (WHERE owed > 0) AS members,"
-            " sum(months_owed) AS months_owed, sum(owed) AS owed FROM (" + _WHOLE + ") w"
-            " GROUP BY 1),"
+            # members of one PPO only (most): per PPO from the buckets, before climbing the
+            # tree; those with a payment made or reversed after the date as now and as then
+            " changed AS MATERIALIZED (SELECT p.*, a.tiyn FROM {positions} p"
+            " JOIN adjust a USING (member_id) WHERE {changed_in}),"
+            " changed_both AS (SELECT *, paid_tiyn AS paid, -1 AS sign FROM changed"
+            " UNION ALL SELECT *, paid_tiyn + tiyn, 1 FROM changed),"
+            " sole AS (" + _SOLE + "),"
             " sole_up AS (SELECT up.at_id, sum(members) AS members, sum(months_owed) AS months,"
             " sum(owed) AS owed FROM sole JOIN up USING (organisation_id)"
             " WHERE up.at_kind = %(level)s GROUP BY 1),"
@@ -174,17 +199,27 @@ class DuesReports:
         )
         scoped, params = self._scoped(scope, under, "at_id")
         members_in: Composable = SQL("true")
+        buckets_in: Composable = SQL("true")
         if params:  # only the members who had a month in the subtree (the GIN index)
             members_in = SQL("p.organisations && array({})").format(self._subtree)
+            buckets_in = SQL("organisation_id IN ({})").format(self._subtree)
         params |= {"day": as_of, "q": month_number(as_of) - 1, "level": level}
         adjusted, adjust = SQL("0"), SQL("")
+        changed_in: Composable = SQL("false")
         if self._paid_after(as_of):  # else the join with nothing costs a probe per member
-            adjusted, adjust = (
+            adjusted, adjust, changed_in = (
                 SQL("coalesce(a.tiyn, 0)"),
                 SQL("LEFT JOIN adjust a USING (member_id)"),
+                members_in,
             )
         composed = sql.format(
-            scoped=scoped, members_in=members_in, adjusted=adjusted, adjust=adjust, **self._t
+            scoped=scoped,
+            members_in=members_in,
+            buckets_in=buckets_in,
+            adjusted=adjusted,
+            adjust=adjust,
+            changed_in=changed_in,
+            **self._t,
         )
         return self._rows(composed, params)
 
