@@ -21,6 +21,7 @@ from psycopg.sql import SQL, Identifier
 from partia_finance.adapters.postgres.dues_reports import DuesReports, sync_mci
 from partia_finance.composition import Finance
 from partia_finance.domain.mci import MciRate, MciTable
+from partia_finance.migrations.versions.f0003_dues import BUCKET_EVENTS
 from partia_kit.auth import Scope
 from tests.finance.dues_oracle import (
     Declaration,
@@ -265,3 +266,38 @@ def test_a_changed_mci_table_recomputes_what_every_member_owes(party: Party) -> 
         sum(a.tiyn for a in want),
     )
     assert row["arrears_tiyn"] != sum(arrears(h, MCI, day).tiyn for h in members.values())
+
+
+def test_the_arrears_buckets_kept_by_the_writers_equal_those_built_afresh(party: Party) -> None:
+    """Decision 290: whatever the writers did (stints closed, payments reversed, a payment and a
+    whole member's stints deleted), the per-PPO buckets the triggers kept in their transactions
+    equal the buckets built from scratch from the positions, and a subtree's report equals the
+    whole party's rows for it."""
+    rng = random.Random(290)
+    members = {uuid4(): random_history(rng, list(party.ppos)) for _ in range(60)}
+    store(party, members)
+    gone, *_ = members
+    party.execute("DELETE FROM {s}.finance_membership_spells WHERE member_id = %s", (gone,))
+    party.execute(
+        "DELETE FROM {s}.finance_dues_payments WHERE payment_id ="
+        " (SELECT min(payment_id::text)::uuid FROM {s}.finance_dues_payments)"
+    )
+    fresh = BUCKET_EVENTS.replace("{rows}", "SELECT *, 1 AS sign FROM {s}.finance_dues_positions")
+    with psycopg.connect(party.url, autocommit=True) as conn:
+        s = Identifier(party.schema)
+        built = conn.execute(SQL(fresh + " ORDER BY 1, 2").format(s=s)).fetchall()
+        kept = conn.execute(
+            SQL(
+                "SELECT * FROM {s}.finance_dues_arrears_buckets WHERE (members, owed_a, owed_b,"
+                " months_a, months_b) <> (0, 0, 0, 0, 0) ORDER BY 1, 2"
+            ).format(s=s)
+        ).fetchall()
+    assert built
+    assert kept == built
+    for day in (date(2025, 6, 17), date(2026, 12, 1)):
+        whole = party.reports.arrears_by_organisation(WHOLE, day, "primary_organisation")
+        for branch in party.territorial:
+            under = party.reports.arrears_by_organisation(
+                WHOLE, day, "primary_organisation", under=branch
+            )
+            assert under == [r for r in whole if r["parent_id"] == branch], (day, branch)
