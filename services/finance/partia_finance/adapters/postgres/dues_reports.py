@@ -27,6 +27,9 @@ LEVELS: tuple[Level, ...] = (
     "regional_branch",
     "party",
 )
+# Up to this many payments made or reversed after a date, the arrears per organisation read the
+# buckets and correct their members; from it on, one pass over every member is cheaper.
+FEW_PAID_AFTER = 20_000
 MCI_LOCK = 0x6475_6573  # an advisory lock: one process at a time replaces the MCI table
 
 
@@ -104,21 +107,23 @@ FROM (SELECT *, least(%(q)s - seg_first[i] + 1, seg_months[i]) AS d FROM (
   SELECT sole_organisation_id, member_id, seg_first, seg_months, seg_monthly, seg_fee, seg_base,
     seg_positive_before, paid, sign, width_bucket(%(q)s, seg_first) AS i,
     width_bucket(paid, seg_base) AS s
-  FROM changed_both WHERE sole_organisation_id IS NOT NULL) w) x
+  FROM {whole_from} WHERE sole_organisation_id IS NOT NULL) w) x
 """
 
 # The members of one organisation only, per organisation, from the buckets the triggers keep
 # (migration f0003, arrears-fast; decision 290): the rows up to the last month due, each a change
 # in level (a) and in slope (b) from its month on. They were built from the payments recorded
 # now; the members with a payment made or reversed after the date (`changed`) are taken out as
-# the buckets count them and put back as they stood on the date, by the formula above.
+# the buckets count them and put back as they stood on the date, by the formula above. When
+# many paid after the date (a date long past), the buckets are skipped and every member is
+# taken as they stood (`whole_from` the members, `buckets_on` false): one pass, not two.
 _SOLE = (
     """
 SELECT organisation_id, sum(members) AS members, sum(months_owed) AS months_owed,
   sum(owed) AS owed FROM (
   SELECT organisation_id, members, months_a + months_b * (%(q)s - month) AS months_owed,
     owed_a + owed_b * (%(q)s - month) AS owed
-  FROM {buckets} WHERE month <= %(q)s AND {buckets_in}
+  FROM {buckets} WHERE {buckets_on} AND month <= %(q)s AND {buckets_in}
   UNION ALL
   SELECT organisation_id, sign * (owed > 0)::int, sign * months_owed, sign * owed
   FROM ("""
@@ -206,12 +211,14 @@ class DuesReports:
         params |= {"day": as_of, "q": month_number(as_of) - 1, "level": level}
         adjusted, adjust = SQL("0"), SQL("")
         changed_in: Composable = SQL("false")
-        if self._paid_after(as_of):  # else the join with nothing costs a probe per member
-            adjusted, adjust, changed_in = (
-                SQL("coalesce(a.tiyn, 0)"),
-                SQL("LEFT JOIN adjust a USING (member_id)"),
-                members_in,
-            )
+        buckets_on, whole_from = SQL("true"), SQL("changed_both")
+        paid_after = self._paid_after(as_of)
+        if paid_after:  # else the join with nothing costs a probe per member
+            adjusted = SQL("coalesce(a.tiyn, 0)")
+            adjust = SQL("LEFT JOIN adjust a USING (member_id)")
+            changed_in = members_in
+        if paid_after >= FEW_PAID_AFTER:
+            buckets_on, whole_from = SQL("false"), SQL("(SELECT *, 1 AS sign FROM members) m")
         composed = sql.format(
             scoped=scoped,
             members_in=members_in,
@@ -219,17 +226,21 @@ class DuesReports:
             adjusted=adjusted,
             adjust=adjust,
             changed_in=changed_in,
+            buckets_on=buckets_on,
+            whole_from=whole_from,
             **self._t,
         )
         return self._rows(composed, params)
 
-    def _paid_after(self, day: date) -> bool:
-        """Whether any payment was made or reversed after `day` (two index probes)."""
+    def _paid_after(self, day: date) -> int:
+        """How many payments were made or reversed after `day`, counted up to FEW_PAID_AFTER
+        (index range scans, short for recent dates)."""
         sql = SQL(
-            "SELECT EXISTS (SELECT 1 FROM {p} WHERE paid_on > %(day)s)"
-            " OR EXISTS (SELECT 1 FROM {p} WHERE reversed_on > %(day)s) AS found"
+            "SELECT (SELECT count(*) FROM (SELECT 1 FROM {p} WHERE paid_on > %(day)s"
+            " LIMIT %(few)s) a) + (SELECT count(*) FROM (SELECT 1 FROM {p}"
+            " WHERE reversed_on > %(day)s LIMIT %(few)s) r) AS found"
         ).format(p=self._t["payments"])
-        return bool(self._rows(sql, {"day": day})[0]["found"])
+        return int(self._rows(sql, {"day": day, "few": FEW_PAID_AFTER})[0]["found"])
 
     def arrears_of_members(self, organisation_id: UUID, as_of: date) -> list[dict[str, Any]]:
         """The members with arrears on `as_of` who had a month in this organisation by then
