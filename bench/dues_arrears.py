@@ -10,8 +10,8 @@ September 2026, 5% transferred once, 3% left; 40% declared a category (working, 
 pensioner, a student who starts working a year later); two years of payments (2025 and 2026):
 60% pay every month, 20% every second month, 10% once a lump sum, 10% never. The triggers are
 off during the load (session_replication_role = replica); the positions and collections are
-then built in bulk by the same function the triggers call (`finance_dues_refresh`), and that
-build is timed too.
+then built in bulk by the same function the triggers call (`finance_dues_refresh`), the per-PPO
+arrears buckets by the positions' own triggers (decision 290), and that build is timed too.
 
 The verdict is on the median (whole party) and the p99 (one PPO); the p95 and the worst are
 printed beside them, since on a shared machine one slow request says more about the neighbours.
@@ -190,7 +190,12 @@ def build(url: str, members: int) -> None:
                 " FROM {pay} GROUP BY 1, 2"
             ).format(col=t("finance_dues_collected"), pay=t("finance_dues_payments"))
         )
-        for name in ("finance_dues_positions", "finance_dues_payments", "finance_dues_collected"):
+        for name in (
+            "finance_dues_positions",
+            "finance_dues_payments",
+            "finance_dues_collected",
+            "finance_dues_arrears_buckets",
+        ):
             conn.execute(SQL("VACUUM (ANALYZE) {}").format(t(name)))
 
 
@@ -202,6 +207,7 @@ def count_rows(url: str) -> dict[str, int]:
             "finance_dues_categories",
             "finance_dues_payments",
             "finance_dues_positions",
+            "finance_dues_arrears_buckets",
         ):
             row = conn.execute(SQL("SELECT count(*) FROM {}").format(t(name))).fetchone()
             found[name] = int(row[0]) if row else 0

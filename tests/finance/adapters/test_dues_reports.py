@@ -18,10 +18,12 @@ import psycopg
 import pytest
 from psycopg.sql import SQL, Identifier
 
-from partia_finance.adapters.postgres.dues_reports import DuesReports, sync_mci
+from partia_finance.adapters.postgres import dues_reports
+from partia_finance.adapters.postgres.dues_reports import FEW_PAID_AFTER, DuesReports, sync_mci
 from partia_finance.composition import Finance
 from partia_finance.domain.mci import MciRate, MciTable
 from partia_finance.domain.policies.dues import DuesCategory, rate_class
+from partia_finance.migrations.versions.f0003_dues import BUCKET_EVENTS
 from partia_kit.auth import Scope
 from tests.finance.dues_oracle import (
     Declaration,
@@ -198,12 +200,15 @@ SEEDS = [int(s) for s in os.environ.get("PARTIA_DUES_SEEDS", "216 12").split()]
 
 
 @pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("few_paid_after", [FEW_PAID_AFTER, 1], ids=["buckets", "one-pass"])
 def test_arrears_on_any_date_equal_the_oracle_for_every_member_and_every_level(
-    party: Party, seed: int
+    party: Party, seed: int, few_paid_after: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Decision 216 (Ch. 12.2, 3.2): months owed and amounts on nine dates, past and future,
     per member and PPO (where the month arose and in all), per territorial and regional branch
-    and for the party, equal to the oracle's."""
+    and for the party, equal to the oracle's; from the per-PPO buckets corrected for the
+    payments since (decision 290), and by one pass over every member (a date long past)."""
+    monkeypatch.setattr(dues_reports, "FEW_PAID_AFTER", few_paid_after)
     rng = random.Random(seed)
     ppos = list(party.ppos)
     members = {uuid4(): random_history(rng, ppos) for _ in range(120)}
@@ -244,7 +249,15 @@ def test_arrears_on_any_date_equal_the_oracle_for_every_member_and_every_level(
                 r["organisation_id"]: [r["members_in_arrears"], r["months_owed"], r["arrears_tiyn"]]
                 for r in party.reports.arrears_by_organisation(WHOLE, day, level)  # type: ignore[arg-type]
             }
-            assert got_rows == want_rows, (day, level)
+            assert got_rows == want_rows, (
+                day,
+                level,
+                {
+                    k: (got_rows.get(k), want_rows.get(k))
+                    for k in set(got_rows) | set(want_rows)
+                    if got_rows.get(k) != want_rows.get(k)
+                },
+            )
 
 
 def test_a_treasurer_sees_only_the_arrears_of_their_subtree(party: Party) -> None:
@@ -280,3 +293,38 @@ def test_a_changed_mci_table_recomputes_what_every_member_owes(party: Party) -> 
         sum(a.tiyn for a in want),
     )
     assert row["arrears_tiyn"] != sum(arrears(h, MCI, day).tiyn for h in members.values())
+
+
+def test_the_arrears_buckets_kept_by_the_writers_equal_those_built_afresh(party: Party) -> None:
+    """Decision 290: whatever the writers did (stints closed, payments reversed, a payment and a
+    whole member's stints deleted), the per-PPO buckets the triggers kept in their transactions
+    equal the buckets built from scratch from the positions, and a subtree's report equals the
+    whole party's rows for it."""
+    rng = random.Random(290)
+    members = {uuid4(): random_history(rng, list(party.ppos)) for _ in range(60)}
+    store(party, members)
+    gone, *_ = members
+    party.execute("DELETE FROM {s}.finance_membership_spells WHERE member_id = %s", (gone,))
+    party.execute(
+        "DELETE FROM {s}.finance_dues_payments WHERE payment_id ="
+        " (SELECT min(payment_id::text)::uuid FROM {s}.finance_dues_payments)"
+    )
+    fresh = BUCKET_EVENTS.replace("{rows}", "SELECT *, 1 AS sign FROM {s}.finance_dues_positions")
+    with psycopg.connect(party.url, autocommit=True) as conn:
+        s = Identifier(party.schema)
+        built = conn.execute(SQL(fresh + " ORDER BY 1, 2").format(s=s)).fetchall()
+        kept = conn.execute(
+            SQL(
+                "SELECT * FROM {s}.finance_dues_arrears_buckets WHERE (members, owed_a, owed_b,"
+                " months_a, months_b) <> (0, 0, 0, 0, 0) ORDER BY 1, 2"
+            ).format(s=s)
+        ).fetchall()
+    assert built
+    assert kept == built
+    for day in (date(2025, 6, 17), date(2026, 12, 1)):
+        whole = party.reports.arrears_by_organisation(WHOLE, day, "primary_organisation")
+        for branch in party.territorial:
+            under = party.reports.arrears_by_organisation(
+                WHOLE, day, "primary_organisation", under=branch
+            )
+            assert under == [r for r in whole if r["parent_id"] == branch], (day, branch)

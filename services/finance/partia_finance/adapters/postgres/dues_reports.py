@@ -27,6 +27,9 @@ LEVELS: tuple[Level, ...] = (
     "regional_branch",
     "party",
 )
+# Up to this many payments made or reversed after a date, the arrears per organisation read the
+# buckets and correct their members; from it on, one pass over every member is cheaper.
+FEW_PAID_AFTER = 20_000
 MCI_LOCK = 0x6475_6573  # an advisory lock: one process at a time replaces the MCI table
 
 
@@ -95,7 +98,7 @@ CROSS JOIN LATERAL (SELECT m.months,
 # (sole_organisation_id), for the clock all. A member with nothing due yet (i = 0) reads NULLs,
 # which the sums and counts skip.
 _WHOLE_OF = """
-SELECT sole_organisation_id AS organisation_id, member_id,
+SELECT sole_organisation_id AS organisation_id, member_id, sign,
   greatest(0, seg_base[i] + seg_fee[i] + seg_monthly[i] * d - paid) AS owed,
   greatest(0, seg_positive_before[i] + CASE WHEN seg_monthly[i] > 0 THEN d ELSE 0 END
     - seg_positive_before[s] - CASE WHEN seg_monthly[s] > 0 AND paid - seg_base[s] - seg_fee[s] > 0
@@ -103,11 +106,34 @@ SELECT sole_organisation_id AS organisation_id, member_id,
     AS months_owed
 FROM (SELECT *, least(%(q)s - seg_first[i] + 1, seg_months[i]) AS d FROM (
   SELECT sole_organisation_id, member_id, seg_first, seg_months, seg_monthly, seg_fee, seg_base,
-    seg_positive_before, paid, width_bucket(%(q)s, seg_first) AS i,
+    seg_positive_before, paid, sign, width_bucket(%(q)s, seg_first) AS i,
     width_bucket(paid, seg_base) AS s
-  FROM members WHERE {which}) w) x
+  FROM {whole_from} WHERE {which}) w) x
 """
 _WHOLE = _WHOLE_OF.replace("{which}", "sole_organisation_id IS NOT NULL")
+
+# The members of one organisation only, per organisation, from the buckets the triggers keep
+# (migration f0003, arrears-fast; decision 290): the rows up to the last month due, each a change
+# in level (a) and in slope (b) from its month on. They were built from the payments recorded
+# now; the members with a payment made or reversed after the date (`changed`) are taken out as
+# the buckets count them and put back as they stood on the date, by the formula above. When
+# many paid after the date (a date long past), the buckets are skipped and every member is
+# taken as they stood (`whole_from` the members, `buckets_on` false): one pass, not two.
+_SOLE = (
+    """
+SELECT organisation_id, sum(members) AS members, sum(months_owed) AS months_owed,
+  sum(owed) AS owed FROM (
+  SELECT organisation_id, members, months_a + months_b * (%(q)s - month) AS months_owed,
+    owed_a + owed_b * (%(q)s - month) AS owed
+  FROM {buckets} WHERE {buckets_on} AND month <= %(q)s AND {buckets_in}
+  UNION ALL
+  SELECT organisation_id, sign * (owed > 0)::int, sign * months_owed, sign * owed
+  FROM ("""
+    + _WHOLE
+    + """) w
+) f GROUP BY 1
+"""
+)
 
 
 class DuesReports:
@@ -120,6 +146,7 @@ class DuesReports:
             "spells": table(schema, "finance_membership_spells"),
             "categories": table(schema, "finance_dues_categories"),
             "collected": table(schema, "finance_dues_collected"),
+            "buckets": table(schema, "finance_dues_arrears_buckets"),
             "orgs": table(schema, ORGANISATIONS),
         }
         self._t = t
@@ -148,10 +175,13 @@ class DuesReports:
             # not materialized: read twice, by the two paths below, each with its own filter
             " members AS NOT MATERIALIZED (SELECT p.*, p.paid_tiyn + {adjusted} AS paid"
             " FROM {positions} p {adjust} WHERE {members_in}),"
-            # members of one PPO only (most): summed per PPO before climbing the tree
-            " sole AS (SELECT organisation_id, count(*) FILTER (WHERE owed > 0) AS members,"
-            " sum(months_owed) AS months_owed, sum(owed) AS owed FROM (" + _WHOLE + ") w"
-            " GROUP BY 1),"
+            # members of one PPO only (most): per PPO from the buckets, before climbing the
+            # tree; those with a payment made or reversed after the date as now and as then
+            " changed AS MATERIALIZED (SELECT p.*, a.tiyn FROM {positions} p"
+            " JOIN adjust a USING (member_id) WHERE {changed_in}),"
+            " changed_both AS (SELECT *, paid_tiyn AS paid, -1 AS sign FROM changed"
+            " UNION ALL SELECT *, paid_tiyn + tiyn, 1 FROM changed),"
+            " sole AS (" + _SOLE + "),"
             " sole_up AS (SELECT up.at_id, sum(members) AS members, sum(months_owed) AS months,"
             " sum(owed) AS owed FROM sole JOIN up USING (organisation_id)"
             " WHERE up.at_kind = %(level)s GROUP BY 1),"
@@ -176,27 +206,43 @@ class DuesReports:
         )
         scoped, params = self._scoped(scope, under, "at_id")
         members_in: Composable = SQL("true")
+        buckets_in: Composable = SQL("true")
         if params:  # only the members who had a month in the subtree (the GIN index)
             members_in = SQL("p.organisations && array({})").format(self._subtree)
+            buckets_in = SQL("organisation_id IN ({})").format(self._subtree)
         params |= {"day": as_of, "q": month_number(as_of) - 1, "level": level}
         adjusted, adjust = SQL("0"), SQL("")
-        if self._paid_after(as_of):  # else the join with nothing costs a probe per member
-            adjusted, adjust = (
-                SQL("coalesce(a.tiyn, 0)"),
-                SQL("LEFT JOIN adjust a USING (member_id)"),
-            )
+        changed_in: Composable = SQL("false")
+        buckets_on, whole_from = SQL("true"), SQL("changed_both")
+        paid_after = self._paid_after(as_of)
+        if paid_after:  # else the join with nothing costs a probe per member
+            adjusted = SQL("coalesce(a.tiyn, 0)")
+            adjust = SQL("LEFT JOIN adjust a USING (member_id)")
+            changed_in = members_in
+        if paid_after >= FEW_PAID_AFTER:
+            buckets_on, whole_from = SQL("false"), SQL("(SELECT *, 1 AS sign FROM members) m")
         composed = sql.format(
-            scoped=scoped, members_in=members_in, adjusted=adjusted, adjust=adjust, **self._t
+            scoped=scoped,
+            members_in=members_in,
+            buckets_in=buckets_in,
+            adjusted=adjusted,
+            adjust=adjust,
+            changed_in=changed_in,
+            buckets_on=buckets_on,
+            whole_from=whole_from,
+            **self._t,
         )
         return self._rows(composed, params)
 
-    def _paid_after(self, day: date) -> bool:
-        """Whether any payment was made or reversed after `day` (two index probes)."""
+    def _paid_after(self, day: date) -> int:
+        """How many payments were made or reversed after `day`, counted up to FEW_PAID_AFTER
+        (index range scans, short for recent dates)."""
         sql = SQL(
-            "SELECT EXISTS (SELECT 1 FROM {p} WHERE paid_on > %(day)s)"
-            " OR EXISTS (SELECT 1 FROM {p} WHERE reversed_on > %(day)s) AS found"
+            "SELECT (SELECT count(*) FROM (SELECT 1 FROM {p} WHERE paid_on > %(day)s"
+            " LIMIT %(few)s) a) + (SELECT count(*) FROM (SELECT 1 FROM {p}"
+            " WHERE reversed_on > %(day)s LIMIT %(few)s) r) AS found"
         ).format(p=self._t["payments"])
-        return bool(self._rows(sql, {"day": day})[0]["found"])
+        return int(self._rows(sql, {"day": day, "few": FEW_PAID_AFTER})[0]["found"])
 
     def arrears_of_members(self, organisation_id: UUID, as_of: date) -> list[dict[str, Any]]:
         """The members with arrears on `as_of` who had a month in this organisation by then
@@ -229,13 +275,14 @@ class DuesReports:
         whose months owed reach `threshold_months` and whose account has not noted it, and the
         accounts that noted it whose months owed are now below. From the positions, for the
         whole party in one statement; the dues account decides again for each."""
+        every_member = _WHOLE_OF.replace("{which}", "cardinality(seg_first) > 0").replace(
+            "{whole_from}", "(SELECT *, 1 AS sign FROM members) m"
+        )
         sql = SQL(
             "WITH adjust AS (" + _ADJUST + " GROUP BY member_id),"
             " members AS (SELECT p.*, p.paid_tiyn + coalesce(a.tiyn, 0) AS paid"
             " FROM {positions} p LEFT JOIN adjust a USING (member_id)),"
-            " owed AS (SELECT member_id, months_owed FROM ("
-            + _WHOLE_OF.replace("{which}", "cardinality(seg_first) > 0")
-            + ") w),"
+            " owed AS (SELECT member_id, months_owed FROM (" + every_member + ") w),"
             " noted AS (SELECT member_id FROM {accounts} WHERE threshold_reached_on IS NOT NULL)"
             " SELECT o.member_id FROM owed o WHERE o.months_owed >= %(threshold)s"
             " AND o.member_id NOT IN (SELECT member_id FROM noted)"

@@ -60,6 +60,7 @@ def upgrade(schema: str) -> None:
         # payments pre-summed, kept by triggers in the writers' transactions, so arrears on any
         # date are lookups (partia_finance.adapters.postgres.dues_reports).
         *_dues_reports(s),
+        *_arrears_buckets(s),
     ):
         op.execute(statement)
 
@@ -69,6 +70,7 @@ def downgrade(schema: str) -> None:
     for name in (
         "finance_dues_accounts",  # dues slice
         "finance_dues_collected",  # dues-reports
+        "finance_dues_arrears_buckets",  # arrears-fast
         "finance_dues_positions",  # dues-reports
         "finance_dues_mci",  # dues-reports
         "finance_dues_payments",
@@ -289,3 +291,123 @@ def _collected(s: str, signed: str) -> str:
         f" reversed = t.reversed + excluded.reversed,"
         f" reversed_tiyn = t.reversed_tiyn + excluded.reversed_tiyn;"
     )
+
+
+# --- arrears-fast (decision 290) ---
+
+
+def _arrears_buckets(s: str) -> tuple[str, ...]:
+    """Per PPO and month, the change in its sole members' arrears from that month on (decision
+    290): the whole party's arrears on month q become a range sum over the rows up to q."""
+    return (
+        # Σ over rows with month <= q of (a + b * (q - month)): members in arrears, their
+        # amount owed and months owed on q, for the members of only this PPO (sole_organisation_id).
+        f"CREATE TABLE IF NOT EXISTS {s}.finance_dues_arrears_buckets ("
+        " organisation_id uuid NOT NULL, month integer NOT NULL, members bigint NOT NULL,"
+        " owed_a bigint NOT NULL, owed_b bigint NOT NULL, months_a bigint NOT NULL,"
+        " months_b bigint NOT NULL, PRIMARY KEY (organisation_id, month))",
+        *_bucket_triggers(s),
+    )
+
+
+# A member's arrears as a function of the last month due q (the formula of dues_reports._WHOLE)
+# are piecewise linear in q: per segment, t = q - first, owed = max(0, Ao + So * min(t, M - 1))
+# and months = max(0, Am + Sm * min(t, M - 1)); they change slope only at the segment's start, at
+# t = M and where they turn positive (c). Each such point is a piece (value, slope); the events
+# are the differences between consecutive pieces. Rows beyond month 500,000 (year 41,666) are
+# never read. `rows` yields positions rows with a `sign` column.
+BUCKET_EVENTS = """
+WITH k AS (
+  SELECT r.sign, r.member_id, r.sole_organisation_id AS organisation_id, r.paid_tiyn AS paid,
+    r.seg_first, r.seg_months, r.seg_monthly, r.seg_fee, r.seg_base, r.seg_positive_before,
+    width_bucket(r.paid_tiyn, r.seg_base) AS s
+  FROM ({rows}) r
+  WHERE r.sole_organisation_id IS NOT NULL AND cardinality(r.seg_first) > 0
+),
+kept AS (
+  SELECT k.*, seg_positive_before[s] + CASE WHEN seg_monthly[s] > 0
+    AND paid - seg_base[s] - seg_fee[s] > 0 THEN least(seg_months[s],
+    (paid - seg_base[s] - seg_fee[s]) / seg_monthly[s]) ELSE 0 END AS kept
+  FROM k
+),
+segs AS (
+  SELECT kept.sign, kept.member_id, kept.organisation_id, g.first::bigint AS first,
+    g.months::bigint AS m, g.next_first - g.first AS w,
+    g.fee + g.base + g.monthly - kept.paid AS ao, g.monthly AS so,
+    g.positive_before + sm - kept.kept AS am, sm
+  FROM kept CROSS JOIN LATERAL unnest(seg_first, seg_months, seg_monthly, seg_fee, seg_base,
+    seg_positive_before, seg_first[2:]) AS g(first, months, monthly, fee, base, positive_before,
+    next_first)
+  CROSS JOIN LATERAL (SELECT CASE WHEN g.monthly > 0 THEN 1 ELSE 0 END AS sm) x
+),
+crossing AS (
+  SELECT segs.*,
+    CASE WHEN ao > 0 THEN 0 WHEN so > 0 THEN (-ao) / so + 1 END AS co,
+    CASE WHEN am > 0 THEN 0 WHEN sm > 0 THEN (-am) / sm + 1 END AS cm
+  FROM segs
+),
+pieces AS (
+  SELECT c.sign, c.member_id, c.organisation_id, c.first + p.t AS month,
+    greatest(0, ao + so * least(p.t, m - 1)) AS vo,
+    CASE WHEN p.t >= co AND p.t < m THEN so ELSE 0 END AS so_,
+    coalesce(greatest(0, am + sm * least(p.t, m - 1)), 0) AS vm,
+    CASE WHEN p.t >= cm AND p.t < m THEN sm ELSE 0 END AS sm_
+  FROM crossing c CROSS JOIN LATERAL (SELECT DISTINCT t FROM (VALUES (0::bigint), (c.co),
+    (c.cm), (c.m)) v(t) WHERE t IS NOT NULL AND (c.w IS NULL OR t < c.w)) p
+),
+events AS (
+  SELECT sign, organisation_id, month,
+    (vo > 0)::int - coalesce((lag(vo) OVER w > 0)::int, 0) AS dc,
+    vo - coalesce(lag(vo) OVER w + lag(so_) OVER w * (month - lag(month) OVER w), 0) AS ao,
+    so_ - coalesce(lag(so_) OVER w, 0) AS bo,
+    vm - coalesce(lag(vm) OVER w + lag(sm_) OVER w * (month - lag(month) OVER w), 0) AS am,
+    sm_ - coalesce(lag(sm_) OVER w, 0) AS bm
+  FROM pieces WINDOW w AS (PARTITION BY sign, member_id ORDER BY month)
+)
+SELECT organisation_id, month::integer AS month, sum(sign * dc)::bigint AS members,
+  sum(sign * ao)::bigint AS owed_a, sum(sign * bo)::bigint AS owed_b,
+  sum(sign * am)::bigint AS months_a, sum(sign * bm)::bigint AS months_b
+FROM events WHERE month <= 500000 GROUP BY 1, 2
+HAVING sum(sign * dc) <> 0 OR sum(sign * ao) <> 0 OR sum(sign * bo) <> 0
+  OR sum(sign * am) <> 0 OR sum(sign * bm) <> 0
+"""
+
+
+def bucket_upsert(s: str, rows: str) -> str:
+    """Add the events of `rows` (positions with a sign) to the buckets, in key order (two writers
+    touching the same PPOs lock its rows in the same order)."""
+    return (
+        f"INSERT INTO {s}.finance_dues_arrears_buckets AS b (organisation_id, month, members,"
+        f" owed_a, owed_b, months_a, months_b) SELECT * FROM ("
+        + BUCKET_EVENTS.replace("{rows}", rows)
+        + ") e ORDER BY 1, 2 ON CONFLICT (organisation_id, month) DO UPDATE SET"
+        " members = b.members + excluded.members, owed_a = b.owed_a + excluded.owed_a,"
+        " owed_b = b.owed_b + excluded.owed_b, months_a = b.months_a + excluded.months_a,"
+        " months_b = b.months_b + excluded.months_b"
+    )
+
+
+def _bucket_triggers(s: str) -> list[str]:
+    """Statement triggers on the positions: whatever rewrote a member's position (the refresh,
+    the payments' trigger, a bulk build) moves their events in the same transaction."""
+    found = []
+    signed = {
+        "insert": ("NEW TABLE AS added", "SELECT *, 1 AS sign FROM added"),
+        "update": (
+            "OLD TABLE AS gone NEW TABLE AS added",
+            "SELECT *, 1 AS sign FROM added UNION ALL SELECT *, -1 FROM gone",
+        ),
+        "delete": ("OLD TABLE AS gone", "SELECT *, -1 AS sign FROM gone"),
+    }
+    for event, (referencing, rows) in signed.items():
+        function = f"{s}.finance_dues_positions_buckets_{event}"
+        found.append(
+            f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql"
+            f" AS $body$ BEGIN {bucket_upsert(s, rows)}; RETURN NULL; END $body$"
+        )
+        found.append(
+            f"CREATE OR REPLACE TRIGGER finance_dues_positions_buckets_{event} AFTER"
+            f" {event.upper()} ON {s}.finance_dues_positions REFERENCING {referencing}"
+            f" FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
+        )
+    return found
