@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
-from fastapi_offline import FastAPIOffline
 
 from partia_finance.api import access_log, donations, dues, dues_reports, reports, statements
 from partia_finance.api.permissions import OPERATIONS
@@ -19,6 +17,7 @@ from partia_finance.settings import FinanceSettings
 from partia_kit.auth import Authenticator
 from partia_kit.auth.scope import party_root
 from partia_kit.http.access import declare_bearer_security
+from partia_kit.http.application import DOCS_PATHS, service_application
 from partia_kit.http.guards import install_guards
 from partia_kit.http.operations import add_operations_routes
 
@@ -36,8 +35,6 @@ obligation tracked until the money has gone back.
 * Refusals are `application/problem+json` with the `rule`, the `clause` of the law, and the
   `field` that broke it.
 """
-
-DOCS_PATHS = ("/docs", "/redoc")
 
 
 def create_app(
@@ -59,7 +56,7 @@ def create_app(
         finally:
             finance.close()
 
-    app = _application(config, lifespan)
+    app = service_application("Partia finance", DESCRIPTION, lifespan, api_docs=config.api_docs)
     install_problem_handlers(app)
     declare_bearer_security(app, OPERATIONS, "partia_finance.api.permissions")
     app.include_router(donations.router)
@@ -72,19 +69,6 @@ def create_app(
     install_guards(app, config, docs_prefixes=DOCS_PATHS if config.api_docs else ())
     app.openapi()  # refuses to build an app with an operation whose permission is not declared
     return app
-
-
-def _application(settings: FinanceSettings, lifespan: Any) -> FastAPI:
-    """Docs assets served by the service itself (decision 158), none with PARTIA_API_DOCS=false."""
-    common: dict[str, Any] = {
-        "title": "Partia finance",
-        "version": "0.1.0",
-        "description": DESCRIPTION,
-        "lifespan": lifespan,
-    }
-    if not settings.api_docs:
-        return FastAPI(**common, docs_url=None, redoc_url=None, openapi_url=None)
-    return FastAPIOffline(**common, static_url="/docs-assets")
 
 
 def _add_operations(app: FastAPI) -> None:

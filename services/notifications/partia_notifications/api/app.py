@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
-from fastapi_offline import FastAPIOffline
 
 from partia_kit.auth import Authenticator
 from partia_kit.auth.scope import party_root
 from partia_kit.http import problems
 from partia_kit.http.access import declare_bearer_security
+from partia_kit.http.application import DOCS_PATHS, service_application
 from partia_kit.http.guards import install_guards
 from partia_kit.http.operations import add_operations_routes
 from partia_notifications.api import deliveries, preferences
@@ -37,8 +36,6 @@ membership restored), each delivered once by email and logged by the event that 
 * Every POST carries an `Idempotency-Key`; refusals are `application/problem+json` with a `rule`.
 """
 
-DOCS_PATHS = ("/docs", "/redoc")
-
 
 def create_app(
     settings: NotificationsSettings | None = None,
@@ -60,7 +57,9 @@ def create_app(
         finally:
             notifications.close()
 
-    app = _application(config, lifespan)
+    app = service_application(
+        "Partia notifications", DESCRIPTION, lifespan, api_docs=config.api_docs
+    )
     problems.install_problem_handlers(app, service="notifications")
     declare_bearer_security(app, OPERATIONS, "partia_notifications.api.permissions")
     app.include_router(deliveries.router)
@@ -75,16 +74,3 @@ def create_app(
     install_guards(app, config, docs_prefixes=DOCS_PATHS if config.api_docs else ())
     app.openapi()  # refuses to build an app with an operation whose permission is not declared
     return app
-
-
-def _application(settings: NotificationsSettings, lifespan: Any) -> FastAPI:
-    """Docs assets served by the service itself (decision 158), none with PARTIA_API_DOCS=false."""
-    common: dict[str, Any] = {
-        "title": "Partia notifications",
-        "version": "0.1.0",
-        "description": DESCRIPTION,
-        "lifespan": lifespan,
-    }
-    if not settings.api_docs:
-        return FastAPI(**common, docs_url=None, redoc_url=None, openapi_url=None)
-    return FastAPIOffline(**common, static_url="/docs-assets")

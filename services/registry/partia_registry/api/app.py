@@ -6,13 +6,12 @@ import gc
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
-from fastapi_offline import FastAPIOffline
 
 from partia_kit.auth import Authenticator
 from partia_kit.http.access import declare_bearer_security
+from partia_kit.http.application import DOCS_PATHS, service_application
 from partia_kit.http.guards import install_guards
 from partia_kit.http.operations import add_operations_routes
 from partia_kit.http.waiting import PositionWatch
@@ -68,7 +67,7 @@ def create_app(
         finally:
             registry.close()
 
-    app = _application(config, lifespan)
+    app = service_application("Partia registry", DESCRIPTION, lifespan, api_docs=config.api_docs)
     install_problem_handlers(app)
     declare_bearer_security(app, OPERATIONS, "partia_registry.api.permissions")
     app.include_router(organisations.router)
@@ -82,33 +81,6 @@ def create_app(
     install_guards(app, config, docs_prefixes=DOCS_PATHS if config.api_docs else ())
     app.openapi()  # refuses to build an app with an operation whose permission is not declared
     return app
-
-
-DOCS_PATHS = ("/docs", "/redoc")
-"""The docs pages, their assets (/docs-assets) and Swagger UI's /docs/oauth2-redirect."""
-
-
-def _application(settings: RegistrySettings, lifespan: Any) -> FastAPI:
-    """The docs pages load their scripts and styles from the service itself (a kept package
-    bundles them), not from a public CDN: a party's server behind a firewall has no internet.
-    With `PARTIA_API_DOCS=false` there are none, nor an /openapi.json (decision 158)."""
-    if not settings.api_docs:
-        return FastAPI(
-            title="Partia registry",
-            version="0.1.0",
-            description=DESCRIPTION,
-            lifespan=lifespan,
-            docs_url=None,
-            redoc_url=None,
-            openapi_url=None,
-        )
-    return FastAPIOffline(
-        title="Partia registry",
-        version="0.1.0",
-        description=DESCRIPTION,
-        lifespan=lifespan,
-        static_url="/docs-assets",
-    )
 
 
 def _add_operations(app: FastAPI) -> None:
