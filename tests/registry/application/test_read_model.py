@@ -663,3 +663,21 @@ def test_a_runner_asked_to_stop_before_it_runs_does_not_run_on(registry: Registr
         assert not follower.is_alive()
     finally:
         runner.stop()
+
+
+def test_a_stop_asked_for_while_the_stop_events_lock_is_held_does_not_hang(
+    registry: Registry,
+) -> None:
+    """SIGTERM's handler runs on the main thread, which may be inside the runner's wait holding
+    the stop event's lock: asking for the stop there must return, and the stop must still come
+    (an orphaned `project` was found deadlocked exactly so)."""
+    assert registry.settings.database_url is not None
+    runner = projection_runner(registry.settings, registry.settings.database_url)
+    event = runner._stop
+    asked = threading.Thread(target=runner.request_stop, daemon=True)
+    with event._cond:  # type: ignore[attr-defined]
+        asked.start()
+        asked.join(timeout=5)
+        assert not asked.is_alive()
+    assert event.wait(timeout=5)
+    runner.stop()

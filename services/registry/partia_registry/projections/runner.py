@@ -106,7 +106,11 @@ class ProjectionRunner:
         self._follow()
 
     def request_stop(self) -> None:
-        self._stop.set()
+        """Safe from a signal handler. The handler runs on the main thread, which may be inside
+        `self._stop.wait()` at the moment it holds the event's lock: `Event.set` there waits for
+        that lock for ever (seen as an orphaned `project` after a test run). So the event is set
+        by a thread of its own, which gets the lock as soon as the wait lets go of it."""
+        threading.Thread(target=self._stop.set, name="request-stop", daemon=True).start()
 
     def catch_up(self) -> int:
         """Apply the events recorded since the last batch; return how many there were (0 when
