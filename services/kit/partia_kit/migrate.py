@@ -37,10 +37,28 @@ class ServiceMigrations:
     """With no database URL: start the service's embedded database; returns its URL and how to
     let go of it."""
 
+    @classmethod
+    def of(cls, name: str, script_location: str, settings: ServiceSettings) -> ServiceMigrations:
+        """A service's migrations as `partia migrate` runs them: in the schema its settings name,
+        on its embedded PostgreSQL (`data_dir/pgdata`) when no database URL is set."""
+        return cls(
+            name=name,
+            script_location=script_location,
+            schema=settings.database_schema,
+            start_database=lambda: _start_embedded(settings),
+        )
+
     @property
     def version_table(self) -> str:
         # Named per service: two services left on the same schema (`public`) keep apart.
         return f"alembic_version_{self.name}"
+
+
+def _start_embedded(settings: ServiceSettings) -> tuple[str, Callable[[], None]]:
+    from partia_kit.postgres.embedded import start_embedded_postgres, stop_embedded_postgres
+
+    server, url = start_embedded_postgres(settings.data_dir / "pgdata")
+    return url, lambda: stop_embedded_postgres(server)
 
 
 def installed() -> dict[str, Callable[[], ServiceMigrations]]:

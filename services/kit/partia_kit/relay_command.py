@@ -8,14 +8,12 @@ import argparse
 import gc
 import logging
 import os
-import signal
-import threading
 from collections.abc import Callable, Mapping
-from types import FrameType
 
 from partia_kit.postgres.event_store import EventStore
 from partia_kit.relay import Relay, RelayConfig, ToMessages, republish_from
 from partia_kit.settings import ServiceSettings, eventsourcing_env
+from partia_kit.signals import stop_event_on_signals
 from partia_kit.vault import SealingMapper
 
 log = logging.getLogger(__name__)
@@ -83,13 +81,8 @@ def run_relay(
             republish_from(config.database_url, config.schema, config.name, args.republish_from)
             log.info("relay: publishing again after position %d", args.republish_from)
         relay = Relay(config, messages(events.vault_mapper().without_personal_data()))
-        stop = threading.Event()
+        stop = stop_event_on_signals()
 
-        def request_stop(signum: int, frame: FrameType | None) -> None:
-            stop.set()
-
-        signal.signal(signal.SIGTERM, request_stop)
-        signal.signal(signal.SIGINT, request_stop)
         print(f"{name} relay → {args.bootstrap} (topics: {', '.join(topics)})", flush=True)
         # What start-up made (modules, models, clients) lives as long as the process: frozen, the
         # collector's full passes skip it (decision 120).

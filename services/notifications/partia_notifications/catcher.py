@@ -15,7 +15,6 @@ import email
 import email.policy
 import json
 import mailbox
-import signal
 import threading
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -25,6 +24,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from partia_kit.signals import stop_event_on_signals
 
 
 @dataclass(frozen=True)
@@ -161,9 +162,7 @@ def run_catcher(host: str, smtp_port: int, http_port: int, mbox: Path | None) ->
     """Until SIGTERM or Ctrl-C."""
     catcher = MailCatcher(host, smtp_port, mbox).start()
     web = ThreadingHTTPServer((host, http_port), _listing(catcher))
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+    stop = stop_event_on_signals()
     thread = threading.Thread(target=web.serve_forever, name="catcher-http", daemon=True)
     thread.start()
     where = f" and appended to {mbox}" if mbox else ""

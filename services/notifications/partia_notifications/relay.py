@@ -8,13 +8,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import signal
-import threading
-from types import FrameType
 
 from partia_contracts.topics import NOTIFICATIONS
 from partia_kit.messages import OutboundMessage, contract_message
 from partia_kit.relay import Relay, RelayConfig, StoredRecord, republish_from
+from partia_kit.signals import stop_event_on_signals
 from partia_notifications.adapters.outbox import TABLE, outcome_model
 from partia_notifications.settings import NotificationsSettings
 
@@ -50,13 +48,8 @@ def run_relay(settings: NotificationsSettings, args: argparse.Namespace) -> int:
     cfg = config(settings, args.bootstrap, batch_size=args.batch, idle_wait=args.idle_wait)
     if args.republish_from is not None:
         republish_from(cfg.database_url, cfg.schema, cfg.name, args.republish_from)
-    stop = threading.Event()
+    stop = stop_event_on_signals()
 
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
     print(f"{RELAY_NAME} relay → {args.bootstrap} (topics: {TOPIC})", flush=True)
     Relay(cfg, to_messages).run(stop)
     return 0

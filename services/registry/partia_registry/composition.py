@@ -20,6 +20,7 @@ from partia_kit.postgres import preparing
 from partia_kit.postgres.embedded import start_embedded_postgres
 from partia_kit.postgres.preparing import installing
 from partia_kit.settings import eventsourcing_env
+from partia_kit.signals import on_stop_signals
 from partia_kit.writer import CommandWriter
 from partia_registry.adapters.clock import SystemClock
 from partia_registry.adapters.collation import by_name
@@ -168,7 +169,7 @@ def run_projection(settings: RegistrySettings, *, parent: int | None = None) -> 
     assert settings.database_url is not None
     migrations.upgrade(settings.database_url, for_schema(settings.database_schema))
     runner = projection_runner(settings, settings.database_url)
-    previous = signal.signal(signal.SIGTERM, lambda *_: runner.request_stop())
+    previous = on_stop_signals(runner.request_stop, [signal.SIGTERM])
     if parent is not None:
         threading.Thread(target=_stop_with, args=(parent, runner), daemon=True).start()
     try:
@@ -176,7 +177,7 @@ def run_projection(settings: RegistrySettings, *, parent: int | None = None) -> 
     except KeyboardInterrupt:
         pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGTERM, previous[signal.SIGTERM])
         runner.stop()
 
 

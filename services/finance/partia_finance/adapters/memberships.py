@@ -35,7 +35,7 @@ import psycopg
 from psycopg.sql import SQL
 
 from partia_contracts.topics import REGISTRY, ce_type
-from partia_kit.consumer import Consumer, ConsumerConfig, Handler
+from partia_kit.consumer import Consumer, Handler, consumer_for
 from partia_kit.messages import IncomingEvent
 from partia_kit.postgres.statements import table
 
@@ -199,18 +199,16 @@ def handlers(schema: str) -> dict[str, Handler]:
 def consumer(
     database_url: str, schema: str, bootstrap: str, *, max_poll_records: int = MAX_POLL_RECORDS
 ) -> Consumer:
-    return Consumer(
-        ConsumerConfig(
-            name=CONSUMER_NAME,
-            database_url=database_url,
-            schema=schema,
-            bootstrap_servers=bootstrap,
-            topics=[TOPIC],
-            max_poll_records=max_poll_records,
-            max_partition_fetch_bytes=MAX_PARTITION_FETCH_BYTES,
-        ),
+    return consumer_for(
+        CONSUMER_NAME,
+        [TOPIC],
         handlers(schema),
+        database_url=database_url,
+        schema=schema,
+        bootstrap_servers=bootstrap,
         batch=applier(schema),
+        max_poll_records=max_poll_records,
+        max_partition_fetch_bytes=MAX_PARTITION_FETCH_BYTES,
     )
 
 

@@ -1,8 +1,7 @@
-"""The registry's organisation tree as finance knows it (decision 191): the registry's integration
-events on `partia.registry.organisations.v1`, applied with the kit's consumer toolkit (each once,
-with its offset, in one transaction) into `finance_organisations`; and the questions finance asks
-of it: does an organisation exist, and which organisations is it under (a treasurer's scope,
-decision 165)."""
+"""The registry's organisation tree as finance knows it (decision 191), kept in
+`finance_organisations` by the kit's tree follower (`partia_kit.registry_tree`); and the questions
+finance asks of it: does an organisation exist, and which organisations is it under (a treasurer's
+scope, decision 165)."""
 
 from __future__ import annotations
 
@@ -15,73 +14,29 @@ from uuid import UUID
 import psycopg
 from psycopg.sql import SQL
 
-from partia_contracts.topics import REGISTRY, ce_type
-from partia_kit.consumer import Consumer, ConsumerConfig, Handler
-from partia_kit.messages import IncomingEvent
+from partia_kit.consumer import Consumer, Handler, consumer_for
 from partia_kit.postgres.statements import table
+from partia_kit.registry_tree import TOPIC as TOPIC
+from partia_kit.registry_tree import TreeTable, tree_handlers
 
-TOPIC = REGISTRY.channel("organisations").topic
 TABLE = "finance_organisations"
 CONSUMER_NAME = "finance_organisations"
+TREE = TreeTable(TABLE, dissolved=True)
+"""Founded, moved and dissolved change the tree; a renaming does not concern finance."""
 
 
 def handlers(schema: str) -> dict[str, Handler]:
-    """Founded, moved and dissolved change the tree; a renaming does not concern finance. An
-    event older than what the row already reflects (`registry_position`) changes nothing."""
-    organisations = table(schema, TABLE)
-
-    def created(conn: psycopg.Connection[Any], event: IncomingEvent) -> None:
-        data = event.data
-        conn.execute(
-            SQL(
-                "INSERT INTO {} (organisation_id, parent_id, kind, registry_position)"
-                " VALUES (%s, %s, %s, %s) ON CONFLICT (organisation_id) DO NOTHING"
-            ).format(organisations),
-            (data["organisation_id"], data["parent_id"], data["kind"], _position(event)),
-        )
-
-    def moved(conn: psycopg.Connection[Any], event: IncomingEvent) -> None:
-        conn.execute(
-            SQL(
-                "UPDATE {} SET parent_id = %s, registry_position = %s"
-                " WHERE organisation_id = %s AND registry_position < %s"
-            ).format(organisations),
-            (event.data["to_parent_id"], _position(event), event.data["organisation_id"],
-             _position(event)),
-        )  # fmt: skip
-
-    def dissolved(conn: psycopg.Connection[Any], event: IncomingEvent) -> None:
-        conn.execute(
-            SQL(
-                "UPDATE {} SET dissolved_on = %s, registry_position = %s"
-                " WHERE organisation_id = %s AND registry_position < %s"
-            ).format(organisations),
-            (event.data["effective_on"], _position(event), event.data["organisation_id"],
-             _position(event)),
-        )  # fmt: skip
-
-    return {
-        ce_type("registry.organisation.created", 1): created,
-        ce_type("registry.organisation.moved", 1): moved,
-        ce_type("registry.organisation.dissolved", 1): dissolved,
-    }
-
-
-def _position(event: IncomingEvent) -> int:
-    position = event.data.get("position")
-    return int(position) if position is not None else 0
+    return tree_handlers(schema, TREE)
 
 
 def consumer(database_url: str, schema: str, bootstrap: str) -> Consumer:
-    return Consumer(
-        ConsumerConfig(
-            name=CONSUMER_NAME,
-            database_url=database_url,
-            schema=schema,
-            bootstrap_servers=bootstrap,
-            topics=[TOPIC],
-        ),
+    return consumer_for(
+        CONSUMER_NAME,
+        [TOPIC],
         handlers(schema),
+        database_url=database_url,
+        schema=schema,
+        bootstrap_servers=bootstrap,
     )
 
 

@@ -8,9 +8,8 @@ opened; an organisation's name is not personal data and leaves no record.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -21,63 +20,38 @@ from partia_finance.api.dependencies import Reader
 from partia_finance.api.permissions import READ_DONATIONS
 from partia_finance.composition import ACCESS_LOG_TABLE, Finance
 from partia_kit import access_log
-from partia_kit.access_log import AccessQuery, AccessRecord
+from partia_kit.access_log import AccessQuery
 from partia_kit.auth import Principal
 from partia_kit.http.access import PRINCIPAL
-from partia_kit.http.problems import ApiProblem, require_period_in_order
+from partia_kit.http.access_log import End, Reading, Start, entry_view
+from partia_kit.http.problems import require_period_in_order
 
 FULL_NAME = ("full_name",)
 
 
 @dataclass(frozen=True, slots=True)
 class PersonalRead:
-    """The service, the reader and the operation: what a read of personal data needs to leave
-    its record, and whether the reader may see personal data at all."""
+    """The service and the reading (who, through which operation, with which roles): what a read
+    of personal data needs to leave its record, and whether the reader may see personal data."""
 
     finance: Finance
-    user: str
-    operation: str
-    route: str
-    roles: Sequence[str]
+    reading: Reading
     allowed: bool
     """The reader holds `read-donations` (donors' personal data), not only figures."""
 
     def looked_at(self, donation_ids: Iterable[UUID], fields: Sequence[str]) -> None:
         """Record that this read returned `fields` of these donations' donors; only once the
         record is stored is the answer sent (decision 247), else 503 and nothing personal."""
-        ids = list(donation_ids)
-        if not ids:
-            return
-        record = AccessRecord(
-            user=self.user,
-            roles=tuple(self.roles),
-            operation=self.operation,
-            route=self.route,
-            member_ids=ids,
-            fields=tuple(fields),
-        )
-        try:
-            self.finance.access_log.record(record, wait=True)
-        except Exception:  # whatever kept it from the log, the data stays unsent
-            raise ApiProblem(
-                503,
-                "Access log unavailable",
-                "the read could not be put on record, so its personal data is not sent; retry "
-                "shortly",
-                rule="access-log-unavailable",
-                headers={"Retry-After": "1"},
-            ) from None
+        self.reading.put_on_record(self.finance.access_log, donation_ids, fields, wait=True)
 
 
 async def personal_read(request: Request, context: Reader) -> PersonalRead:
     principal: Principal = request.scope[PRINCIPAL]  # set by `Reader`, which ran first
     route = request.scope["route"]
+    roles = sorted(role.value for role in principal.roles)
     return PersonalRead(
         context.finance,
-        principal.user,
-        route.name,
-        f"{request.method} {route.path}",
-        sorted(role.value for role in principal.roles),
+        Reading(principal.user, route.name, f"{request.method} {route.path}", roles),
         allowed=bool(principal.roles & READ_DONATIONS.roles),
     )
 
@@ -88,11 +62,6 @@ PersonalReader = Annotated[PersonalRead, Depends(personal_read)]
 # --- querying the log ---------------------------------------------------------------------------
 
 router = APIRouter(tags=["access log"])
-
-Start = Annotated[
-    datetime | None, Query(alias="from", description="reads at or after this time (ISO 8601)")
-]
-End = Annotated[datetime | None, Query(alias="to", description="reads before this time")]
 
 
 @router.get(
@@ -121,17 +90,9 @@ def access_log_page(
             ACCESS_LOG_TABLE,
             AccessQuery(donation_id, user, start, end, limit, offset),
         )
-    return {"items": [_view(r) for r in items], "total": total, "limit": limit, "offset": offset}
-
-
-def _view(row: Mapping[str, Any]) -> dict[str, Any]:
     return {
-        "id": row["id"],
-        "read_at": row["read_at"],
-        "user": row["user_name"],
-        "roles": row["roles"],
-        "operation": row["operation"],
-        "route": row["route"],
-        "donation_ids": row["member_ids"],
-        "fields": row["fields"],
+        "items": [entry_view(r, "donation_ids") for r in items],
+        "total": total,
+        "limit": limit,
+        "offset": offset,
     }

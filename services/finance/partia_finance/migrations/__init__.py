@@ -5,13 +5,7 @@ released."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
-
 from partia_kit.migrate import ServiceMigrations
-
-if TYPE_CHECKING:
-    from partia_finance.settings import FinanceSettings
 
 SCRIPT_LOCATION = "partia_finance:migrations"
 
@@ -20,21 +14,8 @@ def service() -> ServiceMigrations:
     """The entry point `partia.migrations` names (`partia migrate --service finance`)."""
     from partia_finance.settings import FinanceSettings
 
-    settings = FinanceSettings()
-    return ServiceMigrations(
-        name="finance",
-        script_location=SCRIPT_LOCATION,
-        schema=settings.database_schema,
-        start_database=lambda: _embedded(settings),
-    )
+    return ServiceMigrations.of("finance", SCRIPT_LOCATION, FinanceSettings())
 
 
 def for_schema(schema: str) -> ServiceMigrations:
     return ServiceMigrations(name="finance", script_location=SCRIPT_LOCATION, schema=schema)
-
-
-def _embedded(settings: FinanceSettings) -> tuple[str, Callable[[], None]]:
-    from partia_kit.postgres.embedded import start_embedded_postgres, stop_embedded_postgres
-
-    server, url = start_embedded_postgres(settings.data_dir / "pgdata")
-    return url, lambda: stop_embedded_postgres(server)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 
 from partia_contracts.topics import FINANCE, ce_type
-from partia_kit.consumer import Consumer, ConsumerConfig, Handler
+from partia_kit.consumer import Consumer, Handler, consumer_for
 from partia_notifications.adapters import events
 
 TOPIC = FINANCE.channel("dues").topic
@@ -21,15 +21,13 @@ def handlers(schema: str) -> dict[str, Handler]:
 
 
 def consumer(database_url: str, schema: str, bootstrap: str, topic: str = TOPIC) -> Consumer:
-    return Consumer(
-        ConsumerConfig(
-            name=CONSUMER_NAME,
-            database_url=database_url,
-            schema=schema,
-            bootstrap_servers=bootstrap,
-            topics=[topic],
-        ),
+    return consumer_for(
+        CONSUMER_NAME,
+        [topic],
         handlers(schema),
+        database_url=database_url,
+        schema=schema,
+        bootstrap_servers=bootstrap,
     )
 
 

@@ -16,7 +16,7 @@ import psycopg
 from psycopg.sql import SQL
 
 from partia_contracts.topics import REGISTRY
-from partia_kit.consumer import Consumer, ConsumerConfig, Handler
+from partia_kit.consumer import Consumer, Handler, consumer_for
 from partia_kit.messages import IncomingEvent
 from partia_kit.postgres.statements import table
 from partia_notifications.adapters.deliveries import TABLE
@@ -98,15 +98,13 @@ def consumer(
     name: str = CONSUMER_NAME,
 ) -> Consumer:
     """`name`: the consumer group, and the prefix of its tracking tables."""
-    return Consumer(
-        ConsumerConfig(
-            name=name,
-            database_url=database_url,
-            schema=schema,
-            bootstrap_servers=bootstrap,
-            topics=list(topics),
-        ),
+    return consumer_for(
+        name,
+        topics,
         handlers(schema),
+        database_url=database_url,
+        schema=schema,
+        bootstrap_servers=bootstrap,
     )
 
 

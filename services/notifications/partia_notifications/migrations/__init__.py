@@ -5,13 +5,7 @@ that was released."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
-
 from partia_kit.migrate import ServiceMigrations
-
-if TYPE_CHECKING:
-    from partia_notifications.settings import NotificationsSettings
 
 SCRIPT_LOCATION = "partia_notifications:migrations"
 
@@ -20,21 +14,8 @@ def service() -> ServiceMigrations:
     """The entry point `partia.migrations` names (`partia migrate --service notifications`)."""
     from partia_notifications.settings import NotificationsSettings
 
-    settings = NotificationsSettings()
-    return ServiceMigrations(
-        name="notifications",
-        script_location=SCRIPT_LOCATION,
-        schema=settings.database_schema,
-        start_database=lambda: _embedded(settings),
-    )
+    return ServiceMigrations.of("notifications", SCRIPT_LOCATION, NotificationsSettings())
 
 
 def for_schema(schema: str) -> ServiceMigrations:
     return ServiceMigrations(name="notifications", script_location=SCRIPT_LOCATION, schema=schema)
-
-
-def _embedded(settings: NotificationsSettings) -> tuple[str, Callable[[], None]]:
-    from partia_kit.postgres.embedded import start_embedded_postgres, stop_embedded_postgres
-
-    server, url = start_embedded_postgres(settings.data_dir / "pgdata")
-    return url, lambda: stop_embedded_postgres(server)

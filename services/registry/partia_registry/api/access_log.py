@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -20,8 +19,9 @@ from psycopg.sql import SQL, Identifier
 
 from partia_contracts.registry import api
 from partia_kit import access_log
-from partia_kit.access_log import AccessQuery, AccessRecord
-from partia_kit.http.problems import ApiProblem, require_period_in_order
+from partia_kit.access_log import AccessQuery
+from partia_kit.http.access_log import End, Reading, Start, entry_view
+from partia_kit.http.problems import require_period_in_order
 from partia_registry.adapters.postgres.indexes import MEMBER_INDEX
 from partia_registry.api import parameters
 from partia_registry.api.dependencies import Reader, in_scope
@@ -38,40 +38,16 @@ CONTACT_FIELDS = ("full_name", "email", "phone", "preferred_language")
 
 @dataclass(frozen=True, slots=True)
 class PersonalRead:
-    """The registry, the reader and the operation: what a read of personal data needs to leave
-    its record, with the roles the reader held."""
+    """The registry and the reading (who, through which operation, with which roles): what a
+    read of personal data needs to leave its record."""
 
     registry: Registry
-    user: str
-    operation: str
-    route: str
-    roles: Sequence[str] = ()
+    reading: Reading
 
     def looked_at(self, member_ids: Iterable[UUID], fields: Sequence[str], *, wait: bool) -> None:
         """Record that this read returned `fields` of these members. `wait`: only answer once the
         record is stored (decision 151); otherwise it is written with the next batch."""
-        ids = list(member_ids)
-        if not ids or not fields:
-            return  # nothing personal was shown
-        record = AccessRecord(
-            user=self.user,
-            roles=tuple(self.roles),
-            operation=self.operation,
-            route=self.route,
-            member_ids=ids,
-            fields=tuple(fields),
-        )
-        try:
-            self.registry.access_log.record(record, wait=wait)
-        except Exception:  # whatever kept it from the log, the data stays unsent
-            raise ApiProblem(
-                503,
-                "Access log unavailable",
-                "the read could not be put on record, so its personal data is not sent; retry "
-                "shortly",
-                rule="access-log-unavailable",
-                headers={"Retry-After": "1"},
-            ) from None
+        self.reading.put_on_record(self.registry.access_log, member_ids, fields, wait=wait)
 
 
 async def personal_read(request: Request) -> PersonalRead:
@@ -80,7 +56,7 @@ async def personal_read(request: Request) -> PersonalRead:
     route = request.scope["route"]
     roles = sorted(role.value for role in principal.roles)
     return PersonalRead(
-        registry, principal.user, route.name, f"{request.method} {route.path}", roles
+        registry, Reading(principal.user, route.name, f"{request.method} {route.path}", roles)
     )
 
 
@@ -107,10 +83,6 @@ def history_fields(events: Iterable[Mapping[str, Any]]) -> list[str]:
 
 router = APIRouter(tags=["access log"])
 
-Start = Annotated[
-    datetime | None, Query(alias="from", description="reads at or after this time (ISO 8601)")
-]
-End = Annotated[datetime | None, Query(alias="to", description="reads before this time")]
 Limit = Annotated[int, parameters.limit(500)]
 
 
@@ -133,7 +105,12 @@ def access_log_page(
 ) -> dict[str, Any]:
     require_period_in_order(start, end)
     items, total = _query(registry, AccessQuery(member_id, user, start, end, limit, offset))
-    return {"items": [_view(r) for r in items], "total": total, "limit": limit, "offset": offset}
+    return {
+        "items": [entry_view(r) for r in items],
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+    }
 
 
 @router.get(
@@ -158,7 +135,7 @@ def member_access_log(
     items, total = _query(registry, AccessQuery(member_id, None, start, end, limit, offset))
     return {
         "member_id": member_id,
-        "items": [{k: v for k, v in _view(r).items() if k != "member_ids"} for r in items],
+        "items": [{k: v for k, v in entry_view(r).items() if k != "member_ids"} for r in items],
         "total": total,
         "limit": limit,
         "offset": offset,
@@ -180,16 +157,3 @@ def _require_member(registry: Registry, member_id: UUID) -> None:
     )
     if not found:
         raise NotFound("member", member_id)
-
-
-def _view(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "read_at": row["read_at"],
-        "user": row["user_name"],
-        "roles": row["roles"],
-        "operation": row["operation"],
-        "route": row["route"],
-        "member_ids": row["member_ids"],
-        "fields": row["fields"],
-    }

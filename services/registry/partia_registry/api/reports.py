@@ -365,8 +365,8 @@ def _next_chunk(look: PersonalRead, export: RollExport) -> str | None:
     except ApiProblem:
         log.error(
             "roll export cut off after a chunk could not be put on the access log (%s, %s)",
-            look.user,
-            look.route,
+            look.reading.user,
+            look.reading.route,
         )
         raise ExportCutOff("the access log could not take the export's next record") from None
     return _csv_text(rows, ROLL_COLUMNS, header=False)

@@ -7,13 +7,7 @@ number as `revision` and the latest's as `down_revision`. Never edit one that wa
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
-
 from partia_kit.migrate import ServiceMigrations
-
-if TYPE_CHECKING:
-    from partia_registry.settings import RegistrySettings
 
 SCRIPT_LOCATION = "partia_registry:migrations"
 
@@ -22,25 +16,8 @@ def service() -> ServiceMigrations:
     """The entry point `partia.migrations` names (`partia migrate --service registry`)."""
     from partia_registry.settings import RegistrySettings
 
-    settings = RegistrySettings()
-    return ServiceMigrations(
-        name="registry",
-        script_location=SCRIPT_LOCATION,
-        schema=settings.database_schema,
-        start_database=lambda: _embedded(settings),
-    )
+    return ServiceMigrations.of("registry", SCRIPT_LOCATION, RegistrySettings())
 
 
 def for_schema(schema: str) -> ServiceMigrations:
     return ServiceMigrations(name="registry", script_location=SCRIPT_LOCATION, schema=schema)
-
-
-def _embedded(settings: RegistrySettings) -> tuple[str, Callable[[], None]]:
-    """The embedded PostgreSQL `partia-registry bootstrap` uses when no URL is set."""
-    from partia_kit.postgres.embedded import (
-        start_embedded_postgres,
-        stop_embedded_postgres,
-    )
-
-    server, url = start_embedded_postgres(settings.data_dir / "pgdata")
-    return url, lambda: stop_embedded_postgres(server)

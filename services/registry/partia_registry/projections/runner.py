@@ -21,6 +21,7 @@ from psycopg import Connection
 from psycopg.errors import LockNotAvailable
 from psycopg.sql import SQL, Identifier
 
+from partia_kit.signals import set_soon
 from partia_registry.projections import tables
 from partia_registry.projections.ledger import Applied, Changes, MembershipLedger
 from partia_registry.projections.rebuild import index_tables, rebuild_tables
@@ -106,11 +107,9 @@ class ProjectionRunner:
         self._follow()
 
     def request_stop(self) -> None:
-        """Safe from a signal handler. The handler runs on the main thread, which may be inside
-        `self._stop.wait()` at the moment it holds the event's lock: `Event.set` there waits for
-        that lock for ever (seen as an orphaned `project` after a test run). So the event is set
-        by a thread of its own, which gets the lock as soon as the wait lets go of it."""
-        threading.Thread(target=self._stop.set, name="request-stop", daemon=True).start()
+        """Safe from a signal handler (`partia_kit.signals`: the main thread may be inside
+        `self._stop.wait()` holding the event's lock)."""
+        set_soon(self._stop)
 
     def catch_up(self) -> int:
         """Apply the events recorded since the last batch; return how many there were (0 when
