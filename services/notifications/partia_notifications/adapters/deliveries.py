@@ -24,12 +24,12 @@ from partia_notifications.application.ports import Due
 
 TABLE = "notifications_deliveries"
 PREFERENCES = "notifications_preferences"
-QUEUED, SENT, FAILED, WITHHELD = "queued", "sent", "failed", "withheld"
+QUEUED, SENT, FAILED, WITHHELD, CANCELLED = "queued", "sent", "failed", "withheld", "cancelled"
 
 COLUMNS = (
     "notice_id, event_id, event_type, template, recipient, member_id, category, context,"
     " status, attempts, resends, next_attempt_at, last_error, language, message_id,"
-    " queued_at, sent_at, updated_at"
+    " queued_at, sent_at, updated_at, cancel_key, digest"
 )
 
 
@@ -113,16 +113,19 @@ class DeliveryLog:
                     "SELECT d.notice_id, d.event_id, d.template, d.member_id, d.context,"
                     " d.attempts, d.category, array_remove(ARRAY["
                     "  CASE WHEN NOT p.reminders THEN 'reminder' END,"
-                    "  CASE WHEN NOT p.information THEN 'information' END], NULL)"
-                    " FROM {} d LEFT JOIN {} p ON p.member_id = d.member_id"
-                    " WHERE d.status = 'queued' AND d.next_attempt_at <= now()"
+                    "  CASE WHEN NOT p.information THEN 'information' END], NULL),"
+                    " d.recipient"
+                    # a member's choices stop notices to them, never a body's notice about them
+                    " FROM {} d LEFT JOIN {} p"
+                    "  ON p.member_id = d.member_id AND d.recipient LIKE 'member:%%'"
+                    " WHERE d.status = 'queued' AND NOT d.digest AND d.next_attempt_at <= now()"
                     " ORDER BY d.next_attempt_at LIMIT %s FOR UPDATE OF d SKIP LOCKED"
                 ).format(self._table, table(self._schema, PREFERENCES)),
                 (limit,),
             ).fetchall()
             due = [
-                Due(notice, event, template, member, context, attempts, category, tuple(out))
-                for notice, event, template, member, context, attempts, category, out in rows
+                Due(notice, event, template, member, context, attempts, category, tuple(out), to)
+                for notice, event, template, member, context, attempts, category, out, to in rows
             ]
             claim = Claim(conn, self._schema, due)
             yield claim

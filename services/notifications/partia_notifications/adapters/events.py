@@ -20,7 +20,7 @@ from partia_kit.consumer import Consumer, Handler, consumer_for
 from partia_kit.messages import IncomingEvent
 from partia_kit.postgres.statements import table
 from partia_notifications.adapters.deliveries import TABLE
-from partia_notifications.domain.notices import RULES, notices_for
+from partia_notifications.domain.notices import cancel_keys_for, handled_types, notices_for
 
 TOPIC = REGISTRY.channel("members").topic
 CONSUMER_NAME = "notifications_members"
@@ -33,10 +33,16 @@ PREFERENCES = "notifications_preferences"
 def handlers(schema: str) -> dict[str, Handler]:
     """A handler for each member event that causes notices, and one for an erasure."""
     deliveries = table(schema, TABLE)
+    # a reminder's first attempt is its date; a notice for now, now
     queue = SQL(
         "INSERT INTO {} (notice_id, event_id, event_type, template, recipient, member_id,"
-        " category, context, status) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'queued')"
+        " category, context, status, next_attempt_at, cancel_key, digest)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'queued', COALESCE(%s, now()), %s, %s)"
         " ON CONFLICT (event_id, template, recipient) DO NOTHING"
+    ).format(deliveries)
+    call_off = SQL(
+        "UPDATE {} SET status = 'cancelled', last_error = %s, updated_at = now()"
+        " WHERE cancel_key = ANY(%s) AND status = 'queued'"
     ).format(deliveries)
 
     sanctions = table(schema, SANCTIONS)
@@ -65,11 +71,16 @@ def handlers(schema: str) -> dict[str, Handler]:
                 (data["sanction_id"], data["member_id"], data["kind"], data["organisation_id"],
                  data["card_number"]),
             )  # fmt: skip
+        cancelled = cancel_keys_for(event.type_name, data)
+        if cancelled:
+            # before queueing: an event may call off an earlier reminder and schedule its own
+            conn.execute(call_off, (f"cancelled-by:{event.type_name}:{event.id}", cancelled))
         for notice in notices_for(event.type_name, data, sanction(conn, data)):
             conn.execute(
                 queue,
                 (uuid.uuid4(), event.id, event.type, notice.template, notice.recipient,
-                 notice.member_id, notice.category, json.dumps(notice.context)),
+                 notice.member_id, notice.category, json.dumps(notice.context),
+                 notice.not_before, notice.cancel_key, notice.digest),
             )  # fmt: skip
 
     def erased(conn: psycopg.Connection[Any], event: IncomingEvent) -> None:
@@ -87,7 +98,7 @@ def handlers(schema: str) -> dict[str, Handler]:
                 (event.data["member_id"],),
             )
 
-    return {**{f"{name}.v1": notify for name in RULES}, f"{ERASED}.v1": erased}
+    return {**{f"{name}.v1": notify for name in handled_types()}, f"{ERASED}.v1": erased}
 
 
 def consumer(

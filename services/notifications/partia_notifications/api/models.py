@@ -39,23 +39,36 @@ class Delivery(BaseModel):
     event_id: str = Field(description="The integration event that caused it.")
     event_type: str
     template: str = Field(description="Which notice.")
-    recipient: str = Field(description="`member:<id>`: never an address or a name.")
-    member_id: UUID | None
+    recipient: str = Field(
+        description="`member:<id>`, or `body:<organisation id>:<role>` for a party body: never an"
+        " address or a name."
+    )
+    member_id: UUID | None = Field(
+        description="The member it goes to, or, for a notice to a body, the member it concerns."
+    )
     category: str = Field(
         description="`decision` (legally significant: always sent), `information` or `reminder`"
         " (a member may opt out of these)."
     )
     context: dict[str, Any] = Field(description="The event's facts the notice states.")
-    status: Literal["queued", "sent", "failed", "withheld"]
+    status: Literal["queued", "sent", "failed", "withheld", "cancelled"] = Field(
+        description="`queued` (a reminder stays queued until its date), `sent`, `failed`,"
+        " `withheld` (erased, no address, opted out) or `cancelled` (called off by a later event,"
+        " named in last_error)."
+    )
     attempts: int = Field(description="Attempts since it was (re)queued.")
     resends: int
-    next_attempt_at: datetime
+    next_attempt_at: datetime = Field(description="When it goes (next): a reminder's date.")
     last_error: str | None = Field(description="Why the last attempt failed, or why withheld.")
     language: str | None = Field(description="The language it was sent in.")
     message_id: str | None = Field(description="The email's Message-ID.")
     queued_at: datetime
     sent_at: datetime | None
     updated_at: datetime
+    cancel_key: str | None = Field(
+        default=None, description="What a later event names to call this reminder off."
+    )
+    digest: bool = Field(default=False, description="Waits for the body's daily digest.")
 
 
 class Deliveries(BaseModel):

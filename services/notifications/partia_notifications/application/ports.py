@@ -59,6 +59,8 @@ class Due:
     category: str = "decision"
     opted_out: tuple[str, ...] = ()
     """The categories the member chose not to receive (their preferences, read with the claim)."""
+    recipient: str = ""
+    """As the log names it: `member:<id>`, or `body:<organisation id>:<role>` (`notice.py`)."""
 
 
 class Claim(Protocol):

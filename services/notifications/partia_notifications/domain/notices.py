@@ -14,11 +14,12 @@ strings; `facts` turns them back into dates for the renderer.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final
 from uuid import UUID
 
+from partia_notifications.domain import bodies, reminders
+from partia_notifications.domain.notice import Cancels, Context, More, Notice, Sanction
 from partia_notifications.domain.policies.appeals import appeal_body
 from partia_notifications.domain.rendering import TEMPLATES, Category
 
@@ -47,25 +48,6 @@ DATES: Final = frozenset(
     {"submitted_on", "admitted_on", "decided_on", "ended_on", "registered_on",
      "appeal_deadline", "restored_on", "as_of"}
 )  # fmt: skip
-
-Context = dict[str, Any]
-Sanction = Mapping[str, Any]
-"""What the service remembers of a sanction it saw imposed: kind, organisation_id, card_number."""
-
-
-@dataclass(frozen=True)
-class Notice:
-    """One notice to one recipient, caused by one event."""
-
-    template: str
-    member_id: UUID
-    category: str
-    context: Context = field(default_factory=dict)
-
-    @property
-    def recipient(self) -> str:
-        """How the delivery log names the recipient: no address, no name."""
-        return f"member:{self.member_id}"
 
 
 def _decision(data: Mapping[str, Any]) -> Context:
@@ -180,7 +162,28 @@ RULES: dict[str, tuple[str, Facts]] = {
 """By `ce_type` without its version: the template, and the facts it gets from the event (and from
 the sanction the event refers to, when it refers to one)."""
 
+
+def _merged(*tables: Mapping[str, Any]) -> dict[str, list[Any]]:
+    merged: dict[str, list[Any]] = {}
+    for found in tables:
+        for type_name, entries in found.items():
+            merged.setdefault(type_name, []).extend(entries)
+    return merged
+
+
+MORE: Final[Mapping[str, list[More]]] = _merged(reminders.MORE, bodies.MORE)
+"""By `ce_type` without its version: the further notices an event causes: reminders to the
+person (`domain/reminders.py`), notices to party bodies (`domain/bodies.py`)."""
+CANCELS: Final[Mapping[str, list[Cancels]]] = _merged(reminders.CANCELS, bodies.CANCELS)
+"""By `ce_type` without its version: what an event calls off."""
+
+
 NOTICE_TEMPLATES = tuple(sorted({template for template, _ in RULES.values()}))
+
+
+def handled_types() -> frozenset[str]:
+    """Every event type (without version) that queues or calls off a notice."""
+    return frozenset(RULES) | frozenset(MORE) | frozenset(CANCELS)
 
 
 def category(template: str) -> str:
@@ -193,14 +196,22 @@ def notices_for(
 ) -> list[Notice]:
     """The notices an event of this type causes: one to the member it concerns, for the types in
     `RULES`; none for the others. `sanction`: what was seen of the sanction the event names."""
+    found = [
+        more_notice for more in MORE.get(type_name, []) for more_notice in more(data, sanction)
+    ]
     rule = RULES.get(type_name)
     if rule is None:
-        return []
+        return found
     template, facts = rule
     context = facts(data, sanction)
     # a finance dues event's aggregate is the member's dues account: the member's id
     member = data.get("member_id") or data["aggregate_id"]
-    return [Notice(template, UUID(str(member)), category(template), context)]
+    return [Notice(template, UUID(str(member)), category(template), context), *found]
+
+
+def cancel_keys_for(type_name: str, data: Mapping[str, Any]) -> list[str]:
+    """What an event of this type calls off: the `cancel_key`s of the notices it cancels."""
+    return [key for cancels in CANCELS.get(type_name, []) for key in cancels(data)]
 
 
 def facts(context: Mapping[str, Any]) -> Context:
