@@ -208,6 +208,8 @@ def placeholder_secret(name: str) -> str:
         "partia_master_key": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",  # base64 of 32 bytes
         "partia_api_tokens": "admin=a-static-development-token",
         "postgres_password": "password",
+        "partia_registry_token": "a-token-the-identity-provider-issued",
+        "partia_smtp_password": "a-mail-server-password",
     }
     return values[name]
 

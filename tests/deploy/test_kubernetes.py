@@ -50,8 +50,20 @@ def manifests(directory: Path) -> list[dict[str, Any]]:
     return found
 
 
-APIS = {"registry-api": "registry", "finance-api": "finance"}
-RUNNERS = ["registry-projection", "registry-relay", "finance-project", "finance-relay"]
+APIS = {
+    "registry-api": "registry",
+    "finance-api": "finance",
+    "notifications-api": "notifications",
+}
+RUNNERS = [
+    "registry-projection",
+    "registry-relay",
+    "finance-project",
+    "finance-relay",
+    "notifications-project",
+    "notifications-send",
+    "notifications-relay",
+]
 
 
 def workloads() -> dict[str, dict[str, Any]]:
@@ -154,6 +166,15 @@ def test_the_base_holds_the_api_the_projection_the_relay_and_the_migration_job()
         ("Deployment", "finance-relay"),
         ("Service", "finance-relay-metrics"),
         ("CronJob", "finance-clock"),
+        ("Job", "notifications-migrate"),
+        ("Deployment", "notifications-api"),
+        ("Service", "notifications"),
+        ("Deployment", "notifications-project"),
+        ("Service", "notifications-project-metrics"),
+        ("Deployment", "notifications-send"),
+        ("Service", "notifications-send-metrics"),
+        ("Deployment", "notifications-relay"),
+        ("Service", "notifications-relay-metrics"),
     }
 
 
@@ -170,14 +191,36 @@ def test_the_finance_clock_runs_daily_once_at_a_time_in_the_partys_time_zone() -
     assert parse_command(container("finance-clock")["command"]).command == "clock"
 
 
+@pytest.mark.parametrize("directory", OVERLAYS, ids=lambda p: p.name)
+def test_the_sender_asks_the_registrys_service_and_sends_to_the_overlays_mail_server(
+    directory: Path,
+) -> None:
+    """Issue 13: contacts are asked of the registry at send time with the service account's
+    token (a secret file, never a variable), and mail goes to the party's server over STARTTLS
+    with a password from the same Secret."""
+    env = environment("notifications-send", directory)
+    (registry,) = [
+        m for m in manifests(BASE) if m["kind"] == "Service" and m["metadata"]["name"] == "registry"
+    ]
+    (port,) = registry["spec"]["ports"]
+    assert env["PARTIA_REGISTRY_URL"] == f"http://registry:{port['port']}"
+    assert env["PARTIA_SMTP_HOST"]
+    assert env["PARTIA_SMTP_STARTTLS"] == "true"
+    assert "PARTIA_REGISTRY_TOKEN" not in env
+    assert "PARTIA_SMTP_PASSWORD" not in env
+    secrets = secret_files(directory, "notifications")
+    assert {"partia_registry_token", "partia_smtp_password"} <= set(secrets)
+
+
 def test_each_services_workloads_read_its_own_schema_and_run_its_own_commands() -> None:
     for name in workloads():
         service = service_of(name)
         assert environment(name, BASE)["PARTIA_DATABASE_SCHEMA"] == service, name
         script = container(name)["command"][0]
         assert script in {f"partia-{service}", "partia"}, name
-    finance_migrate = container("finance-migrate")["command"]
-    assert finance_migrate == ["partia", "migrate", "--service", "finance"]
+    for service in ("finance", "notifications"):
+        migrate = container(f"{service}-migrate")["command"]
+        assert migrate == ["partia", "migrate", "--service", service]
 
 
 @pytest.mark.parametrize("name", RUNNERS)
@@ -348,6 +391,7 @@ def test_no_process_is_given_static_api_tokens(directory: Path) -> None:
         "registry-relay",
         "finance-migrate",
         "finance-clock",
+        "notifications-migrate",
         *RUNNERS[2:],
     ],
 )
