@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from partia_kit.broker import Broker
 from partia_kit.testing import running, wait_for
 from partia_notifications.adapters.events import follow, handlers
+from partia_notifications.adapters.smtp import SmtpMailer
 from partia_notifications.api.app import create_app
 from partia_notifications.application.ports import Contact
 from partia_notifications.catcher import MailCatcher
@@ -301,3 +302,25 @@ def test_an_auditor_sees_the_reminder_queued_for_its_date_and_then_what_cancelle
     assert one["status"] == "cancelled"
     metrics = client.get("/metrics").text
     assert 'partia_notifications_deliveries{status="cancelled"} 1.0' in metrics
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Напоминание: последний день обжалования взыскания (выговор) — 28 февраля 2027\u202fг.",
+        "Партийное взыскание: предупреждение. Обжаловать можно до 28 февраля 2027\u202fг.",
+        "Еске салу: жазаға (сөгіс) шағым берудің соңғы күні — 2027\u202fж. 28 ақпан",
+    ],
+)
+def test_a_long_subject_in_cyrillic_arrives_with_every_space(
+    notifications_settings: NotificationsSettings, catcher: MailCatcher, subject: str
+) -> None:
+    """Decision 301: folded by Python's header folder, the first two lost a space at the fold."""
+    settings = notifications_settings
+    mailer = SmtpMailer(settings.smtp_host, settings.smtp_port, settings.mail_from, timeout=5)
+    try:
+        mailer.send("a@example.kz", subject, "text\n", notice_id="n-1", language="ru")
+    finally:
+        mailer.close()
+    [email] = catcher.messages()
+    assert email.subject == subject
