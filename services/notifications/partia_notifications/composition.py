@@ -91,6 +91,7 @@ def sender(notifications: Notifications) -> Sender:
             settings.retry_first_seconds, settings.retry_max_seconds, settings.max_attempts
         ),
         batch=settings.send_batch,
+        quiet=settings.quiet(),
     )
 
 

@@ -24,7 +24,14 @@ from partia_kit.operations import (
     serve_operations,
 )
 from partia_kit.postgres.statements import table
-from partia_notifications.adapters.deliveries import FAILED, QUEUED, SENT, TABLE, WITHHELD
+from partia_notifications.adapters.deliveries import (
+    CANCELLED,
+    FAILED,
+    QUEUED,
+    SENT,
+    TABLE,
+    WITHHELD,
+)
 from partia_notifications.settings import NotificationsSettings
 
 SERVICE = "notifications"
@@ -53,7 +60,7 @@ class DeliveriesCollector(Collector):
             counts = self._counts()
         except psycopg.Error:
             return
-        for status in (QUEUED, SENT, FAILED, WITHHELD):
+        for status in (QUEUED, SENT, FAILED, WITHHELD, CANCELLED):
             family.add_metric([status], counts.get(status, 0))
         yield family
 

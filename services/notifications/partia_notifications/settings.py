@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
 from partia_kit.settings import ServiceSettings
+from partia_notifications.domain.policies.quiet_hours import QuietHours, parse_quiet_hours
 
 Language = Literal["kk", "ru", "en"]
 
@@ -64,3 +65,18 @@ class NotificationsSettings(ServiceSettings):
     max_attempts: int = Field(
         default=12, ge=1, description="attempts before a notice is marked failed (resend re-queues)"
     )
+    quiet_hours: str = Field(
+        default="22:00-08:00",
+        description="HH:MM-HH:MM, Asia/Almaty time: reminders and information due then wait for"
+        " the end (decisions and sanctions go at once); `off` for none (decision 300)",
+    )
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours_read(cls, value: str) -> str:
+        parse_quiet_hours(value)  # a wrong window stops the start, naming the setting
+        return value
+
+    def quiet(self) -> QuietHours | None:
+        """The quiet hours as the sender applies them; None when off."""
+        return parse_quiet_hours(self.quiet_hours)

@@ -46,6 +46,7 @@ def sample(template: str, language: str) -> dict[str, Any]:
         "membership_ended": {"name": n["name"], "card_number": CARD, "ended_on": date(2026, 11, 30), "reason": "exclusion"},
         "transfer_registered": {"name": n["name"], "from_organisation": n["ppo"], "to_organisation": n["other"], "registered_on": date(2026, 11, 30)},
         "sanction_imposed": {"name": n["name"], "sanction": "expulsion", "decided_on": date(2026, 11, 30), "body": "ppo_meeting", "organisation": n["ppo"], "appeal_deadline": DEADLINE, "appeal_body": "branch_bureau", "appeal_organisation": n["branch"]},
+        "appeal_deadline_reminder": {"name": n["name"], "sanction": "reprimand", "decided_on": date(2026, 11, 30), "body": "ppo_bureau", "organisation": n["ppo"], "appeal_deadline": DEADLINE, "days_left": 14, "appeal_body": "branch_bureau", "appeal_organisation": n["branch"]},
         "appeal_decided": {"name": n["name"], "sanction": "expulsion", "outcome": "replaced", "replacement": "reprimand", "decided_on": date(2027, 1, 15), "body": "branch_bureau", "organisation": n["branch"]},
         "membership_restored": {"name": n["name"], "card_number": CARD, "organisation": n["ppo"], "restored_on": date(2027, 1, 15)},
         "dues_arrears": {"name": n["name"], "months": 5, "amount_tiyn": 1_250_050, "as_of": DEADLINE},
@@ -249,3 +250,23 @@ def test_the_template_files_are_exactly_the_listed_notices_in_each_language() ->
             p.stem for p in (TEMPLATE_DIR / language).glob("*.txt") if not p.name.startswith("_")
         }
         assert files == set(TEMPLATES)
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("kk", ["1 күн қалды", "2 күн қалды", "5 күн қалды", "11 күн қалды", "21 күн қалды"]),
+        ("ru", ["осталось 1 день", "осталось 2 дня", "осталось 5 дней", "осталось 11 дней",
+                "осталось 21 день"]),
+        ("en", ["1 day left", "2 days left", "5 days left", "11 days left", "21 days left"]),
+    ],
+)  # fmt: skip
+def test_the_days_left_to_appeal_take_the_plural_form_of_the_language(
+    language: str, expected: list[str]
+) -> None:
+    """Ch. 5.1: the reminder counts the days to the last day to appeal."""
+    for days, words in zip((1, 2, 5, 11, 21), expected, strict=True):
+        context = {**sample("appeal_deadline_reminder", language), "days_left": days}
+        notice = render("appeal_deadline_reminder", language, context)
+        assert words in notice.text
+        assert "28" in notice.subject

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -73,6 +74,10 @@ class Claim:
         """Not to be sent at all (the person was erased, has no address on file, or opted out)."""
         row = self._update("status = 'withheld', last_error = %s", (reason,), notice_id)
         self._outcome("withheld", row, reason=reason)
+
+    def hold(self, notice_id: UUID, until: datetime, reason: str) -> None:
+        """Not now (quiet hours): it stays queued, due at `until`; no attempt was made."""
+        self._update("next_attempt_at = %s, last_error = %s", (until, reason), notice_id)
 
     def publish(self) -> None:
         """The batch's outcomes into the outbox: the last thing before the commit."""

@@ -7,6 +7,7 @@ import contextlib
 import smtplib
 import ssl
 from dataclasses import dataclass
+from email.header import Header
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -32,7 +33,9 @@ class SmtpMailer:
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = to
-        message["Subject"] = subject
+        # Python's header folder leaves the space at a fold outside the encoded words, and readers
+        # drop it ("последнийдень"): the subject encoded whole, each space inside a word, kept
+        message.set_raw("Subject", Header(subject, "utf-8", header_name="Subject").encode())
         message["X-Partia-Notice"] = notice_id
         message_id = make_msgid(domain="partia.local")
         message["Message-ID"] = message_id

@@ -28,12 +28,31 @@ _EXAMPLE: dict[str, Any] = {
     "sent_at": "2025-11-30T10:00:01+00:00",
     "updated_at": "2025-11-30T10:00:01+00:00",
 }
+_CANCELLED_REMINDER: dict[str, Any] = {
+    **_EXAMPLE,
+    "notice_id": "9c3e1b7a-2f4d-4e6a-8b1c-5d7f9a0b2c3d",
+    "template": "appeal_deadline_reminder",
+    "context": {"sanction": "expulsion", "appeal_deadline": "2026-02-28", "days_left": 14},
+    "status": "cancelled",
+    "attempts": 0,
+    "next_attempt_at": "2026-02-14T05:00:00+00:00",
+    "last_error": "cancelled-by:partia.registry.member.appeal_filed"
+    ":2d4f6a8c-1b3e-4c5d-9e7f-0a1b2c3d4e5f",
+    "language": None,
+    "message_id": None,
+    "sent_at": None,
+    "updated_at": "2025-12-20T08:30:00+00:00",
+    "cancel_key": "appeal-deadline:4b2a7c1d-6e5f-4a3b-9c8d-7e6f5a4b3c2d",
+    "digest": False,
+}
+"""A reminder queued for its date (14 days before the last day to appeal), called off when the
+member appealed (decision 299)."""
 
 
 class Delivery(BaseModel):
     """One notice to one recipient, caused by one event, and what became of it."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE, _CANCELLED_REMINDER]})
 
     notice_id: UUID
     event_id: str = Field(description="The integration event that caused it.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -75,6 +76,10 @@ class Claim(Protocol):
     def failed(self, notice_id: UUID, reason: str) -> None: ...
 
     def withheld(self, notice_id: UUID, reason: str) -> None: ...
+
+    def hold(self, notice_id: UUID, until: datetime, reason: str) -> None:
+        """Not now (quiet hours): queued for `until`, no attempt counted."""
+        ...
 
 
 class Deliveries(Protocol):

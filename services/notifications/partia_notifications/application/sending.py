@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from partia_notifications.application.ports import (
@@ -31,6 +32,7 @@ from partia_notifications.application.ports import (
 from partia_notifications.application.wording import worded
 from partia_notifications.domain.backoff import gives_up, retry_delay
 from partia_notifications.domain.policies.preferences import withheld_by_choice
+from partia_notifications.domain.policies.quiet_hours import QuietHours, held_until
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,9 @@ class Sender:
     retries: Retries
     organisations: Organisations
     batch: int = 20
+    quiet: QuietHours | None = None
+    """Reminders and information due inside them wait for their end (decision 300)."""
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def send_due(self) -> int:
         """One batch of the notices due now; how many were claimed."""
@@ -77,6 +82,10 @@ class Sender:
                 stop.wait(idle)
 
     def _deliver(self, claim: Claim, due: Due) -> None:
+        until = held_until(due.category, self.clock(), self.quiet)
+        if until is not None:  # a reminder due at night: the morning, not an attempt
+            claim.hold(due.notice_id, until, "quiet-hours")
+            return
         if due.member_id is None:
             claim.failed(due.notice_id, "no-recipient")
             return

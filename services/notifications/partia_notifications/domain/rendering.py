@@ -156,6 +156,21 @@ TEMPLATES: Final[Mapping[str, TemplateSpec]] = {
             "appeal_organisation": "the organisation whose body hears the appeal",
         },
     ),
+    "appeal_deadline_reminder": TemplateSpec(
+        Audience.PERSON,
+        Category.DECISION,  # a Charter right's last day (Ch. 5.1): always sent, and says so
+        {
+            "name": _NAME,
+            "sanction": "code:sanction: the sanction that may still be appealed (Ch. 3.8)",
+            "decided_on": "date of the decision that imposed it",
+            "body": "code:body: the body that imposed it",
+            "organisation": "the organisation whose body imposed it",
+            "appeal_deadline": "date: the last day to appeal (Ch. 5.1)",
+            "days_left": "int: days from the reminder to the last day",
+            "appeal_body": "code:body: the higher body to appeal to (Ch. 5.1)",
+            "appeal_organisation": "the organisation whose body hears the appeal",
+        },
+    ),
     "appeal_decided": TemplateSpec(
         Audience.PERSON,
         Category.DECISION,
