@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -38,6 +39,20 @@ class Refused(Exception):
 
 class Contacts(Protocol):
     def contact(self, member_id: UUID) -> Contact | Erased | Unknown: ...
+
+
+@dataclass(frozen=True)
+class BodyAddress:
+    """Where a party body's notices go (an office mailbox, configured), and in which language."""
+
+    email: str
+    language: str
+
+
+class BodyAddresses(Protocol):
+    def address(self, organisation_id: str, role: str) -> BodyAddress | None:
+        """None: no address configured for that organisation and role."""
+        ...
 
 
 class Mailer(Protocol):
@@ -77,8 +92,20 @@ class Claim(Protocol):
     def withheld(self, notice_id: UUID, reason: str) -> None: ...
 
 
+class DigestClaim(Claim, Protocol):
+    """A body's routine items of one day, held while its digest is sent."""
+
+    def groups(self) -> dict[str, list[Due]]: ...
+
+    def digested(self, recipient: str, day: date, message_id: str, items: int) -> None: ...
+
+
 class Deliveries(Protocol):
     def claim(self, limit: int) -> AbstractContextManager[Claim]: ...
+
+    def claim_digests(
+        self, day: date, moment: datetime, limit: int
+    ) -> AbstractContextManager[DigestClaim]: ...
 
 
 @dataclass(frozen=True)
