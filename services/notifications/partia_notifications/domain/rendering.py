@@ -235,7 +235,7 @@ TEMPLATES: Final[Mapping[str, TemplateSpec]] = {
         Audience.BODY,
         Category.REMINDER,
         {
-            "reference": "the donation's reference in finance",
+            "reference": "the donation's id in finance (the obligation event names no other)",
             "amount_tiyn": "int: the amount to return, in tiyn",
             "deadline": "date: the last day to return it",
             "days_left": "int: days until the deadline",
@@ -245,7 +245,7 @@ TEMPLATES: Final[Mapping[str, TemplateSpec]] = {
         Audience.BODY,
         Category.REMINDER,
         {
-            "reference": "the donation's reference in finance",
+            "reference": "the donation's id in finance (the obligation event names no other)",
             "amount_tiyn": "int: the amount to return, in tiyn",
             "deadline": "date: the last day it should have been returned",
             "days_overdue": "int: days since the deadline",
