@@ -390,3 +390,46 @@ def test_the_overdue_residence_notice_goes_to_each_bureau_in_its_own_language(
     make_due(notifications)
     sender(notifications, Contacts()).send_due()
     assert len(catcher.messages()) == 2
+
+
+# --- appeals pending (Ch. 5.1) --------------------------------------------------------------------
+
+
+def appeal_filed(member: UUID, sanction_id: str, appeal: UUID) -> dict[str, Any]:
+    return {
+        "event_type": "registry.member.appeal_filed",
+        "member_id": str(member), "sanction_id": sanction_id, "appeal_id": str(appeal),
+        "filed_on": "2025-12-10", "effective_on": "2025-12-10",
+        "body": {"kind": "branch_bureau", "organisation_id": BRANCH},
+        "document_reference": "Appeal No. 3",
+    }  # fmt: skip
+
+
+def test_an_appeal_pending_a_month_reminds_the_body_appealed_to_until_it_is_decided(
+    notifications: Notifications,
+) -> None:
+    """Ch. 5.1 sets no period to decide an appeal: the service reads two months and reminds the
+    body appealed to after one (decision 307), in its daily digest; the decision calls it off."""
+    member, appeal = uuid.uuid4(), uuid.uuid4()
+    apply(notifications, "registry.member.admitted", admitted(member))
+    sanction = sanction_data(member)
+    apply(notifications, "registry.member.sanction_imposed", sanction)
+    apply(notifications, "registry.member.appeal_filed",
+          appeal_filed(member, sanction["sanction_id"], appeal))  # fmt: skip
+    [pending] = body_rows(notifications)
+    assert (pending["template"], pending["recipient"]) == ("appeal_pending",
+                                                           f"body:{BRANCH}:bureau")  # fmt: skip
+    assert pending["next_attempt_at"] == datetime(2026, 1, 9, tzinfo=ALMATY)  # filed + 30 days
+    assert pending["digest"] is True
+    context = pending["context"]
+    assert (context["sanction"], context["card_number"], context["decide_by"],
+            context["days_left"]) == ("expulsion", CARD, "2026-02-08", 30)  # fmt: skip
+    decided = {"member_id": str(member), "sanction_id": sanction["sanction_id"],
+               "appeal_id": str(appeal), "outcome": "upheld", "replacement": None,
+               "decision": {"body": {"kind": "branch_bureau", "organisation_id": BRANCH},
+                            "decided_on": "2025-12-20", "reference": "Minutes 9"},
+               "effective_on": "2025-12-20"}  # fmt: skip
+    apply(notifications, "registry.member.appeal_decided", decided)
+    [called_off] = body_rows(notifications)
+    assert called_off["status"] == "cancelled"
+    assert called_off["last_error"].startswith("cancelled-by:partia.registry.member.appeal_decided")

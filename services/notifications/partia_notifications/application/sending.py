@@ -186,10 +186,13 @@ class Sender:
         local = moment.astimezone(rendering.ALMATY)
         if local.hour < self.digest_hour:
             return 0
-        with self.deliveries.claim_digests(local.date(), moment, self.batch) as claim:
-            for recipient, items in claim.groups().items():
-                self._digest(claim, recipient, items, local.date())
-            return len(claim.due)
+        try:
+            with self.deliveries.claim_digests(local.date(), moment, self.batch) as claim:
+                for recipient, items in claim.groups().items():
+                    self._digest(claim, recipient, items, local.date())
+                return len(claim.due)
+        finally:
+            self.mailer.close()
 
     def _digest(self, claim: DigestClaim, recipient: str, items: list[Due], day: date) -> None:
         address = self._address(recipient)
