@@ -433,3 +433,25 @@ def test_an_appeal_pending_a_month_reminds_the_body_appealed_to_until_it_is_deci
     [called_off] = body_rows(notifications)
     assert called_off["status"] == "cancelled"
     assert called_off["last_error"].startswith("cancelled-by:partia.registry.member.appeal_decided")
+
+
+def test_a_notice_to_a_body_is_not_published_as_if_the_member_had_been_told(
+    notifications: Notifications, catcher: MailCatcher
+) -> None:
+    """`partia.notifications.v1` names the member a notice was addressed to: a body's notice
+    about a member must not appear there as the member's own."""
+    member, mandate = uuid.uuid4(), uuid.uuid4()
+    apply(notifications, "registry.member.mandate_recorded", mandate_recorded(member, mandate))
+    apply(notifications, "registry.member.national_mandate_at_stake",
+          mandate_at_stake(member, mandate))  # fmt: skip
+    configure(notifications, PARTY, "bureau", "bureau@baytaq.kz", "kk")
+    sender(notifications, Contacts()).send_due()
+    assert [r["status"] for r in body_rows(notifications)] == ["sent"]
+    settings = notifications.settings
+    with psycopg.connect(str(settings.database_url)) as conn:
+        published = conn.execute(
+            SQL("SELECT count(*) FROM {}").format(
+                Identifier(settings.database_schema, "notifications_outbox")
+            )
+        ).fetchone()
+    assert published == (0,)

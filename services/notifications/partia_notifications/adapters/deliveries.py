@@ -94,7 +94,8 @@ class Claim:
             cursor.execute(
                 SQL(
                     "UPDATE {} SET " + assignments + ", updated_at = now() WHERE notice_id = %s"
-                    " RETURNING notice_id, member_id, template, category, event_id, resends"
+                    " RETURNING notice_id, member_id, template, category, event_id, resends,"
+                    " recipient"
                 ).format(self._table),
                 (*values, notice_id),
             )
