@@ -116,6 +116,7 @@ def sender(
         render=rendering.render,
         organisations=OrganisationDirectory(notifications.pool, settings.database_schema),
         retries=Retries(first, cap, max_attempts),
+        addresses=notifications.addresses,
     )
 
 

@@ -32,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     project = sub.add_parser(
         "project",
         help="follow the registry's member events on Kafka and queue the notices they cause, and"
-        " its organisation events for the names notices use, and finance's dues arrears; one copy"
+        " its organisation events for the names notices use, and finance's dues arrears and return"
+        " obligations; one copy"
         " queues each notice once, more are harmless",
     )
     project.add_argument(
@@ -93,17 +94,17 @@ def main(argv: list[str] | None = None) -> int:
 
 def _project(settings: NotificationsSettings, bootstrap: str) -> int:
     """Until SIGTERM or Ctrl-C; /health, /ready and /metrics on PARTIA_METRICS_PORT if set."""
-    from partia_notifications.adapters import dues, organisations
+    from partia_notifications.adapters import bodies, dues, organisations
     from partia_notifications.adapters.events import TOPIC, follow
     from partia_notifications.operations import serve_if_configured
 
     assert settings.database_url is not None
     stop = stop_event_on_signals()
     operations = serve_if_configured(settings)
-    topics = ", ".join((TOPIC, organisations.TOPIC, dues.TOPIC))
+    topics = ", ".join((TOPIC, organisations.TOPIC, dues.TOPIC, bodies.OBLIGATIONS_TOPIC))
     print(f"notifications follows {topics} on {bootstrap}", flush=True)
     # beside the members' consumer, in threads: the organisations' names and tree (a notice names
-    # its organisations) and finance's dues arrears
+    # its organisations), finance's dues arrears and return obligations (to the treasurers)
     beside = [
         threading.Thread(
             target=follower,
@@ -111,7 +112,11 @@ def _project(settings: NotificationsSettings, bootstrap: str) -> int:
             name=name,
             daemon=True,
         )
-        for name, follower in (("organisations", organisations.follow), ("dues", dues.follow))
+        for name, follower in (
+            ("organisations", organisations.follow),
+            ("dues", dues.follow),
+            ("obligations", bodies.follow_obligations),
+        )
     ]
     for thread in beside:
         thread.start()

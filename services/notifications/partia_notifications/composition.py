@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from psycopg_pool import ConnectionPool
@@ -14,6 +14,7 @@ from partia_kit.idempotency import derive_fingerprint_key
 from partia_kit.postgres import preparing
 from partia_kit.postgres.embedded import start_embedded_postgres
 from partia_kit.postgres.preparing import installing
+from partia_notifications.adapters.bodies import AddressBook
 from partia_notifications.adapters.deliveries import DeliveryLog
 from partia_notifications.adapters.organisations import OrganisationDirectory
 from partia_notifications.adapters.preferences import Preferences
@@ -33,6 +34,11 @@ class Notifications:
     preferences: Preferences
     fingerprint_key: bytes
     embedded_server: Any = None
+    addresses: AddressBook = field(init=False)
+    """Where the party bodies' notices go (decision 303)."""
+
+    def __post_init__(self) -> None:
+        self.addresses = AddressBook(self.pool, self.settings.database_schema)
 
     def request_fingerprint(self, request: bytes) -> str:
         return hmac.new(self.fingerprint_key, request, hashlib.sha256).hexdigest()
@@ -92,6 +98,8 @@ def sender(notifications: Notifications) -> Sender:
         ),
         batch=settings.send_batch,
         quiet=settings.quiet(),
+        addresses=notifications.addresses,
+        digest_hour=settings.digest_hour,
     )
 
 

@@ -65,6 +65,13 @@ class NotificationsSettings(ServiceSettings):
     max_attempts: int = Field(
         default=12, ge=1, description="attempts before a notice is marked failed (resend re-queues)"
     )
+    digest_hour: int = Field(
+        default=9,
+        ge=0,
+        le=23,
+        description="the hour (Asia/Almaty) from which each party body's daily digest of routine"
+        " items goes (one a day per body; urgent notices go alone, at once)",
+    )
     quiet_hours: str = Field(
         default="22:00-08:00",
         description="HH:MM-HH:MM, Asia/Almaty time: reminders and information due then wait for"

@@ -20,6 +20,7 @@ from partia_notifications.domain.rendering import (
     Formats,
     UnknownTemplate,
     render,
+    render_item,
 )
 
 CARD = "BQ-0000123-4"
@@ -57,6 +58,10 @@ def sample(template: str, language: str) -> dict[str, Any]:
         "return_obligation_due": {"reference": DONATION, "amount_tiyn": 50_000_000, "deadline": DEADLINE, "days_left": 5},
         "return_obligation_overdue": {"reference": DONATION, "amount_tiyn": 50_000_000, "deadline": DEADLINE, "days_overdue": 5},
     }  # fmt: skip
+    if template == "digest":  # a body's routine items of the day, each in the body's language
+        items = ("appeal_pending", "return_obligation_due")
+        rendered = [render_item(item, language, samples[item]) for item in items]
+        return {"day": date(2027, 2, 21), "items": rendered}
     return samples[template]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -25,6 +25,9 @@ from partia_notifications.application.ports import Due
 
 TABLE = "notifications_deliveries"
 PREFERENCES = "notifications_preferences"
+DIGESTS = "notifications_digests"
+DIGEST_LOCK = 0x0D16E57
+"""The advisory lock one digest round holds: a second sender waits its turn, never doubles."""
 QUEUED, SENT, FAILED, WITHHELD, CANCELLED = "queued", "sent", "failed", "withheld", "cancelled"
 
 COLUMNS = (
@@ -95,11 +98,32 @@ class Claim:
             cursor.execute(
                 SQL(
                     "UPDATE {} SET " + assignments + ", updated_at = now() WHERE notice_id = %s"
-                    " RETURNING notice_id, member_id, template, category, event_id, resends"
+                    " RETURNING notice_id, member_id, template, category, event_id, resends,"
+                    " recipient"
                 ).format(self._table),
                 (*values, notice_id),
             )
             return cursor.fetchone()
+
+
+class DigestClaim(Claim):
+    """The routine items (`digest`) due by now of the bodies without a digest today, locked."""
+
+    def groups(self) -> dict[str, list[Due]]:
+        grouped: dict[str, list[Due]] = {}
+        for due in self.due:
+            grouped.setdefault(due.recipient, []).append(due)
+        return grouped
+
+    def digested(self, recipient: str, day: date, message_id: str, items: int) -> None:
+        """This body's digest of `day` went: no other that day."""
+        self._conn.execute(
+            SQL(
+                "INSERT INTO {} (recipient, day, message_id, items) VALUES (%s, %s, %s, %s)"
+                " ON CONFLICT (recipient, day) DO NOTHING"
+            ).format(table(self._schema, DIGESTS)),
+            (recipient, day, message_id, items),
+        )
 
 
 class DeliveryLog:
@@ -133,6 +157,34 @@ class DeliveryLog:
                 for notice, event, template, member, context, attempts, category, out, to in rows
             ]
             claim = Claim(conn, self._schema, due)
+            yield claim
+            claim.publish()
+
+    @contextmanager
+    def claim_digests(self, day: date, moment: datetime, limit: int) -> Iterator[DigestClaim]:
+        """Every routine item due by `moment` of up to `limit` bodies that had no digest on
+        `day`, locked until the block ends; one digest round at a time (an advisory lock)."""
+        with self._pool.connection() as conn, conn.transaction():
+            mine = conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (DIGEST_LOCK,)).fetchone()
+            rows = [] if not (mine and mine[0]) else conn.execute(
+                SQL(
+                    "WITH bodies AS (SELECT DISTINCT d.recipient FROM {t} d"
+                    "  WHERE d.status = 'queued' AND d.digest AND d.next_attempt_at <= %s"
+                    "  AND NOT EXISTS (SELECT 1 FROM {g} g"
+                    "   WHERE g.recipient = d.recipient AND g.day = %s)"
+                    "  ORDER BY d.recipient LIMIT %s)"
+                    " SELECT d.notice_id, d.event_id, d.template, d.member_id, d.context,"
+                    " d.attempts, d.category, d.recipient FROM {t} d JOIN bodies USING (recipient)"
+                    " WHERE d.status = 'queued' AND d.digest AND d.next_attempt_at <= %s"
+                    " ORDER BY d.recipient, d.next_attempt_at, d.queued_at FOR UPDATE OF d"
+                ).format(t=self._table, g=table(self._schema, DIGESTS)),
+                (moment, day, limit, moment),
+            ).fetchall()  # fmt: skip
+            due = [
+                Due(notice, event, template, member, context, attempts, category, (), to)
+                for notice, event, template, member, context, attempts, category, to in rows
+            ]
+            claim = DigestClaim(conn, self._schema, due)
             yield claim
             claim.publish()
 

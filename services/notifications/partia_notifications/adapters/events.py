@@ -19,7 +19,9 @@ from partia_contracts.topics import REGISTRY
 from partia_kit.consumer import Consumer, Handler, consumer_for
 from partia_kit.messages import IncomingEvent
 from partia_kit.postgres.statements import table
+from partia_notifications.adapters import bodies
 from partia_notifications.adapters.deliveries import TABLE
+from partia_notifications.domain.bodies import KNOWN
 from partia_notifications.domain.notices import cancel_keys_for, handled_types, notices_for
 
 TOPIC = REGISTRY.channel("members").topic
@@ -65,6 +67,9 @@ def handlers(schema: str) -> dict[str, Handler]:
 
     def notify(conn: psycopg.Connection[Any], event: IncomingEvent) -> None:
         data = event.data
+        # what later notices to bodies say of the member, mandate or obligation; then this one's
+        bodies.keep(conn, schema, event.type_name, data)
+        data = {**data, KNOWN: bodies.known(conn, schema, event.type_name, data)}
         if event.type_name == SANCTION:
             conn.execute(
                 remember,
@@ -92,13 +97,17 @@ def handlers(schema: str) -> dict[str, Handler]:
             ).format(deliveries),
             (event.data["member_id"],),
         )
-        for forgotten in (sanctions, table(schema, PREFERENCES)):
+        forgetting = (PREFERENCES, *bodies.FORGOTTEN_ON_ERASURE)
+        for forgotten in (sanctions, *(table(schema, name) for name in forgetting)):
             conn.execute(
                 SQL("DELETE FROM {} WHERE member_id = %s").format(forgotten),
                 (event.data["member_id"],),
             )
 
-    return {**{f"{name}.v1": notify for name in handled_types()}, f"{ERASED}.v1": erased}
+    return {
+        **{f"{name}.v1": notify for name in handled_types() | bodies.KEPT},
+        f"{ERASED}.v1": erased,
+    }
 
 
 def consumer(

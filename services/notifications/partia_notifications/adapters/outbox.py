@@ -37,8 +37,10 @@ def outcome_model(event_type: str) -> type[NoticeEvent]:
 
 def outcome_event(outcome: str, row: dict[str, Any], **fact: Any) -> NoticeEvent | None:
     """The contract event of a notice's outcome (`row`: the delivery log's row after it); None for
-    a notice to no member. The version counts outcomes: the first is 1, each resend's one more."""
-    if row["member_id"] is None:
+    a notice to no member, and for one to a party body (its `member_id` is the member it concerns,
+    not its recipient, decision 303). The version counts outcomes: the first is 1, each resend's
+    one more."""
+    if row["member_id"] is None or str(row.get("recipient") or "").startswith("body:"):
         return None
     now = datetime.now(UTC)
     version = int(row["resends"]) + 1

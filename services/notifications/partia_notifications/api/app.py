@@ -15,7 +15,7 @@ from partia_kit.http.access import declare_bearer_security
 from partia_kit.http.application import DOCS_PATHS, service_application
 from partia_kit.http.guards import install_guards
 from partia_kit.http.operations import add_operations_routes
-from partia_notifications.api import deliveries, preferences
+from partia_notifications.api import bodies, deliveries, preferences
 from partia_notifications.api.permissions import OPERATIONS
 from partia_notifications.composition import Notifications, open_notifications
 from partia_notifications.operations import metrics_registry, readiness_checks
@@ -33,6 +33,9 @@ membership restored), each delivered once by email and logged by the event that 
   registry at send time and not kept.
 * A member may opt out of reminders and information (`/members/{id}/preferences`); decisions,
   sanctions and appeal deadlines are legally significant and always sent.
+* Party bodies (a PPO's or branch's bureau, the party Bureau, a treasurer) get their notices at
+  the office address configured for them (`/bodies/{organisation_id}/addresses/{role}`); routine
+  items go in one daily digest per body.
 * Every POST carries an `Idempotency-Key`; refusals are `application/problem+json` with a `rule`.
 """
 
@@ -64,6 +67,7 @@ def create_app(
     declare_bearer_security(app, OPERATIONS, "partia_notifications.api.permissions")
     app.include_router(deliveries.router)
     app.include_router(preferences.router)
+    app.include_router(bodies.router)
     add_operations_routes(
         app,
         checks=lambda: app.state.checks(),

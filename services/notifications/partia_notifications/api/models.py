@@ -133,3 +133,52 @@ class PreferencesView(BaseModel):
         " deadlines), legally significant; such a notice says so."
     )
     updated_at: datetime | None = Field(description="Last change; null: never chosen (all sent).")
+
+
+BodyRole = Literal["bureau", "treasurer"]
+"""`domain.bodies.ROLES`: which of an organisation's addresses."""
+
+
+class BodyAddressChange(BaseModel):
+    """Where a party body's notices go: an office mailbox of the organisation's role (not a
+    person's own address: the service keeps it in the clear, decision 303)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"email": "bureau.ppo7@baytaq.kz", "language": "kk"}]},
+    )
+
+    email: str = Field(
+        pattern=r"^[^@\s\u0000]+@[^@\s\u0000]+\.[^@\s\u0000]+$",
+        max_length=254,
+        description="The office mailbox, e.g. `bureau.ppo7@baytaq.kz`.",
+    )
+    language: Literal["kk", "ru", "en"] = Field(description="The language to write to it in.")
+
+
+class BodyAddressView(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "organisation_id": "3f0e8f0e-6a55-4b6f-8b7e-1f3a2b4c5d6e",
+                    "role": "bureau",
+                    "email": "bureau.ppo7@baytaq.kz",
+                    "language": "kk",
+                    "updated_by": "tolkyn",
+                    "updated_at": "2026-12-01T10:00:00+00:00",
+                }
+            ]
+        }
+    )
+
+    organisation_id: UUID
+    role: BodyRole
+    email: str
+    language: str
+    updated_by: str
+    updated_at: datetime
+
+
+class BodyAddresses(BaseModel):
+    items: list[BodyAddressView]

@@ -36,6 +36,18 @@ CHANGE_PREFERENCES = Permission(
 )
 """Opt in or out of reminders and information: the member, or a clerk on their written request."""
 
+READ_BODY_ADDRESSES = Permission(
+    "read-body-addresses",
+    frozenset({Role.CLERK, Role.AUDITOR, Role.OPERATIONS}),
+    whole_party=True,
+)
+"""Where the party bodies' notices go: office mailboxes, not personal data (decision 303)."""
+
+CONFIGURE_BODY_ADDRESSES = Permission(
+    "configure-body-addresses", frozenset({Role.CLERK, Role.OPERATIONS}), whole_party=True
+)
+"""Set or remove a body's address: the central office's clerks or operations, like resending."""
+
 OPERATIONS: Operations = {
     ("GET", "/health"): PUBLIC,
     ("GET", "/ready"): PUBLIC,
@@ -46,4 +58,8 @@ OPERATIONS: Operations = {
     ("POST", "/deliveries/{notice_id}/resend"): RESEND_NOTICES,
     ("GET", "/members/{member_id}/preferences"): READ_PREFERENCES,
     ("PUT", "/members/{member_id}/preferences"): CHANGE_PREFERENCES,
+    ("GET", "/bodies/{organisation_id}/addresses"): READ_BODY_ADDRESSES,
+    ("GET", "/bodies/{organisation_id}/addresses/{role}"): READ_BODY_ADDRESSES,
+    ("PUT", "/bodies/{organisation_id}/addresses/{role}"): CONFIGURE_BODY_ADDRESSES,
+    ("DELETE", "/bodies/{organisation_id}/addresses/{role}"): CONFIGURE_BODY_ADDRESSES,
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -39,6 +39,20 @@ class Refused(Exception):
 
 class Contacts(Protocol):
     def contact(self, member_id: UUID) -> Contact | Erased | Unknown: ...
+
+
+@dataclass(frozen=True)
+class BodyAddress:
+    """Where a party body's notices go (an office mailbox, configured), and in which language."""
+
+    email: str
+    language: str
+
+
+class BodyAddresses(Protocol):
+    def address(self, organisation_id: str, role: str) -> BodyAddress | None:
+        """None: no address configured for that organisation and role."""
+        ...
 
 
 class Mailer(Protocol):
@@ -82,8 +96,20 @@ class Claim(Protocol):
         ...
 
 
+class DigestClaim(Claim, Protocol):
+    """A body's routine items of one day, held while its digest is sent."""
+
+    def groups(self) -> dict[str, list[Due]]: ...
+
+    def digested(self, recipient: str, day: date, message_id: str, items: int) -> None: ...
+
+
 class Deliveries(Protocol):
     def claim(self, limit: int) -> AbstractContextManager[Claim]: ...
+
+    def claim_digests(
+        self, day: date, moment: datetime, limit: int
+    ) -> AbstractContextManager[DigestClaim]: ...
 
 
 @dataclass(frozen=True)

@@ -13,14 +13,17 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from partia_notifications.application.ports import (
+    BodyAddress,
+    BodyAddresses,
     Claim,
     Contact,
     Contacts,
     Deliveries,
+    DigestClaim,
     Due,
     Erased,
     Mailer,
@@ -30,7 +33,9 @@ from partia_notifications.application.ports import (
     Unreachable,
 )
 from partia_notifications.application.wording import worded
+from partia_notifications.domain import rendering
 from partia_notifications.domain.backoff import gives_up, retry_delay
+from partia_notifications.domain.bodies import parse_recipient
 from partia_notifications.domain.policies.preferences import withheld_by_choice
 from partia_notifications.domain.policies.quiet_hours import QuietHours, held_until
 
@@ -58,7 +63,12 @@ class Sender:
     batch: int = 20
     quiet: QuietHours | None = None
     """Reminders and information due inside them wait for their end (decision 300)."""
+    addresses: BodyAddresses | None = None
+    """Where a party body's notices go (`body:` recipients); None: nowhere (failed, logged)."""
+    digest_hour: int = 9
+    """The hour (Asia/Almaty) from which each body's daily digest goes."""
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    """Now, for quiet hours and the digest's hour (injected in tests)."""
 
     def send_due(self) -> int:
         """One batch of the notices due now; how many were claimed."""
@@ -74,7 +84,7 @@ class Sender:
         """Until `stop`: send what is due, and wait `idle` seconds when nothing is."""
         while not stop.is_set():
             try:
-                claimed = self.send_due()
+                claimed = self.send_due() + self.send_digests()
             except Exception:  # the database is away: keep the process, try again shortly
                 log.exception("sending failed; trying again")
                 claimed = 0
@@ -85,6 +95,9 @@ class Sender:
         until = held_until(due.category, self.clock(), self.quiet)
         if until is not None:  # a reminder due at night: the morning, not an attempt
             claim.hold(due.notice_id, until, "quiet-hours")
+            return
+        if parse_recipient(due.recipient) is not None:
+            self._deliver_to_body(claim, due)
             return
         if due.member_id is None:
             claim.failed(due.notice_id, "no-recipient")
@@ -132,6 +145,92 @@ class Sender:
             notice_id=str(due.notice_id),
             language=contact.language,
         )
+
+    # --- notices to party bodies (decision 303) -------------------------------------------
+
+    def _address(self, recipient: str) -> BodyAddress | None:
+        body = parse_recipient(recipient)
+        if body is None or self.addresses is None:
+            return None
+        return self.addresses.address(*body)
+
+    def _deliver_to_body(self, claim: Claim, due: Due) -> None:
+        """To the body's configured office address, in its configured language; none
+        configured: failed `no-address-configured` (an operator configures it and resends)."""
+        address = self._address(due.recipient)
+        if address is None:
+            claim.failed(due.notice_id, "no-address-configured")
+            return
+        try:
+            notice = self._rendered(due, address.language, rendering.render)
+            message_id = self.mailer.send(
+                address.email, notice.subject, notice.text,
+                notice_id=str(due.notice_id), language=address.language,
+            )  # fmt: skip
+        except Unreachable as error:
+            self._later(claim, due, str(error))
+            return
+        except Refused as error:
+            claim.failed(due.notice_id, str(error))
+            return
+        except Exception as error:  # a surprise must not hold up the rest of the batch forever
+            log.exception("notice %s", due.notice_id)
+            self._later(claim, due, f"unexpected: {type(error).__name__}")
+            return
+        claim.sent(due.notice_id, address.language, message_id)
+
+    def _rendered(self, due: Due, language: str, render: Render) -> Any:
+        context = worded(due.context, language, self.organisations)
+        try:
+            return render(due.template, language, context)
+        except Exception as error:  # a template that cannot render this notice: no retry mends it
+            raise Refused(f"template {due.template}/{language}: {error!r}") from error
+
+    def send_digests(self) -> int:
+        """From `digest_hour` in Almaty: each body's routine items due by now, one message per
+        body per day (decision 308); items due after today's digest wait for tomorrow's. How
+        many items were claimed."""
+        moment = self.clock()
+        local = moment.astimezone(rendering.ALMATY)
+        if local.hour < self.digest_hour:
+            return 0
+        try:
+            with self.deliveries.claim_digests(local.date(), moment, self.batch) as claim:
+                for recipient, items in claim.groups().items():
+                    self._digest(claim, recipient, items, local.date())
+                return len(claim.due)
+        finally:
+            self.mailer.close()
+
+    def _digest(self, claim: DigestClaim, recipient: str, items: list[Due], day: date) -> None:
+        address = self._address(recipient)
+        if address is None:
+            for item in items:
+                claim.failed(item.notice_id, "no-address-configured")
+            return
+        rendered, included = [], []
+        try:
+            for item in items:
+                try:
+                    rendered.append(self._rendered(item, address.language, rendering.render_item))
+                    included.append(item)
+                except Refused as error:  # one item that cannot render: the rest still go
+                    claim.failed(item.notice_id, str(error))
+            if not included:
+                return
+            digest = rendering.render("digest", address.language, {"day": day, "items": rendered})
+            message_id = self.mailer.send(
+                address.email, digest.subject, digest.text,
+                notice_id=str(included[0].notice_id), language=address.language,
+            )  # fmt: skip
+        except Exception as error:  # the mail server or the registry away: all wait
+            reason = str(error) if isinstance(error, Unreachable) else repr(error)
+            for item in included or items:
+                self._later(claim, item, reason)
+            return
+        claim.digested(recipient, day, message_id, len(included))
+        for item in included:
+            claim.sent(item.notice_id, address.language, message_id)
 
     def _later(self, claim: Claim, due: Due, reason: str) -> None:
         attempts = due.attempts + 1

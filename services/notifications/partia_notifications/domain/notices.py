@@ -46,7 +46,9 @@ the level of `appeal_body`); it becomes `appeal_organisation` at send time."""
 
 DATES: Final = frozenset(
     {"submitted_on", "admitted_on", "decided_on", "ended_on", "registered_on",
-     "appeal_deadline", "restored_on", "as_of"}
+     "appeal_deadline", "restored_on", "as_of",
+     # notices to bodies (`bodies.py`)
+     "moved_on", "registration_deadline", "effective_on", "filed_on", "decide_by", "deadline"}
 )  # fmt: skip
 
 

@@ -250,7 +250,7 @@ TEMPLATES: Final[Mapping[str, TemplateSpec]] = {
         Audience.BODY,
         Category.REMINDER,
         {
-            "reference": "the donation's reference in finance",
+            "reference": "the donation's id in finance (the obligation event names no other)",
             "amount_tiyn": "int: the amount to return, in tiyn",
             "deadline": "date: the last day to return it",
             "days_left": "int: days until the deadline",
@@ -260,10 +260,21 @@ TEMPLATES: Final[Mapping[str, TemplateSpec]] = {
         Audience.BODY,
         Category.REMINDER,
         {
-            "reference": "the donation's reference in finance",
+            "reference": "the donation's id in finance (the obligation event names no other)",
             "amount_tiyn": "int: the amount to return, in tiyn",
             "deadline": "date: the last day it should have been returned",
             "days_overdue": "int: days since the deadline",
+        },
+    ),
+    # --- a body's routine items of one day, in one message (issue 13 item 5) ---
+    "digest": TemplateSpec(
+        Audience.BODY,
+        Category.REMINDER,
+        {
+            "day": "date: the day of the digest (in Almaty)",
+            "items": "list of {subject, text}: each routine item (`digest` notices to this body"
+            " due that day: appeals pending, residence clocks at five months, returns due),"
+            " rendered in the body's language by `render_item`",
         },
     ),
 }
@@ -284,6 +295,19 @@ def render(template: str, language: str, context: Mapping[str, Any]) -> Rendered
     # a paragraph left out by a condition leaves its blank lines behind: keep one
     text = _BLANK_RUNS.sub("\n\n", compiled.render(values)).strip() + "\n"
     # one line, as a mail header must be; the locale's no-break spaces stay
+    return RenderedNotice(subject=_LINE_BREAKS.sub(" ", subject), text=text)
+
+
+def render_item(template: str, language: str, context: Mapping[str, Any]) -> RenderedNotice:
+    """A notice as an item of a digest: its subject and its `body` block, without the frame
+    (the digest has its own)."""
+    spec = TEMPLATES.get(template)
+    if spec is None or language not in LANGUAGES:
+        raise UnknownTemplate(f"no template {template!r} in language {language!r}")
+    compiled = _environment(language).get_template(f"{template}.txt")
+    ctx = compiled.new_context({**context, "legally_significant": spec.legally_significant})
+    subject = "".join(compiled.blocks["subject"](ctx)).strip()
+    text = _BLANK_RUNS.sub("\n\n", "".join(compiled.blocks["body"](ctx))).strip()
     return RenderedNotice(subject=_LINE_BREAKS.sub(" ", subject), text=text)
 
 

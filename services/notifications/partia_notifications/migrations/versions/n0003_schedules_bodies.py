@@ -37,6 +37,29 @@ def upgrade(schema: str) -> None:
         f" ON {deliveries} (cancel_key) WHERE status = 'queued' AND cancel_key IS NOT NULL",
         # --- slice reminders: add statements below this line
         # --- slice bodies: add statements below this line
+        # where a body's mail goes: one office mailbox per organisation and role (decision 303)
+        f"CREATE TABLE IF NOT EXISTS {s}.notifications_body_addresses ("
+        " organisation_id uuid NOT NULL, role text NOT NULL, email text NOT NULL,"
+        " language text NOT NULL CHECK (language IN ('kk', 'ru', 'en')),"
+        " updated_by text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(),"
+        " PRIMARY KEY (organisation_id, role))",
+        # what body notices say of a member (card, PPO) and of a mandate, an obligation: no
+        # personal data, kept from the events in the consumer's transaction (decision 304)
+        f"CREATE TABLE IF NOT EXISTS {s}.notifications_members ("
+        " member_id uuid PRIMARY KEY, card_number text NOT NULL, organisation_id uuid NOT NULL,"
+        " active boolean NOT NULL DEFAULT true)",
+        f"CREATE TABLE IF NOT EXISTS {s}.notifications_mandates ("
+        " mandate_id uuid PRIMARY KEY, member_id uuid NOT NULL, kind text NOT NULL)",
+        f"CREATE TABLE IF NOT EXISTS {s}.notifications_obligations ("
+        " obligation_id uuid PRIMARY KEY, organisation_id uuid NOT NULL, donation_id uuid NOT NULL,"
+        " amount_tiyn bigint NOT NULL, deadline date NOT NULL)",
+        # one digest per body recipient per day (decision 308)
+        f"CREATE TABLE IF NOT EXISTS {s}.notifications_digests ("
+        " recipient text NOT NULL, day date NOT NULL, message_id text NOT NULL,"
+        " items int NOT NULL, sent_at timestamptz NOT NULL DEFAULT now(),"
+        " PRIMARY KEY (recipient, day))",
+        f"CREATE INDEX IF NOT EXISTS notifications_deliveries_digest ON {deliveries}"
+        " (recipient, next_attempt_at) WHERE status = 'queued' AND digest",
     ):
         op.execute(statement)
 
@@ -45,6 +68,11 @@ def downgrade(schema: str) -> None:
     s = quote(schema)
     deliveries = f"{s}.notifications_deliveries"
     op.execute(f"DELETE FROM {deliveries} WHERE status = 'cancelled'")
+    # --- slice bodies
+    op.execute(f"DROP INDEX IF EXISTS {s}.notifications_deliveries_digest")
+    for name in ("notifications_digests", "notifications_obligations", "notifications_mandates",
+                 "notifications_members", "notifications_body_addresses"):  # fmt: skip
+        op.execute(f"DROP TABLE IF EXISTS {s}.{name}")
     for statement in (
         f"ALTER TABLE {deliveries} DROP CONSTRAINT IF EXISTS notifications_deliveries_status_check",
         f"ALTER TABLE {deliveries} ADD CONSTRAINT notifications_deliveries_status_check"
