@@ -78,8 +78,11 @@ def test_an_appeal_filed_or_decided_or_the_membership_restored_calls_off_that_sa
 ) -> None:
     """Ch. 5.1: once appealed, a reminder to appeal is wrong; another sanction's still stands."""
     sanction = str(uuid.uuid4())
-    data = {"member_id": str(uuid.uuid4()), "sanction_id": sanction}
-    assert cancel_keys_for(type_name, data) == [f"appeal-deadline:{sanction}"]
+    data = {"member_id": str(uuid.uuid4()), "sanction_id": sanction, "appeal_id": str(uuid.uuid4())}
+    assert f"appeal-deadline:{sanction}" in cancel_keys_for(type_name, data)
+    assert [key for off in reminders.CANCELS[type_name] for key in off(data)] == [
+        f"appeal-deadline:{sanction}"
+    ]
     assert type_name in handled_types()
 
 
