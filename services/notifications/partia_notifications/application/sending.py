@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from partia_notifications.application.ports import (
     Claim,
@@ -23,6 +24,7 @@ from partia_notifications.application.ports import (
     Due,
     Erased,
     Mailer,
+    Organisation,
     Organisations,
     Refused,
     Unknown,
@@ -59,8 +61,9 @@ class Sender:
         """One batch of the notices due now; how many were claimed."""
         try:
             with self.deliveries.claim(self.batch) as claim:
+                names = _BatchNames(self.organisations)
                 for due in claim.due:
-                    self._deliver(claim, due)
+                    self._deliver(claim, due, names)
                 return len(claim.due)
         finally:
             self.mailer.close()
@@ -76,7 +79,7 @@ class Sender:
             if claimed == 0:
                 stop.wait(idle)
 
-    def _deliver(self, claim: Claim, due: Due) -> None:
+    def _deliver(self, claim: Claim, due: Due, names: Organisations) -> None:
         if due.member_id is None:
             claim.failed(due.notice_id, "no-recipient")
             return
@@ -94,7 +97,7 @@ class Sender:
             if not answer.email:
                 claim.withheld(due.notice_id, "no-email-on-file")
                 return
-            message_id = self._send(due, answer)
+            message_id = self._send(due, answer, names)
         except Unreachable as error:
             self._later(claim, due, str(error))
             return
@@ -107,9 +110,9 @@ class Sender:
             return
         claim.sent(due.notice_id, answer.language, message_id)
 
-    def _send(self, due: Due, contact: Contact) -> str:
+    def _send(self, due: Due, contact: Contact, names: Organisations) -> str:
         # organisations named in the reader's language; one not heard of yet: Unreachable, later
-        context = worded(due.context, contact.language, self.organisations)
+        context = worded(due.context, contact.language, names)
         try:
             notice = self.render(
                 due.template, contact.language, {**context, "name": contact.full_name}
@@ -134,3 +137,20 @@ class Sender:
         delay = retry_delay(attempts, self.retries.first, self.retries.cap)
         log.info("notice %s: %s; again in %.0f s", due.notice_id, reason, delay)
         claim.retry(due.notice_id, reason, delay)
+
+
+class _BatchNames:
+    """The organisation directory, each organisation asked for once per batch: a batch's notices
+    mostly name the same few (one decision, one PPO), and a rename reaches the next batch."""
+
+    def __init__(self, directory: Organisations) -> None:
+        self._directory = directory
+        self._chains: dict[UUID, list[Organisation]] = {}
+
+    def chain(self, organisation_id: UUID) -> list[Organisation]:
+        found = self._chains.get(organisation_id)
+        if found is None:
+            found = self._directory.chain(organisation_id)
+            if found:  # one not heard of yet may arrive before the next notice asks
+                self._chains[organisation_id] = found
+        return found
