@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -40,13 +41,13 @@ def notice_message(
     address that is not ASCII still goes through `EmailMessage` and SMTPUTF8, which handle it."""
     if "\r" in to or "\n" in to:
         raise Refused("smtp: the recipient's address has a line break")
-    envelope_from = parseaddr(sender)[1]
+    from_header, envelope_from = _sender(sender)
     if not (to.isascii() and envelope_from.isascii()):
         return _international(sender, to, subject, text, notice_id, language)
     message_id = make_msgid(domain="partia.local")
     encoded = subject if subject.isascii() else Header(subject, "utf-8").encode(linesep=CRLF)
     headers = (
-        f"From: {formataddr(parseaddr(sender), charset='utf-8')}",
+        f"From: {from_header}",
         f"To: {to}",
         f"Subject: {encoded}",
         f"Date: {formatdate()}",
@@ -60,6 +61,12 @@ def notice_message(
     body = base64.encodebytes(text.encode()).replace(b"\n", b"\r\n")
     data = (CRLF.join(headers) + CRLF + CRLF).encode("ascii") + body
     return Outgoing(envelope_from, to, message_id, data)
+
+
+@functools.cache
+def _sender(sender: str) -> tuple[str, str]:
+    """The From header and the envelope's sender of the configured `mail_from` (one per process)."""
+    return formataddr(parseaddr(sender), charset="utf-8"), parseaddr(sender)[1]
 
 
 def _international(
