@@ -32,7 +32,7 @@ from partia_kit.testing import free_port
 from partia_notifications.adapters.events import SANCTION, handlers
 from partia_notifications.adapters.organisations import handlers as organisation_handlers
 from partia_notifications.adapters.smtp import SmtpMailer
-from partia_notifications.application.ports import Contact
+from partia_notifications.application.ports import Contact, Erased
 from partia_notifications.catcher import MailCatcher
 from partia_notifications.composition import Notifications
 from tests.notifications.support import PPO, Contacts, sanction_data, sender
@@ -379,3 +379,41 @@ def test_an_organisation_renamed_between_two_batches_is_named_anew_in_the_second
     assert "PPO No. 7" in by_recipient[f"{first}@example.kz"]
     assert "PPO No. 8" in by_recipient[f"{second}@example.kz"]
     assert "PPO No. 7" not in by_recipient[f"{second}@example.kz"]
+
+
+def test_in_one_batch_each_sent_notice_is_logged_with_its_own_language_and_message_id(
+    notifications: Notifications, catcher: MailCatcher
+) -> None:
+    """The batch's sent notices are recorded together at its end (decision 292): each row still
+    gets its own language, Message-ID and one attempt, beside a withheld and a failed one."""
+    kk, ru, erased, unknown, en = (uuid.uuid4() for _ in range(5))
+    for member in (kk, ru, erased, unknown, en):
+        queue_sanction(notifications, member)
+    contacts = Contacts(
+        {
+            kk: Contact("A", "kk@example.kz", "kk"),
+            ru: Contact("B", "ru@example.kz", "ru"),
+            erased: Erased(),
+            en: Contact("C", "en@example.kz", "en"),
+        }
+    )
+    assert sender(notifications, contacts).send_due() == 5
+    logged = {row["member_id"]: row for row in deliveries(notifications)}
+    caught = {m.rcpt_to[0]: m for m in catcher.messages()}
+    assert sorted(caught) == ["en@example.kz", "kk@example.kz", "ru@example.kz"]
+    for member, language in ((kk, "kk"), (ru, "ru"), (en, "en")):
+        row = logged[member]
+        assert (row["status"], row["attempts"], row["language"]) == ("sent", 1, language)
+        assert caught[f"{language}@example.kz"].language == language
+        assert caught[f"{language}@example.kz"].notice == str(row["notice_id"])
+        assert row["sent_at"] is not None
+    assert (logged[erased]["status"], logged[erased]["last_error"]) == (
+        "withheld",
+        "personal-data-erased",
+    )
+    assert (logged[unknown]["status"], logged[unknown]["last_error"]) == (
+        "failed",
+        "member-unknown-to-registry",
+    )
+    message_ids = {logged[m]["message_id"] for m in (kk, ru, en)}
+    assert len(message_ids) == 3
