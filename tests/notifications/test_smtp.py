@@ -417,3 +417,46 @@ def test_in_one_batch_each_sent_notice_is_logged_with_its_own_language_and_messa
     )
     message_ids = {logged[m]["message_id"] for m in (kk, ru, en)}
     assert len(message_ids) == 3
+
+
+class RefusesOne(Kept):
+    """Accepts every recipient but one, which it refuses for good (550)."""
+
+    def __init__(self, refused: str) -> None:
+        super().__init__()
+        self.refused = refused
+
+    async def handle_RCPT(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address == self.refused:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_a_recipient_the_server_refuses_fails_alone_and_the_rest_of_the_batch_is_sent(
+    notifications: Notifications,
+) -> None:
+    """The mailer works on one notice while the next is prepared (decision 292): a refusal in the
+    middle of a batch is recorded against its own notice, and the notices after it go."""
+    members = [uuid.uuid4() for _ in range(5)]
+    for member in members:
+        queue_sanction(notifications, member)
+    refused = f"{members[2]}@example.kz"
+    server = RefusesOne(refused)
+    port = notifications.settings.smtp_port
+    controller = Controller(server, hostname="127.0.0.1", port=port, ready_timeout=30)
+    controller.start()
+    try:
+        contacts = Contacts({m: Contact("T", f"{m}@example.kz", "en") for m in members})
+        assert sender(notifications, contacts).send_due() == 5
+    finally:
+        controller.stop()
+    logged = {row["member_id"]: row for row in deliveries(notifications)}
+    assert (logged[members[2]]["status"], logged[members[2]]["last_error"]) == (
+        "failed",
+        "smtp: recipient refused ([550])",
+    )
+    assert [logged[m]["status"] for m in members if m != members[2]] == ["sent"] * 4
+    assert len(server.messages) == 4

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -58,12 +59,21 @@ class Sender:
     batch: int = 20
 
     def send_due(self) -> int:
-        """One batch of the notices due now; how many were claimed."""
+        """One batch of the notices due now; how many were claimed.
+
+        While the mail server answers for one notice, the next is prepared (its contact asked
+        for, rendered): the mailer runs in a thread of its own, one message after the other on
+        one connection, and each outcome is recorded here in the batch's order (decision 292)."""
         try:
-            with self.deliveries.claim(self.batch) as claim:
+            with (
+                self.deliveries.claim(self.batch) as claim,
+                ThreadPoolExecutor(1, thread_name_prefix="smtp") as smtp,
+            ):
                 names = _BatchNames(self.organisations)
-                for due in claim.due:
-                    self._deliver(claim, due, names)
+                sending = [self._prepare(claim, due, names, smtp) for due in claim.due]
+                for started in sending:
+                    if started is not None:
+                        self._record(claim, *started)
                 return len(claim.due)
         finally:
             self.mailer.close()
@@ -79,53 +89,68 @@ class Sender:
             if claimed == 0:
                 stop.wait(idle)
 
-    def _deliver(self, claim: Claim, due: Due, names: Organisations) -> None:
+    def _prepare(
+        self, claim: Claim, due: Due, names: Organisations, smtp: Executor
+    ) -> tuple[Due, str, Future[str]] | None:
+        """The notice handed to the mailer (its language and the mailer's answer to come), or
+        None when its outcome is recorded already (withheld, failed, to be tried later)."""
         if due.member_id is None:
             claim.failed(due.notice_id, "no-recipient")
-            return
+            return None
         if withheld_by_choice(due.category, due.opted_out):
             claim.withheld(due.notice_id, f"opted-out:{due.category}")
-            return
+            return None
         try:
             answer = self.contacts.contact(due.member_id)
             if isinstance(answer, Erased):
                 claim.withheld(due.notice_id, "personal-data-erased")
-                return
+                return None
             if isinstance(answer, Unknown):
                 claim.failed(due.notice_id, "member-unknown-to-registry")
-                return
+                return None
             if not answer.email:
                 claim.withheld(due.notice_id, "no-email-on-file")
-                return
-            message_id = self._send(due, answer, names)
-        except Unreachable as error:
-            self._later(claim, due, str(error))
-            return
-        except Refused as error:
-            claim.failed(due.notice_id, str(error))
-            return
-        except Exception as error:  # a surprise must not hold up the rest of the batch forever
-            log.exception("notice %s", due.notice_id)
-            self._later(claim, due, f"unexpected: {type(error).__name__}")
-            return
-        claim.sent(due.notice_id, answer.language, message_id)
+                return None
+            notice = self._render(due, answer, names)
+        except Exception as error:
+            self._not_sent(claim, due, error)
+            return None
+        sent = smtp.submit(
+            self.mailer.send,
+            answer.email,
+            notice.subject,
+            notice.text,
+            notice_id=str(due.notice_id),
+            language=answer.language,
+        )
+        return due, answer.language, sent
 
-    def _send(self, due: Due, contact: Contact, names: Organisations) -> str:
+    def _record(self, claim: Claim, due: Due, language: str, sent: Future[str]) -> None:
+        try:
+            message_id = sent.result()
+        except Exception as error:
+            self._not_sent(claim, due, error)
+            return
+        claim.sent(due.notice_id, language, message_id)
+
+    def _not_sent(self, claim: Claim, due: Due, error: Exception) -> None:
+        if isinstance(error, Unreachable):
+            self._later(claim, due, str(error))
+        elif isinstance(error, Refused):
+            claim.failed(due.notice_id, str(error))
+        else:  # a surprise must not hold up the rest of the batch forever
+            log.error("notice %s", due.notice_id, exc_info=error)
+            self._later(claim, due, f"unexpected: {type(error).__name__}")
+
+    def _render(self, due: Due, contact: Contact, names: Organisations) -> Any:
         # organisations named in the reader's language; one not heard of yet: Unreachable, later
         context = worded(due.context, contact.language, names)
         try:
-            notice = self.render(
+            return self.render(
                 due.template, contact.language, {**context, "name": contact.full_name}
             )
         except Exception as error:  # a template that cannot render this notice: no retry mends it
             raise Refused(f"template {due.template}/{contact.language}: {error!r}") from error
-        return self.mailer.send(
-            contact.email or "",
-            notice.subject,
-            notice.text,
-            notice_id=str(due.notice_id),
-            language=contact.language,
-        )
 
     def _later(self, claim: Claim, due: Due, reason: str) -> None:
         attempts = due.attempts + 1
