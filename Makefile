@@ -57,6 +57,7 @@ bench: install
 	$(BIN)/python -m bench.finance_reports
 	$(BIN)/python -m bench.dues_consume --members $(DUES_CONSUME_MEMBERS)
 	$(BIN)/python -m bench.dues_arrears
+	$(BIN)/python -m bench.notifications
 
 schemas: install
 	$(BIN)/python -m partia_contracts.schemas write

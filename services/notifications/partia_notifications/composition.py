@@ -90,6 +90,7 @@ def sender(notifications: Notifications) -> Sender:
             username=settings.smtp_username,
             password=password,
             timeout=settings.smtp_timeout,
+            ca_file=None if settings.smtp_ca_file is None else str(settings.smtp_ca_file),
         ),
         render=rendering.render,
         organisations=OrganisationDirectory(notifications.pool, settings.database_schema),

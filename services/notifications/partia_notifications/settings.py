@@ -3,6 +3,7 @@ from PARTIA_* environment variables (or a .env file, or PARTIA_SECRETS_DIR)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
@@ -40,6 +41,11 @@ class NotificationsSettings(ServiceSettings):
     smtp_port: int = Field(default=1025, ge=1, le=65535)
     smtp_starttls: bool = Field(
         default=False, description="upgrade the connection with STARTTLS before sending"
+    )
+    smtp_ca_file: Path | None = Field(
+        default=None,
+        description="certificates (PEM) trusted for STARTTLS, e.g. the party's own CA; default:"
+        " the system's",
     )
     smtp_username: str | None = Field(default=None, description="SMTP AUTH user, if any")
     smtp_password: SecretStr | None = Field(default=None, description="SMTP AUTH password")

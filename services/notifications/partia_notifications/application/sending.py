@@ -12,21 +12,23 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
+from uuid import UUID
 
 from partia_notifications.application.ports import (
     BodyAddress,
     BodyAddresses,
     Claim,
-    Contact,
     Contacts,
     Deliveries,
     DigestClaim,
     Due,
     Erased,
     Mailer,
+    Organisation,
     Organisations,
     Refused,
     Unknown,
@@ -71,11 +73,21 @@ class Sender:
     """Now, for quiet hours and the digest's hour (injected in tests)."""
 
     def send_due(self) -> int:
-        """One batch of the notices due now; how many were claimed."""
+        """One batch of the notices due now; how many were claimed.
+
+        While the mail server answers for one notice, the next is prepared (its contact asked
+        for, rendered): the mailer runs in a thread of its own, one message after the other on
+        one connection, and each outcome is recorded here in the batch's order (decision 292)."""
         try:
-            with self.deliveries.claim(self.batch) as claim:
-                for due in claim.due:
-                    self._deliver(claim, due)
+            with (
+                self.deliveries.claim(self.batch) as claim,
+                ThreadPoolExecutor(1, thread_name_prefix="smtp") as smtp,
+            ):
+                names = _BatchNames(self.organisations)
+                sending = [self._prepare(claim, due, names, smtp) for due in claim.due]
+                for started in sending:
+                    if started is not None:
+                        self._record(claim, *started)
                 return len(claim.due)
         finally:
             self.mailer.close()
@@ -91,60 +103,92 @@ class Sender:
             if claimed == 0:
                 stop.wait(idle)
 
-    def _deliver(self, claim: Claim, due: Due) -> None:
+    def _prepare(
+        self, claim: Claim, due: Due, names: Organisations, smtp: Executor
+    ) -> tuple[Due, str, Future[str]] | None:
+        """The notice handed to the mailer (its language and the mailer's answer to come), or
+        None when its outcome is recorded already (held, withheld, failed, to be tried later)."""
         until = held_until(due.category, self.clock(), self.quiet)
         if until is not None:  # a reminder due at night: the morning, not an attempt
             claim.hold(due.notice_id, until, "quiet-hours")
-            return
-        if parse_recipient(due.recipient) is not None:
-            self._deliver_to_body(claim, due)
-            return
-        if due.member_id is None:
-            claim.failed(due.notice_id, "no-recipient")
-            return
-        if withheld_by_choice(due.category, due.opted_out):
-            claim.withheld(due.notice_id, f"opted-out:{due.category}")
-            return
+            return None
         try:
-            answer = self.contacts.contact(due.member_id)
-            if isinstance(answer, Erased):
-                claim.withheld(due.notice_id, "personal-data-erased")
-                return
-            if isinstance(answer, Unknown):
-                claim.failed(due.notice_id, "member-unknown-to-registry")
-                return
-            if not answer.email:
-                claim.withheld(due.notice_id, "no-email-on-file")
-                return
-            message_id = self._send(due, answer)
-        except Unreachable as error:
-            self._later(claim, due, str(error))
-            return
-        except Refused as error:
-            claim.failed(due.notice_id, str(error))
-            return
-        except Exception as error:  # a surprise must not hold up the rest of the batch forever
-            log.exception("notice %s", due.notice_id)
-            self._later(claim, due, f"unexpected: {type(error).__name__}")
-            return
-        claim.sent(due.notice_id, answer.language, message_id)
-
-    def _send(self, due: Due, contact: Contact) -> str:
-        # organisations named in the reader's language; one not heard of yet: Unreachable, later
-        context = worded(due.context, contact.language, self.organisations)
-        try:
-            notice = self.render(
-                due.template, contact.language, {**context, "name": contact.full_name}
-            )
-        except Exception as error:  # a template that cannot render this notice: no retry mends it
-            raise Refused(f"template {due.template}/{contact.language}: {error!r}") from error
-        return self.mailer.send(
-            contact.email or "",
+            if parse_recipient(due.recipient) is not None:
+                addressed = self._to_body(claim, due, names)
+            else:
+                addressed = self._to_member(claim, due, names)
+        except Exception as error:
+            self._not_sent(claim, due, error)
+            return None
+        if addressed is None:
+            return None
+        email, language, notice = addressed
+        # every message of the batch through the one mailer thread: one connection, in order
+        sent = smtp.submit(
+            self.mailer.send,
+            email,
             notice.subject,
             notice.text,
             notice_id=str(due.notice_id),
-            language=contact.language,
+            language=language,
         )
+        return due, language, sent
+
+    def _to_member(
+        self, claim: Claim, due: Due, names: Organisations
+    ) -> tuple[str, str, Any] | None:
+        """The person's address and language (asked of the registry now) and the notice rendered
+        for them; None when it is not to be sent (recorded)."""
+        if due.member_id is None:
+            claim.failed(due.notice_id, "no-recipient")
+            return None
+        if withheld_by_choice(due.category, due.opted_out):
+            claim.withheld(due.notice_id, f"opted-out:{due.category}")
+            return None
+        answer = self.contacts.contact(due.member_id)
+        if isinstance(answer, Erased):
+            claim.withheld(due.notice_id, "personal-data-erased")
+            return None
+        if isinstance(answer, Unknown):
+            claim.failed(due.notice_id, "member-unknown-to-registry")
+            return None
+        if not answer.email:
+            claim.withheld(due.notice_id, "no-email-on-file")
+            return None
+        notice = self._rendered(due, answer.language, self.render, names, name=answer.full_name)
+        return answer.email, answer.language, notice
+
+    def _record(self, claim: Claim, due: Due, language: str, sent: Future[str]) -> None:
+        try:
+            message_id = sent.result()
+        except Exception as error:
+            self._not_sent(claim, due, error)
+            return
+        claim.sent(due.notice_id, language, message_id)
+
+    def _not_sent(self, claim: Claim, due: Due, error: Exception) -> None:
+        if isinstance(error, Unreachable):
+            self._later(claim, due, str(error))
+        elif isinstance(error, Refused):
+            claim.failed(due.notice_id, str(error))
+        else:  # a surprise must not hold up the rest of the batch forever
+            log.error("notice %s", due.notice_id, exc_info=error)
+            self._later(claim, due, f"unexpected: {type(error).__name__}")
+
+    def _rendered(
+        self,
+        due: Due,
+        language: str,
+        render: Render,
+        names: Organisations | None = None,
+        **extra: Any,
+    ) -> Any:
+        # organisations named in the reader's language; one not heard of yet: Unreachable, later
+        context = worded(due.context, language, names or self.organisations)
+        try:
+            return render(due.template, language, {**context, **extra})
+        except Exception as error:  # a template that cannot render this notice: no retry mends it
+            raise Refused(f"template {due.template}/{language}: {error!r}") from error
 
     # --- notices to party bodies (decision 303) -------------------------------------------
 
@@ -154,37 +198,15 @@ class Sender:
             return None
         return self.addresses.address(*body)
 
-    def _deliver_to_body(self, claim: Claim, due: Due) -> None:
-        """To the body's configured office address, in its configured language; none
-        configured: failed `no-address-configured` (an operator configures it and resends)."""
+    def _to_body(self, claim: Claim, due: Due, names: Organisations) -> tuple[str, str, Any] | None:
+        """The body's configured office address and language, and the notice rendered for it;
+        none configured: failed `no-address-configured` (an operator sets it and resends)."""
         address = self._address(due.recipient)
         if address is None:
             claim.failed(due.notice_id, "no-address-configured")
-            return
-        try:
-            notice = self._rendered(due, address.language, rendering.render)
-            message_id = self.mailer.send(
-                address.email, notice.subject, notice.text,
-                notice_id=str(due.notice_id), language=address.language,
-            )  # fmt: skip
-        except Unreachable as error:
-            self._later(claim, due, str(error))
-            return
-        except Refused as error:
-            claim.failed(due.notice_id, str(error))
-            return
-        except Exception as error:  # a surprise must not hold up the rest of the batch forever
-            log.exception("notice %s", due.notice_id)
-            self._later(claim, due, f"unexpected: {type(error).__name__}")
-            return
-        claim.sent(due.notice_id, address.language, message_id)
-
-    def _rendered(self, due: Due, language: str, render: Render) -> Any:
-        context = worded(due.context, language, self.organisations)
-        try:
-            return render(due.template, language, context)
-        except Exception as error:  # a template that cannot render this notice: no retry mends it
-            raise Refused(f"template {due.template}/{language}: {error!r}") from error
+            return None
+        notice = self._rendered(due, address.language, self.render, names)
+        return address.email, address.language, notice
 
     def send_digests(self) -> int:
         """From `digest_hour` in Almaty: each body's routine items due by now, one message per
@@ -242,3 +264,20 @@ class Sender:
         delay = retry_delay(attempts, self.retries.first, self.retries.cap)
         log.info("notice %s: %s; again in %.0f s", due.notice_id, reason, delay)
         claim.retry(due.notice_id, reason, delay)
+
+
+class _BatchNames:
+    """The organisation directory, each organisation asked for once per batch: a batch's notices
+    mostly name the same few (one decision, one PPO), and a rename reaches the next batch."""
+
+    def __init__(self, directory: Organisations) -> None:
+        self._directory = directory
+        self._chains: dict[UUID, list[Organisation]] = {}
+
+    def chain(self, organisation_id: UUID) -> list[Organisation]:
+        found = self._chains.get(organisation_id)
+        if found is None:
+            found = self._directory.chain(organisation_id)
+            if found:  # one not heard of yet may arrive before the next notice asks
+                self._chains[organisation_id] = found
+        return found
