@@ -1,7 +1,8 @@
 """Consuming the registry's member history into finance's membership view, next to the raw
 consume rate of the same topic (issue 12's figure: >= 20,000 events/s).
 
-    python -m bench.dues_consume [--members 1000000] [--rounds 1]   (env DUES_CONSUME_MEMBERS)
+    python -m bench.dues_consume [--members 1000000] [--rounds 1] [--without-dues-triggers]
+                                                                  (env DUES_CONSUME_MEMBERS)
 
 One run, side by side on one machine, one PostgreSQL and one broker:
   1. starts a throwaway embedded PostgreSQL and the embedded broker (Tansu, memory storage);
@@ -20,7 +21,8 @@ One run, side by side on one machine, one PostgreSQL and one broker:
 
 The finance view's figure includes the dues triggers on `finance_membership_spells` (decisions
 235, 290: each statement refreshes the members' dues positions and the arrears buckets in the
-same transaction); the run also times the spells upsert with them, to show what bounds it.
+same transaction); the run also times the spells upsert with them, to show what bounds it, and
+`--without-dues-triggers` adds a run with them disabled (a diagnostic, not the figure).
 """
 
 from __future__ import annotations
@@ -83,16 +85,23 @@ def main(argv: list[str] | None = None) -> int:
         "--members", type=int, default=int(os.environ.get("DUES_CONSUME_MEMBERS", 1_000_000))
     )
     parser.add_argument("--rounds", type=int, default=1, help="timed finance runs")
+    parser.add_argument(
+        "--without-dues-triggers",
+        action="store_true",
+        help="also a run with the dues triggers on the stints disabled (what bounds the figure)",
+    )
     args = parser.parse_args(argv)
     with throwaway_postgres() as url:
         broker = start_broker()
         try:
-            return _run(url, broker.bootstrap, args.members, args.rounds)
+            return _run(
+                url, broker.bootstrap, args.members, args.rounds, args.without_dues_triggers
+            )
         finally:
             broker.stop()
 
 
-def _run(url: str, bootstrap: str, members: int, rounds: int) -> int:
+def _run(url: str, bootstrap: str, members: int, rounds: int, untriggered: bool) -> int:
     started = time.perf_counter()
     expected = _produce(bootstrap, members)
     print(
@@ -105,6 +114,7 @@ def _run(url: str, bootstrap: str, members: int, rounds: int) -> int:
     parsed = _raw(bootstrap, expected.events, parse=True)
     old_client = _raw_kafka_python(bootstrap, expected.events)
     runs = [_finance(url, bootstrap, expected, n) for n in range(rounds)]
+    bare = _finance(url, bootstrap, expected, rounds, triggers=False) if untriggered else None
     after = _raw(bootstrap, expected.events)
     ceiling = (before.per_second + after.per_second) / 2
     applied = statistics.median(r.per_second for r in runs)
@@ -126,6 +136,11 @@ def _run(url: str, bootstrap: str, members: int, rounds: int) -> int:
         f"  raw consume with kafka-python:           {old_client.per_second:>9,.0f} messages/s  "
         f"(the toolkit's client until decision 295)"
     )
+    if bare is not None:
+        print(
+            f"  diagnostic, without the dues triggers:   {bare.per_second:>9,.0f} events/s  "
+            f"({bare.seconds:.1f} s; not the figure: the positions and buckets are not kept)"
+        )
     print(f"ratio finance view / raw consume:          {applied / ceiling:>9.2f}")
     verdict = "MET" if applied >= GOAL else "NOT MET"
     print(f"goal >= {GOAL:,.0f} events/s: {verdict}")
@@ -311,7 +326,9 @@ def _raw_kafka_python(bootstrap: str, events: int) -> Rate:
         consumer.close()
 
 
-def _finance(url: str, bootstrap: str, expected: Expected, run: int) -> Rate:
+def _finance(
+    url: str, bootstrap: str, expected: Expected, run: int, *, triggers: bool = True
+) -> Rate:
     settings = FinanceSettings(
         database_url=url,
         database_schema=f"{SCHEMA}_{run}",
@@ -321,6 +338,12 @@ def _finance(url: str, bootstrap: str, expected: Expected, run: int) -> Rate:
         data_dir=Path("/nonexistent"),
     )
     open_finance(settings).close()  # the schema and its tables (migrations), not timed
+    if not triggers:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(
+                f"ALTER TABLE {settings.database_schema}.finance_membership_spells"
+                " DISABLE TRIGGER USER"
+            )
     follower = memberships.consumer(url, settings.database_schema, bootstrap)
     apply, in_apply = _timed(memberships.applier(settings.database_schema))
     follower._batch = apply  # the same handler, timed
