@@ -1,7 +1,8 @@
 """Consuming the registry's member history into finance's membership view, next to the raw
 consume rate of the same topic (issue 12's figure: >= 20,000 events/s).
 
-    python -m bench.dues_consume [--members 1000000] [--rounds 1]   (env DUES_CONSUME_MEMBERS)
+    python -m bench.dues_consume [--members 1000000] [--rounds 1] [--without-dues-triggers]
+                                                                  (env DUES_CONSUME_MEMBERS)
 
 One run, side by side on one machine, one PostgreSQL and one broker:
   1. starts a throwaway embedded PostgreSQL and the embedded broker (Tansu, memory storage);
@@ -9,13 +10,19 @@ One run, side by side on one machine, one PostgreSQL and one broker:
      partitions, keyed by member) as the registry's relay would for N members: each applies and
      is admitted (2,000 PPOs); every 10th is later transferred, every 20th withdraws, every 50th
      is expelled and half of those restored; contract JSON bodies and CloudEvents headers;
-  3. ceiling: a kafka-python consumer (the toolkit's client, fetch settings and poll size) reads
-     the whole topic, no database; and the same reading each message as a CloudEvent (the
-     toolkit's `read_message`), no database;
+  3. ceiling: a confluent-kafka consumer (the toolkit's client since decision 295, its fetch
+     settings and poll size) reads the whole topic, no database; the same reading each message
+     as a CloudEvent (the toolkit's `read_message`), no database; and, for comparison, the
+     kafka-python consumer the toolkit used before;
   4. TIMED: finance's member consumer (`partia_finance.adapters.memberships`, the kit's toolkit
      with the batch handler, decision 219) applies the whole topic into
      `finance_membership_spells`, from joining the group until every offset is stored;
   5. the raw consume again; checks the stints written against the history.
+
+The finance view's figure includes the dues triggers on `finance_membership_spells` (decisions
+235, 290: each statement refreshes the members' dues positions and the arrears buckets in the
+same transaction); the run also times the spells upsert with them, to show what bounds it, and
+`--without-dues-triggers` adds a run with them disabled (a diagnostic, not the figure).
 """
 
 from __future__ import annotations
@@ -30,13 +37,15 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
-from confluent_kafka import Producer
+from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer
+from confluent_kafka import TopicPartition as Partition
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 from kafka import KafkaConsumer, TopicPartition
@@ -47,7 +56,8 @@ from partia_finance.adapters import memberships
 from partia_finance.composition import open_finance
 from partia_finance.settings import FinanceSettings
 from partia_kit.broker import start_broker
-from partia_kit.messages import OutboundMessage, integration_message, read_message
+from partia_kit.consumer import BatchHandler
+from partia_kit.messages import IncomingEvent, OutboundMessage, integration_message, read_message
 
 GOAL = 20_000.0  # events per second
 SCHEMA = "bench_dues_consume"
@@ -75,16 +85,23 @@ def main(argv: list[str] | None = None) -> int:
         "--members", type=int, default=int(os.environ.get("DUES_CONSUME_MEMBERS", 1_000_000))
     )
     parser.add_argument("--rounds", type=int, default=1, help="timed finance runs")
+    parser.add_argument(
+        "--without-dues-triggers",
+        action="store_true",
+        help="also a run with the dues triggers on the stints disabled (what bounds the figure)",
+    )
     args = parser.parse_args(argv)
     with throwaway_postgres() as url:
         broker = start_broker()
         try:
-            return _run(url, broker.bootstrap, args.members, args.rounds)
+            return _run(
+                url, broker.bootstrap, args.members, args.rounds, args.without_dues_triggers
+            )
         finally:
             broker.stop()
 
 
-def _run(url: str, bootstrap: str, members: int, rounds: int) -> int:
+def _run(url: str, bootstrap: str, members: int, rounds: int, untriggered: bool) -> int:
     started = time.perf_counter()
     expected = _produce(bootstrap, members)
     print(
@@ -95,7 +112,9 @@ def _run(url: str, bootstrap: str, members: int, rounds: int) -> int:
     gc.collect()
     before = _raw(bootstrap, expected.events)
     parsed = _raw(bootstrap, expected.events, parse=True)
+    old_client = _raw_kafka_python(bootstrap, expected.events)
     runs = [_finance(url, bootstrap, expected, n) for n in range(rounds)]
+    bare = _finance(url, bootstrap, expected, rounds, triggers=False) if untriggered else None
     after = _raw(bootstrap, expected.events)
     ceiling = (before.per_second + after.per_second) / 2
     applied = statistics.median(r.per_second for r in runs)
@@ -110,8 +129,18 @@ def _run(url: str, bootstrap: str, members: int, rounds: int) -> int:
     )
     print(
         f"ceiling: raw consume of the same topic:    {ceiling:>9,.0f} messages/s  "
-        f"(kafka-python, before {before.per_second:,.0f}, after {after.per_second:,.0f})"
+        f"(confluent-kafka, the toolkit's client; before {before.per_second:,.0f},"
+        f" after {after.per_second:,.0f})"
     )
+    print(
+        f"  raw consume with kafka-python:           {old_client.per_second:>9,.0f} messages/s  "
+        f"(the toolkit's client until decision 295)"
+    )
+    if bare is not None:
+        print(
+            f"  diagnostic, without the dues triggers:   {bare.per_second:>9,.0f} events/s  "
+            f"({bare.seconds:.1f} s; not the figure: the positions and buckets are not kept)"
+        )
     print(f"ratio finance view / raw consume:          {applied / ceiling:>9.2f}")
     verdict = "MET" if applied >= GOAL else "NOT MET"
     print(f"goal >= {GOAL:,.0f} events/s: {verdict}")
@@ -252,6 +281,30 @@ def _produce(bootstrap: str, members: int) -> Expected:
 
 def _raw(bootstrap: str, events: int, *, parse: bool = False) -> Rate:
     """Every message of the topic with the toolkit's client and fetch settings, no group."""
+    consumer = Consumer(
+        {"bootstrap.servers": bootstrap, "group.id": "bench-raw", "enable.auto.commit": False,
+         "max.partition.fetch.bytes": memberships.MAX_PARTITION_FETCH_BYTES,
+         "fetch.wait.max.ms": 50}
+    )  # fmt: skip
+    consumer.assign([Partition(TOPIC, p, OFFSET_BEGINNING) for p in range(PARTITIONS)])
+    seen = 0
+    started = time.perf_counter()
+    try:
+        while seen < events:
+            messages = consumer.consume(memberships.MAX_POLL_RECORDS, 0.5)
+            seen += len(messages)
+            for m in messages:  # what the toolkit takes out of each message
+                topic, partition, offset = m.topic(), m.partition(), m.offset()
+                key, headers, value = m.key(), m.headers() or [], m.value()
+                if parse:
+                    read_message(topic or "", partition or 0, offset or 0, key, headers, value)  # type: ignore[arg-type]
+        return Rate(seen, time.perf_counter() - started)
+    finally:
+        consumer.close()
+
+
+def _raw_kafka_python(bootstrap: str, events: int) -> Rate:
+    """The same with kafka-python, the toolkit's client before decision 295."""
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap,
         enable_auto_commit=False,
@@ -268,15 +321,14 @@ def _raw(bootstrap: str, events: int, *, parse: bool = False) -> Rate:
         while seen < events:
             for records in consumer.poll(timeout_ms=500).values():
                 seen += len(records)
-                if parse:
-                    for r in records:
-                        read_message(r.topic, r.partition, r.offset, r.key, r.headers, r.value)
         return Rate(seen, time.perf_counter() - started)
     finally:
         consumer.close()
 
 
-def _finance(url: str, bootstrap: str, expected: Expected, run: int) -> Rate:
+def _finance(
+    url: str, bootstrap: str, expected: Expected, run: int, *, triggers: bool = True
+) -> Rate:
     settings = FinanceSettings(
         database_url=url,
         database_schema=f"{SCHEMA}_{run}",
@@ -286,7 +338,15 @@ def _finance(url: str, bootstrap: str, expected: Expected, run: int) -> Rate:
         data_dir=Path("/nonexistent"),
     )
     open_finance(settings).close()  # the schema and its tables (migrations), not timed
+    if not triggers:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(
+                f"ALTER TABLE {settings.database_schema}.finance_membership_spells"
+                " DISABLE TRIGGER USER"
+            )
     follower = memberships.consumer(url, settings.database_schema, bootstrap)
+    apply, in_apply = _timed(memberships.applier(settings.database_schema))
+    follower._batch = apply  # the same handler, timed
     stop = threading.Event()
     thread = threading.Thread(target=follower.run, args=(stop,), daemon=True)
     started = time.perf_counter()
@@ -305,8 +365,35 @@ def _finance(url: str, bootstrap: str, expected: Expected, run: int) -> Rate:
         thread.join(30)
     _check(url, settings.database_schema, expected)
     print(f"  finance run {run + 1}: {seconds:.1f} s, of which {first or 0:.1f} s until the first"
-          f" poll was applied (joining the group)", flush=True)  # fmt: skip
+          f" poll was applied (joining the group), {in_apply[0]:.1f} s in the batch handler (read,"
+          f" fold, spells upsert with the dues triggers: {in_apply[1]:.1f} s)", flush=True)  # fmt: skip
     return Rate(expected.events, seconds)
+
+
+def _timed(apply: BatchHandler) -> tuple[BatchHandler, list[float]]:
+    """The batch handler, and [seconds in it, seconds of them in its upsert of the stints]."""
+    spent = [0.0, 0.0]
+
+    def timed(conn: psycopg.Connection[Any], events: Sequence[IncomingEvent]) -> None:
+        started = time.perf_counter()
+        execute = conn.execute
+
+        def upsert_timed(query: Any, params: Any = None) -> Any:
+            began = time.perf_counter()
+            try:
+                return execute(query, params)
+            finally:
+                if "INSERT" in repr(query)[:40]:
+                    spent[1] += time.perf_counter() - began
+
+        conn.execute = upsert_timed  # type: ignore[method-assign,assignment]
+        try:
+            apply(conn, events)
+        finally:
+            del conn.execute
+            spent[0] += time.perf_counter() - started
+
+    return timed, spent
 
 
 def _check(url: str, schema: str, expected: Expected) -> None:

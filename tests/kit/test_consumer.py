@@ -279,3 +279,27 @@ def test_a_type_nobody_handles_is_skipped_without_reading_its_body(
     assert [n for _, n in effects(database_url, schema)] == [1, 3]
     assert consumer.skipped == Counter({"partia.registry.member.renamed.v1": 1})
     assert not consumer.dead_lettered
+
+
+def test_a_consumer_whose_database_knows_nothing_applies_the_topic_from_the_beginning(
+    database_url: str, schema: str, kafka_broker: Broker
+) -> None:
+    """PostgreSQL is the truth about what was applied, not the group's offsets in Kafka: a new
+    schema (or a database restored from before) under the same group gets the whole history."""
+    topic = new_topic(kafka_broker.bootstrap)
+    produce(kafka_broker.bootstrap, [message(topic, n) for n in (1, 2, 3)])
+    first = Consumer(
+        config(database_url, schema, kafka_broker.bootstrap, topic),
+        {ADMITTED: record_effect(schema)},
+    )
+    with consumer_thread(first):
+        wait_for(lambda: first.applied == 3, what="the three effects")
+        wait_for(lambda: sum(first.lag().values()) == 0, what="Kafka's commit")
+    empty = new_effects_schema(database_url, "kit")
+    again = Consumer(
+        config(database_url, empty, kafka_broker.bootstrap, topic),
+        {ADMITTED: record_effect(empty)},
+    )
+    with consumer_thread(again):
+        wait_for(lambda: again.applied == 3, what="the history applied to the new schema")
+    assert [n for _, n in effects(database_url, empty)] == [1, 2, 3]

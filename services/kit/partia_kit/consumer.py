@@ -5,7 +5,7 @@ gets an open PostgreSQL transaction and the event, and makes its effect in that 
 the same transaction the toolkit records the event id (a second delivery is skipped) and the
 next offset of the partition. Only after that commit is the offset committed to Kafka, which is
 for visibility (lag, ops tools): on (re)assignment the consumer seeks to the offsets stored in
-PostgreSQL, the truth. So a crash anywhere applies nothing twice and loses nothing. The messages
+PostgreSQL, the truth (the beginning for a partition PostgreSQL does not know). So a crash anywhere applies nothing twice and loses nothing. The messages
 of one poll share one transaction (one commit for many; a run that fails is redone one by one).
 A service may also give a batch handler that makes a run's effects with a few set-based
 statements instead of a statement or more per event (decision 219).
@@ -27,13 +27,14 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
+import confluent_kafka
 import psycopg
-from kafka import ConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
-from kafka.structs import OffsetAndMetadata, TopicPartition
+from kafka.structs import TopicPartition
 from psycopg.sql import SQL, Identifier
 
 from partia_kit.messages import IncomingEvent, UnreadableMessage, read_message, split_type
@@ -76,8 +77,8 @@ class ConsumerConfig:
     """How often `lag()` is measured (by the consuming thread: Kafka clients are not shared)."""
     max_poll_records: int = 500
     max_partition_fetch_bytes: int = 1 << 20
-    """kafka-python's default; a consumer that works through a backlog in big polls fetches
-    more a round trip (finance's member view: decision 219)."""
+    """A consumer that works through a backlog in big polls fetches more a round trip
+    (finance's member view: decision 219)."""
     fetch_max_wait: float = 0.05
     """How long the broker may hold a fetch that found nothing new. The embedded broker (Tansu)
     held a group member's fetch that long even when messages came in meanwhile: kafka-python's
@@ -173,7 +174,7 @@ class Consumer:
         self._handled_names = {split_type(t)[0]: t for t in handlers}
         self._after_effect = after_effect
         self._conn: psycopg.Connection[Any] | None = None
-        self._kafka: KafkaConsumer | None = None
+        self._kafka: confluent_kafka.Consumer | None = None
         self._producer: KafkaProducer | None = None
         self._dlq_topics: set[str] = set()
         self._stop = threading.Event()
@@ -190,19 +191,24 @@ class Consumer:
     def run(self, stop: threading.Event) -> None:
         self._stop = stop
         self._connect_database()
-        self._kafka = KafkaConsumer(
-            bootstrap_servers=self.config.bootstrap_servers,
-            group_id=self.config.name,
-            client_id=self.config.name,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_poll_records=self.config.max_poll_records,
-            max_partition_fetch_bytes=self.config.max_partition_fetch_bytes,
-            fetch_max_wait_ms=int(self.config.fetch_max_wait * 1000),
-            session_timeout_ms=int(self.config.session_timeout * 1000),
-            heartbeat_interval_ms=int(self.config.heartbeat_interval * 1000),
+        # librdkafka (decision 295): it fetches and decodes in its own threads, not in Python
+        self._kafka = confluent_kafka.Consumer(
+            {
+                "bootstrap.servers": self.config.bootstrap_servers,
+                "group.id": self.config.name,
+                "client.id": self.config.name,
+                "enable.auto.commit": False,
+                "enable.auto.offset.store": False,
+                "auto.offset.reset": "earliest",
+                "enable.partition.eof": False,
+                "max.partition.fetch.bytes": self.config.max_partition_fetch_bytes,
+                "fetch.wait.max.ms": int(self.config.fetch_max_wait * 1000),
+                "session.timeout.ms": int(self.config.session_timeout * 1000),
+                "heartbeat.interval.ms": int(self.config.heartbeat_interval * 1000),
+                "logger": log,
+            }
         )
-        self._kafka.subscribe(list(self.config.topics), listener=_SeekToStored(self))
+        self._kafka.subscribe(list(self.config.topics), on_assign=self._on_assign)
         try:
             while not stop.is_set():
                 self.poll_once()
@@ -215,15 +221,17 @@ class Consumer:
         """Process what one poll brings; the number of messages."""
         assert self._kafka is not None
         self._measure_lag()
-        batches = self._kafka.poll(timeout_ms=int(self.config.poll_timeout * 1000))
+        batches = _by_partition(
+            self._kafka.consume(self.config.max_poll_records, self.config.poll_timeout)
+        )
         done = 0
-        applied: dict[TopicPartition, OffsetAndMetadata] = {}
-        for tp, records in batches.items():
+        applied: list[confluent_kafka.TopicPartition] = []
+        for (topic, partition), records in batches.items():
             self._process_batch(records)
             done += len(records)
-            applied[tp] = OffsetAndMetadata(records[-1].offset + 1, "", -1)
-        if applied:
-            self._kafka.commit(applied)  # one request for the poll, not one per partition
+            applied.append(confluent_kafka.TopicPartition(topic, partition, records[-1].offset + 1))
+        if applied:  # one request for the poll, not one per partition
+            self._kafka.commit(offsets=applied, asynchronous=False)
         return done
 
     def close(self) -> None:
@@ -248,13 +256,13 @@ class Consumer:
             return
         if not force and time.monotonic() - self._lag_measured < self.config.lag_interval:
             return
-        assigned = list(self._kafka.assignment())
-        if assigned:
-            ends = self._kafka.end_offsets(assigned)
-            starts = self._kafka.beginning_offsets(assigned)
-            self._lag = {
-                tp: max(0, end - self._applied_next.get(tp, starts[tp])) for tp, end in ends.items()
-            }
+        lag = {}
+        for assigned in self._kafka.assignment():
+            tp = TopicPartition(assigned.topic, assigned.partition)
+            start, end = self._kafka.get_watermark_offsets(assigned, timeout=10)
+            lag[tp] = max(0, end - self._applied_next.get(tp, start))
+        if lag:
+            self._lag = lag
         self._lag_measured = time.monotonic()
 
     # --- a poll's messages, together ---------------------------------------------------------
@@ -505,26 +513,49 @@ class Consumer:
             admin.close()
         self._dlq_topics.add(topic)
 
-    def _seek_to_stored(self, assigned: list[TopicPartition]) -> None:
-        assert self._kafka is not None
+    def _on_assign(
+        self, kafka: confluent_kafka.Consumer, assigned: list[confluent_kafka.TopicPartition]
+    ) -> None:
+        """On assignment, continue from what PostgreSQL says was applied. A partition it knows
+        nothing of starts at the beginning, not at Kafka's committed offset: nothing of it was
+        applied here (a database restored from before the consumer started, or a new schema
+        under the same group, would otherwise skip the topic's history)."""
         stored = stored_offsets(self._database(), self.config.schema, self.config.name)
-        for tp in assigned:
+        for assigned_partition in assigned:
+            tp = TopicPartition(assigned_partition.topic, assigned_partition.partition)
+            assigned_partition.offset = stored.get(tp, confluent_kafka.OFFSET_BEGINNING)
             if tp in stored:
-                self._kafka.seek(tp, stored[tp])
                 self._applied_next[tp] = stored[tp]
+        kafka.assign(assigned)
 
 
-class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
-    """On assignment, continue from what PostgreSQL says was applied."""
+class Record(NamedTuple):
+    """A consumed Kafka message, read once out of the client's object (whose fields are
+    method calls) into what the toolkit uses."""
 
-    def __init__(self, consumer: Consumer) -> None:
-        self._consumer = consumer
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    headers: list[tuple[str, bytes]]
+    value: bytes | None
 
-    def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        pass
 
-    def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        self._consumer._seek_to_stored(assigned)
+def _by_partition(messages: list[confluent_kafka.Message]) -> dict[tuple[str, int], list[Record]]:
+    """A poll's messages per partition, in their order; a client error is logged (librdkafka
+    retries what can be retried itself)."""
+    found: dict[tuple[str, int], list[Record]] = {}
+    for message in messages:
+        if message.error() is not None:
+            log.warning("Kafka: %s", message.error())
+            continue
+        # a consumed message has its topic, partition, offset and list of headers (the stubs
+        # allow None and a dict for the messages a producer builds)
+        m: Any = message
+        topic, partition = m.topic(), m.partition()
+        record = Record(topic, partition, m.offset(), m.key(), m.headers() or [], m.value())
+        found.setdefault((topic, partition), []).append(record)
+    return found
 
 
 def _read(record: Any) -> IncomingEvent:
