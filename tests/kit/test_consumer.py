@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import uuid
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,7 +14,8 @@ from typing import Any
 
 import psycopg
 import pytest
-from kafka import TopicPartition
+from kafka import KafkaAdminClient, TopicPartition
+from kafka.admin import NewTopic
 
 from partia_kit.broker import Broker
 from partia_kit.consumer import INCOMPATIBLE_VERSION, REFUSED, UNREADABLE, Consumer, TransientError
@@ -303,3 +305,26 @@ def test_a_consumer_whose_database_knows_nothing_applies_the_topic_from_the_begi
     with consumer_thread(again):
         wait_for(lambda: again.applied == 3, what="the history applied to the new schema")
     assert [n for _, n in effects(database_url, empty)] == [1, 2, 3]
+
+
+def test_a_consumer_started_before_its_topic_exists_follows_it_once_it_is_created(
+    database_url: str, schema: str, kafka_broker: Broker
+) -> None:
+    """A fresh `make run`: the consumers start before the relays have created their topics; the
+    first event must still arrive within seconds, not after the Kafka client's five minutes
+    between looks at the broker's topics and a rejoin of the group."""
+    topic = f"test.{uuid.uuid4().hex[:10]}.v1"
+    later = Consumer(
+        config(database_url, schema, kafka_broker.bootstrap, topic),
+        {ADMITTED: record_effect(schema)},
+    )
+    with consumer_thread(later):
+        wait_for(lambda: later.missing_topics == [topic], what="the consumer waiting for it")
+        admin = KafkaAdminClient(bootstrap_servers=kafka_broker.bootstrap)
+        try:
+            admin.create_topics([NewTopic(topic, 1, 1)])
+        finally:
+            admin.close()
+        produce(kafka_broker.bootstrap, [message(topic, 1)])
+        wait_for(lambda: later.applied == 1, what="the first event on the new topic", limit=15)
+    assert [n for _, n in effects(database_url, schema)] == [1]

@@ -179,6 +179,8 @@ class Consumer:
         self._dlq_topics: set[str] = set()
         self._stop = threading.Event()
         self.applied = 0
+        self.missing_topics: list[str] = []
+        """The topics it waits for before subscribing (`_await_topics`)."""
         self.duplicates = 0
         self.skipped: Counter[str] = Counter()
         self.dead_lettered: Counter[str] = Counter()
@@ -208,14 +210,35 @@ class Consumer:
                 "logger": log,
             }
         )
-        self._kafka.subscribe(list(self.config.topics), on_assign=self._on_assign)
         try:
+            self._await_topics(stop)
+            self._kafka.subscribe(list(self.config.topics), on_assign=self._on_assign)
             while not stop.is_set():
                 self.poll_once()
         except Stopped:
             pass
         finally:
             self.close()
+
+    def _await_topics(self, stop: threading.Event) -> None:
+        """Subscribe only to topics that exist: a fresh system starts its consumers before its
+        relays have created the topics, and librdkafka, subscribed to a missing topic, looks
+        again only after `topic.metadata.refresh.interval.ms` (five minutes) and then rejoins
+        its group: the first events would wait minutes. The relay creates each topic with its
+        contract's partitions; a consumer never creates one."""
+        assert self._kafka is not None
+        said = False
+        while True:
+            present = self._kafka.list_topics(timeout=5.0).topics
+            self.missing_topics = [t for t in self.config.topics if t not in present]
+            if not self.missing_topics:
+                return
+            if not said:  # once, not every half second
+                log.info("%s waits for %s (its relay creates it)", self.config.name,
+                         ", ".join(self.missing_topics))  # fmt: skip
+                said = True
+            if stop.wait(0.5):
+                raise Stopped
 
     def poll_once(self) -> int:
         """Process what one poll brings; the number of messages."""
