@@ -8,6 +8,8 @@ Options read the same environment as the services: `PARTIA_KAFKA_BOOTSTRAP`,
 from __future__ import annotations
 
 import json
+import signal
+import threading
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -20,6 +22,7 @@ from partia_kit.messages import IncomingEvent, UnreadableMessage
 from partia_kit.ops import kafka
 from partia_kit.ops.kafka import DEFAULT_REPLAY_GROUP, OpsError, Raw
 from partia_kit.ops.relays import republish
+from partia_kit.signals import on_stop_signals
 
 DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
 ENVELOPE = {
@@ -118,17 +121,27 @@ def tail(
             where = "the beginning" if from_beginning else "now"
             Console(stderr=True).print(f"Following {topic} from {where} (Ctrl-C to stop)")
 
+    # Ctrl-C sets `stop`, seen between two polls: a KeyboardInterrupt raised inside the Kafka
+    # client could leave it holding a lock its close then waits on (a test's tail did not stop)
+    stop = threading.Event()
+    replaced = on_stop_signals(stop.set) if follow else {}
     try:
         events = kafka.read(
-            bootstrap, topic, from_beginning=from_beginning, follow=follow, on_ready=ready
+            bootstrap,
+            topic,
+            from_beginning=from_beginning,
+            follow=follow,
+            on_ready=ready,
+            stop=stop,
         )
         for raw in events:
             if member is None or kafka.matches_member(raw, member):
                 typer.echo(event_line(raw))
     except (OpsError, KafkaError) as error:
         raise _fail(str(error)) from error
-    except KeyboardInterrupt:
-        pass
+    finally:
+        for sig, handler in replaced.items():
+            signal.signal(sig, handler)
 
 
 def event_line(raw: Raw) -> str:

@@ -9,6 +9,7 @@ Whatever the broker refuses is reported in `Overview.problems`, never raised.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -195,10 +196,11 @@ def read(
     starts: dict[int, int] | None = None,
     consumer: KafkaConsumer | None = None,
     on_ready: Callable[[], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> Iterator[Raw]:
     """The records of `topic` in arrival order per partition: from the beginning (or the end, or
     `starts` per partition), then either until the end seen at the start (`follow=False`) or
-    for ever."""
+    until `stop` is set (checked between polls, so the client is never interrupted inside)."""
     if consumer is None:
         with _reader(bootstrap) as own:
             yield from read(
@@ -210,6 +212,7 @@ def read(
                 starts=starts,
                 consumer=own,
                 on_ready=on_ready,
+                stop=stop,
             )
         return
     assigned = partitions_of(consumer, topic)
@@ -227,7 +230,7 @@ def read(
     if on_ready is not None:
         on_ready()
     empty_polls = 0
-    while True:
+    while stop is None or not stop.is_set():
         if not follow and all(consumer.position(tp) >= ends[tp] for tp in assigned):
             return
         batch = consumer.poll(timeout_ms=int(poll_seconds * 1000))
