@@ -18,7 +18,14 @@ from kafka import KafkaAdminClient, TopicPartition
 from kafka.admin import NewTopic
 
 from partia_kit.broker import Broker
-from partia_kit.consumer import INCOMPATIBLE_VERSION, REFUSED, UNREADABLE, Consumer, TransientError
+from partia_kit.consumer import (
+    INCOMPATIBLE_VERSION,
+    REFUSED,
+    UNREADABLE,
+    Consumer,
+    TransientError,
+    run_together,
+)
 from partia_kit.messages import IncomingEvent, OutboundMessage
 from partia_kit.testing import read_topic, wait_for
 from tests.kit.support import (
@@ -328,3 +335,37 @@ def test_a_consumer_started_before_its_topic_exists_follows_it_once_it_is_create
         produce(kafka_broker.bootstrap, [message(topic, 1)])
         wait_for(lambda: later.applied == 1, what="the first event on the new topic", limit=15)
     assert [n for _, n in effects(database_url, schema)] == [1]
+
+
+class _Runs:
+    """A stand-in for one consumer's loop: runs until `stop`, or fails at once."""
+
+    def __init__(self, fails: bool = False) -> None:
+        self.fails = fails
+        self.stopped = False
+
+    def run(self, stop: threading.Event) -> None:
+        if self.fails:
+            raise RuntimeError("the database went away")
+        stop.wait()
+        self.stopped = True
+
+
+def test_consumers_run_together_all_stop_when_one_fails_and_it_is_named() -> None:
+    """A `project` process never runs on with one of its consumers dead."""
+    steady, failing = _Runs(), _Runs(fails=True)
+
+    failed = run_together({"members": steady, "dues": failing}, threading.Event())
+
+    assert failed == ["dues"]
+    assert steady.stopped
+
+
+def test_consumers_run_together_until_stopped_report_no_failure() -> None:
+    stop = threading.Event()
+    first, second = _Runs(), _Runs()
+    threading.Timer(0.2, stop.set).start()
+
+    assert run_together({"a": first, "b": second}, stop) == []
+    assert first.stopped
+    assert second.stopped

@@ -92,44 +92,25 @@ def main(argv: list[str] | None = None) -> int:
 def _project(settings: FinanceSettings, bootstrap: str) -> int:
     """Until SIGTERM or Ctrl-C; /health, /ready and /metrics on PARTIA_METRICS_PORT if set. One
     thread and consumer group per registry topic (decision 218); if one fails, both stop."""
-    import threading
-    from collections.abc import Callable
-
     from partia_finance.adapters import memberships, organisations
     from partia_finance.operations import serve_if_configured
+    from partia_kit.consumer import run_together
 
     assert settings.database_url is not None
     url, schema = settings.database_url, settings.database_schema
     stop = stop_event_on_signals()
-    failed: list[str] = []
-
-    def follower(name: str, follow: Callable[..., None]) -> threading.Thread:
-        def run() -> None:
-            try:
-                follow(url, schema, bootstrap, stop)
-            except Exception:
-                logging.getLogger(__name__).exception("finance %s follower failed", name)
-                failed.append(name)
-            finally:
-                stop.set()
-
-        return threading.Thread(target=run, name=f"finance-{name}", daemon=True)
-
     operations = serve_if_configured(settings, relay=False)
-    threads = [
-        follower("organisations", organisations.follow),
-        follower("members", memberships.follow),
-    ]
     print(
         f"finance follows {organisations.TOPIC} and {memberships.TOPIC} on {bootstrap}", flush=True
     )
     try:
-        for thread in threads:
-            thread.start()
-        while not stop.wait(1.0):
-            pass
-        for thread in threads:
-            thread.join(30)
+        failed = run_together(
+            {
+                "finance-organisations": organisations.consumer(url, schema, bootstrap),
+                "finance-members": memberships.consumer(url, schema, bootstrap),
+            },
+            stop,
+        )
     finally:
         if operations is not None:
             operations.stop()

@@ -27,7 +27,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import confluent_kafka
 import psycopg
@@ -152,6 +152,38 @@ def consumer_for(
         **settings,
     )
     return Consumer(config, handlers, batch=batch)
+
+
+class Runs(Protocol):
+    def run(self, stop: threading.Event) -> None: ...
+
+
+def run_together(consumers: Mapping[str, Runs], stop: threading.Event) -> list[str]:
+    """Run a service's consumers side by side, one thread each (a `project` command), until
+    `stop` is set; if one fails, all stop, so that a process never runs on with part of its
+    consumers dead. The names of those that failed."""
+    failed: list[str] = []
+
+    def run(name: str, consumer: Runs) -> None:
+        try:
+            consumer.run(stop)
+        except Exception:
+            log.exception("the %s consumer failed", name)
+            failed.append(name)
+        finally:
+            stop.set()
+
+    threads = [
+        threading.Thread(target=run, args=(name, consumer), name=name, daemon=True)
+        for name, consumer in consumers.items()
+    ]
+    for thread in threads:
+        thread.start()
+    while not stop.wait(1.0):
+        pass
+    for thread in threads:
+        thread.join(30)
+    return failed
 
 
 class Consumer:

@@ -20,7 +20,7 @@ import psycopg
 from psycopg.sql import SQL, Identifier
 
 from partia_contracts.topics import REGISTRY, ce_type
-from partia_kit.consumer import Handler
+from partia_kit.consumer import Consumer, Handler, consumer_for
 from partia_kit.messages import IncomingEvent
 from partia_kit.postgres.statements import table
 
@@ -36,6 +36,20 @@ class TreeTable:
     """Keep the official names (created and renamed carry all three languages)."""
     dissolved: bool = False
     """Keep the day an organisation was dissolved."""
+
+
+def tree_consumer(
+    name: str, tree: TreeTable, *, database_url: str, schema: str, bootstrap_servers: str
+) -> Consumer:
+    """The consumer group `name` keeping `tree` in `schema` from the registry's organisations."""
+    return consumer_for(
+        name,
+        [TOPIC],
+        tree_handlers(schema, tree),
+        database_url=database_url,
+        schema=schema,
+        bootstrap_servers=bootstrap_servers,
+    )
 
 
 def position(event: IncomingEvent) -> int:

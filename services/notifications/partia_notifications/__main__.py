@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import threading
 from pathlib import Path
 
 from partia_kit import relay_command
@@ -93,42 +92,34 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _project(settings: NotificationsSettings, bootstrap: str) -> int:
-    """Until SIGTERM or Ctrl-C; /health, /ready and /metrics on PARTIA_METRICS_PORT if set."""
-    from partia_notifications.adapters import bodies, dues, organisations
-    from partia_notifications.adapters.events import TOPIC, follow
+    """Until SIGTERM or Ctrl-C; /health, /ready and /metrics on PARTIA_METRICS_PORT if set. One
+    thread and consumer group per topic; if one fails, all stop."""
+    from partia_kit.consumer import run_together
+    from partia_notifications.adapters import bodies, dues, events, organisations
     from partia_notifications.operations import serve_if_configured
 
     assert settings.database_url is not None
+    url, schema = settings.database_url, settings.database_schema
     stop = stop_event_on_signals()
     operations = serve_if_configured(settings)
-    topics = ", ".join((TOPIC, organisations.TOPIC, dues.TOPIC, bodies.OBLIGATIONS_TOPIC))
+    topics = ", ".join((events.TOPIC, organisations.TOPIC, dues.TOPIC, bodies.OBLIGATIONS_TOPIC))
     print(f"notifications follows {topics} on {bootstrap}", flush=True)
-    # beside the members' consumer, in threads: the organisations' names and tree (a notice names
-    # its organisations), finance's dues arrears and return obligations (to the treasurers)
-    beside = [
-        threading.Thread(
-            target=follower,
-            args=(settings.database_url, settings.database_schema, bootstrap, stop),
-            name=name,
-            daemon=True,
-        )
-        for name, follower in (
-            ("organisations", organisations.follow),
-            ("dues", dues.follow),
-            ("obligations", bodies.follow_obligations),
-        )
-    ]
-    for thread in beside:
-        thread.start()
     try:
-        follow(settings.database_url, settings.database_schema, bootstrap, stop)
+        # the members' notices; the organisations' names and tree (a notice names its
+        # organisations); finance's dues arrears and return obligations (to the treasurers)
+        failed = run_together(
+            {
+                "members": events.consumer(url, schema, bootstrap),
+                "organisations": organisations.consumer(url, schema, bootstrap),
+                "dues": dues.consumer(url, schema, bootstrap),
+                "obligations": bodies.obligations_consumer(url, schema, bootstrap),
+            },
+            stop,
+        )
     finally:
-        stop.set()
-        for thread in beside:
-            thread.join(30)
         if operations is not None:
             operations.stop()
-    return 0
+    return 1 if failed else 0
 
 
 def _send(settings: NotificationsSettings) -> int:

@@ -23,7 +23,6 @@ has been applied already and changes nothing, however it comes back.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -210,11 +209,6 @@ def consumer(
         max_poll_records=max_poll_records,
         max_partition_fetch_bytes=MAX_PARTITION_FETCH_BYTES,
     )
-
-
-def follow(database_url: str, schema: str, bootstrap: str, stop: threading.Event) -> None:
-    """Apply the registry's member events until `stop` is set."""
-    consumer(database_url, schema, bootstrap).run(stop)
 
 
 Connect = Callable[[], AbstractContextManager[psycopg.Connection[Any]]]

@@ -5,7 +5,6 @@ scope, decision 165)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Collection
 from contextlib import AbstractContextManager
 from typing import Any
@@ -14,10 +13,10 @@ from uuid import UUID
 import psycopg
 from psycopg.sql import SQL
 
-from partia_kit.consumer import Consumer, Handler, consumer_for
+from partia_kit.consumer import Consumer, Handler
 from partia_kit.postgres.statements import table
 from partia_kit.registry_tree import TOPIC as TOPIC
-from partia_kit.registry_tree import TreeTable, tree_handlers
+from partia_kit.registry_tree import TreeTable, tree_consumer, tree_handlers
 
 TABLE = "finance_organisations"
 CONSUMER_NAME = "finance_organisations"
@@ -30,19 +29,9 @@ def handlers(schema: str) -> dict[str, Handler]:
 
 
 def consumer(database_url: str, schema: str, bootstrap: str) -> Consumer:
-    return consumer_for(
-        CONSUMER_NAME,
-        [TOPIC],
-        handlers(schema),
-        database_url=database_url,
-        schema=schema,
-        bootstrap_servers=bootstrap,
+    return tree_consumer(
+        CONSUMER_NAME, TREE, database_url=database_url, schema=schema, bootstrap_servers=bootstrap
     )
-
-
-def follow(database_url: str, schema: str, bootstrap: str, stop: threading.Event) -> None:
-    """Apply the registry's organisation events until `stop` is set."""
-    consumer(database_url, schema, bootstrap).run(stop)
 
 
 Connect = Callable[[], AbstractContextManager[psycopg.Connection[Any]]]

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
@@ -253,10 +252,3 @@ def obligations_consumer(
         schema=schema,
         bootstrap_servers=bootstrap,
     )
-
-
-def follow_obligations(
-    database_url: str, schema: str, bootstrap: str, stop: threading.Event
-) -> None:
-    """Queue the treasurers' notices of finance's return obligations until `stop` is set."""
-    obligations_consumer(database_url, schema, bootstrap).run(stop)

@@ -5,8 +5,6 @@ template and recipient, in the transaction that records the event as applied."""
 
 from __future__ import annotations
 
-import threading
-
 from partia_contracts.topics import FINANCE, ce_type
 from partia_kit.consumer import Consumer, Handler, consumer_for
 from partia_notifications.adapters import events
@@ -29,8 +27,3 @@ def consumer(database_url: str, schema: str, bootstrap: str, topic: str = TOPIC)
         schema=schema,
         bootstrap_servers=bootstrap,
     )
-
-
-def follow(database_url: str, schema: str, bootstrap: str, stop: threading.Event) -> None:
-    """Queue the notices of finance's dues events until `stop` is set."""
-    consumer(database_url, schema, bootstrap).run(stop)

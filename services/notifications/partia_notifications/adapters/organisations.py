@@ -6,17 +6,16 @@ way, not over HTTP; they are public facts, not personal data."""
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 from uuid import UUID
 
 from psycopg.sql import SQL
 from psycopg_pool import ConnectionPool
 
-from partia_kit.consumer import Consumer, Handler, consumer_for
+from partia_kit.consumer import Consumer, Handler
 from partia_kit.postgres.statements import table
 from partia_kit.registry_tree import TOPIC as TOPIC
-from partia_kit.registry_tree import TreeTable, tree_handlers
+from partia_kit.registry_tree import TreeTable, tree_consumer, tree_handlers
 from partia_notifications.application.ports import Organisation
 
 TABLE = "notifications_organisations"
@@ -30,20 +29,10 @@ def handlers(schema: str) -> dict[str, Handler]:
     return tree_handlers(schema, TREE)
 
 
-def consumer(database_url: str, schema: str, bootstrap: str, topic: str = TOPIC) -> Consumer:
-    return consumer_for(
-        CONSUMER_NAME,
-        [topic],
-        handlers(schema),
-        database_url=database_url,
-        schema=schema,
-        bootstrap_servers=bootstrap,
+def consumer(database_url: str, schema: str, bootstrap: str) -> Consumer:
+    return tree_consumer(
+        CONSUMER_NAME, TREE, database_url=database_url, schema=schema, bootstrap_servers=bootstrap
     )
-
-
-def follow(database_url: str, schema: str, bootstrap: str, stop: threading.Event) -> None:
-    """Apply the registry's organisation events until `stop` is set."""
-    consumer(database_url, schema, bootstrap).run(stop)
 
 
 class OrganisationDirectory:
