@@ -5,23 +5,19 @@ sender looks it up at send time; a notice to a body with none configured fails
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Response
 
-from partia_kit.auth import Principal
-from partia_kit.http import access
 from partia_kit.http.problems import ApiProblem
-from partia_notifications.adapters.bodies import AddressBook
+from partia_notifications.api.dependencies import Service, SignedIn
 from partia_notifications.api.models import (
     BodyAddressChange,
     BodyAddresses,
     BodyAddressView,
     BodyRole,
 )
-from partia_notifications.api.permissions import OPERATIONS
-from partia_notifications.composition import Notifications
 
 router = APIRouter(tags=["bodies"])
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
@@ -29,22 +25,13 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def authorised(request: Request) -> tuple[AddressBook, Principal]:
-    principal = await access.authorised(request, OPERATIONS)
-    notifications: Notifications = request.app.state.notifications
-    return notifications.addresses, principal
-
-
-Authorised = Annotated[tuple[AddressBook, Principal], Depends(authorised)]
-
-
 @router.get(
     "/bodies/{organisation_id}/addresses",
     response_model=BodyAddresses,
     summary="Every address configured for an organisation's bodies",
 )
-def addresses(organisation_id: UUID, context: Authorised) -> dict[str, Any]:
-    book, _ = context
+def addresses(organisation_id: UUID, notifications: Service) -> dict[str, Any]:
+    book = notifications.addresses
     return {"items": book.of(organisation_id)}
 
 
@@ -54,8 +41,8 @@ def addresses(organisation_id: UUID, context: Authorised) -> dict[str, Any]:
     responses=NOT_FOUND,
     summary="Where one body's notices go",
 )
-def address(organisation_id: UUID, role: BodyRole, context: Authorised) -> dict[str, Any]:
-    book, _ = context
+def address(organisation_id: UUID, role: BodyRole, notifications: Service) -> dict[str, Any]:
+    book = notifications.addresses
     found = book.one(organisation_id, role)
     if found is None:
         raise _none(organisation_id, role)
@@ -73,9 +60,10 @@ def address(organisation_id: UUID, role: BodyRole, context: Authorised) -> dict[
     " `POST /deliveries/{id}/resend`.",
 )
 def set_address(
-    organisation_id: UUID, role: BodyRole, body: BodyAddressChange, context: Authorised
+    organisation_id: UUID, role: BodyRole, body: BodyAddressChange, context: SignedIn
 ) -> dict[str, Any]:
-    book, principal = context
+    notifications, principal = context
+    book = notifications.addresses
     return book.put(
         organisation_id, role, email=body.email, language=body.language, by=principal.user
     )
@@ -88,8 +76,8 @@ def set_address(
     summary="Remove a body's address (its notices then fail `no-address-configured`)",
     description="Idempotent in effect: a second request finds nothing and answers 404.",
 )
-def remove_address(organisation_id: UUID, role: BodyRole, context: Authorised) -> Response:
-    book, _ = context
+def remove_address(organisation_id: UUID, role: BodyRole, notifications: Service) -> Response:
+    book = notifications.addresses
     if not book.delete(organisation_id, role):
         raise _none(organisation_id, role)
     return Response(status_code=204)

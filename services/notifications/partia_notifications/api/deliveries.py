@@ -4,21 +4,19 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Response
 from psycopg.sql import SQL
 
-from partia_kit.http import access
-from partia_kit.http.dependencies import COMMAND_OPENAPI, idempotency_key
+from partia_kit.http.dependencies import COMMAND_OPENAPI
 from partia_kit.http.problems import ApiProblem
 from partia_kit.idempotency import IdempotencyKey, IdempotencyKeyReused
 from partia_kit.postgres.statements import table
 from partia_notifications.adapters.deliveries import FAILED
+from partia_notifications.api.dependencies import Service, Writer
 from partia_notifications.api.models import Deliveries, Delivery, Resent
-from partia_notifications.api.permissions import OPERATIONS
-from partia_notifications.composition import Notifications
 
 router = APIRouter(tags=["deliveries"])
 IDEMPOTENCY_TABLE = "notifications_idempotency"
@@ -27,29 +25,12 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def reader(request: Request) -> Notifications:
-    await access.authorised(request, OPERATIONS)
-    notifications: Notifications = request.app.state.notifications
-    return notifications
-
-
-async def writer(request: Request) -> tuple[Notifications, IdempotencyKey]:
-    principal = await access.authorised(request, OPERATIONS)
-    notifications: Notifications = request.app.state.notifications
-    key = await idempotency_key(request, principal.user, notifications.request_fingerprint)
-    return notifications, key
-
-
-Reader = Annotated[Notifications, Depends(reader)]
-Writer = Annotated[tuple[Notifications, IdempotencyKey], Depends(writer)]
-
-
 @router.get(
     "/members/{member_id}/deliveries",
     response_model=Deliveries,
     summary="Every notice caused for a member, and what became of each",
 )
-def member_deliveries(member_id: UUID, notifications: Reader) -> dict[str, Any]:
+def member_deliveries(member_id: UUID, notifications: Service) -> dict[str, Any]:
     return {"items": notifications.deliveries.of_member(member_id)}
 
 
@@ -58,7 +39,7 @@ def member_deliveries(member_id: UUID, notifications: Reader) -> dict[str, Any]:
     response_model=Deliveries,
     summary="The notices one integration event caused (by its event_id)",
 )
-def event_deliveries(event_id: str, notifications: Reader) -> dict[str, Any]:
+def event_deliveries(event_id: str, notifications: Service) -> dict[str, Any]:
     return {"items": notifications.deliveries.of_event(event_id)}
 
 
@@ -68,7 +49,7 @@ def event_deliveries(event_id: str, notifications: Reader) -> dict[str, Any]:
     responses=NOT_FOUND,
     summary="One notice and what became of it",
 )
-def delivery(notice_id: UUID, notifications: Reader) -> dict[str, Any]:
+def delivery(notice_id: UUID, notifications: Service) -> dict[str, Any]:
     found = notifications.deliveries.one(notice_id)
     if found is None:
         raise _unknown(notice_id)

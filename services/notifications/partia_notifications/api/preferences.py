@@ -4,28 +4,15 @@ their own record, a clerk on anyone's (a request on paper). Legally significant 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 
-from partia_kit.auth import Principal
-from partia_kit.http import access
-from partia_notifications.adapters.preferences import Preferences
+from partia_notifications.api.dependencies import Service, SignedIn
 from partia_notifications.api.models import PreferencesChange, PreferencesView
-from partia_notifications.api.permissions import OPERATIONS
-from partia_notifications.composition import Notifications
 
 router = APIRouter(tags=["preferences"])
-
-
-async def authorised(request: Request) -> tuple[Preferences, Principal]:
-    principal = await access.authorised(request, OPERATIONS)
-    notifications: Notifications = request.app.state.notifications
-    return notifications.preferences, principal
-
-
-Authorised = Annotated[tuple[Preferences, Principal], Depends(authorised)]
 
 
 @router.get(
@@ -33,8 +20,8 @@ Authorised = Annotated[tuple[Preferences, Principal], Depends(authorised)]
     response_model=PreferencesView,
     summary="Which categories of notice the member receives",
 )
-def preferences(member_id: UUID, context: Authorised) -> dict[str, Any]:
-    store, _ = context
+def preferences(member_id: UUID, notifications: Service) -> dict[str, Any]:
+    store = notifications.preferences
     return _view(store.of(member_id))
 
 
@@ -47,9 +34,10 @@ def preferences(member_id: UUID, context: Authorised) -> dict[str, Any]:
     " significant and always sent; there is no field for them.",
 )
 def change_preferences(
-    member_id: UUID, body: PreferencesChange, context: Authorised
+    member_id: UUID, body: PreferencesChange, context: SignedIn
 ) -> dict[str, Any]:
-    store, principal = context
+    notifications, principal = context
+    store = notifications.preferences
     changed = store.change(
         member_id, reminders=body.reminders, information=body.information, by=principal.user
     )
