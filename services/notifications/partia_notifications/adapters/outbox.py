@@ -19,6 +19,7 @@ from psycopg.sql import SQL
 from partia_contracts.event_id import derive_event_id
 from partia_contracts.notifications.v1 import NoticeEvent, NoticeFailed, NoticeSent, NoticeWithheld
 from partia_kit.postgres.statements import table
+from partia_notifications.domain.notice import parse_recipient
 from partia_notifications.domain.rendering import ALMATY
 
 TABLE = "notifications_outbox"
@@ -40,7 +41,7 @@ def outcome_event(outcome: str, row: dict[str, Any], **fact: Any) -> NoticeEvent
     a notice to no member, and for one to a party body (its `member_id` is the member it concerns,
     not its recipient, decision 303). The version counts outcomes: the first is 1, each resend's
     one more."""
-    if row["member_id"] is None or str(row.get("recipient") or "").startswith("body:"):
+    if row["member_id"] is None or parse_recipient(str(row.get("recipient") or "")) is not None:
         return None
     now = datetime.now(UTC)
     version = int(row["resends"]) + 1

@@ -37,7 +37,7 @@ from partia_notifications.application.ports import (
 from partia_notifications.application.wording import worded
 from partia_notifications.domain import rendering
 from partia_notifications.domain.backoff import gives_up, retry_delay
-from partia_notifications.domain.bodies import parse_recipient
+from partia_notifications.domain.notice import parse_recipient
 from partia_notifications.domain.policies.preferences import withheld_by_choice
 from partia_notifications.domain.policies.quiet_hours import QuietHours, held_until
 

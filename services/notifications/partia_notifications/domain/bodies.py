@@ -64,15 +64,6 @@ OBLIGATION_OVERDUE = "partia.finance.obligation.overdue"
 OBLIGATION_SETTLED = "partia.finance.obligation.settled"
 
 
-def parse_recipient(recipient: str) -> tuple[str, str] | None:
-    """(organisation id, role) of a body recipient; None for a member."""
-    kind, _, rest = recipient.partition(":")
-    if kind != "body":
-        return None
-    organisation, _, role = rest.rpartition(":")
-    return (organisation, role) if organisation and role else None
-
-
 def at(day: date, moment: time = time(0, 0)) -> datetime:
     """The moment a scheduled notice is due: that day in Almaty (digest items: from its start, so
     that day's digest takes them; a notice alone: at `SCHEDULED_AT`)."""

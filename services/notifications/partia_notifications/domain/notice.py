@@ -44,6 +44,15 @@ def body_recipient(organisation_id: UUID | str, role: str) -> str:
     return f"body:{organisation_id}:{role}"
 
 
+def parse_recipient(recipient: str) -> tuple[str, str] | None:
+    """(organisation id, role) of a body recipient; None for a member."""
+    kind, _, rest = recipient.partition(":")
+    if kind != "body":
+        return None
+    organisation, _, role = rest.rpartition(":")
+    return (organisation, role) if organisation and role else None
+
+
 More = Callable[[Mapping[str, Any], Sanction | None], list[Notice]]
 """An event's further notices: reminders for later dates, notices to bodies."""
 Cancels = Callable[[Mapping[str, Any]], list[str]]
