@@ -7,12 +7,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
+from partia_kit.auth.issuer import LocalIssuer
+from partia_kit.auth.scope import party_root
 from partia_kit.testing import free_port, new_master_key, new_schema
+from partia_notifications.api.app import create_app
 from partia_notifications.catcher import MailCatcher
 from partia_notifications.composition import Notifications, open_notifications
 from partia_notifications.settings import NotificationsSettings
-from tests.notifications.support import known_organisations
+from tests.notifications.support import SignedInApi, known_organisations, signed_by
 
 
 @pytest.fixture
@@ -45,3 +49,13 @@ def catcher(notifications_settings: NotificationsSettings) -> Iterator[MailCatch
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def api(
+    notifications_settings: NotificationsSettings, notifications: Notifications, tmp_path: Path
+) -> Iterator[SignedInApi]:
+    issuer = LocalIssuer.generate()
+    settings = signed_by(notifications_settings, issuer, tmp_path)
+    with TestClient(create_app(settings)) as client:
+        yield SignedInApi(client, issuer, party_root(settings.party))

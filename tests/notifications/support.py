@@ -8,11 +8,17 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import psycopg
+from fastapi.testclient import TestClient
+from psycopg.rows import dict_row
+from psycopg.sql import SQL, Identifier
 
+from partia_kit.auth.issuer import LocalIssuer, local_issuer_environment
+from partia_kit.auth.principal import Grant, Role
 from partia_kit.messages import IncomingEvent, OutboundMessage, integration_message
 from partia_notifications.adapters.organisations import OrganisationDirectory, handlers
 from partia_notifications.adapters.smtp import SmtpMailer
@@ -20,6 +26,7 @@ from partia_notifications.application.ports import Contact, Erased, Unknown, Unr
 from partia_notifications.application.sending import Retries, Sender
 from partia_notifications.composition import Notifications
 from partia_notifications.domain import rendering
+from partia_notifications.settings import NotificationsSettings
 
 PPO = "3f0e8f0e-6a55-4b6f-8b7e-1f3a2b4c5d6e"
 BRANCH = "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d"
@@ -125,3 +132,50 @@ def _incoming(type_: str, data: dict[str, Any]) -> IncomingEvent:
         topic="t", partition=0, offset=0, key=None, id=str(uuid.uuid4()), type=type_,
         source="/partia/registry", subject=None, attributes={}, data=data,
     )  # fmt: skip
+
+
+def signed_by(
+    settings: NotificationsSettings, issuer: LocalIssuer, directory: Path
+) -> NotificationsSettings:
+    """`settings` with `issuer` as the identity provider (its keys in `directory`)."""
+    environment = local_issuer_environment(issuer, directory / "jwks.json")
+    return settings.model_copy(
+        update={
+            "auth_issuer": environment["PARTIA_AUTH_ISSUER"],
+            "auth_jwks_file": Path(environment["PARTIA_AUTH_JWKS_FILE"]),
+        }
+    )
+
+
+class SignedInApi:
+    """The notifications API with tokens from an identity provider of the test's own."""
+
+    def __init__(self, client: TestClient, issuer: LocalIssuer, party: uuid.UUID) -> None:
+        self.client, self.issuer, self.party = client, issuer, party
+
+    def token(self, role: Role, member: uuid.UUID | None = None) -> dict[str, str]:
+        minted = self.issuer.mint(f"{role.value}-1", [Grant(role, self.party)], member_id=member)
+        return {"Authorization": f"Bearer {minted}"}
+
+
+def deliveries(notifications: Notifications) -> list[dict[str, Any]]:
+    settings = notifications.settings
+    with psycopg.connect(str(settings.database_url), row_factory=dict_row) as conn:
+        return list(
+            conn.execute(
+                SQL("SELECT * FROM {} ORDER BY queued_at").format(
+                    Identifier(settings.database_schema, "notifications_deliveries")
+                )
+            ).fetchall()
+        )
+
+
+def make_due(notifications: Notifications) -> None:
+    """What time does for a notice waiting for its next attempt."""
+    settings = notifications.settings
+    with psycopg.connect(str(settings.database_url), autocommit=True) as conn:
+        conn.execute(
+            SQL("UPDATE {} SET next_attempt_at = now() WHERE status = 'queued'").format(
+                Identifier(settings.database_schema, "notifications_deliveries")
+            )
+        )

@@ -12,7 +12,7 @@ from uuid import UUID
 import pytest
 from fastapi.testclient import TestClient
 
-from partia_kit.auth.issuer import LocalIssuer, local_issuer_environment
+from partia_kit.auth.issuer import LocalIssuer
 from partia_kit.auth.principal import Grant, Role
 from partia_kit.auth.scope import party_root
 from partia_kit.messages import IncomingEvent
@@ -20,7 +20,7 @@ from partia_notifications.adapters.events import handlers
 from partia_notifications.api.app import create_app
 from partia_notifications.composition import Notifications
 from partia_notifications.settings import NotificationsSettings
-from tests.notifications.support import sanction_data
+from tests.notifications.support import sanction_data, signed_by
 
 SANCTION = "partia.registry.member.sanction_imposed.v1"
 AUDITOR = {"Authorization": "Bearer auditor-token"}
@@ -117,13 +117,7 @@ def test_the_delivery_log_is_refused_without_a_token_and_to_a_treasurer(
     notifications_settings: NotificationsSettings, tmp_path: Path
 ) -> None:
     issuer = LocalIssuer.generate()
-    environment = local_issuer_environment(issuer, tmp_path / "jwks.json")
-    settings = notifications_settings.model_copy(
-        update={
-            "auth_issuer": environment["PARTIA_AUTH_ISSUER"],
-            "auth_jwks_file": Path(environment["PARTIA_AUTH_JWKS_FILE"]),
-        }
-    )
+    settings = signed_by(notifications_settings, issuer, tmp_path)
     party = party_root(settings.party)
     treasurer = issuer.mint("tolkyn", [Grant(Role.TREASURER, party)])
     auditor = issuer.mint("aigerim", [Grant(Role.AUDITOR, party)])

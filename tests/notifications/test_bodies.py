@@ -7,40 +7,35 @@ real broker, the mail to a real SMTP server."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import psycopg
-import pytest
-from fastapi.testclient import TestClient
 from psycopg.sql import SQL, Identifier
 
-from partia_kit.auth.issuer import LocalIssuer, local_issuer_environment
-from partia_kit.auth.principal import Grant, Role
-from partia_kit.auth.scope import party_root
+from partia_kit.auth.principal import Role
 from partia_kit.broker import Broker
 from partia_kit.testing import running, wait_for
 from partia_notifications.adapters.events import consumer, handlers
-from partia_notifications.api.app import create_app
 from partia_notifications.catcher import MailCatcher
 from partia_notifications.composition import Notifications
 from partia_notifications.domain.rendering import ALMATY
-from partia_notifications.settings import NotificationsSettings
 from tests.kit.support import new_topic, produce
 from tests.notifications.support import (
     BRANCH,
     PARTY,
     PPO,
     Contacts,
+    SignedInApi,
     _incoming,
+    deliveries,
     event_message,
+    make_due,
     sanction_data,
     sender,
 )
-from tests.notifications.test_delivery import deliveries, make_due
 
 OTHER_PPO = "6b7c8d9e-0f1a-4b2c-9d3e-4f5a6b7c8d9e"
 CARD = "0000042"
@@ -120,32 +115,9 @@ def body_rows(notifications: Notifications) -> list[dict[str, Any]]:
 # --- where a body's mail goes: the API --------------------------------------------------------
 
 
-class Api:
-    def __init__(self, client: TestClient, issuer: LocalIssuer, party: UUID) -> None:
-        self.client, self.issuer, self.party = client, issuer, party
-
-    def token(self, role: Role) -> dict[str, str]:
-        minted = self.issuer.mint(f"{role.value}-1", [Grant(role, self.party)])
-        return {"Authorization": f"Bearer {minted}"}
-
-
-@pytest.fixture
-def api(
-    notifications_settings: NotificationsSettings, notifications: Notifications, tmp_path: Path
-) -> Iterator[Api]:
-    issuer = LocalIssuer.generate()
-    environment = local_issuer_environment(issuer, tmp_path / "jwks.json")
-    settings = notifications_settings.model_copy(
-        update={
-            "auth_issuer": environment["PARTIA_AUTH_ISSUER"],
-            "auth_jwks_file": Path(environment["PARTIA_AUTH_JWKS_FILE"]),
-        }
-    )
-    with TestClient(create_app(settings)) as client:
-        yield Api(client, issuer, party_root(settings.party))
-
-
-def test_a_clerk_configures_where_a_bodys_notices_go_and_in_which_language(api: Api) -> None:
+def test_a_clerk_configures_where_a_bodys_notices_go_and_in_which_language(
+    api: SignedInApi,
+) -> None:
     clerk = api.token(Role.CLERK)
     url = f"/bodies/{PPO}/addresses/bureau"
     body = {"email": "bureau.ppo7@baytaq.kz", "language": "kk"}
@@ -165,7 +137,7 @@ def test_a_clerk_configures_where_a_bodys_notices_go_and_in_which_language(api: 
 
 
 def test_only_a_clerk_or_operations_changes_a_bodys_address_and_bad_input_is_named(
-    api: Api,
+    api: SignedInApi,
 ) -> None:
     url = f"/bodies/{PPO}/addresses/treasurer"
     body = {"email": "treasurer@baytaq.kz", "language": "ru"}

@@ -9,7 +9,6 @@ import uuid
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
 from psycopg.sql import SQL, Identifier
 
 from partia_kit.broker import Broker
@@ -21,32 +20,16 @@ from partia_notifications.application.ports import Contact, Erased
 from partia_notifications.catcher import MailCatcher
 from partia_notifications.composition import Notifications
 from tests.kit.support import new_topic, produce
-from tests.notifications.support import Contacts, event_message, sanction_data, sender
+from tests.notifications.support import (
+    Contacts,
+    deliveries,
+    event_message,
+    make_due,
+    sanction_data,
+    sender,
+)
 
 SANCTION = "registry.member.sanction_imposed"
-
-
-def deliveries(notifications: Notifications) -> list[dict[str, Any]]:
-    settings = notifications.settings
-    with psycopg.connect(str(settings.database_url), row_factory=dict_row) as conn:
-        return list(
-            conn.execute(
-                SQL("SELECT * FROM {} ORDER BY queued_at").format(
-                    Identifier(settings.database_schema, "notifications_deliveries")
-                )
-            ).fetchall()
-        )
-
-
-def make_due(notifications: Notifications) -> None:
-    """What time does for a notice waiting for its next attempt."""
-    settings = notifications.settings
-    with psycopg.connect(str(settings.database_url), autocommit=True) as conn:
-        conn.execute(
-            SQL("UPDATE {} SET next_attempt_at = now() WHERE status = 'queued'").format(
-                Identifier(settings.database_schema, "notifications_deliveries")
-            )
-        )
 
 
 def consume(notifications: Notifications, broker: Broker, topic: str, expected: int) -> None:

@@ -18,8 +18,7 @@ from partia_notifications.application.ports import Contact
 from partia_notifications.catcher import MailCatcher
 from partia_notifications.composition import Notifications
 from tests.kit.support import new_topic, produce
-from tests.notifications.support import Contacts, sender
-from tests.notifications.test_delivery import deliveries
+from tests.notifications.support import Contacts, deliveries, sender
 
 
 def arrears(member: uuid.UUID) -> dict[str, Any]:

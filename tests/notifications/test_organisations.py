@@ -13,8 +13,15 @@ from partia_notifications.adapters.organisations import OrganisationDirectory, h
 from partia_notifications.application.ports import Contact
 from partia_notifications.catcher import MailCatcher
 from partia_notifications.composition import Notifications
-from tests.notifications.support import BRANCH, PPO, Contacts, _incoming, sender
-from tests.notifications.test_delivery import deliveries, make_due
+from tests.notifications.support import (
+    BRANCH,
+    PPO,
+    Contacts,
+    _incoming,
+    deliveries,
+    make_due,
+    sender,
+)
 
 RENAMED = "partia.registry.organisation.renamed.v1"
 CREATED = "partia.registry.organisation.created.v1"

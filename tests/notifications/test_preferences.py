@@ -5,57 +5,33 @@ deadlines always go and say so (Ch. 5.1)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import psycopg
-import pytest
-from fastapi.testclient import TestClient
 
-from partia_kit.auth.issuer import LocalIssuer, local_issuer_environment
-from partia_kit.auth.principal import Grant, Role
-from partia_kit.auth.scope import party_root
+from partia_kit.auth.principal import Role
 from partia_notifications.adapters.events import handlers
-from partia_notifications.api.app import create_app
 from partia_notifications.application.ports import Contact
 from partia_notifications.catcher import MailCatcher
 from partia_notifications.composition import Notifications
-from partia_notifications.settings import NotificationsSettings
-from tests.notifications.support import PPO, Contacts, _incoming, sanction_data, sender
-from tests.notifications.test_delivery import deliveries
+from tests.notifications.support import (
+    PPO,
+    Contacts,
+    SignedInApi,
+    _incoming,
+    deliveries,
+    sanction_data,
+    sender,
+)
+
+
+def put_preferences(api: SignedInApi, member: uuid.UUID, body: Any, headers: dict[str, str]) -> Any:
+    return api.client.put(f"/members/{member}/preferences", json=body, headers=headers)
+
 
 SUBMITTED = "partia.registry.member.application_submitted.v1"
 SANCTION = "partia.registry.member.sanction_imposed.v1"
 ERASED = "partia.registry.member.personal_data_erased.v1"
-
-
-class Api:
-    def __init__(self, client: TestClient, issuer: LocalIssuer, party: uuid.UUID) -> None:
-        self.client, self.issuer, self.party = client, issuer, party
-
-    def token(self, role: Role, member: uuid.UUID | None = None) -> dict[str, str]:
-        minted = self.issuer.mint(f"{role.value}-1", [Grant(role, self.party)], member_id=member)
-        return {"Authorization": f"Bearer {minted}"}
-
-    def put(self, member: uuid.UUID, body: Any, headers: dict[str, str]) -> Any:
-        return self.client.put(f"/members/{member}/preferences", json=body, headers=headers)
-
-
-@pytest.fixture
-def api(
-    notifications_settings: NotificationsSettings, notifications: Notifications, tmp_path: Path
-) -> Iterator[Api]:
-    issuer = LocalIssuer.generate()
-    environment = local_issuer_environment(issuer, tmp_path / "jwks.json")
-    settings = notifications_settings.model_copy(
-        update={
-            "auth_issuer": environment["PARTIA_AUTH_ISSUER"],
-            "auth_jwks_file": Path(environment["PARTIA_AUTH_JWKS_FILE"]),
-        }
-    )
-    with TestClient(create_app(settings)) as client:
-        yield Api(client, issuer, party_root(settings.party))
 
 
 def apply(notifications: Notifications, type_: str, data: dict[str, Any]) -> None:
@@ -64,13 +40,15 @@ def apply(notifications: Notifications, type_: str, data: dict[str, Any]) -> Non
         handler(conn, _incoming(type_, data))
 
 
-def test_a_member_opts_out_of_reminders_on_their_own_record_and_reads_it_back(api: Api) -> None:
+def test_a_member_opts_out_of_reminders_on_their_own_record_and_reads_it_back(
+    api: SignedInApi,
+) -> None:
     member = uuid.uuid4()
     own = api.token(Role.MEMBER, member)
     before = api.client.get(f"/members/{member}/preferences", headers=own)
     assert before.status_code == 200, before.text
     assert (before.json()["reminders"], before.json()["information"]) == (True, True)
-    changed = api.put(member, {"reminders": False, "information": True}, own)
+    changed = put_preferences(api, member, {"reminders": False, "information": True}, own)
     assert changed.status_code == 200, changed.text
     assert changed.json()["reminders"] is False
     assert changed.json()["always_sent"] == ["decision"]
@@ -78,19 +56,25 @@ def test_a_member_opts_out_of_reminders_on_their_own_record_and_reads_it_back(ap
     assert (again["reminders"], again["information"]) == (False, True)
 
 
-def test_only_the_member_or_a_clerk_changes_the_choices_and_bad_input_is_named(api: Api) -> None:
+def test_only_the_member_or_a_clerk_changes_the_choices_and_bad_input_is_named(
+    api: SignedInApi,
+) -> None:
     member, other = uuid.uuid4(), uuid.uuid4()
     body = {"reminders": False, "information": False}
-    someone_else = api.put(member, body, api.token(Role.MEMBER, other))
+    someone_else = put_preferences(api, member, body, api.token(Role.MEMBER, other))
     assert someone_else.status_code == 404  # as for a record that does not exist
-    auditor = api.put(member, body, api.token(Role.AUDITOR))
+    auditor = put_preferences(api, member, body, api.token(Role.AUDITOR))
     assert (auditor.status_code, auditor.json()["rule"]) == (403, "permission-required")
-    assert api.put(member, body, api.token(Role.CLERK)).status_code == 200
-    bad = api.put(member, {"reminders": "sometimes", "information": True}, api.token(Role.CLERK))
+    assert put_preferences(api, member, body, api.token(Role.CLERK)).status_code == 200
+    bad = put_preferences(
+        api, member, {"reminders": "sometimes", "information": True}, api.token(Role.CLERK)
+    )
     assert bad.status_code == 422
     assert bad.headers["content-type"] == "application/problem+json"
     assert "reminders" in bad.text
-    no_legal_switch = api.put(member, {**body, "decisions": False}, api.token(Role.CLERK))
+    no_legal_switch = put_preferences(
+        api, member, {**body, "decisions": False}, api.token(Role.CLERK)
+    )
     assert no_legal_switch.status_code == 422  # legally significant notices cannot be refused
     assert api.client.put(f"/members/{member}/preferences", json=body).status_code == 401
 

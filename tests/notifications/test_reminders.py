@@ -31,11 +31,12 @@ from tests.notifications.support import (
     PPO,
     Contacts,
     _incoming,
+    deliveries,
     event_message,
+    make_due,
     sanction_data,
     sender,
 )
-from tests.notifications.test_delivery import deliveries, make_due
 
 SANCTION = "registry.member.sanction_imposed"
 FILED = "registry.member.appeal_filed"

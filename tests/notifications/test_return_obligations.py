@@ -20,8 +20,7 @@ from partia_notifications.catcher import MailCatcher
 from partia_notifications.composition import Notifications
 from partia_notifications.domain.rendering import ALMATY
 from tests.kit.support import new_topic, produce
-from tests.notifications.support import BRANCH, Contacts, sender
-from tests.notifications.test_delivery import deliveries
+from tests.notifications.support import BRANCH, Contacts, deliveries, sender
 
 
 def opened(obligation: UUID, deadline: str = "2026-04-01") -> dict[str, Any]:

@@ -24,8 +24,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from psycopg.rows import dict_row
-from psycopg.sql import SQL, Identifier
 
 from partia_kit.messages import IncomingEvent
 from partia_kit.testing import free_port
@@ -35,7 +33,7 @@ from partia_notifications.adapters.smtp import SmtpMailer
 from partia_notifications.application.ports import Contact, Erased
 from partia_notifications.catcher import MailCatcher
 from partia_notifications.composition import Notifications
-from tests.notifications.support import PPO, Contacts, sanction_data, sender
+from tests.notifications.support import PPO, Contacts, deliveries, sanction_data, sender
 
 USER, PASSWORD = "partia", "s3cret"
 
@@ -228,18 +226,6 @@ def test_without_starttls_configured_a_server_requiring_it_refuses_and_nothing_i
 
 
 # --- through the sender: what the delivery log records --------------------------------------
-
-
-def deliveries(notifications: Notifications) -> list[dict[str, Any]]:
-    settings = notifications.settings
-    with psycopg.connect(str(settings.database_url), row_factory=dict_row) as conn:
-        return list(
-            conn.execute(
-                SQL("SELECT * FROM {} ORDER BY queued_at").format(
-                    Identifier(settings.database_schema, "notifications_deliveries")
-                )
-            ).fetchall()
-        )
 
 
 def queue_sanction(notifications: Notifications, member: uuid.UUID) -> None:
