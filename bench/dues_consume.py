@@ -51,6 +51,7 @@ from confluent_kafka.cimpl import NewTopic
 from kafka import KafkaConsumer, TopicPartition
 
 from bench.postgres import throwaway_postgres
+from bench.rate import Rate
 from partia_contracts.event_id import derive_event_id
 from partia_finance.adapters import memberships
 from partia_finance.composition import open_finance
@@ -67,16 +68,6 @@ PPOS = 2000
 SOURCE = "/partia/registry"
 RECORDED = "2026-11-01T09:00:00Z"
 _TIME = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
-
-
-@dataclass
-class Rate:
-    items: int
-    seconds: float
-
-    @property
-    def per_second(self) -> float:
-        return self.items / self.seconds if self.seconds else 0.0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -63,6 +63,7 @@ import psycopg
 from bench.cli import BenchmarkFailed, add_output_arguments, finish
 from bench.loadgen import percentile
 from bench.postgres import throwaway_postgres
+from bench.rate import Rate
 from partia_kit.messages import IncomingEvent
 from partia_kit.testing import free_port
 from partia_notifications.adapters import events, organisations
@@ -92,16 +93,6 @@ TREE = (
     ),
     (PPO, DISTRICT, "primary_organisation", {"kk": "№7 БПҰ", "ru": "ППО №7", "en": "PPO No. 7"}),
 )
-
-
-@dataclass
-class Rate:
-    items: int
-    seconds: float
-
-    @property
-    def per_second(self) -> float:
-        return self.items / self.seconds if self.seconds else 0.0
 
 
 # --- the mail servers, processes of their own -----------------------------------------------

@@ -51,6 +51,7 @@ from confluent_kafka.cimpl import NewTopic
 
 from bench.party import make_iin
 from bench.postgres import throwaway_postgres
+from bench.rate import Rate
 from partia_kit.broker import Broker, start_broker
 from partia_kit.messages import OutboundMessage
 from partia_kit.relay import (
@@ -78,16 +79,6 @@ from partia_registry.settings import RegistrySettings
 
 GOAL = 20_000.0  # events per second
 SCHEMA = "bench_relay"
-
-
-@dataclass
-class Rate:
-    items: int
-    seconds: float
-
-    @property
-    def per_second(self) -> float:
-        return self.items / self.seconds if self.seconds else 0.0
 
 
 def main(argv: list[str] | None = None) -> int:
