@@ -15,7 +15,7 @@ from partia_contracts.finance.v1 import ObligationOpened
 from partia_kit.broker import Broker
 from partia_kit.messages import OutboundMessage, integration_message
 from partia_kit.testing import running, wait_for
-from partia_notifications.adapters import bodies
+from partia_notifications.adapters import obligations
 from partia_notifications.catcher import MailCatcher
 from partia_notifications.composition import Notifications
 from partia_notifications.domain.rendering import ALMATY
@@ -53,7 +53,7 @@ def follow(notifications: Notifications, broker: Broker, events: list[dict[str, 
     topic = new_topic(broker.bootstrap)
     produce(broker.bootstrap, [message(topic, data) for data in events])
     settings = notifications.settings
-    follower = bodies.obligations_consumer(
+    follower = obligations.consumer(
         str(settings.database_url), settings.database_schema, broker.bootstrap, topic
     )
 

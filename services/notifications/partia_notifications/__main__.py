@@ -95,14 +95,14 @@ def _project(settings: NotificationsSettings, bootstrap: str) -> int:
     """Until SIGTERM or Ctrl-C; /health, /ready and /metrics on PARTIA_METRICS_PORT if set. One
     thread and consumer group per topic; if one fails, all stop."""
     from partia_kit.consumer import run_together
-    from partia_notifications.adapters import bodies, dues, events, organisations
+    from partia_notifications.adapters import dues, events, obligations, organisations
     from partia_notifications.operations import serve_if_configured
 
     assert settings.database_url is not None
     url, schema = settings.database_url, settings.database_schema
     stop = stop_event_on_signals()
     operations = serve_if_configured(settings)
-    topics = ", ".join((events.TOPIC, organisations.TOPIC, dues.TOPIC, bodies.OBLIGATIONS_TOPIC))
+    topics = ", ".join((events.TOPIC, organisations.TOPIC, dues.TOPIC, obligations.TOPIC))
     print(f"notifications follows {topics} on {bootstrap}", flush=True)
     try:
         # the members' notices; the organisations' names and tree (a notice names its
@@ -112,7 +112,7 @@ def _project(settings: NotificationsSettings, bootstrap: str) -> int:
                 "members": events.consumer(url, schema, bootstrap),
                 "organisations": organisations.consumer(url, schema, bootstrap),
                 "dues": dues.consumer(url, schema, bootstrap),
-                "obligations": bodies.obligations_consumer(url, schema, bootstrap),
+                "obligations": obligations.consumer(url, schema, bootstrap),
             },
             stop,
         )

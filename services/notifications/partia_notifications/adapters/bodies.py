@@ -5,9 +5,8 @@
 - what a body's notice says of a member, a mandate, a return obligation
   (`notifications_members`, `_mandates`, `_obligations`, decision 304): card numbers, PPOs,
   mandate kinds, amounts and deadlines, no personal data, kept from the events by the consumers in
-  the transaction that applies each event (`adapters/events.py`), forgotten on an erasure;
-- finance's return obligations on Kafka (`partia.finance.obligations.v1`), consumed like the dues
-  (`adapters/dues.py`)."""
+  the transaction that applies each event (`adapters/events.py`), forgotten on an erasure.
+Finance's return obligations arrive through `adapters/obligations.py`."""
 
 from __future__ import annotations
 
@@ -20,8 +19,6 @@ from psycopg.rows import dict_row
 from psycopg.sql import SQL
 from psycopg_pool import ConnectionPool
 
-from partia_contracts.topics import FINANCE
-from partia_kit.consumer import Consumer, Handler, consumer_for
 from partia_kit.postgres.statements import table
 from partia_notifications.application.ports import BodyAddress
 from partia_notifications.domain import bodies
@@ -32,8 +29,6 @@ MANDATES = "notifications_mandates"
 OBLIGATIONS = "notifications_obligations"
 ORGANISATIONS = "notifications_organisations"
 
-OBLIGATIONS_TOPIC = FINANCE.channel("obligations").topic
-OBLIGATIONS_CONSUMER = "notifications_obligations"
 
 ADMITTED = "partia.registry.member.admitted"
 RESTORED = "partia.registry.member.membership_restored"
@@ -228,27 +223,3 @@ def known(
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
-
-
-# --- finance's return obligations --------------------------------------------------------------
-
-
-def obligation_handlers(schema: str) -> dict[str, Handler]:
-    from partia_notifications.adapters import events
-
-    every = events.handlers(schema)
-    return {f"{name}.v1": every[f"{name}.v1"] for name in
-            (bodies.OBLIGATION_OPENED, bodies.OBLIGATION_OVERDUE, bodies.OBLIGATION_SETTLED)}  # fmt: skip
-
-
-def obligations_consumer(
-    database_url: str, schema: str, bootstrap: str, topic: str = OBLIGATIONS_TOPIC
-) -> Consumer:
-    return consumer_for(
-        OBLIGATIONS_CONSUMER,
-        [topic],
-        obligation_handlers(schema),
-        database_url=database_url,
-        schema=schema,
-        bootstrap_servers=bootstrap,
-    )
