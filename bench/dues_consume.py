@@ -20,9 +20,11 @@ One run, side by side on one machine, one PostgreSQL and one broker:
   5. the raw consume again; checks the stints written against the history.
 
 The finance view's figure includes the dues triggers on `finance_membership_spells` (decisions
-235, 290: each statement refreshes the members' dues positions and the arrears buckets in the
-same transaction); the run also times the spells upsert with them, to show what bounds it, and
-`--without-dues-triggers` adds a run with them disabled (a diagnostic, not the figure).
+235, 290, 309): a poll of a few members refreshes their dues positions and the arrears buckets in
+the same transaction, a larger one queues its members for the dues refresher, which runs beside
+the consumer as in finance's `project` and is timed until every position is refreshed. The run
+also times the spells upsert, to show what bounds it, and `--without-dues-triggers` adds a run
+with the triggers disabled (a diagnostic, not the figure).
 """
 
 from __future__ import annotations
@@ -54,6 +56,11 @@ from bench.postgres import throwaway_postgres
 from bench.rate import Rate
 from partia_contracts.event_id import derive_event_id
 from partia_finance.adapters import memberships
+from partia_finance.adapters.postgres.dues_refresher import (
+    DuesRefresher,
+    queued,
+    refresh_all_queued,
+)
 from partia_finance.composition import open_finance
 from partia_finance.settings import FinanceSettings
 from partia_kit.broker import start_broker
@@ -104,8 +111,10 @@ def _run(url: str, bootstrap: str, members: int, rounds: int, untriggered: bool)
     before = _raw(bootstrap, expected.events)
     parsed = _raw(bootstrap, expected.events, parse=True)
     old_client = _raw_kafka_python(bootstrap, expected.events)
-    runs = [_finance(url, bootstrap, expected, n) for n in range(rounds)]
-    bare = _finance(url, bootstrap, expected, rounds, triggers=False) if untriggered else None
+    runs, complete = zip(
+        *(_finance(url, bootstrap, expected, n) for n in range(rounds)), strict=True
+    )
+    bare = _finance(url, bootstrap, expected, rounds, triggers=False)[0] if untriggered else None
     after = _raw(bootstrap, expected.events)
     ceiling = (before.per_second + after.per_second) / 2
     applied = statistics.median(r.per_second for r in runs)
@@ -113,6 +122,11 @@ def _run(url: str, bootstrap: str, members: int, rounds: int, untriggered: bool)
         f"finance view (read, fold, write, offsets): {applied:>9,.0f} events/s  "
         f"({expected.events:,} events, {expected.stints:,} stints; runs: "
         f"{', '.join(f'{r.per_second:,.0f} in {r.seconds:.1f} s' for r in runs)})"
+    )
+    dues = statistics.median(r.per_second for r in complete)
+    print(
+        f"  with every dues position refreshed:      {dues:>9,.0f} events/s  (the dues refresher"
+        f" beside the consumer; runs: {', '.join(f'{r.seconds:.1f} s' for r in complete)})"
     )
     print(
         f"  raw consume + CloudEvents read:          {parsed.per_second:>9,.0f} events/s  "
@@ -143,6 +157,7 @@ def _run(url: str, bootstrap: str, members: int, rounds: int, untriggered: bool)
 
 @dataclass
 class Expected:
+    members: int = 0
     events: int = 0
     stints: int = 0
     open_stints: int = 0
@@ -253,6 +268,7 @@ def _produce(bootstrap: str, members: int) -> Expected:
          "queue.buffering.max.messages": 200_000, "acks": "all"}
     )  # fmt: skip
     expected = Expected()
+    expected.members = members
     for m in _history(members, expected):
         headers: list[tuple[str, str | bytes | None]] = list(m.headers)
         while True:
@@ -319,7 +335,7 @@ def _raw_kafka_python(bootstrap: str, events: int) -> Rate:
 
 def _finance(
     url: str, bootstrap: str, expected: Expected, run: int, *, triggers: bool = True
-) -> Rate:
+) -> tuple[Rate, Rate]:
     settings = FinanceSettings(
         database_url=url,
         database_schema=f"{SCHEMA}_{run}",
@@ -338,27 +354,34 @@ def _finance(
     follower = memberships.consumer(url, settings.database_schema, bootstrap)
     apply, in_apply = _timed(memberships.applier(settings.database_schema))
     follower._batch = apply  # the same handler, timed
+    refresher = DuesRefresher(url, settings.database_schema)
     stop = threading.Event()
-    thread = threading.Thread(target=follower.run, args=(stop,), daemon=True)
+    threads = [
+        threading.Thread(target=r.run, args=(stop,), daemon=True) for r in (follower, refresher)
+    ]
     started = time.perf_counter()
     first: float | None = None
-    thread.start()
+    for thread in threads:
+        thread.start()
     try:
         while follower.applied + sum(follower.skipped.values()) < expected.events:
-            if not thread.is_alive():
-                raise RuntimeError("the finance consumer stopped")
+            if not all(thread.is_alive() for thread in threads):
+                raise RuntimeError("the finance consumer or the dues refresher stopped")
             if first is None and follower.applied + sum(follower.skipped.values()):
                 first = time.perf_counter() - started
             time.sleep(0.02)
         seconds = time.perf_counter() - started
+        dues = _dues_caught_up(url, settings.database_schema, triggers) - started
     finally:
         stop.set()
-        thread.join(30)
-    _check(url, settings.database_schema, expected)
+        for thread in threads:
+            thread.join(30)
+    _check(url, settings.database_schema, expected, positions=triggers)
     print(f"  finance run {run + 1}: {seconds:.1f} s, of which {first or 0:.1f} s until the first"
           f" poll was applied (joining the group), {in_apply[0]:.1f} s in the batch handler (read,"
-          f" fold, spells upsert with the dues triggers: {in_apply[1]:.1f} s)", flush=True)  # fmt: skip
-    return Rate(expected.events, seconds)
+          f" fold, spells upsert with the dues triggers: {in_apply[1]:.1f} s); the dues positions"
+          f" of every member complete {dues:.1f} s after the start", flush=True)  # fmt: skip
+    return Rate(expected.events, seconds), Rate(expected.events, dues)
 
 
 def _timed(apply: BatchHandler) -> tuple[BatchHandler, list[float]]:
@@ -387,16 +410,30 @@ def _timed(apply: BatchHandler) -> tuple[BatchHandler, list[float]]:
     return timed, spent
 
 
-def _check(url: str, schema: str, expected: Expected) -> None:
+def _dues_caught_up(url: str, schema: str, triggers: bool) -> float:
+    """When every queued member's dues position has been refreshed (the refresher's queue empty
+    and its last batch committed: taking the queue's lock waits for it)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        while triggers and queued(conn, schema):
+            time.sleep(0.02)
+        if triggers:
+            refresh_all_queued(conn, schema)
+    return time.perf_counter()
+
+
+def _check(url: str, schema: str, expected: Expected, *, positions: bool) -> None:
     with psycopg.connect(url) as conn:
         row = conn.execute(
             f"SELECT count(*), count(*) FILTER (WHERE until_on IS NULL)"
             f" FROM {schema}.finance_membership_spells"
         ).fetchone()
-    got = (int(row[0]), int(row[1])) if row else (0, 0)
-    if got != (expected.stints, expected.open_stints):
-        raise RuntimeError(f"stints (all, open): {got}, expected "
-                           f"{(expected.stints, expected.open_stints)}")  # fmt: skip
+        got = (int(row[0]), int(row[1])) if row else (0, 0)
+        if got != (expected.stints, expected.open_stints):
+            raise RuntimeError(f"stints (all, open): {got}, expected "
+                               f"{(expected.stints, expected.open_stints)}")  # fmt: skip
+        row = conn.execute(f"SELECT count(*) FROM {schema}.finance_dues_positions").fetchone()
+        if positions and (row[0] if row else 0) != expected.members:
+            raise RuntimeError(f"dues positions: {row}, expected {expected.members}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """`python -m partia_finance project` follows both of the registry's topics (decision 218): the
 organisation tree and the membership view fill from the registry's events, and a second copy is
-harmless, also when one of the two is killed."""
+harmless, also when one of the two is killed. Beside them it runs the dues refresher (decision
+309), which refreshes the dues of members a large statement only queued."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from partia_contracts.registry import v1
 from partia_finance.adapters.memberships import MembershipView
 from partia_finance.adapters.organisations import TOPIC as ORGANISATIONS
 from partia_finance.adapters.organisations import OrganisationTree
+from partia_finance.migrations.versions.f0005_dues_refresher import IN_TRANSACTION
 from partia_finance.settings import FinanceSettings
 from partia_kit import testing
 from partia_kit.broker import Broker
@@ -84,6 +86,11 @@ def test_two_project_processes_fill_both_views_once_and_one_may_be_killed(
         one.wait()
         publish(bootstrap, history.messages)
         wait_for(lambda: applied_offsets(database_url, schema) == 120, limit=90, what="the rest")
+        loaded = _bulk_load(database_url, schema, IN_TRANSACTION + 20)
+        wait_for(
+            lambda: _positions(database_url, schema, loaded) == len(loaded),
+            what="the dues refresher of the surviving process",
+        )
         assert two.poll() is None, output_of(two)
         assert (
             "finance follows partia.registry.organisations.v1 and partia.registry.members.v1"
@@ -92,4 +99,27 @@ def test_two_project_processes_fill_both_views_once_and_one_may_be_killed(
     view = MembershipView(lambda: psycopg.connect(database_url), schema)
     assert view.members_of(PPO_A, date(2025, 12, 31)) == members
     assert view.members_of(PPO_A, date(2026, 2, 1)) == []
-    assert len(spells(database_url, schema)) == 60
+    assert len(spells(database_url, schema)) == 60 + len(loaded)
+
+
+def _bulk_load(url: str, schema: str, count: int) -> list[uuid.UUID]:
+    """Stints of `count` members in one statement: more than one transaction refreshes."""
+    members, elsewhere = [uuid.uuid4() for _ in range(count)], uuid.uuid4()
+    with psycopg.connect(url, autocommit=True) as conn:
+        statement = (
+            f'COPY "{schema}".finance_membership_spells (member_id, organisation_id, from_on,'
+            " opened_by, card_number, registry_position) FROM STDIN"
+        )
+        with conn.cursor().copy(statement) as copy:
+            for i, member in enumerate(members):
+                copy.write_row((member, elsewhere, date(2025, 3, 1), "admission", f"B{i}", 1))
+    return members
+
+
+def _positions(url: str, schema: str, members: list[uuid.UUID]) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            f'SELECT count(*) FROM "{schema}".finance_dues_positions WHERE member_id = ANY(%s)',
+            (members,),
+        ).fetchone()
+    return int(row[0]) if row else 0

@@ -91,8 +91,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _project(settings: FinanceSettings, bootstrap: str) -> int:
     """Until SIGTERM or Ctrl-C; /health, /ready and /metrics on PARTIA_METRICS_PORT if set. One
-    thread and consumer group per registry topic (decision 218); if one fails, both stop."""
+    thread and consumer group per registry topic (decision 218) and the dues refresher (decision
+    309); if one fails, all stop."""
     from partia_finance.adapters import memberships, organisations
+    from partia_finance.adapters.postgres.dues_refresher import DuesRefresher
     from partia_finance.operations import serve_if_configured
     from partia_kit.consumer import run_together
 
@@ -108,6 +110,7 @@ def _project(settings: FinanceSettings, bootstrap: str) -> int:
             {
                 "finance-organisations": organisations.consumer(url, schema, bootstrap),
                 "finance-members": memberships.consumer(url, schema, bootstrap),
+                "finance-dues-refresher": DuesRefresher(url, schema),
             },
             stop,
         )

@@ -2,7 +2,7 @@
 primary organisation, per organisation at any level of the tree and for the whole party; dues
 collected per month or year per regional branch (Ch. 12.4); the members without a declared
 category. They read `finance_dues_positions`, which the triggers of migration f0003 keep in the
-writers' transactions: per member the schedule as a few segments and the payments pre-summed, so
+writers' transactions (a large catch-up's by the dues refresher, decision 309): per member the schedule as a few segments and the payments pre-summed, so
 a member's arrears on a date are array look-ups, not a fold over months and payments."""
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def sync_mci(conn: psycopg.Connection[Any], schema: str, mci: MciTable) -> bool:
                 copy.write_row(row)
         conn.execute(
             SQL("SELECT {}(array(SELECT DISTINCT member_id FROM {}))").format(
-                Identifier(schema, "finance_dues_refresh"),
+                Identifier(schema, "finance_dues_refresh_locked"),
                 table(schema, "finance_membership_spells"),
             )
         )
