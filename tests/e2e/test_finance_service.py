@@ -40,6 +40,7 @@ def test_the_finance_service_serves_health_ready_and_metrics_in_its_own_schema(
         assert set(ready.json()["checks"]) == {"database", "relay_lag"}
         metrics = httpx.get(f"{base}/metrics").text
         assert 'partia_positions_up{service="finance"} 1.0' in metrics
+        assert "partia_finance_dues_queued 0.0" in metrics  # decision 309
         assert httpx.get(f"{base}/openapi.json").json()["info"]["title"] == "Partia finance"
     with psycopg.connect(database_url) as conn:
         tables = {

@@ -1,13 +1,18 @@
 """The finance service's health, readiness and metrics (the generic parts: `partia_kit.operations`):
-its event log's head, its relay's position and the consumers of this database."""
+its event log's head, its relay's position, the consumers of this database and the members whose
+dues wait for the dues refresher."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import psycopg
 from prometheus_client import CollectorRegistry
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
+from partia_finance.adapters.postgres.dues_refresher import queued
 from partia_finance.composition import EVENTS_TABLE, Finance
 from partia_finance.settings import FinanceSettings
 from partia_kit.operations import (
@@ -33,6 +38,26 @@ def measure(conn: psycopg.Connection[Any], schema: str) -> Positions:
     relays = relay_positions(conn, schema)
     relays.setdefault(RELAY_NAME, 0)
     return Positions(log_head(conn, schema, EVENTS_TABLE), None, relays, consumer_positions(conn))
+
+
+class DuesQueueCollector(Collector):
+    """`partia_finance_dues_queued`: queue entries the dues refresher has not refreshed yet
+    (decision 309); high while finance catches up on the registry's history, 0 otherwise."""
+
+    def __init__(self, connect: Callable[[], Any], schema: str) -> None:
+        self._connect, self._schema = connect, schema
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        try:
+            with self._connect() as conn:
+                count = queued(conn, self._schema)
+        except psycopg.Error:  # partia_positions_up says the database is away
+            return
+        gauge = GaugeMetricFamily(
+            "partia_finance_dues_queued", "members whose dues positions wait for the refresher"
+        )
+        gauge.add_metric([], count)
+        yield gauge
 
 
 def readiness_checks(
@@ -66,6 +91,7 @@ def metrics(finance: Finance) -> CollectorRegistry:
             return measure(conn, schema)
 
     registry.register(PositionsCollector(SERVICE, positions))
+    registry.register(DuesQueueCollector(lambda: finance.pool.connection(timeout=5), schema))
     return registry
 
 
@@ -86,6 +112,7 @@ def serve_if_configured(settings: FinanceSettings, *, relay: bool) -> Operations
 
     registry = CollectorRegistry()
     registry.register(PositionsCollector(SERVICE, positions))
+    registry.register(DuesQueueCollector(connect, schema))
     return serve_operations(
         settings.metrics_host,
         settings.metrics_port,
