@@ -31,8 +31,9 @@ poll of a consumer catching up thousands."""
 
 
 def channel(schema: str) -> str:
-    """The notification channel the dues refresher listens on."""
-    return f"finance_dues_stale_{schema}"
+    """The notification channel the dues refresher listens on (at most 63 bytes, PostgreSQL's
+    limit: two long schema names may share one, which only wakes a refresher for nothing)."""
+    return f"finance_dues_stale_{schema}".encode()[:63].decode(errors="ignore")
 
 
 def upgrade(schema: str) -> None:
@@ -43,7 +44,7 @@ def upgrade(schema: str) -> None:
         _REFRESH.replace("{s}", s),
         f"CREATE TABLE IF NOT EXISTS {s}.finance_dues_stale ("
         " id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, member_id uuid NOT NULL)",
-        # The refresh every writer calls: the schema's lock, then the computation of f0003, whose
+        # The refresh every writer calls: the schema's lock, then the computation (below), whose
         # statements see whatever was committed before the lock was granted.
         f"CREATE OR REPLACE FUNCTION {s}.finance_dues_refresh_locked(members uuid[])"
         f" RETURNS void LANGUAGE plpgsql AS $body$ BEGIN PERFORM {lock};"
