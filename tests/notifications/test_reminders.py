@@ -219,6 +219,32 @@ def test_an_appeal_against_another_sanction_leaves_this_ones_reminder(
     }
 
 
+def test_a_member_who_withdraws_is_no_longer_reminded_to_appeal_but_an_expelled_one_is(
+    notifications: Notifications,
+) -> None:
+    """Ch. 5.1 is a member's right; Ch. 3.6: leaving ends the membership. A reprimand's reminder
+    is called off by the withdrawal that follows it (and the log says by what); another member's
+    expulsion, which ends the membership itself, keeps its reminder."""
+    leaving, expelled = uuid.uuid4(), uuid.uuid4()
+    reprimand, expulsion = sanction_now(leaving), sanction_now(expelled)
+    reprimand["kind"] = "reprimand"
+    apply(notifications, f"partia.{SANCTION}.v1", reprimand)
+    apply(notifications, f"partia.{SANCTION}.v1", expulsion)
+    ended = {"event_id": str(uuid.uuid4()), "member_id": str(leaving), "organisation_id": PPO,
+             "card_number": "BQ-0000001-5", "reason": "withdrawal",
+             "effective_on": datetime.now(UTC).date().isoformat()}  # fmt: skip
+    ended_id = apply(notifications, "partia.registry.member.membership_ended.v1", ended)
+    reminders = {
+        d["member_id"]: (d["status"], d["last_error"])
+        for d in deliveries(notifications)
+        if d["template"] == REMINDER
+    }
+    assert reminders == {
+        leaving: ("cancelled", f"cancelled-by:partia.registry.member.membership_ended:{ended_id}"),
+        expelled: ("queued", None),
+    }
+
+
 def test_opting_out_of_reminders_stops_the_arrears_reminder_but_never_the_appeal_deadline_one(
     notifications: Notifications, catcher: MailCatcher
 ) -> None:

@@ -21,6 +21,7 @@ from partia_kit.messages import IncomingEvent
 from partia_kit.postgres.statements import table
 from partia_notifications.adapters import bodies
 from partia_notifications.adapters.deliveries import TABLE
+from partia_notifications.domain import reminders
 from partia_notifications.domain.bodies import KNOWN
 from partia_notifications.domain.notices import cancel_keys_for, handled_types, notices_for
 
@@ -55,6 +56,7 @@ def handlers(schema: str) -> dict[str, Handler]:
     recall = SQL("SELECT kind, organisation_id, card_number FROM {} WHERE sanction_id = %s").format(
         sanctions
     )
+    sanctions_of = SQL("SELECT sanction_id::text FROM {} WHERE member_id = %s").format(sanctions)
 
     def sanction(conn: psycopg.Connection[Any], data: dict[str, Any]) -> dict[str, Any] | None:
         """What this service saw of the sanction an appeal or a restoration names."""
@@ -76,6 +78,9 @@ def handlers(schema: str) -> dict[str, Handler]:
                 (data["sanction_id"], data["member_id"], data["kind"], data["organisation_id"],
                  data["card_number"]),
             )  # fmt: skip
+        if event.type_name == reminders.ENDED:  # the event names no sanction: what was seen
+            seen = conn.execute(sanctions_of, (data["member_id"],)).fetchall()
+            data = {**data, reminders.SANCTIONS_OF_MEMBER: [row[0] for row in seen]}
         cancelled = cancel_keys_for(event.type_name, data)
         if cancelled:
             # before queueing: an event may call off an earlier reminder and schedule its own

@@ -8,7 +8,9 @@ them with its own `RULES`.
 The appeal-deadline reminder (decision 299): a sanction imposed (Ch. 3.8) may be appealed up to
 its `appeal_deadline` (Ch. 5.1); `REMIND_DAYS_BEFORE` days before that day, at `REMIND_AT` in
 Almaty, the member is reminded, unless an appeal was filed against that sanction, or the appeal
-was decided, or the membership restored, by then (each names the sanction: `cancel_key`)."""
+was decided, or the membership restored, by then (each names the sanction: `cancel_key`), or the
+membership ended otherwise (a withdrawal, a death: the adapter names the member's sanctions it
+saw, `SANCTIONS_OF_MEMBER`)."""
 
 from __future__ import annotations
 
@@ -38,6 +40,12 @@ CALLED_OFF_BY: Final = (
 )
 """The events, each naming the sanction, after which a reminder to appeal it is wrong: it was
 appealed (and perhaps already decided, and the membership restored)."""
+
+
+ENDED: Final = "partia.registry.member.membership_ended"
+SANCTIONS_OF_MEMBER: Final = "sanctions_of_member"
+"""Added by the adapter to a `membership_ended` event: the ids of the sanctions of the member
+this service saw imposed (the event itself names none)."""
 
 
 def appeal_cancel_key(sanction_id: object) -> str:
@@ -96,5 +104,16 @@ def appeal_reminder_called_off(data: Mapping[str, Any]) -> list[str]:
     return [] if sanction_id is None else [appeal_cancel_key(sanction_id)]
 
 
+def appeal_reminders_of_a_former_member(data: Mapping[str, Any]) -> list[str]:
+    """Ch. 5.1 gives the right of appeal to members: once the membership has ended (withdrawal,
+    Ch. 3.6; death), a reminder to appeal a sanction (a warning, a reprimand) would go to
+    someone who is no longer a member, or to their family. An expulsion is not such an end: it
+    is the sanction, and its reminder stands."""
+    return [appeal_cancel_key(s) for s in data.get(SANCTIONS_OF_MEMBER, [])]
+
+
 MORE: dict[str, list[More]] = {SANCTION: [appeal_deadline_reminder]}
-CANCELS: dict[str, list[Cancels]] = {name: [appeal_reminder_called_off] for name in CALLED_OFF_BY}
+CANCELS: dict[str, list[Cancels]] = {
+    **{name: [appeal_reminder_called_off] for name in CALLED_OFF_BY},
+    ENDED: [appeal_reminders_of_a_former_member],
+}
