@@ -38,8 +38,9 @@ def party(finance: Finance) -> Party:
 
 
 def copy_in(party: Party, name: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-    """One statement for all the rows, as a bulk load or a consumer's poll writes them."""
-    with psycopg.connect(party.url, autocommit=True) as conn:
+    """One statement for all the rows, as a bulk load or a consumer's poll writes them (within
+    20 s: a load kept waiting for a lock fails rather than hangs)."""
+    with psycopg.connect(party.url, autocommit=True, options="-c statement_timeout=20s") as conn:
         statement = SQL("COPY {} ({}) FROM STDIN").format(
             Identifier(party.schema, name), SQL(", ").join(map(Identifier, columns))
         )
@@ -146,5 +147,24 @@ def test_a_live_change_is_refreshed_in_its_own_transaction_and_queues_nothing(
     load_in_bulk(party, members)
     with psycopg.connect(party.url, autocommit=True) as conn:
         assert queued(conn, party.schema) == 0
+    for day in DATES:
+        assert party_arrears(party, day) == oracle_arrears(members, day), day
+
+
+def test_a_live_change_while_the_refresher_is_at_work_is_queued_not_kept_waiting(
+    party: Party,
+) -> None:
+    """A consumer's poll of a few members does not wait for a refresher's batch (which holds the
+    schema's lock): it queues them, and the next refresh leaves what the oracle owes."""
+    rng = random.Random(11)
+    members = {uuid4(): random_history(rng, list(party.ppos))}
+    lock = f"{party.schema}.finance_dues_refresh"
+    with psycopg.connect(party.url) as refresher:  # a refresher's transaction, mid-batch
+        refresher.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (lock,))
+        load_in_bulk(party, members)
+        with psycopg.connect(party.url, autocommit=True) as conn:
+            assert queued(conn, party.schema) >= 1
+        refresher.rollback()
+    run_until_empty(party, [DuesRefresher(party.url, party.schema)])
     for day in DATES:
         assert party_arrears(party, day) == oracle_arrears(members, day), day

@@ -8,7 +8,8 @@ dues_refresher`), which refreshes them in batches of its own.
 Every refresh takes one lock per schema first, so two refreshes of one member never compute from
 snapshots that miss each other's changes (the later writer would otherwise overwrite the earlier
 with a schedule computed without it); a member queued while a refresh runs stays queued for the
-next one.
+next one. A small statement that finds the lock taken (the refresher is at work) queues its
+members too rather than wait for it.
 
 Revision ID: f0005
 Revises: f0004
@@ -39,6 +40,7 @@ def channel(schema: str) -> str:
 def upgrade(schema: str) -> None:
     s = quote(schema)
     lock = f"pg_advisory_xact_lock(hashtext({_literal(schema + '.finance_dues_refresh')}))"
+    try_lock = lock.replace("pg_advisory_xact_lock", "pg_try_advisory_xact_lock")
     wake = f"pg_notify({_literal(channel(schema))}, '')"
     statements = [
         _REFRESH.replace("{s}", s),
@@ -53,6 +55,7 @@ def upgrade(schema: str) -> None:
         # transaction; the number of members refreshed.
         f"CREATE OR REPLACE FUNCTION {s}.finance_dues_refresh_queued(batch integer)"
         f" RETURNS integer LANGUAGE plpgsql AS $body$ DECLARE members uuid[]; BEGIN"
+        f" IF NOT EXISTS (SELECT FROM {s}.finance_dues_stale) THEN RETURN 0; END IF;"
         f" PERFORM {lock};"
         f" WITH gone AS (DELETE FROM {s}.finance_dues_stale WHERE id IN (SELECT id FROM"
         f" {s}.finance_dues_stale ORDER BY id LIMIT batch) RETURNING member_id)"
@@ -65,10 +68,11 @@ def upgrade(schema: str) -> None:
             statements.append(
                 f"CREATE OR REPLACE FUNCTION {s}.{table}_dues_{event}() RETURNS trigger"
                 f" LANGUAGE plpgsql AS $body$ DECLARE members uuid[] := array({members}); BEGIN"
-                f" IF cardinality(members) <= {IN_TRANSACTION} THEN"
-                f" PERFORM {s}.finance_dues_refresh_locked(members);"
-                f" ELSE INSERT INTO {s}.finance_dues_stale (member_id) SELECT unnest(members);"
-                f" PERFORM {wake}; END IF; RETURN NULL; END $body$"
+                f" IF cardinality(members) <= {IN_TRANSACTION} THEN"  # nested: the lock last
+                f" IF {try_lock} THEN PERFORM {s}.finance_dues_refresh(members); RETURN NULL;"
+                f" END IF; END IF;"
+                f" INSERT INTO {s}.finance_dues_stale (member_id) SELECT unnest(members);"
+                f" PERFORM {wake}; RETURN NULL; END $body$"
             )
     for statement in statements:
         op.execute(statement)
