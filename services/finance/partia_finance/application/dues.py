@@ -47,6 +47,8 @@ def dues_handlers(configuration: FinanceConfiguration) -> Mapping[type[c.Command
 
     def record(cmd: c.RecordDuesPayment, uow: UnitOfWork) -> Receipt:
         member_id = cmd.member_id or _card_holder(uow, cmd.card_number)
+        if cmd.member_id is not None and cmd.card_number is not None:
+            _same_holder(uow, cmd.member_id, cmd.card_number)
         membership = _member(uow, member_id, cmd.scope)
         account, new = _account(uow, member_id, cmd.actor)
         if cmd.from_statement and cmd.payment_id in account.payments:
@@ -155,6 +157,18 @@ def _card_holder(uow: UnitOfWork, card_number: str | None) -> UUID:
             field="card_number",
         )
     return holders[0]
+
+
+def _same_holder(uow: UnitOfWork, member_id: UUID, card_number: str) -> None:
+    """A bank line naming the member by IIN and by card: both must name them (decision 297)."""
+    if uow.members_with_card(card_number) != [member_id]:
+        raise RuleViolation(
+            "dues-card-and-iin-differ",
+            COLLECTION_CLAUSE,
+            f"the IIN names one member and party card {card_number} does not name them alone;"
+            " a person decides",
+            field="card_number",
+        )
 
 
 def _payment_receipt(member_id: UUID, payment_id: UUID) -> dict[str, Any]:

@@ -43,3 +43,17 @@ class UnitOfWork(batches.UnitOfWork, Protocol):
         """Tiyn accepted from the donor with this IIN or BIN into the fund in the period (None:
         the fund's whole life), across every branch."""
         ...
+
+
+class RegistryUnavailable(Exception):
+    """The registry cannot answer now (down, an error, finance's token refused)."""
+
+
+class MemberDirectory(Protocol):
+    """The registry, asked whose record holds an IIN (decision 296): finance keeps no IINs of
+    members, so a bank line naming one is matched by asking."""
+
+    def member_with_iin(self, iin: str) -> UUID | None:
+        """The record holding this valid IIN; None for nobody (or a person whose data was
+        erased). Raises `RegistryUnavailable` when the registry cannot answer now."""
+        ...
