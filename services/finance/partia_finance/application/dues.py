@@ -25,6 +25,14 @@ def dues_handlers(configuration: FinanceConfiguration) -> Mapping[type[c.Command
 
     def declare(cmd: c.DeclareDuesCategory, uow: UnitOfWork) -> Receipt:
         _member(uow, cmd.member_id, cmd.scope)
+        if uow.personal_data_erased(cmd.member_id):  # nothing of theirs is sealed again
+            raise StateConflict(
+                "personal-data-erased",
+                "Constitution Art. 21",  # DOMAIN §8: personal data, erasable
+                f"member {cmd.member_id}'s personal data was erased in the registry: a dues"
+                " category (personal data) can no longer be recorded for them",
+                field="member_id",
+            )
         account, new = _account(uow, cmd.member_id, cmd.actor)
         account.declare_category(
             category=cmd.category,

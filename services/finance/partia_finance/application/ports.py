@@ -33,6 +33,10 @@ class UnitOfWork(batches.UnitOfWork, Protocol):
         """Who holds the party card with this number (none, one, or more if ambiguous)."""
         ...
 
+    def personal_data_erased(self, member_id: UUID) -> bool:
+        """Whether the registry erased the member's personal data (finance destroyed their key)."""
+        ...
+
     def organisation_chain(self, organisation_id: UUID) -> list[UUID] | None:
         """The organisation and those above it up to the party (None: unknown to finance)."""
         ...
