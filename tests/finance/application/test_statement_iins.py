@@ -1,13 +1,15 @@
 """Reading a bank statement's dues lines that name the member by IIN (issue 12 item 5, decision
-297): pure, before anyone is asked whose the IIN is."""
+297), and what becomes of them when the registry cannot be asked whose the IIN is."""
 
 from __future__ import annotations
 
 from datetime import date
 
+from partia_finance.adapters.registry import RegistryMembers
 from partia_finance.application import commands as c
-from partia_finance.application.statements import read_statement
+from partia_finance.application.statements import match_members, read_statement
 from partia_kit.iin import check_digit
+from partia_kit.testing import free_port
 from tests.finance.support import ALMATY
 from tests.registry.builders import make_iin
 
@@ -59,3 +61,21 @@ def test_a_donors_iin_in_its_own_column_makes_no_dues_line() -> None:
     [line] = lines_of(f"2026-02-03,1000.00,KZT,D-5,person,{iin},Абенова Айгерим,party_funds")
     assert isinstance(line.command, c.ReceiveDonation)
     assert line.iin is None
+
+
+def test_with_the_registry_unreachable_an_iin_line_waits_for_the_next_import() -> None:
+    """Nothing listens on the port: the real adapter cannot ask, the line stays unmatched saying
+    why, and the donation beside it is not held up."""
+    iin = make_iin(date(1994, 4, 4))
+    lines = lines_of(
+        f"2026-02-03,432.50,KZT,D-6,person,,Абенова Айгерим,взносы ИИН {iin}",
+        "2026-02-03,1000.00,KZT,D-7,anonymous,,,party_funds",
+    )
+    registry = RegistryMembers(f"http://127.0.0.1:{free_port()}", "a-token", timeout=2)
+    try:
+        dues, donation = match_members(lines, registry)
+    finally:
+        registry.close()
+    assert (dues.command, dues.rule) == (None, "registry-unavailable")
+    assert "import the statement again" in (dues.reason or "")
+    assert isinstance(donation.command, c.ReceiveDonation)
