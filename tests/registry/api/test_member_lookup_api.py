@@ -65,6 +65,8 @@ def test_an_iin_with_a_wrong_check_digit_is_refused_naming_the_field_and_the_rul
     assert "check digit" in refused.json()["detail"]
     not_twelve = lookup(client, "12345")
     assert (not_twelve.status_code, not_twelve.json()["field"]) == (422, "iin")
+    nul = lookup(client, "Ref\x00X")
+    assert (nul.status_code, nul.json()["field"]) == (422, "iin")
 
 
 def test_an_iin_nobody_holds_is_not_found(client: TestClient) -> None:
