@@ -153,7 +153,7 @@ def test_each_role_is_refused_every_operation_it_lacks_the_permission_for_and_al
         "clerk": everything
         - {("GET", "/events"), ("GET", "/read-model"), ("POST", "/read-model/rebuild")}
         - {("GET", "/access-log"), ("GET", "/members/{member_id}/access-log")}
-        - {("GET", "/members/{member_id}/contact")},
+        - {("GET", "/members/{member_id}/contact"), ("POST", "/members/lookup")},
         "auditor": everything - posts - {("GET", "/members/{member_id}/contact")},
         "operations": {("GET", "/read-model"), ("POST", "/read-model/rebuild")},
         "treasurer": {("GET", "/organisations"), ("GET", "/organisations/{organisation_id}")},
@@ -164,6 +164,7 @@ def test_each_role_is_refused_every_operation_it_lacks_the_permission_for_and_al
             ("POST", "/members/{member_id}/preferred-language"),  # their notices' language
         },
         "notifications": {("GET", "/members/{member_id}/contact")},
+        "service": {("POST", "/members/lookup")},  # finance's account: an IIN's record
     }.get(who, set())
     assert allowed == expected | PUBLIC_OPERATIONS
 

@@ -244,3 +244,9 @@ class StatementOfAccountOut(BaseModel):
     credit_tiyn: int
     balance_tiyn: int = Field(description="charged minus paid: negative is credit")
     arrears: ArrearsOut
+    personal_data_erased_on: date | None = Field(
+        default=None,
+        description="the day the registry erased the member's personal data: finance destroyed"
+        " the key their declared category and its evidence were sealed with (rate classes and"
+        " amounts, not personal, stay); null while it is kept",
+    )

@@ -40,6 +40,8 @@ __all__ = [
     "HistoryEntry",
     "Language",
     "MemberHistory",
+    "MemberLookup",
+    "MemberLookupRequest",
     "MemberReceipt",
     "MemberView",
     "MoveOrganisationRequest",
@@ -587,6 +589,32 @@ class MemberContact(_Response):
     language_stated: bool = Field(
         description="whether the person chose `preferred_language` (false: it is the default)"
     )
+
+
+class MemberLookupRequest(_Request):
+    """Whose record holds this IIN: for the finance service, matching a dues credit whose
+    payment purpose names the payer's IIN (issue 12 item 5). The IIN travels in the body, not
+    the URL, so that no proxy or access log writes it down."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"iin": "900101350122"}]})
+
+    iin: Annotated[
+        str, Field(pattern=r"^\d{12}$", description="12-digit IIN with a valid check digit")
+    ]
+
+
+class MemberLookup(_Response):
+    """The record holding the IIN asked about: its id and nothing else of the person."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        json_schema_extra={
+            "examples": [{"member_id": "0b9c7a52-3d7e-4c1e-9a55-6f1d2c3b4a59", "status": "member"}]
+        },
+    )
+
+    member_id: UUID
+    status: Literal["applicant", "member", "rejected", "former_member"]
 
 
 class HistoryEntry(_Response):

@@ -14,6 +14,7 @@ from partia_finance.adapters.postgres.dues_reports import sync_mci
 from partia_finance.adapters.postgres.event_store import FinanceEventStore
 from partia_finance.adapters.postgres.queries import FinanceQueries
 from partia_finance.adapters.postgres.store import FinanceStore
+from partia_finance.adapters.registry import RegistryMembers
 from partia_finance.application.commands import Command
 from partia_finance.application.handlers import handlers
 from partia_finance.domain.configuration import FinanceConfiguration
@@ -44,11 +45,14 @@ class Finance:
     configuration: FinanceConfiguration
     queries: FinanceQueries
     access_log: AccessLog
+    members: RegistryMembers
+    """The registry, asked whose record holds an IIN a bank line names (decision 296)."""
     embedded_server: Any = None
 
     def close(self) -> None:
         self.writer.stop()
         self.access_log.stop()
+        self.members.close()
         self.pool.close()
         self.events.close()
         if self.embedded_server is not None:
@@ -100,6 +104,11 @@ def open_finance(settings: FinanceSettings, *, start: bool = True) -> Finance:
         configuration,
         FinanceQueries(store),
         access_log,
+        RegistryMembers(
+            settings.registry_url,
+            settings.registry_token.get_secret_value(),
+            settings.registry_timeout,
+        ),
         server,
     )
 

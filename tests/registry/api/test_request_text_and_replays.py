@@ -44,7 +44,7 @@ def examples_of_every_post(client: TestClient) -> Iterator[tuple[str, dict[str, 
     schemas = spec["components"]["schemas"]
     for path, item in spec["paths"].items():
         body = item.get("post", {}).get("requestBody")
-        if body is None:
+        if body is None or path == "/members/lookup":  # finance's alone: test_member_lookup_api
             continue
         ref = body["content"]["application/json"]["schema"]["$ref"]
         for example in schemas[ref.rsplit("/", 1)[1]].get("examples", []):

@@ -34,6 +34,7 @@ import psycopg
 from psycopg.sql import SQL
 
 from partia_contracts.topics import REGISTRY, ce_type
+from partia_finance.adapters import erasures
 from partia_kit.consumer import Consumer, Handler, consumer_for
 from partia_kit.messages import IncomingEvent
 from partia_kit.postgres.statements import table
@@ -201,11 +202,11 @@ def consumer(
     return consumer_for(
         CONSUMER_NAME,
         [TOPIC],
-        handlers(schema),
+        handlers(schema) | erasures.handlers(schema),  # an erasure destroys the member's key
         database_url=database_url,
         schema=schema,
         bootstrap_servers=bootstrap,
-        batch=applier(schema),
+        batch=erasures.alongside(applier(schema), schema),
         max_poll_records=max_poll_records,
         max_partition_fetch_bytes=MAX_PARTITION_FETCH_BYTES,
     )

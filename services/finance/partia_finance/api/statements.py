@@ -8,10 +8,16 @@ import asyncio
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
 
 from partia_contracts.finance.api import StatementImport, StatementRequest
 from partia_finance.api.dependencies import Writer
-from partia_finance.application.statements import StatementLine, UnreadableLine, read_statement
+from partia_finance.application.statements import (
+    StatementLine,
+    UnreadableLine,
+    match_members,
+    read_statement,
+)
 from partia_kit.batches import Outcome
 from partia_kit.http.dependencies import COMMAND_OPENAPI
 from partia_kit.http.problems import ApiProblem
@@ -34,6 +40,7 @@ async def import_statement(body: StatementRequest, context: Writer) -> Any:
         raise ApiProblem(
             422, "Unreadable statement", str(unreadable), rule="statement-layout", field="csv"
         ) from None
+    lines = await run_in_threadpool(match_members, lines, context.finance.members)
     outcomes = await asyncio.gather(
         *(context.outcome(line.command) for line in lines if line.command is not None)
     )
@@ -49,7 +56,7 @@ async def import_statement(body: StatementRequest, context: Writer) -> Any:
 
 def _result(line: StatementLine, outcome: Outcome | None) -> dict[str, Any]:
     if outcome is None:
-        return {"line": line.line, "outcome": "unmatched", "reason": line.reason}
+        return {"line": line.line, "outcome": "unmatched", "rule": line.rule, "reason": line.reason}
     if isinstance(outcome.error, RuleViolation):
         return {
             "line": line.line,

@@ -138,7 +138,8 @@ class DeclareDuesCategory(Command):
 class RecordDuesPayment(Command):
     """Dues paid: cash collected by the PPO bureau with its receipt number (Ch. 10.4), or a bank
     credit. From a statement the member is named by `card_number` (their party card) and
-    `member_id` is None; a payment with this id already recorded is the same credit imported
+    `member_id` is None, or by `member_id` (whose record holds the IIN the line names), or by
+    both (which must agree); a payment with this id already recorded is the same credit imported
     again, and nothing is recorded twice."""
 
     member_id: UUID | None

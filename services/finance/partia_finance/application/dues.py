@@ -25,6 +25,14 @@ def dues_handlers(configuration: FinanceConfiguration) -> Mapping[type[c.Command
 
     def declare(cmd: c.DeclareDuesCategory, uow: UnitOfWork) -> Receipt:
         _member(uow, cmd.member_id, cmd.scope)
+        if uow.personal_data_erased(cmd.member_id):  # nothing of theirs is sealed again
+            raise StateConflict(
+                "personal-data-erased",
+                "Constitution Art. 21",  # DOMAIN §8: personal data, erasable
+                f"member {cmd.member_id}'s personal data was erased in the registry: a dues"
+                " category (personal data) can no longer be recorded for them",
+                field="member_id",
+            )
         account, new = _account(uow, cmd.member_id, cmd.actor)
         account.declare_category(
             category=cmd.category,
@@ -47,6 +55,8 @@ def dues_handlers(configuration: FinanceConfiguration) -> Mapping[type[c.Command
 
     def record(cmd: c.RecordDuesPayment, uow: UnitOfWork) -> Receipt:
         member_id = cmd.member_id or _card_holder(uow, cmd.card_number)
+        if cmd.member_id is not None and cmd.card_number is not None:
+            _same_holder(uow, cmd.member_id, cmd.card_number)
         membership = _member(uow, member_id, cmd.scope)
         account, new = _account(uow, member_id, cmd.actor)
         if cmd.from_statement and cmd.payment_id in account.payments:
@@ -155,6 +165,18 @@ def _card_holder(uow: UnitOfWork, card_number: str | None) -> UUID:
             field="card_number",
         )
     return holders[0]
+
+
+def _same_holder(uow: UnitOfWork, member_id: UUID, card_number: str) -> None:
+    """A bank line naming the member by IIN and by card: both must name them (decision 297)."""
+    if uow.members_with_card(card_number) != [member_id]:
+        raise RuleViolation(
+            "dues-card-and-iin-differ",
+            COLLECTION_CLAUSE,
+            f"the IIN names one member and party card {card_number} does not name them alone;"
+            " a person decides",
+            field="card_number",
+        )
 
 
 def _payment_receipt(member_id: UUID, payment_id: UUID) -> dict[str, Any]:

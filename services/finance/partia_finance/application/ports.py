@@ -33,6 +33,10 @@ class UnitOfWork(batches.UnitOfWork, Protocol):
         """Who holds the party card with this number (none, one, or more if ambiguous)."""
         ...
 
+    def personal_data_erased(self, member_id: UUID) -> bool:
+        """Whether the registry erased the member's personal data (finance destroyed their key)."""
+        ...
+
     def organisation_chain(self, organisation_id: UUID) -> list[UUID] | None:
         """The organisation and those above it up to the party (None: unknown to finance)."""
         ...
@@ -42,4 +46,18 @@ class UnitOfWork(batches.UnitOfWork, Protocol):
     ) -> int:
         """Tiyn accepted from the donor with this IIN or BIN into the fund in the period (None:
         the fund's whole life), across every branch."""
+        ...
+
+
+class RegistryUnavailable(Exception):
+    """The registry cannot answer now (down, an error, finance's token refused)."""
+
+
+class MemberDirectory(Protocol):
+    """The registry, asked whose record holds an IIN (decision 296): finance keeps no IINs of
+    members, so a bank line naming one is matched by asking."""
+
+    def member_with_iin(self, iin: str) -> UUID | None:
+        """The record holding this valid IIN; None for nobody (or a person whose data was
+        erased). Raises `RegistryUnavailable` when the registry cannot answer now."""
         ...

@@ -23,6 +23,12 @@ several, or a card nobody (or more than one member) holds, stays unmatched for a
 derived from the receiving organisation, the date and the document reference, so importing the
 same statement twice records nothing twice. A line that cannot be read stays listed as unmatched,
 with the reason, and nothing is recorded for it.
+
+A dues credit may name the member by their IIN instead ("членские взносы ИИН 900101350122"), or
+as well (decision 297). Finance keeps no IINs: `match_members` asks the registry whose record holds
+it (`MemberDirectory`, decision 296) before anything is recorded, and only the member's id goes
+on. An IIN whose check digit or birth date is wrong, one no member holds, two IINs, or a card and
+an IIN naming different members stay unmatched for a person, with the reason.
 """
 
 from __future__ import annotations
@@ -31,12 +37,13 @@ import csv
 import hashlib
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from partia_finance.application import commands as c
+from partia_finance.application.ports import MemberDirectory, RegistryUnavailable
 from partia_finance.domain.donors import (
     AnonymousDonor,
     Donor,
@@ -49,6 +56,7 @@ from partia_finance.domain.donors import (
 from partia_finance.domain.evidence import Document, DocumentKind, Evidence
 from partia_finance.domain.funds import FundKind, Purpose
 from partia_finance.domain.money import Amount
+from partia_kit.iin import IIN, InvalidIIN
 
 COLUMNS = (
     "credited_on",
@@ -67,10 +75,14 @@ _CARD = re.compile(
     r"(?:билет\w*|card|№|no\.?)\s*[:№#]?\s*((?:[A-Za-z]{1,4}-)?[0-9]{7}(?:-[0-9])?)(?![0-9])",
     re.IGNORECASE,
 )
+_IIN = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
+"""Twelve digits standing alone: an IIN (a party card has seven, an IBAN starts with KZ)."""
 
 
 class UnreadableLine(ValueError):
-    pass
+    def __init__(self, reason: str, rule: str | None = None) -> None:
+        super().__init__(reason)
+        self.rule = rule
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,10 @@ class StatementLine:
     line: int
     command: c.ReceiveDonation | c.RecordDuesPayment | None
     reason: str | None = None
+    rule: str | None = None
+    iin: str | None = None
+    """The IIN a dues credit names, until `match_members` has asked whose it is: it is never
+    put in a command, so it is never stored."""
 
 
 def donation_id(organisation_id: UUID, credited_on: date, document: str) -> UUID:
@@ -102,15 +118,53 @@ def read_statement(text: str, organisation_id: UUID, actor: str) -> list[Stateme
     for row in reader:
         number = reader.line_num
         try:
-            lines.append(StatementLine(number, _command(row, organisation_id, actor)))
-        except (UnreadableLine, ValueError) as unreadable:
+            command, iin = _command(row, organisation_id, actor)
+            lines.append(StatementLine(number, command, iin=iin))
+        except UnreadableLine as unreadable:
+            lines.append(StatementLine(number, None, str(unreadable), unreadable.rule))
+        except ValueError as unreadable:
             lines.append(StatementLine(number, None, str(unreadable)))
     return lines
 
 
+def match_members(lines: list[StatementLine], directory: MemberDirectory) -> list[StatementLine]:
+    """Each dues line naming an IIN, with the member whose record holds it (the registry is
+    asked once per IIN); unmatched, with the reason, when nobody holds it or the registry cannot
+    be asked now (importing the statement again later records nothing twice)."""
+    asked: dict[str, UUID | RegistryUnavailable | None] = {}
+    matched = []
+    for line in lines:
+        if line.iin is None or not isinstance(line.command, c.RecordDuesPayment):
+            matched.append(line)
+            continue
+        if line.iin not in asked:
+            try:
+                asked[line.iin] = directory.member_with_iin(line.iin)
+            except RegistryUnavailable as unavailable:
+                asked[line.iin] = unavailable
+        found = asked[line.iin]
+        if isinstance(found, RegistryUnavailable):
+            reason = (
+                f"purpose: the registry could not be asked whose the IIN is ({found}); import"
+                " the statement again later (nothing is recorded twice)"
+            )
+            matched.append(_unmatched(line, "registry-unavailable", reason))
+        elif found is None:
+            reason = "purpose: no member holds the IIN the dues credit names; left for a person"
+            matched.append(_unmatched(line, "dues-iin-unknown", reason))
+        else:
+            matched.append(replace(line, command=replace(line.command, member_id=found), iin=None))
+    return matched
+
+
+def _unmatched(line: StatementLine, rule: str, reason: str) -> StatementLine:
+    return StatementLine(line.line, None, reason, rule)
+
+
 def _command(
     row: dict[str, str], organisation_id: UUID, actor: str
-) -> c.ReceiveDonation | c.RecordDuesPayment:
+) -> tuple[c.ReceiveDonation | c.RecordDuesPayment, str | None]:
+    """The line's command, and the IIN a dues credit names (None: none)."""
     credited_on = date.fromisoformat(row["credited_on"].strip())
     document = row["document"].strip()
     if not document:
@@ -120,7 +174,7 @@ def _command(
     donor, personal = _payer(row)
     raw = ",".join(row.get(name) or "" for name in COLUMNS)
     payment = Document(DocumentKind.PAYMENT, document, hashlib.sha256(raw.encode()).hexdigest())
-    return c.ReceiveDonation(
+    donation = c.ReceiveDonation(
         actor=actor,
         donation_id=donation_id(organisation_id, credited_on, document),
         amount=Amount(_tiyn(row["amount"]), row["currency"].strip() or "KZT"),
@@ -133,20 +187,23 @@ def _command(
         evidence=Evidence((payment,)),
         from_statement=True,
     )
+    return donation, None
 
 
 def _dues(
     row: dict[str, str], organisation_id: UUID, credited_on: date, document: str, actor: str
-) -> c.RecordDuesPayment:
-    """A dues credit: the member is the holder of the one card number its purpose names."""
+) -> tuple[c.RecordDuesPayment, str | None]:
+    """A dues credit: the member is the holder of the one card number or the one IIN its purpose
+    names (both: they must name the same member, which the command's handler checks)."""
     cards = {card.upper() for card in _CARD.findall(row["purpose"])}
-    if len(cards) != 1:
-        what = "no party card number" if not cards else f"{len(cards)} card numbers"
+    iin = _iin(row["purpose"])
+    if len(cards) > 1 or (not cards and iin is None):
+        what = "no party card number or IIN" if not cards else f"{len(cards)} card numbers"
         raise UnreadableLine(f"purpose: a dues credit naming {what}; left for a person to match")
-    return c.RecordDuesPayment(
+    payment = c.RecordDuesPayment(
         actor=actor,
         member_id=None,
-        card_number=cards.pop(),
+        card_number=cards.pop() if cards else None,
         payment_id=dues_payment_id(organisation_id, credited_on, document),
         paid_on=credited_on,
         amount_tiyn=_tiyn(row["amount"]),
@@ -154,6 +211,28 @@ def _dues(
         reference=document,
         from_statement=True,
     )
+    return payment, iin
+
+
+def _iin(purpose: str) -> str | None:
+    """The one IIN a dues credit's purpose names, checked (DOMAIN §9: its check digit and birth
+    date); None when it names none."""
+    found = set(_IIN.findall(purpose))
+    if len(found) > 1:
+        raise UnreadableLine(
+            f"purpose: a dues credit naming {len(found)} IINs; left for a person to match",
+            "dues-iin-ambiguous",
+        )
+    if not found:
+        return None
+    try:
+        return IIN.parse(found.pop()).value
+    except InvalidIIN as invalid:
+        raise UnreadableLine(
+            f"purpose: the IIN the dues credit names is not valid ({invalid.reason}); left for a"
+            " person to match",
+            "iin-invalid",
+        ) from None
 
 
 def _tiyn(text: str) -> int:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 
 from partia_contracts.registry import api
-from partia_kit.http.dependencies import COMMAND_OPENAPI
+from partia_kit.http.dependencies import COMMAND_OPENAPI, idempotency_key
 from partia_kit.http.problems import ApiProblem
+from partia_kit.iin import IIN, InvalidIIN
 from partia_registry.api import translate
 from partia_registry.api.access_log import (
     CONTACT_FIELDS,
@@ -262,3 +264,39 @@ def member_contact(
     }
     look.looked_at([member_id], CONTACT_FIELDS, wait=True)
     return contact
+
+
+@router.post(
+    "/members/lookup",
+    response_model=api.MemberLookup,
+    responses=COMMAND_ERRORS,
+    openapi_extra=COMMAND_OPENAPI,
+    summary="Whose record holds an IIN: for the finance service, matching a dues credit",
+    description="Only the finance service's account may ask (permission `find-member-by-iin`); "
+    "the IIN goes in the body so that no URL carries it, and the answer is the record's id and "
+    "status, nothing else of the person. An IIN that is not valid: 422, rule `iin-invalid`; one "
+    "no record holds (or whose holder's personal data was erased): 404. Each answer is on the "
+    "access log. The lookup records nothing; the Idempotency-Key is asked for as on every POST "
+    "(decision 296).",
+)
+async def find_member_by_iin(
+    body: api.MemberLookupRequest, request: Request, look: PersonalReader
+) -> dict[str, object]:
+    await idempotency_key(request, look.reading.user, look.registry.store.request_fingerprint)
+    try:
+        iin = IIN.parse(body.iin)
+    except InvalidIIN as invalid:
+        raise ApiProblem(
+            422,
+            "Invalid request",
+            f"iin: the IIN is not valid: {invalid.reason}",
+            rule="iin-invalid",
+            field="iin",
+        ) from None
+    found = await run_in_threadpool(look.registry.queries.member_with_iin, iin.value)
+    if found is None:
+        raise ApiProblem(
+            404, "Not found", "no record holds this IIN", rule="not-found", field="iin"
+        )
+    await run_in_threadpool(look.looked_at, [found["member_id"]], ("iin",), wait=True)
+    return {"member_id": found["member_id"], "status": found["status"]}

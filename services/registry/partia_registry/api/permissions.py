@@ -24,6 +24,13 @@ READ_CONTACT = Permission(
 """A person's name, email and phone, to send them notices: the notifications service's account
 only (issue 10 item 2); no IIN, no address."""
 
+FIND_MEMBER_BY_IIN = Permission(
+    "find-member-by-iin", frozenset({Role.SERVICE}), services=frozenset({"finance"})
+)
+"""Whose record holds an IIN (its id and status, nothing else): the finance service's account
+only, to match a dues credit whose purpose names the payer's IIN (issue 12 item 5; decision
+296)."""
+
 CHANGE_LANGUAGE = Permission(
     "change-preferred-language", frozenset({Role.CLERK}), own_record=frozenset({Role.MEMBER})
 )
@@ -82,6 +89,7 @@ OPERATIONS: dict[tuple[str, str], Permission] = {
     ("GET", "/members/{member_id}"): READ_MEMBER,
     ("GET", "/members/{member_id}/history"): READ_MEMBER,
     ("GET", "/members/{member_id}/contact"): READ_CONTACT,
+    ("POST", "/members/lookup"): FIND_MEMBER_BY_IIN,
     ("POST", "/members/{member_id}/preferred-language"): CHANGE_LANGUAGE,
     ("POST", "/members/{member_id}/admission"): RECORD_DECISIONS,
     ("POST", "/members/{member_id}/rejection"): RECORD_DECISIONS,

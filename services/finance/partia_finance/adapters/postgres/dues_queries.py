@@ -10,6 +10,7 @@ from uuid import UUID
 
 from psycopg.sql import SQL
 
+from partia_finance.adapters.erasures import erased_on
 from partia_finance.adapters.postgres.dues import CATEGORIES, PAYMENTS
 from partia_finance.adapters.postgres.dues_reports import DuesReports
 from partia_finance.adapters.postgres.store import FinanceStore
@@ -46,7 +47,12 @@ class DuesQueries:
     def statement(self, scope: Scope, member_id: UUID, on: date) -> dict[str, Any]:
         membership, categories, payments = self._member(scope, member_id)
         account = statement_of_account(membership.spells, categories, payments, self._mci, on)
-        return _statement_json(member_id, account, self._payment_details(member_id))
+        with self._store.pool.connection() as conn:
+            erased = erased_on(conn, self._store.schema, member_id)
+        return {
+            **_statement_json(member_id, account, self._payment_details(member_id)),
+            "personal_data_erased_on": erased,
+        }
 
     def arrears(self, scope: Scope, member_id: UUID, on: date) -> dict[str, Any]:
         membership, categories, payments = self._member(scope, member_id)

@@ -14,6 +14,7 @@ from uuid import UUID
 from psycopg.sql import SQL
 from psycopg_pool import ConnectionPool
 
+from partia_finance.adapters.erasures import erased_on
 from partia_finance.adapters.organisations import OrganisationTree
 from partia_finance.adapters.postgres.dues import DuesTables
 from partia_finance.adapters.postgres.event_store import FinanceEventStore
@@ -215,6 +216,10 @@ class FinanceUnitOfWork(EventUnitOfWork):
     def members_with_card(self, card_number: str) -> list[UUID]:
         with self._store.pool.connection() as conn:
             return self._store.dues.members_with_card(conn, card_number)
+
+    def personal_data_erased(self, member_id: UUID) -> bool:
+        with self._store.pool.connection() as conn:
+            return erased_on(conn, self._store.schema, member_id) is not None
 
     def organisation_chain(self, organisation_id: UUID) -> list[UUID] | None:
         if organisation_id not in self._chains:

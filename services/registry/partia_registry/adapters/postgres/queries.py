@@ -68,6 +68,16 @@ class RegistryQueries:
             **self._member_discipline(member, today),
         }
 
+    def member_with_iin(self, iin: str) -> dict[str, Any] | None:
+        """The record holding this IIN (`member_id`, `status`), found by the IIN's keyed digest
+        (the number itself is stored nowhere); None for nobody, and for a person whose personal
+        data was erased (their digest went with it)."""
+        rows = self._store.query(
+            SQL("SELECT member_id, status FROM {} WHERE iin_digest = %s").format(self._members),
+            (self._store.digest(iin),),
+        )
+        return rows[0] if len(rows) == 1 else None
+
     @staticmethod
     def _member_discipline(member: Member, today: date) -> dict[str, Any]:
         """Transfers, mandates, cases and sanctions as they stand, each sanction with its appeal
