@@ -4,7 +4,7 @@ transaction that destroys the member's key, so finance refuses to seal new perso
 theirs (a dues category) and its reads can say the data was erased. Ids and dates only.
 
 Revision ID: f0006
-Revises: f0004 (until the lead's f0005 is merged: then f0005)
+Revises: f0005
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 from partia_kit.migrate import quote
 
 revision = "f0006"
-down_revision = "f0004"
+down_revision = "f0005"
 branch_labels = None
 depends_on = None
 
