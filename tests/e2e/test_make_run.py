@@ -182,6 +182,10 @@ def _ready(system: System) -> bool:
         return False
 
 
+IIN = make_iin(date(1985, 5, 5))
+"""The member `admit_a_member` admits: a bank line names it for their dues."""
+
+
 def admit_a_member(api: str) -> str:
     client = httpx.Client(base_url=api, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
 
@@ -212,7 +216,7 @@ def admit_a_member(api: str) -> str:
                 "decision": decision("branch_bureau", district, "2026-01-20"),
             },
         )["organisation_id"]
-        person = application(ppo, make_iin(date(1985, 5, 5)), "Run")
+        person = application(ppo, IIN, "Run")
         person["person"]["email"] = "run@example.kz"  # for the notices (issue 13)
         member: str = post("/applications", person)["member_id"]
         post(
@@ -396,13 +400,17 @@ def _a_treasurer_sees_a_credit_checked_and_it_reaches_kafka(system: System) -> N
     assert published(read_topic(system.bootstrap, FINANCE_TOPIC, until=published, limit=60))
 
 
+STATEMENT_HEADER = "credited_on,amount,currency,document,payer_kind,payer_id,payer_name,purpose"
+
+
 def _a_new_members_dues_appear_in_finance_and_a_payment_clears_them(
     system: System, member: str
 ) -> None:
     """Issue 12's "done when" (Ch. 12.2, decision 216): the member admitted over the registry's
     API on 10 March 2026 reaches finance through Kafka within seconds, owing the entrance fee and
     each month from March at 0.1 MCI (4,325 KZT in 2026: 432.50 KZT); the central treasurer
-    records the bureau's cash receipt for all of it and the arrears are zero."""
+    records the bureau's cash receipt for four of it and imports a bank line naming the member's
+    IIN for the fifth, and the arrears are zero."""
     tokens = dict(re.findall(r"^  ([\w-]+) .*\n {16}(\S+)$", system.output(), re.M))
     treasurer = {"Authorization": f"Bearer {tokens['treasurer']}"}
     arrears_url = f"{system.finance}/members/{member}/dues/arrears"
@@ -418,7 +426,7 @@ def _a_new_members_dues_appear_in_finance_and_a_payment_clears_them(
         f"{system.finance}/members/{member}/dues/payments",
         json={
             "paid_on": "2026-06-30",
-            "amount_tiyn": 5 * 43_250,
+            "amount_tiyn": 4 * 43_250,
             "channel": "cash",
             "reference": "Receipt 0001",
         },
@@ -426,6 +434,21 @@ def _a_new_members_dues_appear_in_finance_and_a_payment_clears_them(
         timeout=30,
     )
     assert paid.status_code in (200, 201), paid.text
+    # the last month by bank, the line naming the member's IIN: finance asks the registry whose
+    # it is with the account `make run` gave it (issue 12 item 5, decision 296)
+    regions = httpx.get(f"{system.api}/organisations", params={"kind": "regional_branch"},
+                        headers={"Authorization": f"Bearer {TOKEN}"}).json()  # fmt: skip
+    astana = next(r for r in regions["items"] if r["code"] == "astana")["organisation_id"]
+    line = f"2026-06-30,432.50,KZT,BANK-0001,person,,Run,мүшелік жарна ЖСН {IIN}"
+    imported = httpx.post(
+        f"{system.finance}/statements",
+        json={"organisation_id": astana, "csv": f"{STATEMENT_HEADER}\n{line}"},
+        headers={**treasurer, "Idempotency-Key": str(uuid.uuid4())},
+        timeout=30,
+    )
+    assert imported.status_code == 200, imported.text
+    [outcome] = imported.json()["lines"]
+    assert (outcome["outcome"], outcome["member_id"]) == ("dues_recorded", member), outcome
     cleared = httpx.get(arrears_url, params=as_of, headers=treasurer).json()
     assert (cleared["months_owed"], cleared["amount_tiyn"]) == (0, 0)
 

@@ -77,6 +77,9 @@ SERVICES = [
 
 NOTIFICATIONS_TOKEN = "PARTIA_REGISTRY_TOKEN"
 """The notifications service's account at the registry; without it no sender is started."""
+FINANCE_TOKEN = "PARTIA_FINANCE_REGISTRY_TOKEN"
+"""The finance service's account at the registry (its `PARTIA_REGISTRY_TOKEN`): it asks whose
+record holds an IIN a dues credit names; without it such lines stay unmatched."""
 
 
 def mail_ports(base_port: int) -> tuple[int, int]:
@@ -126,6 +129,11 @@ def processes(
                 "PARTIA_SMTP_HOST": "127.0.0.1",
                 "PARTIA_SMTP_PORT": str(smtp),
                 "PARTIA_REGISTRY_URL": f"http://127.0.0.1:{base_port}",
+            }
+        if service.name == "finance":
+            own |= {
+                "PARTIA_REGISTRY_URL": f"http://127.0.0.1:{base_port}",
+                NOTIFICATIONS_TOKEN: env.get(FINANCE_TOKEN, ""),
             }
         api = base_port + service.number
         found.append(
@@ -217,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
         env = _environment(url, _master_key(args.data_dir), tokens)
         if issuer is not None:
             env |= local_issuer_environment(issuer, args.data_dir / "local-issuer-jwks.json")
-            env.setdefault(NOTIFICATIONS_TOKEN, notifications_token(issuer))
+            env.setdefault(NOTIFICATIONS_TOKEN, service_token(issuer, "notifications"))
+            env.setdefault(FINANCE_TOKEN, service_token(issuer, "finance"))
         for service in SERVICES:
             if not _prepare(service, env):
                 return 1
@@ -328,12 +337,10 @@ def ready_made_tokens(issuer: LocalIssuer, base_port: int, token_dir: Path | Non
     return "\n".join(lines)
 
 
-def notifications_token(issuer: LocalIssuer) -> str:
-    """The notifications service's account at the registry (role service, service
-    notifications: the only one that may read a contact), for as long as a `make run` may last."""
-    return issuer.mint(
-        "notifications", [Grant(Role.SERVICE)], service="notifications", expires_in=30 * 86400
-    )
+def service_token(issuer: LocalIssuer, service: str) -> str:
+    """A service's account at the registry (role service: notifications may read a contact,
+    finance look a member up by IIN), for as long as a `make run` may last."""
+    return issuer.mint(service, [Grant(Role.SERVICE)], service=service, expires_in=30 * 86400)
 
 
 def _prepare(service: Service, env: Mapping[str, str]) -> bool:
