@@ -26,3 +26,6 @@ make_secret partia_api_tokens "admin=$(token)"  # development mode only (docker-
 # service) issued by the party's identity provider; until it is put here the sender says so and
 # waits to be restarted (docs/production.md, "Signing in").
 make_secret partia_registry_token ""
+# The finance API's token at the registry: the service account `finance` (role service), to ask
+# whose record holds an IIN a bank line names; until it is put here such lines stay unmatched.
+make_secret partia_finance_registry_token ""

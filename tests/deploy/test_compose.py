@@ -126,11 +126,23 @@ def test_no_secret_is_written_into_the_compose_file(service: str) -> None:
     assert secret_looking == set(), "secrets come as files (`secrets:`), not values"
 
 
+def mounted(service: dict[str, Any]) -> dict[str, str]:
+    """A service's secrets: the name each is read under (/run/secrets/<target>) -> its source."""
+    found = {}
+    for secret in service.get("secrets", []):
+        if isinstance(secret, str):
+            found[secret] = secret
+        else:
+            found[secret.get("target", secret["source"])] = secret["source"]
+    return found
+
+
 def test_each_secret_is_a_file_named_after_a_setting_the_code_reads() -> None:
     readable = {name.lower() for name in settings_variables()}
     for service in PARTIA:
         assert environment(service)["PARTIA_SECRETS_DIR"] == "/run/secrets"
-        assert set(SERVICES[service]["secrets"]) <= readable, service
+        assert set(mounted(SERVICES[service])) <= readable, service
+        assert set(mounted(SERVICES[service]).values()) <= set(COMPOSE["secrets"]), service
     for name, secret in COMPOSE["secrets"].items():
         assert set(secret) == {"file"}, f"{name}: from a file outside git, never a literal"
         assert secret["file"].startswith("./secrets/")
@@ -196,6 +208,19 @@ def test_the_notifications_api_listens_on_its_port_and_the_sender_mails_mailpit(
     assert (sender["PARTIA_SMTP_HOST"], sender["PARTIA_SMTP_PORT"]) == ("mailpit", "1025")
     assert sender["PARTIA_REGISTRY_URL"] == f"http://registry:{APIS['registry']}"
     assert "partia_registry_token" in SERVICES["notifications-send"]["secrets"]
+
+
+def test_the_finance_api_asks_the_registry_with_its_own_account_not_the_notifications_one() -> None:
+    """Decision 296: whose record holds an IIN, asked with the `finance` service account's token
+    from a secret file of its own, read under the setting's name."""
+    finance = SERVICES["finance"]
+    assert environment("finance")["PARTIA_REGISTRY_URL"] == "http://registry:8000"
+    assert mounted(finance)["partia_registry_token"] == "partia_finance_registry_token"
+    assert mounted(SERVICES["notifications-send"])["partia_registry_token"] == (
+        "partia_registry_token"
+    )
+    script = (ROOT / "deploy" / "compose-secrets.sh").read_text()
+    assert 'make_secret partia_finance_registry_token ""' in script
     assert parse_command(SERVICES["notifications-send"]["command"]).command == "send"
 
 
@@ -399,9 +424,15 @@ def test_every_variable_an_override_sets_is_one_the_code_reads_and_none_is_a_sec
         names = set(service_environment(config, service))
         assert names - variables_the_code_reads() - image_variables() == set(), service
         assert {n for n in names if SECRET_LOOKING.search(n) and not n.endswith("_DIR")} == set()
+    read_as = {
+        source: target
+        for service in config["services"].values()
+        for target, source in mounted(service).items()
+    }
     for name, secret in config["secrets"].items():
         assert set(secret) == {"file"}, f"{name}: from a file outside git, never a literal"
-        assert Path(secret["file"]).name in {n.lower() for n in settings_variables()} | {
+        file = Path(secret["file"]).name
+        assert read_as.get(file, file) in {n.lower() for n in settings_variables()} | {
             "postgres_password"
         }
 
@@ -461,7 +492,7 @@ def production_api(
 ) -> Any:
     """The settings the production API container starts with, its secret files as placeholders."""
     env = {k: interpolate(v, given) for k, v in service_environment(config, api).items()}
-    files = {name: placeholder_secret(name) for name in config["services"][api]["secrets"]}
+    files = {name: placeholder_secret(name) for name in mounted(config["services"][api])}
     return registry_settings(env, files, directory, monkeypatch, service=api)
 
 

@@ -135,8 +135,9 @@ def test_an_overlays_secrets_are_files_named_after_settings_and_kept_out_of_git(
     for generator in kustomization(directory).get("secretGenerator", []):
         assert "literals" not in generator, "a secret's value is never written in git"
         for file in generator["files"]:
-            assert file.startswith("secrets/")
-            assert Path(file).name in readable
+            key, path = secret_entry(file)
+            assert path.startswith("secrets/")
+            assert key in readable
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -189,6 +190,29 @@ def test_the_finance_clock_runs_daily_once_at_a_time_in_the_partys_time_zone() -
     assert spec["timeZone"] == "Asia/Almaty"
     assert spec["concurrencyPolicy"] == "Forbid"
     assert parse_command(container("finance-clock")["command"]).command == "clock"
+
+
+@pytest.mark.parametrize("directory", OVERLAYS, ids=lambda p: p.name)
+def test_the_finance_api_asks_the_registrys_service_with_its_own_accounts_token(
+    directory: Path,
+) -> None:
+    """Decision 296: whose record holds an IIN a bank line names, asked of the registry's Service
+    with the `finance` account's token, a file of its own read under the setting's name."""
+    env = environment("finance-api", directory)
+    (registry,) = [
+        m for m in manifests(BASE) if m["kind"] == "Service" and m["metadata"]["name"] == "registry"
+    ]
+    (port,) = registry["spec"]["ports"]
+    assert env["PARTIA_REGISTRY_URL"] == f"http://registry:{port['port']}"
+    assert "PARTIA_REGISTRY_TOKEN" not in env
+    [entry] = [
+        secret_entry(file)
+        for generator in kustomization(directory).get("secretGenerator", [])
+        if generator["name"] == "partia-finance-secrets"
+        for file in generator["files"]
+        if secret_entry(file)[0] == "partia_registry_token"
+    ]
+    assert entry == ("partia_registry_token", "secrets/partia_finance_registry_token")
 
 
 @pytest.mark.parametrize("directory", OVERLAYS, ids=lambda p: p.name)
@@ -335,10 +359,17 @@ def environment(name: str, directory: Path) -> dict[str, str]:
     return env | env_of(name)
 
 
+def secret_entry(file: str) -> tuple[str, str]:
+    """A secretGenerator's `files` entry: the key (the file name in the mounted Secret) and the
+    path it is read from (`key=path`, or the path alone: then its name)."""
+    key, _, path = file.rpartition("=")
+    return key or Path(path).name, path
+
+
 def secret_files(directory: Path, service: str = "registry") -> list[str]:
     """The file names of the Secret `partia-<service>-secrets` an overlay makes."""
     return [
-        Path(file).name
+        secret_entry(file)[0]
         for generator in kustomization(directory).get("secretGenerator", [])
         if generator["name"] == f"partia-{service}-secrets"
         for file in generator["files"]
