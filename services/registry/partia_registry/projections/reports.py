@@ -325,26 +325,29 @@ class Reports:
     ) -> tuple[list[dict[str, Any]], int]:
         """The common case, today's roll by card number, without reading the whole roll: the page
         straight off the (organisation, card) index of open spells, the total from today's counts
-        (kept in the same transactions as the spells)."""
+        (kept in the same transactions as the spells).
+
+        Page and total are one statement (decision 310): one round trip and one snapshot. The
+        total's row is always there; a page past the end (or an empty roll) joins no spell to it,
+        leaving one row whose spell columns are NULL."""
         query = SQL(
-            "SELECT s.member_id, s.organisation_id, s.card_number, m.sealed_name, s.admitted_on,"
-            " s.valid_from AS on_roll_since, s.sex, s.birth_year, k.wrapped_key"
-            " FROM (SELECT * FROM {spells} s WHERE s.organisation_id = %(root)s"
+            "SELECT t.total, s.member_id, s.organisation_id, s.card_number, m.sealed_name,"
+            " s.admitted_on, s.valid_from AS on_roll_since, s.sex, s.birth_year, k.wrapped_key"
+            " FROM (SELECT coalesce(sum(n), 0) AS total FROM {current}"
+            "  WHERE organisation_id = %(root)s) t"
+            " LEFT JOIN LATERAL (SELECT * FROM {spells} s WHERE s.organisation_id = %(root)s"
             "  AND s.valid_to IS NULL ORDER BY s.card_number LIMIT %(limit)s OFFSET %(offset)s) s"
-            "{names} ORDER BY s.card_number"
-        ).format(spells=g.table("spells"), names=self._names_join())
-        total = SQL("SELECT coalesce(sum(n), 0) AS total FROM {} WHERE organisation_id = %s")
+            " ON true{names} ORDER BY s.card_number"
+        ).format(current=g.table("current"), spells=g.table("spells"), names=self._names_join())
         params = {"root": organisation_id, "limit": limit, "offset": offset}
-        # Both queries in one round trip (a pipeline): under full-speed admissions each round
-        # trip costs this thread a wait for the GIL and a core as well as the network.
-        with self._connect() as conn, conn.pipeline():
-            page = conn.cursor(row_factory=dict_row)
-            page.execute(query, params)
-            counts = conn.cursor(row_factory=dict_row)
-            counts.execute(total.format(g.table("current")), (organisation_id,))
-            rows = list(page.fetchall())
-            counted = counts.fetchone()
-        return self._with_names(rows), int(counted["total"]) if counted else 0
+        with self._connect() as conn, conn.cursor(row_factory=dict_row) as curs:
+            curs.execute(query, params)
+            rows = curs.fetchall()
+        total = int(rows[0].pop("total")) if rows else 0
+        for row in rows[1:]:
+            del row["total"]
+        page = [row for row in rows if row["member_id"] is not None]
+        return self._with_names(page), total
 
     def structure(self, *, on: date | None) -> dict[str, Any]:
         """The structure and composition report (Ch. 4.3): counts per organisation and level, the
