@@ -275,3 +275,18 @@ def test_the_days_left_to_appeal_take_the_plural_form_of_the_language(
         notice = render("appeal_deadline_reminder", language, context)
         assert words in notice.text
         assert "28" in notice.subject
+
+
+@pytest.mark.parametrize("language", ["kk", "ru", "en"])
+def test_a_mandate_at_stake_for_a_member_never_seen_admitted_says_the_card_is_unknown(
+    language: str,
+) -> None:
+    """The Bureau is told at once even when the service never read the member's admission (the
+    topic's retention dropped it): the card number is said to be unknown, never "None"."""
+    context = {**sample("mandate_at_stake", language), "card_number": None}
+    notice = render("mandate_at_stake", language, context)
+    unknown = {"kk": "бұл қызметке белгісіз", "ru": "неизвестен этой службе",
+               "en": "not known to this service"}[language]  # fmt: skip
+    assert "None" not in notice.subject + notice.text
+    assert unknown in notice.subject
+    assert unknown in notice.text
