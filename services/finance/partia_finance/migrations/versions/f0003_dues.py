@@ -123,7 +123,46 @@ def _dues_reports(s: str) -> tuple[str, ...]:
     )
 
 
-_REFRESH = """
+# From the segments to the stored position; f0005's computation by runs of months ends alike.
+SCHEDULES = """\
+ordered AS (
+  SELECT *,
+    coalesce(sum(fee + monthly * months) OVER before, 0)::bigint AS base,
+    coalesce(sum(CASE WHEN monthly > 0 THEN months ELSE 0 END) OVER before, 0)::integer
+      AS positive_before
+  FROM segments
+  WINDOW before AS (PARTITION BY member_id ORDER BY seg
+                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+),
+schedules AS (
+  SELECT member_id, array_agg(DISTINCT organisation_id) AS organisations,
+    CASE WHEN count(DISTINCT organisation_id) = 1 THEN (array_agg(organisation_id))[1] END
+      AS sole_organisation_id,
+    array_agg(first ORDER BY seg) AS seg_first, array_agg(months ORDER BY seg) AS seg_months,
+    array_agg(monthly ORDER BY seg) AS seg_monthly, array_agg(fee ORDER BY seg) AS seg_fee,
+    array_agg(base ORDER BY seg) AS seg_base,
+    array_agg(positive_before ORDER BY seg) AS seg_positive_before,
+    array_agg(organisation_id ORDER BY seg) AS seg_organisation
+  FROM ordered GROUP BY member_id
+  UNION ALL  -- members left with no month charged (no stint, or only before the MCI table
+  -- begins) keep an empty schedule, not the one they had before
+  SELECT m, '{}', NULL, '{}', '{}', '{}', '{}', '{}', '{}', '{}'
+  FROM unnest(members) m WHERE m NOT IN (SELECT member_id FROM segments)
+)
+INSERT INTO {s}.finance_dues_positions AS p (member_id, organisations, sole_organisation_id,
+  seg_first, seg_months, seg_monthly, seg_fee, seg_base, seg_positive_before, seg_organisation)
+SELECT * FROM schedules
+ON CONFLICT (member_id) DO UPDATE SET organisations = excluded.organisations,
+  sole_organisation_id = excluded.sole_organisation_id, seg_first = excluded.seg_first,
+  seg_months = excluded.seg_months, seg_monthly = excluded.seg_monthly,
+  seg_fee = excluded.seg_fee, seg_base = excluded.seg_base,
+  seg_positive_before = excluded.seg_positive_before,
+  seg_organisation = excluded.seg_organisation
+$body$
+"""
+
+_REFRESH = (
+    """
 CREATE OR REPLACE FUNCTION {s}.finance_dues_refresh(members uuid[]) RETURNS void
 LANGUAGE sql AS $body$
 WITH spells AS (  -- per stint: its entrance fees (one per admission at the working rate only,
@@ -188,41 +227,9 @@ segments AS (
     (array_agg(organisation_id))[1] AS organisation_id
   FROM numbered GROUP BY member_id, seg
 ),
-ordered AS (
-  SELECT *,
-    coalesce(sum(fee + monthly * months) OVER before, 0)::bigint AS base,
-    coalesce(sum(CASE WHEN monthly > 0 THEN months ELSE 0 END) OVER before, 0)::integer
-      AS positive_before
-  FROM segments
-  WINDOW before AS (PARTITION BY member_id ORDER BY seg
-                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
-),
-schedules AS (
-  SELECT member_id, array_agg(DISTINCT organisation_id) AS organisations,
-    CASE WHEN count(DISTINCT organisation_id) = 1 THEN (array_agg(organisation_id))[1] END
-      AS sole_organisation_id,
-    array_agg(first ORDER BY seg) AS seg_first, array_agg(months ORDER BY seg) AS seg_months,
-    array_agg(monthly ORDER BY seg) AS seg_monthly, array_agg(fee ORDER BY seg) AS seg_fee,
-    array_agg(base ORDER BY seg) AS seg_base,
-    array_agg(positive_before ORDER BY seg) AS seg_positive_before,
-    array_agg(organisation_id ORDER BY seg) AS seg_organisation
-  FROM ordered GROUP BY member_id
-  UNION ALL  -- members left with no month charged (no stint, or only before the MCI table
-  -- begins) keep an empty schedule, not the one they had before
-  SELECT m, '{}', NULL, '{}', '{}', '{}', '{}', '{}', '{}', '{}'
-  FROM unnest(members) m WHERE m NOT IN (SELECT member_id FROM segments)
-)
-INSERT INTO {s}.finance_dues_positions AS p (member_id, organisations, sole_organisation_id,
-  seg_first, seg_months, seg_monthly, seg_fee, seg_base, seg_positive_before, seg_organisation)
-SELECT * FROM schedules
-ON CONFLICT (member_id) DO UPDATE SET organisations = excluded.organisations,
-  sole_organisation_id = excluded.sole_organisation_id, seg_first = excluded.seg_first,
-  seg_months = excluded.seg_months, seg_monthly = excluded.seg_monthly,
-  seg_fee = excluded.seg_fee, seg_base = excluded.seg_base,
-  seg_positive_before = excluded.seg_positive_before,
-  seg_organisation = excluded.seg_organisation
-$body$
 """
+    + SCHEDULES
+)
 
 
 def _triggers(s: str) -> list[str]:
