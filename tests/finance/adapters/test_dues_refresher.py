@@ -19,13 +19,13 @@ from psycopg.sql import SQL, Identifier
 from partia_finance.adapters.postgres.dues_refresher import DuesRefresher, queued
 from partia_finance.composition import Finance
 from partia_finance.domain.policies.dues import DuesCategory, rate_class
-from partia_finance.migrations.versions.f0003_dues import BUCKET_EVENTS
 from partia_finance.migrations.versions.f0005_dues_refresher import IN_TRANSACTION
 from tests.finance.adapters.test_dues_reports import (
     DATES,
     MCI,
     WHOLE,
     Party,
+    buckets_kept_and_built,
     new_party,
     random_history,
 )
@@ -123,16 +123,7 @@ def test_a_bulk_load_is_queued_and_two_refreshers_leave_what_the_oracle_owes(
     assert sum(r.refreshed for r in refreshers) >= len(members)
     for day in DATES:
         assert party_arrears(party, day) == oracle_arrears(members, day), day
-    fresh = BUCKET_EVENTS.replace("{rows}", "SELECT *, 1 AS sign FROM {s}.finance_dues_positions")
-    with psycopg.connect(party.url, autocommit=True) as conn:
-        s = Identifier(party.schema)
-        built = conn.execute(SQL(fresh + " ORDER BY 1, 2").format(s=s)).fetchall()
-        kept = conn.execute(
-            SQL(
-                "SELECT * FROM {s}.finance_dues_arrears_buckets WHERE (members, owed_a, owed_b,"
-                " months_a, months_b) <> (0, 0, 0, 0, 0) ORDER BY 1, 2"
-            ).format(s=s)
-        ).fetchall()
+    kept, built = buckets_kept_and_built(party)
     assert built
     assert kept == built
 

@@ -295,6 +295,22 @@ def test_a_changed_mci_table_recomputes_what_every_member_owes(party: Party) -> 
     assert row["arrears_tiyn"] != sum(arrears(h, MCI, day).tiyn for h in members.values())
 
 
+def buckets_kept_and_built(party: Party) -> tuple[list[Any], list[Any]]:
+    """The per-PPO arrears buckets the writers kept (rows not all zero), and the same built
+    afresh from every member's position (decision 290)."""
+    fresh = BUCKET_EVENTS.replace("{rows}", "SELECT *, 1 AS sign FROM {s}.finance_dues_positions")
+    with psycopg.connect(party.url, autocommit=True) as conn:
+        s = Identifier(party.schema)
+        built = conn.execute(SQL(fresh + " ORDER BY 1, 2").format(s=s)).fetchall()
+        kept = conn.execute(
+            SQL(
+                "SELECT * FROM {s}.finance_dues_arrears_buckets WHERE (members, owed_a, owed_b,"
+                " months_a, months_b) <> (0, 0, 0, 0, 0) ORDER BY 1, 2"
+            ).format(s=s)
+        ).fetchall()
+    return kept, built
+
+
 def test_the_arrears_buckets_kept_by_the_writers_equal_those_built_afresh(party: Party) -> None:
     """Decision 290: whatever the writers did (stints closed, payments reversed, a payment and a
     whole member's stints deleted), the per-PPO buckets the triggers kept in their transactions
@@ -309,16 +325,7 @@ def test_the_arrears_buckets_kept_by_the_writers_equal_those_built_afresh(party:
         "DELETE FROM {s}.finance_dues_payments WHERE payment_id ="
         " (SELECT min(payment_id::text)::uuid FROM {s}.finance_dues_payments)"
     )
-    fresh = BUCKET_EVENTS.replace("{rows}", "SELECT *, 1 AS sign FROM {s}.finance_dues_positions")
-    with psycopg.connect(party.url, autocommit=True) as conn:
-        s = Identifier(party.schema)
-        built = conn.execute(SQL(fresh + " ORDER BY 1, 2").format(s=s)).fetchall()
-        kept = conn.execute(
-            SQL(
-                "SELECT * FROM {s}.finance_dues_arrears_buckets WHERE (members, owed_a, owed_b,"
-                " months_a, months_b) <> (0, 0, 0, 0, 0) ORDER BY 1, 2"
-            ).format(s=s)
-        ).fetchall()
+    kept, built = buckets_kept_and_built(party)
     assert built
     assert kept == built
     for day in (date(2025, 6, 17), date(2026, 12, 1)):
