@@ -6,7 +6,7 @@ template and recipient, in the transaction that records the event as applied."""
 from __future__ import annotations
 
 from partia_contracts.topics import FINANCE, ce_type
-from partia_kit.consumer import Consumer, Handler, consumer_for
+from partia_kit.consumer import Consumer
 from partia_notifications.adapters import events
 
 TOPIC = FINANCE.channel("dues").topic
@@ -14,16 +14,5 @@ CONSUMER_NAME = "notifications_dues"
 ARREARS = ce_type("finance.dues.arrears_threshold_reached", 1)
 
 
-def handlers(schema: str) -> dict[str, Handler]:
-    return {ARREARS: events.handlers(schema)[ARREARS]}
-
-
 def consumer(database_url: str, schema: str, bootstrap: str, topic: str = TOPIC) -> Consumer:
-    return consumer_for(
-        CONSUMER_NAME,
-        [topic],
-        handlers(schema),
-        database_url=database_url,
-        schema=schema,
-        bootstrap_servers=bootstrap,
-    )
+    return events.consumer(database_url, schema, bootstrap, [topic], CONSUMER_NAME, [ARREARS])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import psycopg
@@ -121,12 +121,16 @@ def consumer(
     bootstrap: str,
     topics: Sequence[str] = (TOPIC,),
     name: str = CONSUMER_NAME,
+    types: Iterable[str] | None = None,
 ) -> Consumer:
-    """`name`: the consumer group, and the prefix of its tracking tables."""
+    """`name`: the consumer group, and the prefix of its tracking tables. `types` (`ce_type`s):
+    only these are handled, for a consumer of another topic (finance's dues or obligations);
+    None: all of the registry's."""
+    every = handlers(schema)
     return consumer_for(
         name,
         topics,
-        handlers(schema),
+        every if types is None else {t: every[t] for t in types},
         database_url=database_url,
         schema=schema,
         bootstrap_servers=bootstrap,

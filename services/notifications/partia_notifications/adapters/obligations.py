@@ -7,7 +7,7 @@ the event as applied; what the notices say of an obligation is kept by `adapters
 from __future__ import annotations
 
 from partia_contracts.topics import FINANCE
-from partia_kit.consumer import Consumer, Handler, consumer_for
+from partia_kit.consumer import Consumer
 from partia_notifications.adapters import events
 from partia_notifications.domain import bodies
 
@@ -15,20 +15,11 @@ TOPIC = FINANCE.channel("obligations").topic
 CONSUMER_NAME = "notifications_obligations"
 
 
-def handlers(schema: str) -> dict[str, Handler]:
-    every = events.handlers(schema)
-    return {
-        f"{name}.v1": every[f"{name}.v1"]
-        for name in (bodies.OBLIGATION_OPENED, bodies.OBLIGATION_OVERDUE, bodies.OBLIGATION_SETTLED)
-    }
+TYPES = tuple(
+    f"{name}.v1"
+    for name in (bodies.OBLIGATION_OPENED, bodies.OBLIGATION_OVERDUE, bodies.OBLIGATION_SETTLED)
+)
 
 
 def consumer(database_url: str, schema: str, bootstrap: str, topic: str = TOPIC) -> Consumer:
-    return consumer_for(
-        CONSUMER_NAME,
-        [topic],
-        handlers(schema),
-        database_url=database_url,
-        schema=schema,
-        bootstrap_servers=bootstrap,
-    )
+    return events.consumer(database_url, schema, bootstrap, [topic], CONSUMER_NAME, TYPES)
