@@ -59,6 +59,9 @@ class Service:
     others: tuple[str, ...] = ()
     """Further commands run as processes of their own (the notifications sender), with their
     /health, /ready and /metrics on base+30+i."""
+    registry_account: bool = False
+    """It calls the registry's API as a service account of its own: its processes get the
+    registry's address and that account's token (`PARTIA_REGISTRY_URL`, `PARTIA_REGISTRY_TOKEN`)."""
 
     @property
     def schema(self) -> str:
@@ -68,18 +71,18 @@ class Service:
 SERVICES = [
     Service("registry", "partia_registry", 0),
     # finance's `project` follows the registry's organisation and member events (decisions 191, 218)
-    Service("finance", "partia_finance", 1),
+    # and asks the registry whose record holds an IIN a bank line names (decision 296)
+    Service("finance", "partia_finance", 1, registry_account=True),
     # notices of the registry's and finance's events (issue 13): `project` queues, `send` delivers,
     # `relay` publishes what became of each notice (partia.notifications.v1, decision 279)
-    Service("notifications", "partia_notifications", 2, others=("send",)),
+    Service("notifications", "partia_notifications", 2, others=("send",), registry_account=True),
 ]
 """Every service `make run` starts."""
 
-NOTIFICATIONS_TOKEN = "PARTIA_REGISTRY_TOKEN"
-"""The notifications service's account at the registry; without it no sender is started."""
-FINANCE_TOKEN = "PARTIA_FINANCE_REGISTRY_TOKEN"
-"""The finance service's account at the registry (its `PARTIA_REGISTRY_TOKEN`): it asks whose
-record holds an IIN a dues credit names; without it such lines stay unmatched."""
+REGISTRY_TOKEN = "PARTIA_REGISTRY_TOKEN"
+"""A service's account at the registry. Given in `make run`'s environment, it is the notifications
+service's (as before); otherwise each service with `registry_account` gets one minted for it.
+Without one no sender is started, and finance leaves bank lines naming an IIN unmatched."""
 
 
 def mail_ports(base_port: int) -> tuple[int, int]:
@@ -99,9 +102,14 @@ class Process:
 
 
 def processes(
-    services: list[Service], base_port: int, bootstrap: str, env: Mapping[str, str]
+    services: list[Service],
+    base_port: int,
+    bootstrap: str,
+    env: Mapping[str, str],
+    accounts: Mapping[str, str] | None = None,
 ) -> list[Process]:
-    """Every long-running process of the system, with its environment."""
+    """Every long-running process of the system, with its environment; `accounts`: each service's
+    token at the registry, given only to that service's processes."""
     python = [sys.executable, "-m"]
     found = [
         Process(
@@ -125,15 +133,11 @@ def processes(
     for service in services:
         own = {**env, "PARTIA_DATABASE_SCHEMA": service.schema, "PARTIA_KAFKA_BOOTSTRAP": bootstrap}
         if service.name == "notifications":
-            own |= {
-                "PARTIA_SMTP_HOST": "127.0.0.1",
-                "PARTIA_SMTP_PORT": str(smtp),
-                "PARTIA_REGISTRY_URL": f"http://127.0.0.1:{base_port}",
-            }
-        if service.name == "finance":
+            own |= {"PARTIA_SMTP_HOST": "127.0.0.1", "PARTIA_SMTP_PORT": str(smtp)}
+        if service.registry_account:
             own |= {
                 "PARTIA_REGISTRY_URL": f"http://127.0.0.1:{base_port}",
-                NOTIFICATIONS_TOKEN: env.get(FINANCE_TOKEN, ""),
+                REGISTRY_TOKEN: (accounts or {}).get(service.name, ""),
             }
         api = base_port + service.number
         found.append(
@@ -147,7 +151,7 @@ def processes(
         followers = [("project", service.projection, 10), ("relay", service.relay, 20)]
         followers += [(command, True, 30) for command in service.others]
         for command, wanted, offset in followers:
-            if not wanted or (command == "send" and not env.get(NOTIFICATIONS_TOKEN)):
+            if not wanted or (command == "send" and not own.get(REGISTRY_TOKEN)):
                 continue
             port = base_port + offset + service.number
             argv = [*python, service.package, command]
@@ -223,14 +227,19 @@ def main(argv: list[str] | None = None) -> int:
             server, url = start_embedded_postgres(args.data_dir / "pgdata")
         issuer = _local_issuer(args.data_dir)
         env = _environment(url, _master_key(args.data_dir), tokens)
+        accounts: dict[str, str] = {}
         if issuer is not None:
             env |= local_issuer_environment(issuer, args.data_dir / "local-issuer-jwks.json")
-            env.setdefault(NOTIFICATIONS_TOKEN, service_token(issuer, "notifications"))
-            env.setdefault(FINANCE_TOKEN, service_token(issuer, "finance"))
+            accounts = {
+                s.name: service_token(issuer, s.name) for s in SERVICES if s.registry_account
+            }
+        given = env.pop(REGISTRY_TOKEN, None)
+        if given:
+            accounts["notifications"] = given
         for service in SERVICES:
             if not _prepare(service, env):
                 return 1
-        planned = processes(SERVICES, args.base_port, bootstrap, env)
+        planned = processes(SERVICES, args.base_port, bootstrap, env, accounts)
         _print_plan(planned, url, args.data_dir, tokens, args.base_port)
         if issuer is not None:
             tokens_dir = args.data_dir / "tokens"
