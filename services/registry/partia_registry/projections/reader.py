@@ -23,6 +23,8 @@ T = TypeVar("T")
 CACHE = 1.0
 """Seconds a process reuses the generation it looked up (a switched-away generation stays for
 `runner.GRACE` seconds, and a read that finds it gone retries on the new one: `reading`)."""
+ATTEMPTS = 4
+"""Reads of one request at most, each after a rebuild dropped the generation the last one used."""
 
 
 class RebuildFailed(Exception):
@@ -75,12 +77,16 @@ class ReadModel:
 
     def reading(self, read: Callable[[], T]) -> T:
         """Run a read; if its generation was dropped under it (a rebuild switched a while ago),
-        run it once more on the current one."""
-        try:
-            return read()
-        except UndefinedTable:
-            self.refresh()
-            return read()
+        run it again on the current one, as long as each look finds a newer generation: two
+        rebuilds in a row can drop the one a retry landed on (at most `ATTEMPTS` reads)."""
+        for _ in range(ATTEMPTS - 1):
+            used = self._generation
+            try:
+                return read()
+            except UndefinedTable:
+                if self.refresh() == used:  # no switch explains it: a real error
+                    raise
+        return read()
 
     def position(self) -> int:
         """The log position the read model has applied up to."""
