@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -34,8 +35,10 @@ def process(settings: RegistrySettings, *args: str, **env: str) -> Iterator[subp
 
 
 @contextmanager
-def server(settings: RegistrySettings, *args: str, **env: str) -> Iterator[str]:
-    with served(settings, *args, tokens=f"registrar={TOKEN}", **env) as base:
+def server(
+    settings: RegistrySettings, *args: str, log: Path | None = None, **env: str
+) -> Iterator[str]:
+    with served(settings, *args, tokens=f"registrar={TOKEN}", log=log, **env) as base:
         yield base
 
 
@@ -156,10 +159,11 @@ def test_two_runner_processes_at_once_count_each_event_once_even_when_one_is_kil
 
 
 def test_a_rebuild_requested_on_one_server_while_another_serves_reads_fails_no_read(
-    settings: RegistrySettings,
+    settings: RegistrySettings, tmp_path: Path
 ) -> None:
     grace = {"PARTIA_READ_MODEL_GRACE": "1"}  # old tables go soon after each switch
-    with server(settings, **grace) as one, server(settings, **grace) as two:
+    reader_log = tmp_path / "two.log"  # what a failed read raised, should one fail
+    with server(settings, **grace) as one, server(settings, log=reader_log, **grace) as two:
         ppo = new_ppo(one)
         last = admit([one, two], ppo, 0, 10)
         assert counts(two, ppo, last) == (10, 10, 10)
@@ -195,7 +199,7 @@ def test_a_rebuild_requested_on_one_server_while_another_serves_reads_fails_no_r
             stop.set()
             reader.join()
 
-        assert failures == []
+        assert failures == [], reader_log.read_text()[-6000:]
         assert reads > 20
         assert status["last_failure"] is None
         assert counts(two, ppo, last) == (10, 10, 10)

@@ -12,6 +12,7 @@ import pytest
 from psycopg.sql import SQL, Identifier
 
 from partia_kit import migrate
+from partia_kit.testing import wait_for
 from partia_registry.application import commands as c
 from partia_registry.composition import (
     EVENTS_TABLE,
@@ -280,6 +281,45 @@ def test_a_rebuild_gives_the_same_answers_and_switches_generations(registry: Reg
     assert registry.read_model.generation.number == generation + 1
     assert registry.reports.structure(on=date(2025, 1, 12)) == before
     assert len(roll_ids(registry, tree.ppo)) == 4
+
+
+def test_a_second_rebuild_while_a_read_holds_the_retired_generation_fails_neither(
+    registry: Registry, settings: Any
+) -> None:
+    """Two rebuilds within the grace period (issue 8, item 1): the second switch used to drop the
+    first's retired tables in its own transaction, waiting behind every read of them and
+    deadlocking with a read that locks them in another order (the roll's page and total lock
+    `current`, then `spells`): a 500 for the read, or a failed rebuild. The switch now leaves
+    them; they go, without waiting, once nobody reads them."""
+    tree = build_tree(registry)
+    member(registry, tree.ppo, date(1960, 1, 1), date(2025, 1, 10))
+    caught_up(registry)
+    first = registry.read_model.generation.number
+    registry.read_model.rebuild(wait=True)
+    url, schema = str(settings.database_url), settings.database_schema
+    old = tables.Generation(schema, first)
+
+    with psycopg.connect(url) as reader:  # one transaction, as a read of the roll is
+        reader.execute(SQL("SELECT count(*) FROM {}").format(old.table("current")))
+        second = threading.Thread(target=registry.read_model.rebuild, kwargs={"wait": True})
+        second.start()
+        second.join(60)
+        assert not second.is_alive()
+        # the read goes on to its next table (it used to deadlock with the DROP here)
+        reader.execute(SQL("SELECT count(*) FROM {}").format(old.table("spells")))
+        assert first in present(url, schema)  # still read: not dropped under the read
+
+    with psycopg.connect(url) as conn:
+        row = tables.state(conn, schema)
+    assert row["last_rebuild"]["outcome"] == "succeeded"
+    assert row["generation"] == registry.read_model.refresh().number > first + 1
+    wait_for(lambda: first not in present(url, schema), what="the unread generation's drop")
+    assert len(roll_ids(registry, tree.ppo)) == 1
+
+
+def present(url: str, schema: str) -> set[int]:
+    with psycopg.connect(url) as conn:
+        return tables.generations_present(conn, schema)
 
 
 def test_the_fast_reader_of_stored_events_agrees_with_the_domain_events(registry: Registry) -> None:

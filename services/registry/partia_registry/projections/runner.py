@@ -210,16 +210,25 @@ class ProjectionRunner:
                 return
             conn = self._conn
             row = tables.state(conn, self._schema)
-            retired = row.get("retired")
-            if (
-                retired is not None
-                and (row.get("retired_for") or 0) >= self._grace
-                and _drop_retired(conn, Generation(self._schema, retired))
-            ):
-                tables.update_state(conn, self._schema, retired=None, retired_at=None)
+            self._drop_unread(conn, row)
             requested = row.get("rebuild_requested") is not None
         if requested and self._rebuild is None:
             self.rebuild()
+
+    def _drop_unread(self, conn: Connection[Any], row: dict[str, Any]) -> None:
+        """Drop the generations reads no longer point at: the retired one once its grace period
+        is over, and at once any older one (retired before it, by a rebuild within the grace
+        period, or left by a runner that stopped before dropping it). Caller holds self._lock."""
+        current, retired = row.get("generation"), row.get("retired")
+        if current is None:
+            return
+        for number in sorted(tables.generations_present(conn, self._schema)):
+            if number >= current:  # the current one, or a rebuild's (numbers only grow)
+                continue
+            if number == retired and (row.get("retired_for") or 0) < self._grace:
+                continue
+            if _drop_retired(conn, Generation(self._schema, number)) and number == retired:
+                tables.update_state(conn, self._schema, retired=None, retired_at=None)
 
     # --- rebuilding -------------------------------------------------------------------------
 
@@ -312,9 +321,10 @@ class ProjectionRunner:
             try:
                 with conn.transaction():
                     self._apply_new(conn, new)  # what was recorded during the rebuild
-                    retired = tables.state(conn, self._schema).get("retired")
-                    if retired is not None:  # two rebuilds within the grace period
-                        Generation(self._schema, retired).drop(conn)
+                    # A generation retired earlier is not dropped here: the DROP would wait for
+                    # its readers with the lock's session in a transaction, and deadlock with a
+                    # read locking its tables in another order (the read or the switch failing).
+                    # Housekeeping drops it, without waiting: `_drop_unread`.
                     tables.switch(conn, self._schema, old.number, new.number)
                     done = {
                         "generation": new.number,

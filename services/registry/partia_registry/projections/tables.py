@@ -210,6 +210,17 @@ def point_to(conn: Connection[Any], schema: str, number: int) -> None:
     )
 
 
+def generations_present(conn: Connection[Any], schema: str) -> set[int]:
+    """The numbers of every generation some of whose tables exist in the schema."""
+    rows = conn.execute(
+        "SELECT DISTINCT substring(c.relname FROM '^rm([0-9]+)_')::int FROM pg_class c"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = %s AND c.relkind = 'r' AND c.relname ~ '^rm[0-9]+_'",
+        (schema,),
+    ).fetchall()
+    return {int(number) for (number,) in rows}
+
+
 def switch(conn: Connection[Any], schema: str, old: int, new: int) -> None:
     """Point reads at the new generation, only if they still read the old one; the old one is
     retired, not dropped: processes that looked up the pointer a moment ago may still read it."""
