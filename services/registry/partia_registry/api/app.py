@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -11,7 +9,7 @@ from fastapi import FastAPI
 
 from partia_kit.auth import Authenticator
 from partia_kit.http.access import declare_bearer_security
-from partia_kit.http.application import DOCS_PATHS, service_application
+from partia_kit.http.application import DOCS_PATHS, service_application, tune_for_serving
 from partia_kit.http.guards import install_guards
 from partia_kit.http.operations import add_operations_routes
 from partia_kit.http.waiting import PositionWatch
@@ -46,17 +44,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # The writer thread and the event loop share the GIL; with the default 5 ms switch
-        # interval the writer waits up to 5 ms after each database round trip.
-        sys.setswitchinterval(0.0005)
         # first: a configuration nobody could use, or static tokens in production, never starts
         app.state.authenticator = Authenticator.from_settings(config)
         app.state.party_id = PartyDefinition.load(config.party).party_id  # the central office
         registry = open_(config)
-        # Long-lived objects (cached records, keys) need not be traced by every collection;
-        # fewer, larger young-generation collections keep latency tails short.
-        gc.freeze()
-        gc.set_threshold(50_000, 20, 100)
+        tune_for_serving()
         app.state.registry = registry
         app.state.positions = PositionWatch(registry.read_model.position)
         app.state.metrics.watch_positions(
