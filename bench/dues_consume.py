@@ -66,6 +66,7 @@ from partia_finance.settings import FinanceSettings
 from partia_kit.broker import start_broker
 from partia_kit.consumer import BatchHandler
 from partia_kit.messages import IncomingEvent, OutboundMessage, integration_message, read_message
+from partia_kit.tuning import tune_after_start
 
 GOAL = 20_000.0  # events per second
 SCHEMA = "bench_dues_consume"
@@ -359,6 +360,7 @@ def _finance(
     threads = [
         threading.Thread(target=r.run, args=(stop,), daemon=True) for r in (follower, refresher)
     ]
+    tune_after_start()  # as `run_together` does in finance's `project`
     started = time.perf_counter()
     first: float | None = None
     for thread in threads:

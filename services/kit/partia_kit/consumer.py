@@ -38,6 +38,7 @@ from kafka.structs import TopicPartition
 from psycopg.sql import SQL, Identifier
 
 from partia_kit.messages import IncomingEvent, UnreadableMessage, read_message, split_type
+from partia_kit.tuning import tune_after_start
 
 log = logging.getLogger(__name__)
 
@@ -161,8 +162,10 @@ class Runs(Protocol):
 def run_together(consumers: Mapping[str, Runs], stop: threading.Event) -> list[str]:
     """Run a service's consumers side by side, one thread each (a `project` command), until
     `stop` is set; if one fails, all stop, so that a process never runs on with part of its
-    consumers dead. The names of those that failed."""
+    consumers dead. The names of those that failed. The process is a consumer process from here
+    on: its collector and switch interval are tuned for it (`tune_after_start`)."""
     failed: list[str] = []
+    tune_after_start()
 
     def run(name: str, consumer: Runs) -> None:
         try:

@@ -5,7 +5,6 @@ stored event becomes its messages; this runs the kit's `Relay` until SIGTERM or 
 from __future__ import annotations
 
 import argparse
-import gc
 import logging
 import os
 from collections.abc import Callable, Mapping
@@ -14,6 +13,7 @@ from partia_kit.postgres.event_store import EventStore
 from partia_kit.relay import Relay, RelayConfig, ToMessages, republish_from
 from partia_kit.settings import ServiceSettings, eventsourcing_env
 from partia_kit.signals import stop_event_on_signals
+from partia_kit.tuning import tune_after_start
 from partia_kit.vault import SealingMapper
 
 log = logging.getLogger(__name__)
@@ -84,10 +84,7 @@ def run_relay(
         stop = stop_event_on_signals()
 
         print(f"{name} relay → {args.bootstrap} (topics: {', '.join(topics)})", flush=True)
-        # What start-up made (modules, models, clients) lives as long as the process: frozen, the
-        # collector's full passes skip it (decision 120).
-        gc.collect()
-        gc.freeze()
+        tune_after_start()  # what start-up made is frozen out of the collector (decision 120)
         relay.run(stop)
         return 0
     finally:

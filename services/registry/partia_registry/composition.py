@@ -21,6 +21,7 @@ from partia_kit.postgres.embedded import start_embedded_postgres
 from partia_kit.postgres.preparing import installing
 from partia_kit.settings import eventsourcing_env
 from partia_kit.signals import on_stop_signals
+from partia_kit.tuning import tune_after_start
 from partia_kit.writer import CommandWriter
 from partia_registry.adapters.clock import SystemClock
 from partia_registry.adapters.collation import by_name
@@ -172,6 +173,7 @@ def run_projection(settings: RegistrySettings, *, parent: int | None = None) -> 
     previous = on_stop_signals(runner.request_stop, [signal.SIGTERM])
     if parent is not None:
         threading.Thread(target=_stop_with, args=(parent, runner), daemon=True).start()
+    tune_after_start()
     try:
         runner.run()
     except KeyboardInterrupt:

@@ -17,9 +17,10 @@ from partia_finance.settings import FinanceSettings
 from partia_kit.auth import Authenticator
 from partia_kit.auth.scope import party_root
 from partia_kit.http.access import declare_bearer_security
-from partia_kit.http.application import DOCS_PATHS, service_application, tune_for_serving
+from partia_kit.http.application import DOCS_PATHS, service_application
 from partia_kit.http.guards import install_guards
 from partia_kit.http.operations import add_operations_routes
+from partia_kit.tuning import tune_after_start
 
 DESCRIPTION = """
 The finance service of the «Baytaq» Green Party of Qazaqstan: donations received from the bank
@@ -51,7 +52,7 @@ def create_app(
         finance = open_(config)
         app.state.finance = finance
         app.state.metrics = metrics(finance)
-        tune_for_serving()
+        tune_after_start()
         try:
             yield
         finally:

@@ -5,8 +5,6 @@ are no docs pages and no /openapi.json."""
 
 from __future__ import annotations
 
-import gc
-import sys
 from typing import Any
 
 from fastapi import FastAPI
@@ -28,17 +26,3 @@ def service_application(
     if not api_docs:
         return FastAPI(**common, docs_url=None, redoc_url=None, openapi_url=None)
     return FastAPIOffline(**common, static_url="/docs-assets")
-
-
-def tune_for_serving() -> None:
-    """Settle a service process once its long-lived objects are loaded (from a lifespan, never at
-    import; decision 311).
-
-    Long-lived objects (the app, cached records, keys) are frozen out of the collector, and young
-    collections run every 50,000 allocations instead of 700: each full collection walked them
-    all and stalled every request in flight (finance: p99 132 -> 42 ms at 32 clients). A
-    service's writer thread and its event loop share the GIL; with the default 5 ms switch
-    interval the writer waits up to 5 ms for it after each database round trip."""
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
-    sys.setswitchinterval(0.0005)

@@ -9,11 +9,12 @@ from fastapi import FastAPI
 
 from partia_kit.auth import Authenticator
 from partia_kit.http.access import declare_bearer_security
-from partia_kit.http.application import DOCS_PATHS, service_application, tune_for_serving
+from partia_kit.http.application import DOCS_PATHS, service_application
 from partia_kit.http.guards import install_guards
 from partia_kit.http.operations import add_operations_routes
 from partia_kit.http.waiting import PositionWatch
 from partia_kit.operations import Check
+from partia_kit.tuning import tune_after_start
 from partia_registry.api import access_log, discipline, feed, members, organisations, reports
 from partia_registry.api.permissions import OPERATIONS
 from partia_registry.api.problems import install_problem_handlers
@@ -48,7 +49,7 @@ def create_app(
         app.state.authenticator = Authenticator.from_settings(config)
         app.state.party_id = PartyDefinition.load(config.party).party_id  # the central office
         registry = open_(config)
-        tune_for_serving()
+        tune_after_start()
         app.state.registry = registry
         app.state.positions = PositionWatch(registry.read_model.position)
         app.state.metrics.watch_positions(
