@@ -89,16 +89,16 @@ class ReadModel:
         return read()
 
     def position(self) -> int:
-        """The log position the read model has applied up to."""
-        with self._connect() as conn:
-            number = tables.current_generation(conn, self._schema) or 1
-            try:
-                found = tables.position(conn, Generation(self._schema, number))
-            except UndefinedTable:  # switched and dropped between the two queries
-                number = tables.current_generation(conn, self._schema) or 1
-                found = tables.position(conn, Generation(self._schema, number))
+        """The log position the read model has applied up to (a generation switched and dropped
+        between the look-up and the read is retried as any read is: `reading`)."""
+        found = self.reading(self._current_position)
         self._known_position = max(self._known_position, found)
         return found
+
+    def _current_position(self) -> int:
+        with self._connect() as conn:
+            number = tables.current_generation(conn, self._schema) or 1
+            return tables.position(conn, Generation(self._schema, number))
 
     def wait_for(self, position: int, timeout: float) -> bool:
         """Read-your-writes: wait (polling, at most `timeout` seconds) until the read model
