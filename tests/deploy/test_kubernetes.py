@@ -254,16 +254,6 @@ def test_the_projection_and_the_relay_run_as_one_replica_replaced_not_rolled(nam
     assert spec["strategy"] == {"type": "Recreate"}
 
 
-def test_the_finance_api_runs_as_one_replica_replaced_not_rolled_so_one_writer_checks_caps() -> (
-    None
-):
-    """Law Art. 18(2) caps per donor: the check reads the donor's accepted total before the
-    commit, so two finance writers at once could each accept up to the cap."""
-    spec = workloads()["finance-api"]["spec"]
-    assert spec["replicas"] == 1
-    assert spec["strategy"] == {"type": "Recreate"}
-
-
 @pytest.mark.parametrize("name", sorted(workloads()))
 def test_each_command_is_one_the_cli_accepts(name: str) -> None:
     parse_command(container(name)["command"])

@@ -128,6 +128,18 @@ def test_a_citizens_documented_donation_is_accepted_with_every_rule_checked_list
     assert all(check["clause"] for check in decision["checks"])
 
 
+def test_the_documented_example_donation_is_accepted_as_the_docs_promise(finance: Finance) -> None:
+    """Law Art. 18(2): the /docs example a treasurer copies carries a valid IIN and its
+    evidence, so it is accepted (it once had a wrong check digit and was refused)."""
+    spec = finance.call(None, "GET", "/openapi.json").json()
+    [example] = spec["components"]["schemas"]["ReceiveDonationRequest"]["examples"]
+    made = finance.call(
+        "treasurer", "POST", "/donations", {**example, "organisation_id": str(ALMATY)}
+    )
+    assert made.status_code == 201, made.text
+    assert (made.json()["status"], made.json()["rule"]) == ("accepted", None)
+
+
 def test_a_non_resident_company_is_refused_with_the_rule_and_clause_and_its_money_owed_back(
     finance: Finance,
 ) -> None:

@@ -91,7 +91,7 @@ class ReceiveDonationRequest(_Body):
                     "purpose": {"kind": "party_funds"},
                     "donor": {
                         "kind": "person",
-                        "iin": "850412300127",
+                        "iin": "850412400121",
                         "surname": "Абенова",
                         "given_name": "Айгерим",
                         "citizenship": "KZ",

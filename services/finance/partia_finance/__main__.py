@@ -20,14 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run the HTTP API (prepares the database if needed)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8001)
-    serve.add_argument(
-        "--workers",
-        type=int,
-        default=1,
-        choices=[1],
-        help="HTTP worker processes: one, since a donor's cap is checked against the totals one"
-        " writer read before its commit, and two writers could each accept up to it",
-    )
+    serve.add_argument("--workers", type=int, default=1, help="HTTP worker processes")
     serve.add_argument(
         "--no-projection",
         action="store_true",

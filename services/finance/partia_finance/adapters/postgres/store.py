@@ -32,6 +32,7 @@ from partia_kit.rules import NotFound
 IDEMPOTENCY = "finance_idempotency"
 DONATION_INDEX = "finance_donation_index"
 OBLIGATION_INDEX = "finance_obligation_index"
+CAP_CLAIMS = "finance_cap_claims"  # made by migration f0007
 DONOR_DIGEST_LABEL = b"partia/finance/donor-digest/v1"
 FINGERPRINT_LABEL = b"partia/finance/request-fingerprint/v1"
 
@@ -190,6 +191,7 @@ class FinanceUnitOfWork(EventUnitOfWork):
         self._store = store
         self._erased: list[UUID] = []
         self._chains: dict[UUID, list[UUID] | None] = {}  # asked once per batch
+        self._claims: dict[tuple[bytes, str, date], int] = {}  # capped total -> version read
 
     def prefetch(self, record_ids: Iterable[UUID]) -> None:
         """The chains of the organisations the batch's commands name, in one round trip."""
@@ -238,14 +240,23 @@ class FinanceUnitOfWork(EventUnitOfWork):
     def accepted_total(
         self, identification_number: str, purpose: Purpose, period: tuple[date, date] | None
     ) -> int:
+        """The donor's accepted total in the fund and period, with its version (decision 312):
+        the commit claims the next version, so a second writer that read this same total fails
+        its commit as a conflict and decides again on the total this one leaves."""
         digest = self._store.digest(identification_number)
-        sql = SQL(
-            "SELECT coalesce(sum(accepted_tiyn), 0) FROM {} WHERE donor_digest = %s AND fund = %s"
-            " AND status = 'accepted' AND credited_on BETWEEN %s AND %s"
-        ).format(table(self._store.schema, DONATION_INDEX))
         first, last = period or (date.min, date.max)
+        sql = SQL(
+            "SELECT coalesce((SELECT sum(accepted_tiyn) FROM {} WHERE donor_digest = %s"
+            " AND fund = %s AND status = 'accepted' AND credited_on BETWEEN %s AND %s), 0),"
+            " coalesce((SELECT max(version) FROM {} WHERE donor_digest = %s AND fund = %s"
+            " AND period_start = %s), 0)"
+        ).format(table(self._store.schema, DONATION_INDEX), table(self._store.schema, CAP_CLAIMS))
         with self._store.pool.connection() as conn:
-            row = conn.execute(sql, (digest, purpose.key, first, last)).fetchone()
+            row = conn.execute(
+                sql, (digest, purpose.key, first, last, digest, purpose.key, first)
+            ).fetchone()
+        total, version = (int(row[0]), int(row[1])) if row else (0, 0)
+        self._claims.setdefault((digest, purpose.key, first), version)  # the first read counts
         pending = sum(
             a.accepted_tiyn
             for a in self._aggregates.values()
@@ -255,7 +266,19 @@ class FinanceUnitOfWork(EventUnitOfWork):
             and a.pending_events
             and a.identification_number == identification_number
         )
-        return int(row[0] if row else 0) + pending
+        return total + pending
+
+    def _claimed(self) -> list[Statement]:
+        """The next version of every capped total read, in key order so that two writers
+        claiming several take their locks in the same order and cannot deadlock."""
+        if not self._claims:
+            return []
+        rows = sorted((*key, version + 1) for key, version in self._claims.items())
+        sql = SQL(
+            "INSERT INTO {} (donor_digest, fund, period_start, version)"
+            " SELECT * FROM unnest(%b::bytea[], %b::text[], %b::date[], %b::int8[])"
+        ).format(table(self._store.schema, CAP_CLAIMS))
+        return [Statement(sql, rows)]
 
     def _alongside(self, events: Sequence[Any]) -> list[Statement]:
         changed = {e.originator_id for e in events}
@@ -265,9 +288,10 @@ class FinanceUnitOfWork(EventUnitOfWork):
         destroyed = [self._store.events.vault.destroy(owner) for owner in self._erased]
         rejected_by = {e.originator_id: e.rule for e in events if isinstance(e, Donation.Rejected)}
         received = {e.originator_id for e in events if isinstance(e, Donation.Received)}
-        return destroyed + self._store.index_statements(
+        indexed = self._store.index_statements(
             [a for a in self._aggregates.values() if a.id in changed], rejected_by, received
         )
+        return [*self._claimed(), *destroyed, *indexed]
 
     def _committed(self, aggregates: list[Any], positions: list[int]) -> None:
         for owner in self._erased:  # the donation's key is gone: so is its copy in memory
