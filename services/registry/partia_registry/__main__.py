@@ -25,7 +25,13 @@ def main(argv: list[str] | None = None) -> int:
         "--workers",
         type=int,
         default=1,
-        help="HTTP worker processes; each batches its own commands (default: %(default)s)",
+        help="HTTP worker processes; each batches its own commands (default: %(default)s). With"
+        " one, a read front answers reads and relays writes to it (decision 313)",
+    )
+    serve.add_argument(
+        "--no-read-front",
+        action="store_true",
+        help="one process answers reads and writes (reads then wait behind the writes' work)",
     )
     serve.add_argument(
         "--no-projection",
@@ -87,7 +93,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "relay":
             return relay.run_relay(settings, args)
         with _projection_process(settings, enabled=not args.no_projection):
-            return _serve(settings, args.host, args.port, args.workers)
+            return _serve(
+                settings, args.host, args.port, args.workers, read_front=not args.no_read_front
+            )
     finally:
         if operations is not None:
             operations.stop()
@@ -135,7 +143,9 @@ def _rotate_master_key(settings: RegistrySettings, batch_size: int) -> int:
     return 0
 
 
-def _serve(settings: RegistrySettings, host: str, port: int, workers: int) -> int:
+def _serve(
+    settings: RegistrySettings, host: str, port: int, workers: int, *, read_front: bool
+) -> int:
     from partia_kit.http.serving import serve
 
     return serve(
@@ -145,6 +155,7 @@ def _serve(settings: RegistrySettings, host: str, port: int, workers: int) -> in
         port=port,
         workers=workers,
         banner="Partia registry",
+        read_front=read_front,
         env={"PARTIA_RUN_PROJECTION": "false"},  # the `project` process folds, not the API
     )
 
