@@ -222,3 +222,22 @@ def test_the_front_is_ready_only_while_its_writer_answers_ready(writer_port: int
     assert alone.json()["status"] == "not ready"
     assert alone.json()["checks"]["database"] == {"ok": True}  # its own checks, still shown
     assert alone.json()["checks"]["writer"]["ok"] is False
+
+
+def test_a_write_sent_with_expect_100_continue_gets_its_final_answer(writer_port: int) -> None:
+    """curl sends `Expect: 100-continue` with any body over 1 KiB."""
+    [answer] = _through_front(
+        writer_port,
+        ("POST", "/things", {"content": b"y" * 2000, "headers": {"Expect": "100-continue"}}),
+    )
+    assert answer.status_code == 201
+    assert answer.json()["body"] == "y" * 2000
+
+
+def test_the_writers_date_and_server_headers_are_left_to_the_fronts_own_server(
+    writer_port: int,
+) -> None:
+    """Else an answer would carry each twice (the e2e test sees one of each over HTTP)."""
+    [answer] = _through_front(writer_port, ("POST", "/things", {"json": {}}))
+    assert answer.headers.get_list("date") == []
+    assert answer.headers.get_list("server") == []

@@ -42,6 +42,9 @@ counts the writes, commands and batches (decision 114)."""
 _HOP_BY_HOP = frozenset(
     {
         b"connection",
+        b"expect",  # the front has the whole body: no 100 Continue to wait for
+        b"date",  # the front's server adds its own date and server headers
+        b"server",
         b"keep-alive",
         b"proxy-connection",
         b"te",
@@ -103,10 +106,13 @@ class Upstream:
 async def _read_response(
     reader: asyncio.StreamReader,
 ) -> tuple[int, list[tuple[bytes, bytes]], bytes, bool]:
-    """(status, headers without hop-by-hop ones, body, whether the connection may be reused)."""
-    head = await reader.readuntil(b"\r\n\r\n")
-    lines = head[:-4].split(b"\r\n")
-    status = int(lines[0].split(b" ", 2)[1])
+    """(status, headers without hop-by-hop ones, body, whether the connection may be reused);
+    an interim answer (1xx) is passed over."""
+    status = 100
+    while 100 <= status < 200:
+        head = await reader.readuntil(b"\r\n\r\n")
+        lines = head[:-4].split(b"\r\n")
+        status = int(lines[0].split(b" ", 2)[1])
     headers: list[tuple[bytes, bytes]] = []
     length: int | None = None
     chunked = close = False
@@ -121,7 +127,7 @@ async def _read_response(
             close = b"close" in value.lower()
         if name not in _HOP_BY_HOP:
             headers.append((name, value))
-    if status in (204, 304) or 100 <= status < 200:
+    if status in (204, 304):
         body = b""
     elif chunked:
         body = await _read_chunked(reader)
