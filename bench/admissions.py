@@ -102,6 +102,7 @@ def registry_server(
     startup_timeout: float,
     extra_env: dict[str, str] | None = None,
     workers: int = 1,
+    read_front: bool = True,
 ) -> Iterator[Registry]:
     """Run `python -m partia_registry serve` on a free port until the block ends.
 
@@ -130,6 +131,7 @@ def registry_server(
         str(port),
         "--workers",
         str(workers),
+        *([] if read_front else ["--no-read-front"]),
     ]
     started_at = time.perf_counter()
     with log_path.open("wb") as log:
@@ -649,7 +651,11 @@ def run(args: argparse.Namespace) -> Figures:
         print(f"ceiling (before): {ceilings[0].summary()}", flush=True)
 
         with registry_server(
-            dsn, Path(tmp), args.startup_timeout, workers=args.workers
+            dsn,
+            Path(tmp),
+            args.startup_timeout,
+            workers=args.workers,
+            read_front=not args.no_read_front,
         ) as registry:
             http = http_phases(registry, dsn, args)
 
@@ -685,6 +691,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=32, help="concurrent clients/connections")
     parser.add_argument("--ppos", type=int, default=8, help="PPOs to spread members over")
     parser.add_argument("--workers", type=int, default=1, help="the registry's HTTP processes")
+    parser.add_argument(
+        "--no-read-front",
+        action="store_true",
+        help="serve in one process, without the read front (decision 313), to compare",
+    )
     parser.add_argument("--ceiling-seconds", type=float, default=4.0, help="per ceiling run")
     parser.add_argument("--startup-timeout", type=float, default=60.0)
     parser.add_argument(

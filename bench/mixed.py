@@ -298,7 +298,13 @@ def run(args: argparse.Namespace) -> Figures:
     with (
         tempfile.TemporaryDirectory(prefix="partia-mixed-") as tmp,
         throwaway_postgres(sized=not args.postgres_defaults) as dsn,
-        registry_server(dsn, Path(tmp), args.startup_timeout, workers=args.workers) as registry,
+        registry_server(
+            dsn,
+            Path(tmp),
+            args.startup_timeout,
+            workers=args.workers,
+            read_front=not args.no_read_front,
+        ) as registry,
     ):
         ppos = run_async(create_organisations(registry.port, args.ppos))
         return measure(
@@ -356,6 +362,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--ppos", type=int, default=8)
     parser.add_argument("--workers", type=int, default=1, help="the registry's HTTP processes")
+    parser.add_argument(
+        "--no-read-front",
+        action="store_true",
+        help="serve in one process, without the read front (decision 313), to compare",
+    )
     parser.add_argument("--roll-interval-ms", type=float, default=20.0, help="one read every ...")
     parser.add_argument("--roll-calls", type=int, default=200, help="reads in the phase alone")
     parser.add_argument("--startup-timeout", type=float, default=60.0)
