@@ -82,7 +82,12 @@ class Upstream:
             writer.write(head + body)
             status, headers, content, reusable = await _read_response(reader)
             return status, headers, content
-        except (OSError, asyncio.IncompleteReadError, ValueError) as failure:
+        except (
+            OSError,
+            asyncio.IncompleteReadError,
+            asyncio.LimitOverrunError,
+            ValueError,
+        ) as failure:
             raise WriterUnavailable(str(failure)) from failure
         finally:
             if reusable and len(self._idle) < self.max_idle:
