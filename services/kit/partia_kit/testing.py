@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,8 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from partia_kit.broker import Broker, start_broker
+from partia_kit.children import free_port as free_port  # the tests' name for it
+from partia_kit.children import stop
 from partia_kit.postgres.embedded import start_embedded_postgres
 from partia_kit.settings import ServiceSettings
 
@@ -145,12 +146,6 @@ def new_master_key() -> str:
 # --- service processes ----------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def environment(settings: ServiceSettings, tokens: str, **extra: str) -> dict[str, str]:
     """The settings of a test as the environment of a process (`tokens`: `user=token,...`)."""
     assert settings.master_key is not None
@@ -188,13 +183,7 @@ def service_process(
     try:
         yield child
     finally:
-        if child.poll() is None:
-            child.terminate()
-        try:
-            child.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+        stop(child)
         output.close()
 
 

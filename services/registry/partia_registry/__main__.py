@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from partia_kit.children import supervised
 from partia_kit.commands import configure_logging, may_serve
 from partia_registry.settings import RegistrySettings
 
@@ -175,33 +174,9 @@ def _projection_process(settings: RegistrySettings, *, enabled: bool) -> Iterato
         "PARTIA_MASTER_KEY": settings.master_key.get_secret_value(),
         "PARTIA_PROJECTION_PARENT": str(os.getpid()),  # it stops if `serve` is killed outright
     }
-    stopping = threading.Event()
-    child: list[subprocess.Popen[bytes]] = []
-
-    def supervise() -> None:
-        while not stopping.is_set():
-            if not child or child[-1].poll() is not None:
-                if child:
-                    print("read-model runner exited; restarting it", file=sys.stderr, flush=True)
-                command = [sys.executable, "-m", "partia_registry", "project"]
-                child.append(subprocess.Popen(command, env=env))
-            stopping.wait(1.0)
-
-    supervisor = threading.Thread(target=supervise, name="projection-supervisor", daemon=True)
-    supervisor.start()
-    try:
+    command = [sys.executable, "-m", "partia_registry", "project"]
+    with supervised(command, name="read-model runner", env=env):
         yield
-    finally:
-        stopping.set()
-        supervisor.join(timeout=5)
-        for process in child:
-            if process.poll() is None:
-                process.terminate()
-        for process in child:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 if __name__ == "__main__":

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import logging
-import os
 import signal
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +13,7 @@ from psycopg_pool import ConnectionPool
 
 from partia_kit import migrate as migrations
 from partia_kit.access_log import AccessLog
+from partia_kit.children import when_parent_gone
 from partia_kit.postgres import preparing
 from partia_kit.postgres.embedded import start_embedded_postgres
 from partia_kit.postgres.preparing import installing
@@ -172,7 +170,7 @@ def run_projection(settings: RegistrySettings, *, parent: int | None = None) -> 
     runner = projection_runner(settings, settings.database_url)
     previous = on_stop_signals(runner.request_stop, [signal.SIGTERM])
     if parent is not None:
-        threading.Thread(target=_stop_with, args=(parent, runner), daemon=True).start()
+        when_parent_gone(parent, lambda: _parent_gone(runner))
     tune_after_start()
     try:
         runner.run()
@@ -183,9 +181,7 @@ def run_projection(settings: RegistrySettings, *, parent: int | None = None) -> 
         runner.stop()
 
 
-def _stop_with(parent: int, runner: ProjectionRunner) -> None:
-    while os.getppid() == parent:
-        time.sleep(1.0)
+def _parent_gone(runner: ProjectionRunner) -> None:
     log.warning("the parent process is gone; stopping the read-model runner")
     runner.request_stop()
 

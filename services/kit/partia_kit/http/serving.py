@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import http.client
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 
+from partia_kit.children import free_port, supervised
 from partia_kit.http.writer_process import PRIVATE_HOST
 from partia_kit.settings import ServiceSettings
 
@@ -60,15 +58,31 @@ def serve(
 def _serve_with_front(
     app_factory: str, host: str, port: int, banner: str, max_body_bytes: int
 ) -> int:
-    """The writer first (the front answers only once writes can be relayed), then the front here
-    until Ctrl-C or SIGTERM, then the writer stopped, finishing the writes in flight."""
+    """The writer process, then the front here until Ctrl-C or SIGTERM, then the writer
+    stopped, finishing the writes in flight (restarted meanwhile if it dies)."""
     import uvicorn
     from uvicorn.importer import import_from_string
 
     from partia_kit.http.front import Upstream, WritesToWriter
 
-    writer_port = _free_local_port()
-    with _writer_process(app_factory, writer_port):
+    writer_port = free_port(PRIVATE_HOST)
+    command = [
+        sys.executable,
+        "-m",
+        "partia_kit.http.writer_process",
+        app_factory,
+        str(writer_port),
+        str(os.getpid()),
+    ]
+    # The writer is started first (the front answers only once writes can be relayed), in its
+    # own session: a terminal's Ctrl-C reaches the front, which stops the writer after itself,
+    # so that no write in flight is cut off and none is restarted meanwhile.
+    with supervised(
+        command,
+        name="the writer process",
+        own_session=True,
+        started=lambda process: _wait_until_answering(process, writer_port),
+    ):
         app = WritesToWriter(
             import_from_string(app_factory)(), Upstream(PRIVATE_HOST, writer_port), max_body_bytes
         )
@@ -79,49 +93,6 @@ def _serve_with_front(
         )
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
     return 0
-
-
-@contextmanager
-def _writer_process(app_factory: str, port: int) -> Iterator[None]:
-    """Started, waited for, restarted if it dies while the front serves, stopped at the end."""
-    command = [
-        sys.executable,
-        "-m",
-        "partia_kit.http.writer_process",
-        app_factory,
-        str(port),
-        str(os.getpid()),
-    ]
-    stopping = threading.Event()
-
-    def start() -> subprocess.Popen[bytes]:
-        # Its own session: a terminal's Ctrl-C reaches the front, which stops the writer after
-        # itself, so that no write in flight is cut off and none is restarted meanwhile.
-        return subprocess.Popen(command, start_new_session=True)
-
-    child = [start()]
-    _wait_until_answering(child[0], port)
-
-    def supervise() -> None:
-        while not stopping.wait(1.0):
-            if child[-1].poll() is not None and not stopping.is_set():
-                print("the writer process exited; restarting it", file=sys.stderr, flush=True)
-                child.append(start())
-
-    supervisor = threading.Thread(target=supervise, name="writer-supervisor", daemon=True)
-    supervisor.start()
-    try:
-        yield
-    finally:
-        stopping.set()
-        supervisor.join(timeout=5)
-        process = child[-1]
-        if process.poll() is None:
-            process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def _wait_until_answering(process: subprocess.Popen[bytes], port: int) -> None:
@@ -137,11 +108,4 @@ def _wait_until_answering(process: subprocess.Popen[bytes], port: int) -> None:
         except OSError:
             pass
         time.sleep(0.2)
-    process.kill()
     raise SystemExit(f"the writer process did not answer within {WRITER_START_SECONDS:.0f} s")
-
-
-def _free_local_port() -> int:
-    with socket.socket() as s:
-        s.bind((PRIVATE_HOST, 0))
-        return int(s.getsockname()[1])

@@ -9,15 +9,16 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import threading
-import time
+
+from partia_kit.children import when_parent_gone
 
 PRIVATE_HOST = "127.0.0.1"
 
 
 def main(argv: list[str]) -> int:
     app_factory, port, parent = argv[0], int(argv[1]), int(argv[2])
-    threading.Thread(target=_stop_with, args=(parent,), daemon=True).start()
+    # uvicorn's own SIGTERM handling then finishes the writes in flight.
+    when_parent_gone(parent, lambda: os.kill(os.getpid(), signal.SIGTERM))
     import uvicorn
 
     uvicorn.run(
@@ -29,13 +30,6 @@ def main(argv: list[str]) -> int:
         access_log=False,
     )
     return 0
-
-
-def _stop_with(parent: int) -> None:
-    """uvicorn's own SIGTERM handling then finishes the writes in flight."""
-    while os.getppid() == parent:
-        time.sleep(1.0)
-    os.kill(os.getpid(), signal.SIGTERM)
 
 
 if __name__ == "__main__":
